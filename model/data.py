@@ -1,0 +1,196 @@
+"""The data layer: a validated instance as arrays over the sparse set of eligible pairs.
+
+Everything the formulation needs is assembled here, vectorised with numpy over the pair table,
+never by Python loops over pairs: a pair's resource use, its per-module KPI coefficients
+(cost terms, CO2, value added, jobs), the resolved groups and rules. The Pyomo model
+(`model/build.py`) and any later direct-matrix path or heuristic read the same `Data`.
+
+Per-module coefficients of an eligible pair (i, p):
+    use[i,p,k]        = pairs override if given, else industry i's use of k
+    relocation_cost   = relocation_cost_i
+    operating_cost    = Σ_k use[i,p,k]·unit_costs[p,k] + power_use_i·power_price_p
+    logistics_cost    = distance(location_i, location_p)·logistics_cost_per_km_i
+    pair_cost         = pairs cost if given, else 0
+    co2               = co2_process_i + power_use_i·grid_factor_p
+    value_added, jobs = industry i's, per module
+A module that stays costs stay_cost_i and emits co2_process_i + power_use_i·grid_factor_i.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from model.schema import (
+    DiversityRule,
+    ForbidRule,
+    IndustrySelector,
+    Instance,
+    LimitRule,
+    ParkSelector,
+    TransferTargetRule,
+)
+from model.validate import industries_of, parks_of
+
+EARTH_RADIUS_KM = 6371.0088
+# Per-module pair columns that are KPIs (sums of coefficient × x).
+PAIR_KPIS = ("relocation_cost", "operating_cost", "logistics_cost", "pair_cost", "co2",
+             "value_added", "jobs")
+
+
+def great_circle_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """Haversine distance in km between arrays of points given in degrees."""
+    lon1, lat1, lon2, lat2 = (np.radians(a) for a in (lon1, lat1, lon2, lat2))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+@dataclass
+class Data:
+    """Index sets and coefficient arrays of one instance (ids keep the instance's order)."""
+
+    inst: Instance
+    industries: list[str]
+    parks: list[str]
+    resources: list[str]
+    industry: pd.DataFrame  # index: industry id
+    park: pd.DataFrame  # index: park id
+    capacity: np.ndarray  # parks × resources
+    pairs: pd.DataFrame  # one row per eligible pair: industry, park, i, p, PAIR_KPIS
+    use: np.ndarray  # pairs × resources
+    upgrades: pd.DataFrame  # park, upgrade, cost, requires (list)
+    adds: np.ndarray  # upgrades × resources
+    rules: list = field(default_factory=list)  # enabled rules
+    removed_by_rule: dict[str, int] = field(default_factory=dict)  # forbid rule id -> pairs removed
+
+    def park_set(self, ref: str | ParkSelector | None) -> list[str]:
+        return parks_of(self.inst, ref)
+
+    def industry_set(self, ref: str | IndustrySelector | None) -> list[str]:
+        return industries_of(self.inst, ref)
+
+    def pair_coef(self, kpi: str) -> np.ndarray:
+        """Per-module coefficient of a pair KPI, of `modules` (1) or of a resource (its use)."""
+        if kpi == "modules":
+            return np.ones(len(self.pairs))
+        if kpi in self.resources:
+            return self.use[:, self.resources.index(kpi)]
+        return self.pairs[kpi].to_numpy()
+
+    def pair_mask(self, parks: object = None, industries: object = None) -> np.ndarray:
+        """Boolean mask of the pairs with the park in `parks` and the industry in `industries`."""
+        mask = np.ones(len(self.pairs), dtype=bool)
+        if parks is not None:
+            mask &= self.pairs["park"].isin(self.park_set(parks)).to_numpy()
+        if industries is not None:
+            mask &= self.pairs["industry"].isin(self.industry_set(industries)).to_numpy()
+        return mask
+
+    def of_kind(self, kind: type) -> list:
+        return [r for r in self.rules if isinstance(r, kind)]
+
+    @property
+    def limit_rules(self) -> list[LimitRule]:
+        return self.of_kind(LimitRule)
+
+    @property
+    def target_rules(self) -> list[TransferTargetRule]:
+        return self.of_kind(TransferTargetRule)
+
+    @property
+    def diversity_rules(self) -> list[DiversityRule]:
+        return self.of_kind(DiversityRule)
+
+
+def build_data(inst: Instance) -> Data:
+    """Assemble `Data` from a validated instance."""
+    res = list(inst.resources)
+    ind_ids = [i.id for i in inst.industries]
+    park_ids = [p.id for p in inst.parks]
+    n_i, n_p, n_k = len(ind_ids), len(park_ids), len(res)
+
+    industry = pd.DataFrame({
+        "origin": [i.origin for i in inst.industries],
+        "sector": [i.sector for i in inst.industries],
+        "modules": [i.modules for i in inst.industries],
+        "divisible": [i.divisible for i in inst.industries],
+        "must_transfer": [i.must_transfer for i in inst.industries],
+        "stay_cost": [i.stay_cost for i in inst.industries],
+        "stay_co2": [i.co2_process + i.power_use * i.grid_factor for i in inst.industries],
+    }, index=pd.Index(ind_ids, name="industry"))
+    park = pd.DataFrame({
+        "province": [p.province for p in inst.parks],
+        "region": [p.region for p in inst.parks],
+        "open_cost": [p.open_cost for p in inst.parks],
+        "already_open": [p.open_cost == 0 for p in inst.parks],
+    }, index=pd.Index(park_ids, name="park"))
+    capacity = np.array([[p.capacity.get(k, 0.0) for k in res] for p in inst.parks], dtype=float)
+
+    # Eligibility: the full industry × park grid less every enabled forbid rule.
+    rules = [r for r in inst.rules if r.enabled]
+    eligible = np.ones((n_i, n_p), dtype=bool)
+    removed: dict[str, int] = {}
+    for rule in rules:
+        if isinstance(rule, ForbidRule):
+            rows = np.isin(ind_ids, industries_of(inst, rule.industries))
+            cols = np.isin(park_ids, parks_of(inst, rule.parks))
+            hit = np.outer(rows, cols)
+            removed[rule.id] = int((hit & eligible).sum())
+            eligible &= ~hit
+    ii, pp = np.nonzero(eligible)
+
+    use_ind = np.array([[i.use.get(k, 0.0) for k in res] for i in inst.industries], dtype=float)
+    use = use_ind[ii].reshape(len(ii), n_k)
+    pair_cost = np.zeros(len(ii))
+    if inst.pairs:
+        pos = {(i, p): n for n, (i, p) in enumerate(zip(ii.tolist(), pp.tolist()))}
+        i_of, p_of = {v: n for n, v in enumerate(ind_ids)}, {v: n for n, v in enumerate(park_ids)}
+        for pr in inst.pairs:
+            n = pos.get((i_of[pr.industry], p_of[pr.park]))
+            if n is None:
+                continue  # a pair a rule forbids: its data is not needed
+            if pr.cost is not None:
+                pair_cost[n] = pr.cost
+            for k, v in pr.use.items():
+                use[n, res.index(k)] = v
+
+    def col(values: list[float]) -> np.ndarray:
+        return np.asarray(values, dtype=float)
+
+    unit_costs = np.array([[p.unit_costs.get(k, 0.0) for k in res] for p in inst.parks], dtype=float)
+    power_use = col([i.power_use for i in inst.industries])
+    operating = (use * unit_costs[pp]).sum(axis=1) + power_use[ii] * col([p.power_price for p in inst.parks])[pp]
+    rate = col([i.logistics_cost_per_km for i in inst.industries])
+    logistics = np.zeros(len(ii))
+    moving = rate[ii] > 0
+    if moving.any():
+        ilon = col([i.location.lon if i.location else 0 for i in inst.industries])
+        ilat = col([i.location.lat if i.location else 0 for i in inst.industries])
+        plon = col([p.location.lon if p.location else 0 for p in inst.parks])
+        plat = col([p.location.lat if p.location else 0 for p in inst.parks])
+        dist = great_circle_km(ilon[ii], ilat[ii], plon[pp], plat[pp])
+        logistics = np.where(moving, dist * rate[ii], 0.0)
+
+    pairs = pd.DataFrame({
+        "industry": np.asarray(ind_ids, dtype=object)[ii],
+        "park": np.asarray(park_ids, dtype=object)[pp],
+        "i": ii, "p": pp,
+        "relocation_cost": col([i.relocation_cost for i in inst.industries])[ii],
+        "operating_cost": operating,
+        "logistics_cost": logistics,
+        "pair_cost": pair_cost,
+        "co2": col([i.co2_process for i in inst.industries])[ii]
+        + power_use[ii] * col([p.grid_factor for p in inst.parks])[pp],
+        "value_added": col([i.value_added for i in inst.industries])[ii],
+        "jobs": col([i.jobs for i in inst.industries])[ii],
+    })
+
+    up_rows = [(p.id, u.id, u.cost, list(u.requires)) for p in inst.parks for u in p.upgrades]
+    upgrades = pd.DataFrame(up_rows, columns=["park", "upgrade", "cost", "requires"])
+    adds = np.array([[u.adds.get(k, 0.0) for k in res] for p in inst.parks for u in p.upgrades],
+                    dtype=float).reshape(len(up_rows), n_k)
+
+    return Data(inst, ind_ids, park_ids, res, industry, park, capacity, pairs, use, upgrades, adds,
+                rules, removed)

@@ -1,0 +1,57 @@
+"""`diversity` (kind: diversity): against homogeneous competition between parks.
+
+z[s,p] ∈ {0,1} exists only for the sectors s and parks p a diversity rule concerns.
+    diversity_link[i,p]:          x[i,p] ≤ modules_i · z[s(i),p]      ∀ (i,p) ∈ E with z[s(i),p]
+    max_parks_per_sector[r,s]:    Σ_{p∈G_r} z[s,p] ≤ max_parks_per_sector_r     ∀ s ∈ S_r
+    max_sectors_per_park[r,p]:    Σ_{s∈S_r} z[s,p] ≤ max_sectors_per_park_r     ∀ p ∈ G_r
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from model.data import Data
+
+
+def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
+    sector_of = data.industry["sector"]
+    pair_sector = sector_of.to_numpy()[data.pairs["i"].to_numpy()]
+    pair_park = data.pairs["park"].to_numpy()
+    present = set(zip(pair_sector.tolist(), pair_park.tolist()))  # (s,p) with an eligible pair
+    scopes = []
+    for r in data.diversity_rules:
+        parks = data.park_set(r.parks)
+        sectors = r.sectors if r.sectors is not None else sorted(set(sector_of))
+        scopes.append((r, parks, sectors))
+    zs = sorted({(s, p) for _, parks, sectors in scopes for s in sectors for p in parks if (s, p) in present})
+    m.SECTOR_PARK = pyo.Set(initialize=zs, dimen=2, ordered=True)
+    m.z = pyo.Var(m.SECTOR_PARK, domain=pyo.Binary, doc="sector s present at park p")
+
+    zset = set(zs)
+    rows = [r for r in range(len(pair_sector)) if (pair_sector[r], pair_park[r]) in zset]
+    modules = data.industry["modules"].to_numpy(dtype=float)[data.pairs["i"].to_numpy()]
+    xs = m.x_list
+    m.DIVERSITY_PAIRS = pyo.Set(initialize=rows, ordered=True)
+    m.diversity_link = pyo.Constraint(
+        m.DIVERSITY_PAIRS,
+        rule=lambda m, r: xs[r] - float(modules[r]) * m.z[pair_sector[r], pair_park[r]] <= 0,
+        doc="x[i,p] ≤ modules_i · z[s(i),p]")
+
+    per_sector = [(r.id, s) for r, parks, sectors in scopes if r.max_parks_per_sector for s in sectors
+                  if any((s, p) in zset for p in parks)]
+    per_park = [(r.id, p) for r, parks, sectors in scopes if r.max_sectors_per_park for p in parks
+                if any((s, p) in zset for s in sectors)]
+    scope = {r.id: (r, parks, sectors) for r, parks, sectors in scopes}
+
+    def parks_rule(m: pyo.ConcreteModel, rid: str, s: str) -> object:
+        r, parks, _ = scope[rid]
+        return sum(m.z[s, p] for p in parks if (s, p) in zset) <= r.max_parks_per_sector
+
+    def sectors_rule(m: pyo.ConcreteModel, rid: str, p: str) -> object:
+        r, _, sectors = scope[rid]
+        return sum(m.z[s, p] for s in sectors if (s, p) in zset) <= r.max_sectors_per_park
+
+    m.PER_SECTOR = pyo.Set(initialize=per_sector, dimen=2, ordered=True)
+    m.max_parks_per_sector = pyo.Constraint(m.PER_SECTOR, rule=parks_rule, doc="parks per sector ≤ max")
+    m.PER_PARK = pyo.Set(initialize=per_park, dimen=2, ordered=True)
+    m.max_sectors_per_park = pyo.Constraint(m.PER_PARK, rule=sectors_rule, doc="sectors per park ≤ max")

@@ -1,0 +1,113 @@
+"""Reports: the results folder (written atomically) and the terminal summary."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+MAX_ROWS = 40  # rows of a table printed to the terminal; the CSV files hold them all
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[str, dict]) -> None:
+    """Write every file into a fresh folder beside `out`, then swap it in: no half-written results."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, table in tables.items():
+            table.to_csv(tmp / name, index=False, float_format="%.10g")
+        for name, doc in documents.items():
+            (tmp / name).write_text(json.dumps(_jsonable(doc), indent=2, ensure_ascii=False) + "\n",
+                                    encoding="utf-8")
+        old = None
+        if out.exists():
+            old = out.parent / f".{out.name}.old.{os.getpid()}"
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value == int(value) and abs(value) < 1e12:
+            return f"{int(value):,}"
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
+                  allocations: pd.DataFrame | None, parks: pd.DataFrame | None,
+                  limits: pd.DataFrame | None, out: Path | None) -> None:
+    """Status line, KPIs, allocations, park utilisation and the binding limits."""
+    gap = kpis.get("gap")
+    head = f"[bold]{kpis['status']}[/bold]"
+    if kpis.get("objective") is not None:
+        head += f"  objective {_fmt(kpis['objective'])} {units.get('money', '')}"
+    if gap is not None:
+        head += f"  gap {gap:.2%}"
+    head += f"  solve {kpis.get('solve_seconds', 0):.2f} s"
+    console.print(head)
+    if allocations is None:
+        return
+    table = Table(title="KPIs", show_header=True)
+    table.add_column("kpi")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for key, value in kpis["kpis"].items():
+        table.add_row(key, _fmt(value), units.get(key, ""))
+    console.print(table)
+
+    alloc = Table(title=f"Allocations ({len(allocations)} rows)")
+    for col in ("industry", "sector", "origin", "park", "region", "modules"):
+        alloc.add_column(col, justify="right" if col == "modules" else "left")
+    for row in allocations.head(MAX_ROWS).itertuples():
+        alloc.add_row(row.industry, row.sector, row.origin, row.park or "(stays)", row.region or "",
+                      _fmt(row.modules))
+    console.print(alloc)
+    if len(allocations) > MAX_ROWS:
+        console.print(f"... {len(allocations) - MAX_ROWS} more rows in allocations.csv")
+
+    if parks is not None and len(parks):
+        opened = parks[parks["open"] == 1]
+        util = opened.pivot_table(index="park", columns="resource", values="utilisation", sort=False)
+        ptab = Table(title="Park utilisation (use / capacity, open parks)")
+        ptab.add_column("park")
+        for res in util.columns:
+            ptab.add_column(res, justify="right")
+        ptab.add_column("upgrades")
+        ups = opened.groupby("park", sort=False)["upgrades"].first()
+        for park, row in util.head(MAX_ROWS).iterrows():
+            ptab.add_row(park, *[f"{v:.0%}" if math.isfinite(v) else "-" for v in row], ups.get(park, ""))
+        console.print(ptab)
+    if limits is not None and len(limits):
+        binding = limits[limits["binding"]]
+        if len(binding):
+            console.print("Binding: " + ", ".join(f"{r.rule} ({r.kpi} {r.sense} {_fmt(r.bound)})"
+                                                  for r in binding.itertuples()))
+    if out is not None:
+        console.print(f"Results in {out}")

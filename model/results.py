@@ -1,0 +1,153 @@
+"""Results: the plan read back from a solved model, and the tables written for the user.
+
+`Plan` is plain data (dicts of ids), so the independent checker and later tools (compare,
+explain) work from it without the Pyomo model. The tables use the instance's names as columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from model import kpis
+from model.data import PAIR_KPIS, Data
+from model.schema import OBJECTIVE_TERMS, DiversityRule, LimitRule, TransferTargetRule
+
+TOL = 1e-6
+
+
+@dataclass
+class Plan:
+    """A solution in the instance's terms."""
+
+    x: dict[tuple[str, str], float] = field(default_factory=dict)  # (industry, park) -> modules
+    stay: dict[str, float] = field(default_factory=dict)
+    open: dict[str, int] = field(default_factory=dict)  # park -> 0/1
+    upgrades: list[tuple[str, str]] = field(default_factory=list)  # (park, upgrade) built
+
+
+def _clean(value: float | None, integer: bool) -> float:
+    v = float(value or 0.0)
+    if integer or abs(v - round(v)) <= TOL:
+        v = float(round(v))
+    return 0.0 if abs(v) <= TOL else v
+
+
+def extract(m: pyo.ConcreteModel, data: Data) -> Plan:
+    """Read the loaded solution out of the model (integer values rounded, zeros dropped)."""
+    divisible = data.industry["divisible"].to_dict()
+    plan = Plan()
+    for (i, p), var in zip(zip(data.pairs["industry"], data.pairs["park"]), m.x_list):
+        v = _clean(var.value, not divisible[i])
+        if v:
+            plan.x[(i, p)] = v
+    plan.stay = {i: _clean(m.stay[i].value, not divisible[i]) for i in data.industries}
+    plan.open = {p: int(round(m.y[p].value or 0)) for p in data.parks}
+    plan.upgrades = [(p, u) for (p, u) in m.UPGRADES if round(m.w[p, u].value or 0) == 1]
+    return plan
+
+
+def kpi_values(m: pyo.ConcreteModel) -> dict[str, float]:
+    """Every objective KPI of the loaded solution, as the model evaluates it."""
+    return {t: float(pyo.value(m.component(t))) for t in OBJECTIVE_TERMS}
+
+
+def allocation_table(plan: Plan, data: Data) -> pd.DataFrame:
+    """One row per (industry, park) placement and one per industry with modules staying."""
+    pairs = data.pairs.set_index(["industry", "park"])
+    rows = []
+    for (i, p), v in plan.x.items():
+        r = pairs.loc[(i, p)]
+        row = {"industry": i, "origin": data.industry.at[i, "origin"], "sector": data.industry.at[i, "sector"],
+               "park": p, "province": data.park.at[p, "province"], "region": data.park.at[p, "region"],
+               "modules": v, "stay_cost": 0.0}
+        row.update({k: float(r[k]) * v for k in PAIR_KPIS})
+        rows.append(row)
+    for i, v in plan.stay.items():
+        if v:
+            rows.append({"industry": i, "origin": data.industry.at[i, "origin"],
+                         "sector": data.industry.at[i, "sector"], "park": "", "province": "",
+                         "region": "", "modules": v, **{k: 0.0 for k in PAIR_KPIS},
+                         "co2": float(data.industry.at[i, "stay_co2"]) * v,
+                         "stay_cost": float(data.industry.at[i, "stay_cost"]) * v})
+    columns = ["industry", "origin", "sector", "park", "province", "region", "modules", *PAIR_KPIS, "stay_cost"]
+    table = pd.DataFrame(rows, columns=columns)
+    order = {i: n for n, i in enumerate(data.industries)}
+    return table.sort_values(["industry", "park"], key=lambda s: s.map(order) if s.name == "industry" else s,
+                             kind="stable").reset_index(drop=True)
+
+
+def park_table(plan: Plan, data: Data) -> pd.DataFrame:
+    """Use, capacity and slack of every resource at every park (long format)."""
+    use = np.zeros((len(data.parks), len(data.resources)))
+    pos = {(i, p): r for r, (i, p) in enumerate(zip(data.pairs["industry"], data.pairs["park"]))}
+    for (i, p), v in plan.x.items():
+        use[data.parks.index(p)] += data.use[pos[(i, p)]] * v
+    added = np.zeros_like(use)
+    built = set(plan.upgrades)
+    up_names: dict[str, list[str]] = {}
+    for r, (p, u) in enumerate(zip(data.upgrades["park"], data.upgrades["upgrade"])):
+        if (p, u) in built:
+            added[data.parks.index(p)] += data.adds[r]
+            up_names.setdefault(p, []).append(u)
+    rows = []
+    for n, p in enumerate(data.parks):
+        is_open = plan.open.get(p, 0)
+        for k, res in enumerate(data.resources):
+            base = data.capacity[n, k] * is_open
+            cap = base + added[n, k]
+            rows.append({"park": p, "province": data.park.at[p, "province"], "region": data.park.at[p, "region"],
+                         "open": is_open, "upgrades": ";".join(up_names.get(p, [])), "resource": res,
+                         "unit": data.inst.resources[res].unit, "use": use[n, k], "capacity": cap,
+                         "base_capacity": data.capacity[n, k], "upgrade_capacity": added[n, k],
+                         "slack": cap - use[n, k],
+                         "utilisation": use[n, k] / cap if cap > 0 else (0.0 if use[n, k] == 0 else np.inf)})
+    return pd.DataFrame(rows)
+
+
+def limit_table(m: pyo.ConcreteModel, data: Data, plan: Plan) -> pd.DataFrame:
+    """Every enabled limit, transfer target and diversity bound with its value and slack."""
+    rows = []
+    for r in data.rules:
+        if isinstance(r, LimitRule):
+            value = float(pyo.value(kpis.expression(m, data, r.kpi, r.parks, r.industries)))
+            for sense in ("max", "min", "min_share"):
+                bound = getattr(r, sense)
+                if bound is None:
+                    continue
+                if sense == "min_share":
+                    whole = float(pyo.value(kpis.expression(m, data, r.kpi, None, r.industries)))
+                    bound, sense_out = bound * whole, "min"
+                else:
+                    sense_out = sense
+                slack = bound - value if sense_out == "max" else value - bound
+                rows.append(_limit_row(r, r.kpi, sense, float(bound), value, slack))
+        elif isinstance(r, TransferTargetRule):
+            group = data.industry_set(r.industries)
+            value = sum(v for (i, _), v in plan.x.items() if i in set(group))
+            bound = r.min_modules if r.min_modules is not None else \
+                r.min_share * float(data.industry.loc[group, "modules"].sum())
+            rows.append(_limit_row(r, "modules", "min", float(bound), value, value - bound))
+        elif isinstance(r, DiversityRule):
+            parks = set(data.park_set(r.parks))
+            sectors = set(r.sectors) if r.sectors is not None else set(data.industry["sector"])
+            present = {(data.industry.at[i, "sector"], p) for (i, p) in plan.x if p in parks}
+            present = {(s, p) for s, p in present if s in sectors}
+            if r.max_parks_per_sector:
+                worst = max([sum(1 for s2, _ in present if s2 == s) for s in sectors] or [0])
+                rows.append(_limit_row(r, "parks_per_sector", "max", r.max_parks_per_sector, worst,
+                                       r.max_parks_per_sector - worst))
+            if r.max_sectors_per_park:
+                worst = max([sum(1 for _, p2 in present if p2 == p) for p in parks] or [0])
+                rows.append(_limit_row(r, "sectors_per_park", "max", r.max_sectors_per_park, worst,
+                                       r.max_sectors_per_park - worst))
+    return pd.DataFrame(rows, columns=["rule", "kind", "kpi", "sense", "bound", "value", "slack", "binding"])
+
+
+def _limit_row(rule: object, kpi: str, sense: str, bound: float, value: float, slack: float) -> dict:
+    scale = max(1.0, abs(bound))
+    return {"rule": rule.id, "kind": rule.kind, "kpi": kpi, "sense": sense, "bound": bound, "value": value,
+            "slack": slack, "binding": bool(abs(slack) <= 1e-6 * scale)}

@@ -1,0 +1,111 @@
+"""One solve, end to end: data, model, solver, plan, independent check, tables, run record."""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from model import Loaded
+from model.build import BuildOptions, build
+from model.check import CheckReport, check
+from model.data import Data, build_data
+from model.report import write_results
+from model.results import Plan, allocation_table, extract, kpi_values, limit_table, park_table
+from solvers import SolveOptions, SolveResult, solve
+
+
+@dataclass
+class Outcome:
+    loaded: Loaded
+    data: Data
+    model: pyo.ConcreteModel
+    result: SolveResult
+    build_options: BuildOptions
+    solve_options: SolveOptions
+    timings: dict[str, float] = field(default_factory=dict)
+    plan: Plan | None = None
+    kpis: dict[str, float] = field(default_factory=dict)
+    check: CheckReport | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The content of kpis.json."""
+        r = self.result
+        out: dict[str, Any] = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
+                               "solve_seconds": r.seconds, "kpis": dict(self.kpis)}
+        if self.plan is not None:
+            out["kpis"].update({
+                "modules_moved": sum(self.plan.x.values()),
+                "modules_stayed": sum(self.plan.stay.values()),
+                "parks_open": sum(self.plan.open.values()),
+                "upgrades_built": len(self.plan.upgrades),
+            })
+        return out
+
+    def size(self) -> dict[str, int]:
+        variables = list(self.model.component_data_objects(pyo.Var, descend_into=True))
+        free = [v for v in variables if not v.fixed]
+        return {"variables": len(free), "binary": sum(1 for v in free if v.is_binary()),
+                "integer": sum(1 for v in free if v.is_integer() and not v.is_binary()),
+                "constraints": sum(1 for _ in self.model.component_data_objects(pyo.Constraint, active=True)),
+                "eligible_pairs": len(self.data.pairs)}
+
+    def run_record(self) -> dict[str, Any]:
+        """The content of run.json."""
+        versions = {}
+        for pkg in ("pyomo", "highspy", "pandas", "pydantic"):
+            try:
+                versions[pkg] = metadata.version(pkg)
+            except metadata.PackageNotFoundError:
+                versions[pkg] = None
+        raw = self.loaded.raw
+        return {
+            "instance": {"file": raw.file, "name": self.loaded.instance.name, "sha256": raw.hash},
+            "scenario": self.loaded.scenario, "overlays": raw.overlays,
+            "solver": {"name": self.result.solver, "version": self.result.version,
+                       "termination": self.result.termination, "nodes": self.result.nodes,
+                       "message": self.result.message},
+            "options": {**self.solve_options.as_dict(), "formulation": self.build_options.formulation},
+            "size": self.size(), "timings": self.timings,
+            "check": {"ok": self.check.ok if self.check else None,
+                      "violations": self.check.violations if self.check else []},
+            "versions": {"python": platform.python_version(), **versions},
+        }
+
+
+def solve_instance(loaded: Loaded, build_options: BuildOptions | None = None,
+                   solve_options: SolveOptions | None = None) -> Outcome:
+    """Build and solve; read back, check and tabulate the plan when there is one."""
+    build_options = build_options or BuildOptions()
+    solve_options = solve_options or SolveOptions()
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    data = build_data(loaded.instance)
+    timings["data"] = time.perf_counter() - t
+    t = time.perf_counter()
+    m = build(data, build_options)
+    timings["build"] = time.perf_counter() - t
+    result = solve(m, solve_options)
+    timings["solve"] = result.seconds
+    out = Outcome(loaded, data, m, result, build_options, solve_options, timings)
+    if result.has_solution:
+        t = time.perf_counter()
+        out.plan = extract(m, data)
+        out.kpis = kpi_values(m)
+        out.check = check(loaded.instance, out.plan, out.kpis, result.objective)
+        out.tables = {"allocations.csv": allocation_table(out.plan, data),
+                      "parks.csv": park_table(out.plan, data),
+                      "limits.csv": limit_table(m, data, out.plan)}
+        timings["check_and_tables"] = time.perf_counter() - t
+    return out
+
+
+def write_outcome(out: Outcome, folder: Path) -> None:
+    write_results(folder, out.tables, {"kpis.json": out.summary(), "run.json": out.run_record()})

@@ -1,0 +1,266 @@
+"""The instance schema: what a planner writes, strictly typed.
+
+Field descriptions are the reference documentation of the format (`docs/instance-format.md`
+explains it with examples). Unknown keys, wrong types, negative amounts and NaN/inf are rejected
+here; references between sections (unknown resources, parks, groups, duplicate ids) are checked in
+`model/references.py`, which has the whole instance in view.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$", min_length=1,
+                          description="letters, digits, `_` and `-`")]
+Amount = Annotated[float, Field(ge=0)]
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+Words = Annotated[list[str], BeforeValidator(_as_list)]
+
+# Names of the KPIs. Each is a linear expression of the decisions (see `model/kpis.py`).
+COST_TERMS = ("opening_cost", "upgrade_cost", "relocation_cost", "operating_cost",
+              "logistics_cost", "pair_cost", "stay_cost")
+OBJECTIVE_TERMS = (*COST_TERMS, "co2", "value_added", "jobs")
+# KPIs that limits may bound, besides any resource id.
+LIMIT_KPIS = ("modules", "value_added", "jobs", "co2", "spend", "opening_cost", "upgrade_cost",
+              "relocation_cost", "operating_cost", "logistics_cost", "pair_cost")
+# KPIs that belong to parks, not to industry-park pairs: a limit on them cannot name industries.
+PARK_LEVEL_KPIS = ("spend", "opening_cost", "upgrade_cost")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class Units(Strict):
+    money: str = Field("million yuan", description="unit of every cost and of value added (per year)")
+    co2: str = Field("kt CO2", description="unit of CO2 (per year)")
+    power: str = Field("GWh", description="unit of `power_use` (per year); grid factors are co2 per power")
+    distance: str = Field("km", description="unit of distances (great-circle between locations)")
+    jobs: str = Field("persons", description="unit of `jobs`")
+
+
+class Resource(Strict):
+    category: str = Field(description="labor, infrastructure, ecology, or any other word")
+    unit: str = Field(description="unit of capacities and uses, printed in reports")
+    description: str = ""
+
+
+class Location(Strict):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+class Industry(Strict):
+    id: Id
+    origin: str = Field(description="province the bundle leaves")
+    sector: str
+    modules: int = Field(1, ge=1, description="transferable units; 1 = indivisible bundle")
+    divisible: bool = Field(False, description="modules may be split over parks (continuous)")
+    must_transfer: bool = Field(False, description="no module may stay at the origin")
+    use: dict[str, Amount] = Field(default_factory=dict, description="resource use per module")
+    value_added: Amount = Field(0, description="value added per module (money)")
+    jobs: Amount = Field(0, description="jobs per module")
+    co2_process: Amount = Field(0, description="process CO2 per module (co2)")
+    power_use: Amount = Field(0, description="electricity per module (power); scope-2 CO2 = "
+                                             "power_use × grid_factor of wherever it runs")
+    grid_factor: Amount = Field(0, description="grid factor at the origin (co2 per power), for "
+                                               "the modules that stay")
+    relocation_cost: Amount = Field(0, description="one-off move cost per module (money, annualised)")
+    stay_cost: Amount = Field(0, description="cost per module left at the origin (money)")
+    logistics_cost_per_km: Amount = Field(0, description="money per module per km from `location`")
+    location: Location | None = Field(None, description="where the bundle's market and suppliers are")
+    tags: Words = Field(default_factory=list)
+
+
+class Upgrade(Strict):
+    id: Id
+    cost: Amount = Field(description="money if built")
+    adds: dict[str, Amount] = Field(default_factory=dict, description="capacity added per resource")
+    requires: Words = Field(default_factory=list, description="upgrades of the same park built first")
+    description: str = ""
+
+
+class Park(Strict):
+    id: Id
+    province: str
+    region: str = Field(description="central, west, northeast, ...")
+    zone: str = Field("", description="main functional-zone type")
+    tags: Words = Field(default_factory=list)
+    open_cost: Amount = Field(0, description="money to open; 0 = already open")
+    capacity: dict[str, Amount] = Field(description="capacity per resource; every resource listed")
+    upgrades: list[Upgrade] = Field(default_factory=list)
+    grid_factor: Amount = Field(0, description="co2 per power of the host grid")
+    unit_costs: dict[str, Amount] = Field(default_factory=dict,
+                                          description="money per unit of each resource used (wage, land rent)")
+    power_price: Amount = Field(0, description="money per power unit")
+    location: Location | None = None
+    description: str = ""
+
+
+class Pair(Strict):
+    industry: Id
+    park: Id
+    cost: float | None = Field(None, description="pair_cost per module (money; may be negative)")
+    use: dict[str, Amount] = Field(default_factory=dict, description="use per module, overriding the industry's")
+
+
+class ParkSelector(Strict):
+    """Parks matching every field given; a field matches any of its values."""
+
+    ids: Words | None = None
+    province: Words | None = None
+    region: Words | None = None
+    zone: Words | None = None
+    tags: Words | None = Field(None, description="parks having any of these tags")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ParkSelector:
+        if all(v is None for v in self.__dict__.values()):
+            raise ValueError("selects by nothing; give ids, province, region, zone or tags")
+        return self
+
+
+class IndustrySelector(Strict):
+    """Industries matching every field given; a field matches any of its values."""
+
+    ids: Words | None = None
+    origin: Words | None = None
+    sector: Words | None = None
+    tags: Words | None = Field(None, description="industries having any of these tags")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> IndustrySelector:
+        if all(v is None for v in self.__dict__.values()):
+            raise ValueError("selects by nothing; give ids, origin, sector or tags")
+        return self
+
+
+class Group(Strict):
+    """A named set of parks or of industries."""
+
+    parks: ParkSelector | None = None
+    industries: IndustrySelector | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Group:
+        if (self.parks is None) == (self.industries is None):
+            raise ValueError("a group selects either `parks` or `industries`")
+        return self
+
+
+# A rule names a set by group name or selects it inline.
+ParkRef = Id | ParkSelector
+IndustryRef = Id | IndustrySelector
+
+
+class RuleBase(Strict):
+    id: Id
+    source: str = Field(description="citation of the policy or the reason for the rule")
+    enabled: bool = True
+    description: str = ""
+
+
+class ForbidRule(RuleBase):
+    """Eligibility: selected industries may not go to selected parks (no variable is created)."""
+
+    kind: Literal["forbid"]
+    industries: IndustryRef | None = None
+    parks: ParkRef | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ForbidRule:
+        if self.industries is None and self.parks is None:
+            raise ValueError("forbids everything; give `industries`, `parks` or both")
+        return self
+
+
+class LimitRule(RuleBase):
+    """Σ of a KPI over the modules placed at `parks` (all if absent) of `industries` (all if absent)."""
+
+    kind: Literal["limit"]
+    kpi: str = Field(description="a KPI name or a resource id")
+    parks: ParkRef | None = None
+    industries: IndustryRef | None = None
+    max: Amount | None = None
+    min: Amount | None = None
+    min_share: float | None = Field(None, ge=0, le=1, description="≥ share × the KPI over all parks")
+
+    @model_validator(mode="after")
+    def _bound(self) -> LimitRule:
+        if self.max is None and self.min is None and self.min_share is None:
+            raise ValueError("has no bound; give max, min or min_share")
+        return self
+
+
+class TransferTargetRule(RuleBase):
+    """At least `min_modules` (or `min_share` of their modules) of the selected industries move."""
+
+    kind: Literal["transfer_target"]
+    industries: IndustryRef | None = None
+    min_modules: Amount | None = None
+    min_share: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _bound(self) -> TransferTargetRule:
+        if (self.min_modules is None) == (self.min_share is None):
+            raise ValueError("needs exactly one of min_modules and min_share")
+        return self
+
+
+class DiversityRule(RuleBase):
+    """Anti-homogeneous competition: few parks per sector in a group, few sectors per park."""
+
+    kind: Literal["diversity"]
+    parks: ParkRef | None = None
+    sectors: Words | None = Field(None, description="sectors concerned (all if absent)")
+    max_parks_per_sector: int | None = Field(None, ge=1)
+    max_sectors_per_park: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _bound(self) -> DiversityRule:
+        if self.max_parks_per_sector is None and self.max_sectors_per_park is None:
+            raise ValueError("has no bound; give max_parks_per_sector or max_sectors_per_park")
+        return self
+
+
+Rule = Annotated[ForbidRule | LimitRule | TransferTargetRule | DiversityRule,
+                 Field(discriminator="kind")]
+
+
+class Objective(Strict):
+    weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="KPI name -> weight; minimise Σ weight × KPI. Cost terms default to 1, co2 "
+                    "(the carbon price), value_added and jobs to 0; a benefit gets a negative weight.")
+
+
+class Scenario(Strict):
+    description: str = ""
+    set: dict[str, object] = Field(description="dotted key -> value, or \"*factor\" to scale")
+
+
+class Instance(Strict):
+    name: str
+    description: str = ""
+    units: Units = Field(default_factory=Units)
+    resources: dict[Id, Resource] = Field(min_length=1)
+    industries: list[Industry] = Field(min_length=1)
+    parks: list[Park] = Field(min_length=1)
+    pairs: list[Pair] = Field(default_factory=list)
+    groups: dict[Id, Group] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
+    objective: Objective = Field(default_factory=Objective)
+    scenarios: dict[Id, Scenario] = Field(default_factory=dict)
+
+    def weight(self, term: str) -> float:
+        """Objective weight of a KPI term, with the defaults applied."""
+        default = 1.0 if term in COST_TERMS else 0.0
+        return float(self.objective.weights.get(term, default))
