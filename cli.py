@@ -78,10 +78,12 @@ def _load(instance: str, scenario: str | None, sets: tuple[str, ...]) -> Any:
 @instance_options
 @reports_errors
 def validate(instance: str, scenario: str | None, sets: tuple[str, ...]) -> None:
-    """Check an instance and print its size; exit 2 with every problem if it is not valid."""
+    """Check an instance (and each of its scenarios) and print its size; exit 2 with every problem."""
+    from model import check_scenarios
     from model.data import build_data
 
     loaded = _load(instance, scenario, sets)
+    check_scenarios(instance)
     data = build_data(loaded.instance)
     inst = loaded.instance
     rules = sum(1 for r in inst.rules if r.enabled)
@@ -137,7 +139,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], solver: st
                   outcome.tables.get("parks.csv"), outcome.tables.get("limits.csv"), folder)
     if r.status == "infeasible":
         click.echo("The instance is infeasible: no plan meets every constraint. Relax a capacity, a limit "
-                   "or a rule (try `--set RULE.enabled=false`) and solve again.", err=True)
+                   "or a rule (try `--set rules.<id>.enabled=false`) and solve again.", err=True)
         ctx.exit(EXIT_INFEASIBLE)
     if not r.has_solution:
         click.echo(f"No plan found ({r.status}, solver said {r.termination}). {r.message}".rstrip(), err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from model.errors import InputError, Problem
 from model.loader import RawDoc, apply_overlays, read
 from model.schema import Instance
 from model.validate import validate
@@ -27,3 +28,22 @@ def load(file: str, scenario: str | None = None, sets: list[tuple[str, Any]] | N
     """Read, overlay (scenario, then `--set`), and validate an instance; raises `InputError`."""
     raw = apply_overlays(read(file), scenario, list(sets or []))
     return Loaded(validate(raw), raw, scenario)
+
+
+def check_scenarios(file: str) -> list[str]:
+    """Apply and validate every scenario of an instance; raise `InputError` with all problems.
+
+    Returns the scenario names. A scenario is only applied when asked for, so a broken one would
+    otherwise go unnoticed until someone runs it.
+    """
+    base = read(file)
+    names = list((base.data.get("scenarios") or {}) if isinstance(base.data.get("scenarios"), dict) else {})
+    problems: list[Problem] = []
+    for name in names:
+        try:
+            validate(apply_overlays(base, name, []))
+        except InputError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+    if problems:
+        raise InputError(problems)
+    return names

@@ -14,6 +14,11 @@ Per-module coefficients of an eligible pair (i, p):
     co2               = co2_process_i + power_use_i·grid_factor_p
     value_added, jobs = industry i's, per module
 A module that stays costs stay_cost_i and emits co2_process_i + power_use_i·grid_factor_i.
+
+The most modules a pair can ever hold, used as its variable bound and as the big-M of every
+on/off link (a tighter M gives a tighter LP relaxation):
+    x_max[i,p] = min(modules_i, min_{k: use[i,p,k] > 0} (cap[p,k] + Σ_{u∈U_p} adds[u,k]) / use[i,p,k]),
+rounded down for indivisible industries.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ class Data:
     industry: pd.DataFrame  # index: industry id
     park: pd.DataFrame  # index: park id
     capacity: np.ndarray  # parks × resources
-    pairs: pd.DataFrame  # one row per eligible pair: industry, park, i, p, PAIR_KPIS
+    pairs: pd.DataFrame  # one row per eligible pair: industry, park, i, p, x_max, PAIR_KPIS
     use: np.ndarray  # pairs × resources
     upgrades: pd.DataFrame  # park, upgrade, cost, requires (list)
     adds: np.ndarray  # upgrades × resources
@@ -173,10 +178,25 @@ def build_data(inst: Instance) -> Data:
         dist = great_circle_km(ilon[ii], ilat[ii], plon[pp], plat[pp])
         logistics = np.where(moving, dist * rate[ii], 0.0)
 
+    up_rows = [(p.id, u.id, u.cost, list(u.requires)) for p in inst.parks for u in p.upgrades]
+    upgrades = pd.DataFrame(up_rows, columns=["park", "upgrade", "cost", "requires"])
+    adds = np.array([[u.adds.get(k, 0.0) for k in res] for p in inst.parks for u in p.upgrades],
+                    dtype=float).reshape(len(up_rows), n_k)
+
+    full = capacity.copy()  # capacity with every upgrade built
+    if len(up_rows):
+        np.add.at(full, upgrades["park"].map({p: n for n, p in enumerate(park_ids)}).to_numpy(), adds)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fits = np.where(use > 0, full[pp] / np.where(use > 0, use, 1.0), np.inf).min(axis=1)
+    modules = industry["modules"].to_numpy(dtype=float)[ii]
+    x_max = np.minimum(modules, fits)
+    whole = ~industry["divisible"].to_numpy()[ii]
+    x_max[whole] = np.floor(x_max[whole] + 1e-9)
+
     pairs = pd.DataFrame({
         "industry": np.asarray(ind_ids, dtype=object)[ii],
         "park": np.asarray(park_ids, dtype=object)[pp],
-        "i": ii, "p": pp,
+        "i": ii, "p": pp, "x_max": x_max,
         "relocation_cost": col([i.relocation_cost for i in inst.industries])[ii],
         "operating_cost": operating,
         "logistics_cost": logistics,
@@ -187,10 +207,6 @@ def build_data(inst: Instance) -> Data:
         "jobs": col([i.jobs for i in inst.industries])[ii],
     })
 
-    up_rows = [(p.id, u.id, u.cost, list(u.requires)) for p in inst.parks for u in p.upgrades]
-    upgrades = pd.DataFrame(up_rows, columns=["park", "upgrade", "cost", "requires"])
-    adds = np.array([[u.adds.get(k, 0.0) for k in res] for p in inst.parks for u in p.upgrades],
-                    dtype=float).reshape(len(up_rows), n_k)
 
     return Data(inst, ind_ids, park_ids, res, industry, park, capacity, pairs, use, upgrades, adds,
                 rules, removed)

@@ -43,6 +43,7 @@ class RawDoc:
     file: str
     hash: str
     overlays: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # found while reading, reported with validation
 
     def where(self, path: Path) -> str:
         """The `file:line` of the longest prefix of `path` that has a mark."""
@@ -200,9 +201,7 @@ def read(file: str | os.PathLike[str]) -> RawDoc:
         digest.update(table.read_bytes())
         data[section] = rows
         marks.update({k: v for k, v in table_marks.items() if k != (section,)})
-    if problems:
-        raise InputError(problems)
-    return RawDoc(data=data, marks=marks, file=shown, hash=digest.hexdigest())
+    return RawDoc(data=data, marks=marks, file=shown, hash=digest.hexdigest(), problems=problems)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,7 +280,7 @@ def parse_set(text: str) -> tuple[str, Any]:
 
 def apply_overlays(raw: RawDoc, scenario: str | None, sets: list[tuple[str, Any]]) -> RawDoc:
     """Apply a named scenario, then `--set` patches, to a copy of the raw data."""
-    out = RawDoc(copy.deepcopy(raw.data), dict(raw.marks), raw.file, raw.hash, [])
+    out = RawDoc(copy.deepcopy(raw.data), dict(raw.marks), raw.file, raw.hash, [], list(raw.problems))
     problems: list[Problem] = []
     if scenario is not None:
         scenarios = out.data.get("scenarios") or {}

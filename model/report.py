@@ -93,9 +93,10 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
         console.print(f"... {len(allocations) - MAX_ROWS} more rows in allocations.csv")
 
     if parks is not None and len(parks):
-        opened = parks[parks["open"] == 1]
+        hosting = parks.groupby("park", sort=False)["use"].transform("sum") > 0
+        opened = parks[(parks["open"] == 1) & hosting]
         util = opened.pivot_table(index="park", columns="resource", values="utilisation", sort=False)
-        ptab = Table(title="Park utilisation (use / capacity, open parks)")
+        ptab = Table(title="Park utilisation (use / capacity, parks hosting modules)")
         ptab.add_column("park")
         for res in util.columns:
             ptab.add_column(res, justify="right")

@@ -140,6 +140,7 @@ def _translate(raw: RawDoc, exc: ValidationError) -> list[Problem]:
             sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤",
                     "less_than": "<"}[kind]
             bound = next(iter(ctx.values()))
+            bound = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
             problems.append(raw.problem(path, f"got {_describe(err['input'])}", f"a number {sign} {bound}"))
         elif kind == "string_pattern_mismatch":
             problems.append(raw.problem(path, f"got {_describe(err['input'])}",
@@ -164,8 +165,8 @@ def validate(raw: RawDoc) -> Instance:
     try:
         inst = Instance.model_validate(raw.data)
     except ValidationError as exc:
-        raise InputError(_translate(raw, exc)) from None
-    problems = check_references(inst, raw)
+        raise InputError(raw.problems + _translate(raw, exc)) from None
+    problems = raw.problems + check_references(inst, raw)
     if problems:
         raise InputError(problems)
     return inst
@@ -281,8 +282,8 @@ def check_references(inst: Instance, raw: RawDoc) -> list[Problem]:
                 if req not in up_ids or req == up.id:
                     add(raw.problem(("parks", n, "upgrades", m, "requires", r),
                                     f"unknown upgrade {req!r}",
-                                    "another upgrade of the same park: " + ", ".join(
-                                        u for u in up_ids if u != up.id)))
+                                    "another upgrade of the same park: " + (", ".join(
+                                        u for u in up_ids if u != up.id) or "(this park has none)")))
 
     seen_pairs: set[tuple[str, str]] = set()
     for n, pair in enumerate(inst.pairs):

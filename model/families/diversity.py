@@ -1,7 +1,8 @@
 """`diversity` (kind: diversity): against homogeneous competition between parks.
 
 z[s,p] ∈ {0,1} exists only for the sectors s and parks p a diversity rule concerns.
-    diversity_link[i,p]:          x[i,p] ≤ modules_i · z[s(i),p]      ∀ (i,p) ∈ E with z[s(i),p]
+    diversity_link[i,p]:          x[i,p] ≤ x_max[i,p] · z[s(i),p]     ∀ (i,p) ∈ E with z[s(i),p]
+    sector_open[s,p]:             z[s,p] ≤ y[p]                      (a sector is only at an open park)
     max_parks_per_sector[r,s]:    Σ_{p∈G_r} z[s,p] ≤ max_parks_per_sector_r     ∀ s ∈ S_r
     max_sectors_per_park[r,p]:    Σ_{s∈S_r} z[s,p] ≤ max_sectors_per_park_r     ∀ p ∈ G_r
 """
@@ -29,13 +30,15 @@ def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
 
     zset = set(zs)
     rows = [r for r in range(len(pair_sector)) if (pair_sector[r], pair_park[r]) in zset]
-    modules = data.industry["modules"].to_numpy(dtype=float)[data.pairs["i"].to_numpy()]
+    x_max = data.pairs["x_max"].to_numpy(dtype=float)
     xs = m.x_list
     m.DIVERSITY_PAIRS = pyo.Set(initialize=rows, ordered=True)
     m.diversity_link = pyo.Constraint(
         m.DIVERSITY_PAIRS,
-        rule=lambda m, r: xs[r] - float(modules[r]) * m.z[pair_sector[r], pair_park[r]] <= 0,
-        doc="x[i,p] ≤ modules_i · z[s(i),p]")
+        rule=lambda m, r: xs[r] - float(x_max[r]) * m.z[pair_sector[r], pair_park[r]] <= 0,
+        doc="x[i,p] ≤ x_max[i,p] · z[s(i),p]")
+    m.sector_open = pyo.Constraint(m.SECTOR_PARK, rule=lambda m, s, p: m.z[s, p] <= m.y[p],
+                                   doc="z[s,p] ≤ y[p]")
 
     per_sector = [(r.id, s) for r, parks, sectors in scopes if r.max_parks_per_sector for s in sectors
                   if any((s, p) in zset for p in parks)]

@@ -1,9 +1,10 @@
 """`link`: modules go only to parks that open (y[p] = 1).
 
 strong (default), one row per eligible pair, the tight LP relaxation:
-    link[i,p]:  x[i,p] ≤ modules_i · y[p]                                  ∀ (i,p) ∈ E
+    link[i,p]:  x[i,p] ≤ x_max[i,p] · y[p]                                 ∀ (i,p) ∈ E
 aggregated, one row per park, a weaker relaxation with far fewer rows:
-    link[p]:    Σ_{i:(i,p)∈E} x[i,p] ≤ (Σ_{i:(i,p)∈E} modules_i) · y[p]   ∀ p ∈ P
+    link[p]:    Σ_{i:(i,p)∈E} x[i,p] ≤ (Σ_{i:(i,p)∈E} x_max[i,p]) · y[p]  ∀ p ∈ P
+x_max[i,p] ≤ modules_i is the most modules the park could ever hold (`model/data.py`).
 Parks already open (open_cost 0) have y fixed at 1 and get no row.
 """
 
@@ -22,7 +23,7 @@ def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
     variant = getattr(options, "formulation", "strong")
     xs = m.x_list
     closed = ~data.park["already_open"].to_numpy()
-    modules = data.industry["modules"].to_numpy(dtype=float)
+    x_max = data.pairs["x_max"].to_numpy(dtype=float)
     pi, pp = data.pairs["i"].to_numpy(), data.pairs["p"].to_numpy()
     if variant == "strong":
         rows = np.flatnonzero(closed[pp])
@@ -31,17 +32,17 @@ def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
 
         def strong(m: pyo.ConcreteModel, i: str, p: str) -> object:
             r = where[(i, p)]
-            return xs[r] - float(modules[pi[r]]) * m.y[p] <= 0
+            return xs[r] - float(x_max[r]) * m.y[p] <= 0
 
         m.LINKED = pyo.Set(initialize=index, dimen=2, ordered=True)
-        m.link = pyo.Constraint(m.LINKED, rule=strong, doc="x[i,p] ≤ modules_i · y[p]")
+        m.link = pyo.Constraint(m.LINKED, rule=strong, doc="x[i,p] ≤ x_max[i,p] · y[p]")
     elif variant == "aggregated":
         by_park = data.pairs.groupby("p").indices
         parks = [data.parks[n] for n in np.flatnonzero(closed) if n in by_park]
 
         def aggregated(m: pyo.ConcreteModel, p: str) -> object:
             rows = by_park[data.parks.index(p)]
-            big = float(modules[pi[rows]].sum())
+            big = float(x_max[rows].sum())
             return linear(np.ones(len(rows)), [xs[r] for r in rows]) - big * m.y[p] <= 0
 
         m.LINKED = pyo.Set(initialize=parks, ordered=True)
