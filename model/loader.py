@@ -88,6 +88,7 @@ class _Reader:
         self.file = file
         self.marks: dict[Path, str] = {}
         self.problems: list[Problem] = []
+        self.duplicates: list[tuple[Path, str, str]] = []  # (key path, where, line first given)
 
     def mark(self, path: Path, node: yaml.Node) -> None:
         self.marks[path] = f"{self.file}:{node.start_mark.line + 1}"
@@ -106,10 +107,8 @@ class _Reader:
                 key = str(key) if not isinstance(key, str) else key
                 sub = (*path, key)
                 if key in out:
-                    self.problems.append(Problem(
-                        f"{self.file}:{key_node.start_mark.line + 1}", format_path(sub),
-                        f"duplicate key (first given at line {self.marks[sub].rsplit(':', 1)[1]})",
-                        "each key once"))
+                    self.duplicates.append((sub, f"{self.file}:{key_node.start_mark.line + 1}",
+                                            self.marks[sub].rsplit(":", 1)[1]))
                     continue
                 self.mark(sub, key_node)
                 out[key] = self.read(value_node, sub)
@@ -134,6 +133,10 @@ def _read_yaml(file: FsPath, shown: str) -> tuple[Any, dict[Path, str], list[Pro
                                   "a mapping with `resources`, `industries` and `parks`")])
     reader = _Reader(shown)
     data = reader.read(node, ())
+    named = RawDoc(data, reader.marks, shown, "")
+    for path, where, first in reader.duplicates:
+        reader.problems.append(Problem(where, named.display(path), f"duplicate key (first given at line {first})",
+                                       "each key once"))
     return data, reader.marks, reader.problems
 
 
@@ -196,6 +199,7 @@ def read(file: str | os.PathLike[str]) -> RawDoc:
             problems.append(Problem(marks[(section,)], section,
                                     f"side table {value!r} not found next to {shown}",
                                     "a CSV file name relative to the YAML file"))
+            data[section] = []  # reported once, here; not again as "not a list"
             continue
         rows, table_marks = _read_csv(table, _show(table), (section,))
         digest.update(table.read_bytes())

@@ -301,7 +301,8 @@ def check_references(inst: Instance, raw: RawDoc) -> list[Problem]:
         for m, ident in enumerate(sel.ids or []):
             if ident not in known:
                 what = "park" if isinstance(sel, ParkSelector) else "industry"
-                add(raw.problem((*path, "ids", m), f"unknown {what} {ident!r}", f"a {what} id"))
+                add(raw.problem((*path, "ids", m), f"unknown {what} {ident!r}",
+                                f"{'an' if what == 'industry' else 'a'} {what} id"))
         if isinstance(sel, IndustrySelector):
             for m, s in enumerate(sel.sector or []):
                 if s not in sectors:

@@ -99,6 +99,7 @@ def _solve_highs(m: pyo.ConcreteModel, opts: SolveOptions) -> SolveResult:
         status = "feasible" if has else "no_solution"
     objective = results.incumbent_objective if has else None
     bound = results.objective_bound
+    bound = float(bound) if bound is not None and math.isfinite(bound) else None
     nodes = getattr(results.extra_info, "mip_node_count", None)
     return SolveResult(status, term.name, objective, bound, relative_gap(objective, bound), seconds,
                        nodes if nodes is not None and nodes >= 0 else None, "highs", _version("highspy"))

@@ -1,0 +1,89 @@
+"""The independent checker accepts solved plans and rejects tampered ones.
+
+Solved plans of every family test are checked in conftest.solve_data; here the demo's optimal plan
+is altered one way at a time, and each alteration must be caught with the right reason.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from model import load
+from model.check import check
+from model.run import solve_instance
+from tests.conftest import EXACT, INSTANCES, base, solve_data
+
+
+@pytest.fixture(scope="module")
+def solved():
+    out = solve_instance(load(str(INSTANCES / "demo.yaml")), None, EXACT)
+    assert out.check.ok
+    return out
+
+
+def tamper(solved, change):
+    plan = copy.deepcopy(solved.plan)
+    change(plan)
+    return check(solved.loaded.instance, plan).violations
+
+
+def test_accepts_the_optimum_and_recomputes_its_kpis(solved):
+    report = check(solved.loaded.instance, solved.plan, solved.kpis, solved.result.objective)
+    assert report.ok
+    assert report.objective == pytest.approx(49.6)
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda p: (p.x.pop(("chem_zj", "ganzhou")), p.x.__setitem__(("chem_zj", "wuhu"), 1.0)),
+     "rule yangtze_chemicals forbids chem_zj at wuhu"),
+    (lambda p: (p.x.pop(("textiles_js", "wuhu")), p.x.__setitem__(("textiles_js", "guangan"), 2.0)),
+     "capacity[guangan,labor]: use 200 > capacity 150"),
+    (lambda p: p.stay.__setitem__("electronics_gd", 0.0), "assign[electronics_gd]"),
+    (lambda p: p.stay.__setitem__("chem_zj", 1.0), "assign[chem_zj]"),
+    (lambda p: p.open.__setitem__("ganzhou", 0), "x[chem_zj,ganzhou] = 1.0 at a park that is not open"),
+    (lambda p: p.open.__setitem__("wuhu", 0), "y[wuhu] = 0 but the park is already open"),
+    (lambda p: p.upgrades.clear(), "capacity[ganzhou,cod]: use 6 > capacity 2"),
+    (lambda p: (p.x.__setitem__(("textiles_js", "wuhu"), 0.5), p.stay.__setitem__("textiles_js", 0.5)),
+     "is not whole but textiles_js is not divisible"),
+    (lambda p: p.x.__setitem__(("electronics_gd", "nowhere"), 1.0), "unknown industry or park"),
+])
+def test_rejects_tampered_plans(solved, change, reason):
+    violations = tamper(solved, change)
+    assert any(reason in v for v in violations), violations
+
+
+def test_rejects_misreported_kpis_and_objective(solved):
+    kpis = dict(solved.kpis, co2=solved.kpis["co2"] + 1)
+    report = check(solved.loaded.instance, solved.plan, kpis, solved.result.objective + 0.5)
+    assert any(v.startswith("KPI co2: reported") for v in report.violations)
+    assert any(v.startswith("objective: reported 50.1") for v in report.violations)
+
+
+def test_rejects_broken_limits_targets_and_diversity(tmp_path):
+    d = base()
+    d["industries"][0].update(modules=2, value_added=10)
+    d["industries"].append({"id": "b", "origin": "Zhejiang", "sector": "textiles", "modules": 1,
+                            "use": {"land": 1}, "relocation_cost": 1, "stay_cost": 100})
+    d["rules"] = [
+        {"id": "cap", "kind": "limit", "source": "t", "kpi": "value_added", "parks": {"ids": ["p1"]}, "max": 10},
+        {"id": "target", "kind": "transfer_target", "source": "t", "min_modules": 3},
+        {"id": "one_park", "kind": "diversity", "source": "t", "max_parks_per_sector": 2},
+    ]
+    out = solve_data(tmp_path, d)
+    assert out.check.ok
+    inst = out.loaded.instance
+    plan = copy.deepcopy(out.plan)
+    plan.x = {("a", "p1"): 2.0, ("b", "p2"): 1.0}
+    plan.stay = {"a": 0.0, "b": 0.0}
+    assert any(v.startswith("limit[cap]: value_added = 20 > max 10") for v in check(inst, plan).violations)
+    plan.x = {("a", "p1"): 1.0, ("b", "p2"): 1.0}
+    plan.stay = {"a": 1.0, "b": 0.0}
+    assert any(v.startswith("transfer_target[target]: moved 2") for v in check(inst, plan).violations)
+    d["rules"][2]["max_parks_per_sector"] = 1
+    strict = solve_data(tmp_path, d).loaded.instance
+    plan.x = {("a", "p1"): 1.0, ("a", "p2"): 1.0, ("b", "p2"): 1.0}
+    plan.stay = {"a": 0.0, "b": 0.0}
+    assert any(v.startswith("max_parks_per_sector[one_park,textiles]: 2 parks > 1")
+               for v in check(strict, plan).violations)

@@ -1,0 +1,63 @@
+"""The command line: commands, exit codes, the default results folder and atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from cli import main
+from tests.conftest import INSTANCES, ROOT
+
+DEMO = str(INSTANCES / "demo.yaml")
+
+
+def test_validate_reports_size():
+    result = CliRunner().invoke(main, ["validate", DEMO])
+    assert result.exit_code == 0
+    assert result.stdout.strip().endswith("valid. 3 industries (4 modules), 3 parks, 3 resources, 8 eligible "
+                                          "pairs, 1 enabled rules, 1 scenarios.")
+
+
+def test_infeasible_exits_3_and_still_records_the_run(tmp_path):
+    out = tmp_path / "inf"
+    # chem_zj must move and needs 10 ha; no park has more than 1.
+    result = CliRunner().invoke(main, ["solve", DEMO, "--set", "parks.*.capacity.land=1", "--out", str(out)])
+    assert result.exit_code == 3
+    assert "infeasible" in result.stdout and "infeasible" in result.stderr
+    assert json.loads((out / "kpis.json").read_text())["status"] == "infeasible"
+
+
+def test_no_solution_within_limits_exits_4(tmp_path):
+    # A raw HiGHS option passed straight through: no time at all, so no incumbent.
+    result = CliRunner().invoke(main, ["solve", DEMO, "--option", "time_limit=0", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 4
+    assert json.loads((tmp_path / "x" / "kpis.json").read_text())["status"] == "no_solution"
+
+
+def test_default_results_folder_and_atomic_replace(tmp_path):
+    folder = tmp_path / "results" / "demo-base"
+    folder.mkdir(parents=True)
+    (folder / "stale.txt").write_text("from an older run")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(main, ["solve", DEMO])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0
+    assert not (folder / "stale.txt").exists()  # the folder is replaced whole, not patched
+    assert (folder / "kpis.json").exists()
+    assert [p.name for p in folder.parent.iterdir()] == ["demo-base"]  # no temporary folder left
+
+
+def test_both_entry_points_run():
+    for cmd in ([sys.executable, "cli.py", "validate", "instances/demo.yaml"],
+                [os.path.join(os.path.dirname(sys.executable), "industry-transfer"), "validate",
+                 "instances/demo.yaml"]):
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "valid." in done.stdout

@@ -1,0 +1,168 @@
+"""Bad input: one line per problem naming file:line, key, what is wrong and what is expected; exit 2.
+
+Each case breaks `instances/demo.yaml` in one place. The expected line number is found by searching
+the broken file for the broken text, not taken from the tool.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from tests.conftest import INSTANCES
+
+DEMO = (INSTANCES / "demo.yaml").read_text(encoding="utf-8")
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def broken(tmp_path: Path, old: str, new: str) -> tuple[Path, str]:
+    assert DEMO.count(old) >= 1, old
+    text = DEMO.replace(old, new, 1)
+    path = tmp_path / "broken.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path, text
+
+
+def run(*args: str) -> tuple[int, list[str], str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stderr.strip().splitlines(), result.stdout
+
+
+# (name, old text, new text, the line to point at (a needle in the broken file), expected message)
+CASES = [
+    ("negative modules", "modules: 2", "modules: -2", "modules: -2",
+     "industries.textiles_js.modules: got -2; expected a number ≥ 1"),
+    ("word for a number", "modules: 2", "modules: two", "modules: two",
+     "industries.textiles_js.modules: got 'two'; expected a whole number"),
+    ("fractional modules", "modules: 2", "modules: 2.5", "modules: 2.5",
+     "industries.textiles_js.modules: got 2.5; expected a whole number"),
+    ("NaN", "stay_cost: 20", "stay_cost: .nan", "stay_cost: .nan",
+     "industries.textiles_js.stay_cost: got nan; expected a finite number (no NaN or infinity)"),
+    ("infinity", "open_cost: 10", "open_cost: .inf", "open_cost: .inf",
+     "parks.ganzhou.open_cost: got inf; expected a finite number (no NaN or infinity)"),
+    ("negative capacity", "capacity: {labor: 150, land: 8, cod: 3}", "capacity: {labor: 150, land: -8, cod: 3}",
+     "land: -8", "parks.guangan.capacity.land: got -8; expected a number ≥ 0"),
+    ("not a boolean", "must_transfer: true", "must_transfer: maybe", "must_transfer: maybe",
+     "industries.chem_zj.must_transfer: got 'maybe'; expected true or false"),
+    ("unknown resource", "use: {labor: 100, land: 4, cod: 2}", "use: {labour: 100, land: 4, cod: 2}",
+     "labour: 100", "industries.textiles_js.use.labour: unknown resource; expected one of: labor, land, cod"),
+    ("capacity missing a resource", "capacity: {labor: 250, land: 10, cod: 4}", "capacity: {labor: 250, land: 10}",
+     "capacity: {labor: 250, land: 10}",
+     "parks.wuhu.capacity: no capacity for resource 'cod'; expected a capacity for every resource "
+     "(0 if the park has none)"),
+    ("duplicate id", "id: chem_zj", "id: textiles_js", "  - id: textiles_js\n    origin: Zhejiang",
+     "industries.textiles_js.id: duplicate id 'textiles_js'; expected each id once"),
+    ("unknown group", "parks: {tags: yangtze_shoreline}", "parks: yangtze", "parks: yangtze",
+     "rules.yangtze_chemicals.parks: unknown group 'yangtze'; expected a group of parks defined under "
+     "`groups:`, or an inline selector"),
+    ("unknown rule kind", "kind: forbid", "kind: forbidd", "- id: yangtze_chemicals",
+     "rules.yangtze_chemicals: got kind 'forbidd'; expected kind: forbid | limit | transfer_target | diversity"),
+    ("missing required key", "    source: Yangtze", "    sources: Yangtze", "- id: yangtze_chemicals",
+     "rules.yangtze_chemicals.source: required key is missing; expected a value for it"),
+    ("unknown prerequisite", "{id: sewage_plant, cost: 3, adds: {cod: 6}}",
+     "{id: sewage_plant, cost: 3, adds: {cod: 6}, requires: [pipes]}", "requires: [pipes]",
+     "parks.ganzhou.upgrades.sewage_plant.requires[0]: unknown upgrade 'pipes'; expected another upgrade of "
+     "the same park: (this park has none)"),
+    ("selector that selects nothing", "industries: {sector: chemicals}", "industries: {ids: [steel_hb]}",
+     "ids: [steel_hb]", "rules.yangtze_chemicals.industries.ids[0]: unknown industry 'steel_hb'; "
+     "expected an industry id"),
+    ("duplicate YAML key", "    relocation_cost: 5\n", "    relocation_cost: 5\n    relocation_cost: 6\n",
+     "relocation_cost: 6", "industries.textiles_js.relocation_cost: duplicate key (first given at line {prev}); "
+     "expected each key once"),
+    ("YAML syntax", "name: demo", "name: demo: x", "name: demo: x", None),
+    ("unknown objective term", "scenarios:", "objective: {weights: {carbon: 1}}\nscenarios:", "objective:",
+     "objective.weights.carbon: unknown KPI term; expected one of: opening_cost, upgrade_cost, relocation_cost, "
+     "operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs"),
+    ("empty list", "rules:\n  - id: yangtze_chemicals", "pairs: []\nindustries_x:\nrules:\n  - id: yangtze_chemicals",
+     "industries_x:", "industries_x: unknown key; expected one of: name, description, units, resources, "
+     "industries, parks, pairs, groups, rules, objective, scenarios"),
+    ("overlay naming a missing park", 'parks.*.capacity.cod: "*0.5"', "parks.nowhere.capacity.cod: 3",
+     "parks.nowhere", "parks.nowhere.capacity.cod: cannot apply overlay: no item with id 'nowhere' in parks; "
+     "expected a dotted key naming an existing item, e.g. parks.<id>.capacity.land"),
+]
+
+
+@pytest.mark.parametrize("name, old, new, needle, message", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_gives_one_clear_line(tmp_path, name, old, new, needle, message):
+    path, text = broken(tmp_path, old, new)
+    code, errors, _ = run("validate", str(path))
+    assert code == 2
+    assert "Traceback" not in "\n".join(errors)
+    line = line_of(text, needle.split("\n")[0]) if "\n" not in needle else text[: text.index(needle)].count("\n") + 1
+    if message is None:  # syntax errors: the parser's own words, at the right line
+        assert len(errors) == 1 and errors[0].startswith(f"error: {path}:{line}: (syntax): not valid YAML:")
+        return
+    if "{prev}" in message:
+        message = message.format(prev=line - 1)
+    assert f"error: {path}:{line}: {message}" in errors
+
+
+def test_several_problems_are_reported_together(tmp_path):
+    text = DEMO.replace("modules: 2", "modules: -2").replace("stay_cost: 9", "stay_cost: -9")
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, errors, _ = run("validate", str(path))
+    assert code == 2
+    assert errors == [
+        f"error: {path}:{line_of(text, 'modules: -2')}: industries.textiles_js.modules: got -2; expected a number ≥ 1",
+        f"error: {path}:{line_of(text, 'stay_cost: -9')}: industries.electronics_gd.stay_cost: got -9; "
+        "expected a number ≥ 0",
+    ]
+
+
+def test_command_line_overlays_are_validated_too():
+    code, errors, _ = run("solve", str(INSTANCES / "demo.yaml"), "--set", "parks.wuhu.capacity.land=-3",
+                          "--set", "parks.wuhu.colour=red")
+    assert code == 2
+    assert errors[0] == "error: --set: parks.wuhu.capacity.land: got -3; expected a number ≥ 0"
+    assert errors[1].startswith("error: --set: parks.wuhu.colour: unknown key; expected one of: id, province,")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--scenario", "nope"], "error: --scenario: nope: no such scenario in {f}; expected one of: tight_cod"),
+    (["--set", "parks.wuhu.capacity.land"], "error: --set: parks.wuhu.capacity.land: not of the form KEY=VALUE; "
+                                            "expected e.g. parks.hefei_econ.capacity.land=80"),
+    (["--solver", "no_such_solver"], "error: --solver: no_such_solver: no_such_solver: Pyomo cannot run this solver "
+                                     "here (not installed or not known); expected highs, or a solver installed for "
+                                     "Pyomo"),
+])
+def test_bad_command_line_values(args, expected):
+    path = INSTANCES / "demo.yaml"
+    code, errors, _ = run("solve", str(path), *args)
+    assert code == 2
+    shown = str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+    assert errors == [expected.format(f=shown)]
+
+
+def test_missing_file_and_side_table(tmp_path):
+    code, errors, _ = run("validate", str(tmp_path / "none.yaml"))
+    assert code == 2 and errors == [f"error: {tmp_path / 'none.yaml'}: (file): no such file; "
+                                    "expected a path to a YAML instance"]
+    path, text = broken(tmp_path, "rules:\n", "pairs: pairs.csv\nrules:\n")
+    code, errors, _ = run("validate", str(path))
+    assert code == 2
+    assert errors == [f"error: {path}:{line_of(text, 'pairs: pairs.csv')}: pairs: side table 'pairs.csv' not "
+                      f"found next to {path}; expected a CSV file name relative to the YAML file"]
+
+
+def test_bad_value_in_a_csv_side_table_points_at_its_row(tmp_path):
+    path, _ = broken(tmp_path, "rules:\n", "pairs: pairs.csv\nrules:\n")
+    (tmp_path / "pairs.csv").write_text("industry,park,cost,use.land\n"
+                                        "textiles_js,wuhu,1.5,\n"
+                                        "chem_zj,guangan,cheap,9\n", encoding="utf-8")
+    code, errors, _ = run("validate", str(path))
+    assert code == 2
+    assert errors == [f"error: {tmp_path / 'pairs.csv'}:3: pairs[1].cost: got 'cheap'; expected a number"]
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    path, _ = broken(tmp_path, "modules: 2", "modules: -2")
+    result = CliRunner().invoke(main, ["--debug", "validate", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and "InputError" in result.stderr
