@@ -67,11 +67,50 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-def _load(instance: str, scenario: str | None, sets: tuple[str, ...]) -> Any:
-    from model import load
+def benchmark_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--index", type=click.IntRange(min=1), default=1, show_default=True,
+                        help="GAP: which instance of the file (1-based).")(func)
+    func = click.option("--sourcing", type=click.Choice(["single", "multi"]), default="multi", show_default=True,
+                        help="orlib-cap: may a customer's demand be split over warehouses?")(func)
+    return click.option("--capacity", type=click.FloatRange(min=0, min_open=True),
+                        help="orlib-cap: capacity of every warehouse (needed for capa/capb/capc).")(func)
+
+
+def solver_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    from model.build import FORMULATIONS
+
+    for option in reversed([
+        click.option("--solver", default="highs", show_default=True, help="Any solver Pyomo knows."),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", help="Seconds."),
+        click.option("--mip-gap", type=click.FloatRange(min=0), metavar="G",
+                     help="Relative MIP gap at which to stop (HiGHS's default: 1e-4)."),
+        click.option("--threads", type=click.IntRange(min=1)),
+        click.option("--seed", type=int, help="Solver random seed."),
+        click.option("--option", "raw", multiple=True, metavar="NAME=VALUE", help="Raw solver option, passed as is."),
+        click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True,
+                     help="strong or aggregated link; strong_cover adds the total-capacity cover cut."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _sets(sets: tuple[str, ...]) -> list[tuple[str, Any]]:
     from model.loader import parse_set
 
-    return load(instance, scenario, [parse_set(s) for s in sets])
+    return [parse_set(s) for s in sets]
+
+
+def _load(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str | None = None,
+          capacity: float | None = None, sourcing: str = "multi", index: int = 1) -> Any:
+    from model import load, load_imported
+    from model.errors import InputError, Problem
+    from model.importers import import_file
+
+    if fmt is None:
+        return load(instance, scenario, _sets(sets))
+    if scenario is not None:
+        raise InputError([Problem("--scenario", scenario, "benchmark files have no scenarios", "--set KEY=VALUE")])
+    return load_imported(import_file(fmt, instance, capacity, sourcing, index), _sets(sets))
 
 
 @main.command()
@@ -95,39 +134,34 @@ def validate(instance: str, scenario: str | None, sets: tuple[str, ...]) -> None
 
 @main.command()
 @instance_options
-@click.option("--solver", default="highs", show_default=True, help="Any solver Pyomo knows.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", help="Seconds.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), metavar="G",
-              help="Relative MIP gap at which to stop (HiGHS's default: 1e-4).")
-@click.option("--threads", type=click.IntRange(min=1))
-@click.option("--seed", type=int)
-@click.option("--option", "raw", multiple=True, metavar="NAME=VALUE", help="Raw solver option, passed as is.")
-@click.option("--formulation", type=click.Choice(["strong", "aggregated"]), default="strong", show_default=True,
-              help="Variant of the link family.")
+@click.option("--format", "fmt", type=click.Choice(["orlib-cap", "holmberg", "gap"]),
+              help="INSTANCE is a benchmark file in this format, imported on the fly.")
+@benchmark_options
+@solver_options
 @click.option("--out", type=click.Path(file_okay=False), help="Results folder [results/<instance>-<scenario>].")
 @click.option("--tee", is_flag=True, help="Stream the solver's log.")
 @reports_errors
-def solve(instance: str, scenario: str | None, sets: tuple[str, ...], solver: str, time_limit: float | None,
-          mip_gap: float | None, threads: int | None, seed: int | None, raw: tuple[str, ...],
-          formulation: str, out: str | None, tee: bool) -> None:
+def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str | None, capacity: float | None,
+          sourcing: str, index: int, solver: str, time_limit: float | None, mip_gap: float | None,
+          threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, out: str | None,
+          tee: bool) -> None:
     """Solve an instance, print a summary and write the results folder."""
     from model.build import BuildOptions
     from model.errors import InputError, Problem
-    from model.loader import parse_set
     from model.report import print_summary
     from model.run import solve_instance, write_outcome
     from solvers import SolveOptions, SolverNotFound
 
     ctx = click.get_current_context()
-    loaded = _load(instance, scenario, sets)
-    raw_options = dict(parse_set(r) for r in raw)
+    loaded = _load(instance, scenario, sets, fmt, capacity, sourcing, index)
     options = SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                           raw=raw_options, tee=tee)
+                           raw=dict(_sets(raw)), tee=tee)
     try:
         outcome = solve_instance(loaded, BuildOptions(formulation=formulation), options)
     except SolverNotFound as exc:
         raise InputError([Problem("--solver", solver, str(exc), "highs, or a solver installed for Pyomo")]) from None
-    folder = Path(out) if out else Path("results") / f"{Path(instance).stem}-{scenario or 'base'}"
+    stem = loaded.instance.name if fmt else Path(instance).stem
+    folder = Path(out) if out else Path("results") / f"{stem}-{scenario or 'base'}"
     write_outcome(outcome, folder)
     console = Console(width=max(100, Console().width))
     units = loaded.instance.units
@@ -146,6 +180,111 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], solver: st
         ctx.exit(EXIT_NO_SOLUTION)
     if outcome.check is not None and not outcome.check.ok:
         _fail(ctx, ["the independent check rejected the plan:"] + outcome.check.violations, EXIT_CHECK)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Turn a public benchmark file into a YAML instance (with a CSV pair table beside it)."""
+
+
+def _write_import(fmt: str, file: str, output: str, **options: Any) -> None:
+    from model import load
+    from model.importers import import_file, write_instance
+
+    path = write_instance(import_file(fmt, file, **options), output)
+    inst = load(str(path)).instance  # what was written must read back as a valid instance
+    click.echo(f"{path}: {len(inst.industries)} industries, {len(inst.parks)} parks, "
+               f"{len(inst.pairs)} pairs (in {path.stem}-pairs.csv).")
+
+
+output_option = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+                             help="YAML file to write.")
+
+
+@import_group.command("orlib-cap")
+@click.argument("file", type=click.Path(dir_okay=False))
+@output_option
+@click.option("--capacity", type=click.FloatRange(min=0, min_open=True),
+              help="Capacity of every warehouse (needed for capa/capb/capc).")
+@click.option("--sourcing", type=click.Choice(["single", "multi"]), default="multi", show_default=True)
+@reports_errors
+def import_orlib_cap(file: str, output: str, capacity: float | None, sourcing: str) -> None:
+    """OR-Library capacitated warehouse location (cap41..cap134, capa/capb/capc)."""
+    _write_import("orlib-cap", file, output, capacity=capacity, sourcing=sourcing)
+
+
+@import_group.command("holmberg")
+@click.argument("file", type=click.Path(dir_okay=False))
+@output_option
+@reports_errors
+def import_holmberg(file: str, output: str) -> None:
+    """Holmberg's single-source CFLP instances p1..p71."""
+    _write_import("holmberg", file, output)
+
+
+@import_group.command("gap")
+@click.argument("file", type=click.Path(dir_okay=False))
+@output_option
+@click.option("--index", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Which instance of the file (1-based).")
+@reports_errors
+def import_gap(file: str, output: str, index: int) -> None:
+    """Generalized assignment (OR-Library gap1..12, gapa..d; type E)."""
+    _write_import("gap", file, output, index=index)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--formulation", "formulations", multiple=True, help="Formulation(s) to compare [all].")
+@click.option("--solver", "solvers", multiple=True, default=["highs"], show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True)
+@click.option("--mip-gap", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1))
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Runs per combination, with solver seeds 0..N-1.")
+@benchmark_options
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for results.csv and the plot.")
+@reports_errors
+def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[str, ...], time_limit: float,
+          mip_gap: float, threads: int | None, repeat: int, capacity: float | None, sourcing: str, index: int,
+          out: str) -> None:
+    """Run every instance × formulation × solver × seed and write a tidy CSV and a performance profile.
+
+    SPECS are YAML instances, benchmark files or globs; a benchmark file's format comes from a
+    `FORMAT:` prefix (orlib-cap:, holmberg:, gap:) or from its folder (orlib_cap, holmberg_sscflp,
+    orlib_gap, gap_typeE). A GAP file stands for all its instances unless --index is given; capa,
+    capb and capc for their four published capacities unless --capacity is given.
+    """
+    from model.build import FORMULATIONS
+    from solvers.bench import expand_specs, run_bench, write_bench
+
+    index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
+    cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None)
+    chosen = list(formulations) or list(FORMULATIONS)
+    for f in chosen:
+        if f not in FORMULATIONS:
+            raise click.BadParameter(f"{f!r}; expected one of {', '.join(FORMULATIONS)}", param_hint="--formulation")
+    table = run_bench(cases, chosen, list(solvers), time_limit, mip_gap, threads, repeat,
+                      progress=lambda line: click.echo(line, err=True))
+    for path in write_bench(table, Path(out)):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--industries", type=click.IntRange(min=1), required=True)
+@click.option("--parks", type=click.IntRange(min=1), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@reports_errors
+def generate(industries: int, parks: int, seed: int, output: str) -> None:
+    """Write a random instance of realistic shape (every family active), the same for the same seed."""
+    from model.generate import generate_instance
+
+    from model import load
+
+    path = generate_instance(industries, parks, seed, Path(output))
+    inst = load(str(path)).instance
+    click.echo(f"{path}: {len(inst.industries)} industries, {len(inst.parks)} parks, {len(inst.rules)} rules.")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,12 @@ def load(file: str, scenario: str | None = None, sets: list[tuple[str, Any]] | N
     return Loaded(validate(raw), raw, scenario)
 
 
+def load_imported(imported: Any, sets: list[tuple[str, Any]] | None = None) -> Loaded:
+    """Validate an imported benchmark (`model.importers.Imported`), with optional `--set` patches."""
+    raw = apply_overlays(RawDoc(imported.data, {}, imported.source, imported.sha256), None, list(sets or []))
+    return Loaded(validate(raw), raw, None)
+
+
 def check_scenarios(file: str) -> list[str]:
     """Apply and validate every scenario of an instance; raise `InputError` with all problems.
 

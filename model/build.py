@@ -15,15 +15,29 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from model.data import Data
-from model.families import assign, capacity, diversity, limits, link, objective
+from model.families import assign, capacity, cover, diversity, limits, link, objective
 
-FAMILIES = (assign, link, capacity, limits, diversity, objective)
-FORMULATIONS = link.VARIANTS
+FAMILIES = (assign, link, capacity, cover, limits, diversity, objective)
+# Formulation name -> (link variant, with the cover cut). Researchers compare them with `bench`.
+FORMULATIONS = {"strong": ("strong", False), "aggregated": ("aggregated", False),
+                "strong_cover": ("strong", True)}
 
 
 @dataclass(frozen=True)
 class BuildOptions:
     formulation: str = "strong"
+
+    def __post_init__(self) -> None:
+        if self.formulation not in FORMULATIONS:
+            raise ValueError(f"unknown formulation {self.formulation!r}; expected one of {list(FORMULATIONS)}")
+
+    @property
+    def link(self) -> str:
+        return FORMULATIONS[self.formulation][0]
+
+    @property
+    def cover(self) -> bool:
+        return FORMULATIONS[self.formulation][1]
 
 
 def build(data: Data, options: BuildOptions | None = None) -> pyo.ConcreteModel:

@@ -284,6 +284,8 @@ def parse_set(text: str) -> tuple[str, Any]:
 
 def apply_overlays(raw: RawDoc, scenario: str | None, sets: list[tuple[str, Any]]) -> RawDoc:
     """Apply a named scenario, then `--set` patches, to a copy of the raw data."""
+    if scenario is None and not sets:
+        return raw
     out = RawDoc(copy.deepcopy(raw.data), dict(raw.marks), raw.file, raw.hash, [], list(raw.problems))
     problems: list[Problem] = []
     if scenario is not None:

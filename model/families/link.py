@@ -20,7 +20,7 @@ VARIANTS = ("strong", "aggregated")
 
 
 def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
-    variant = getattr(options, "formulation", "strong")
+    variant = getattr(options, "link", "strong")
     xs = m.x_list
     closed = ~data.park["already_open"].to_numpy()
     x_max = data.pairs["x_max"].to_numpy(dtype=float)

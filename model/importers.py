@@ -1,0 +1,251 @@
+"""Importers: public benchmark files into the project's own instance format.
+
+The very same formulation code is then validated against published optima:
+- OR-Library capacitated warehouse location (Beasley 1988) and Holmberg's single-source CFLP:
+  parks = facilities (capacity s_i, open_cost f_i), industries = customers with `must_transfer`,
+  one resource `demand` (use d_j per module), pair cost c_ij = the cost of serving all of j's demand
+  from i. Single sourcing: indivisible customers (x binary); multi-sourcing: `divisible`.
+- Generalized assignment (OR-Library gap1..12, gapa..d; type E): parks = agents (capacity b_i,
+  already open), industries = jobs with `must_transfer`, pair-specific use a_ij and cost c_ij.
+
+The parsers read the files as published: numbers like `7500.` or `.00000`, CRLF line ends, NUL
+padding (only the bytes before the first NUL are read), the literal `capacity` of capa/capb/capc.
+A malformed file raises `InputError` with one line naming the file, line and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from model.errors import InputError, Problem
+
+FORMATS = ("orlib-cap", "holmberg", "gap")
+# capa/capb/capc: the four published capacities of each file (benchdata README).
+CAPACITIES = {"capa": (8000, 10000, 12000, 14000), "capb": (5000, 6000, 7000, 8000),
+              "capc": (5000, 5750, 6500, 7250)}
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+@dataclass
+class Imported:
+    """An instance as plain data, ready for `model.validate` or for writing as YAML + CSV."""
+
+    name: str
+    data: dict[str, Any]
+    source: str  # the benchmark file
+    sha256: str
+
+
+class _Tokens:
+    """Whitespace-separated tokens of a benchmark file, each with its line number."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        raw = path.read_bytes()
+        self.sha256 = hashlib.sha256(raw).hexdigest()
+        text = raw.split(b"\0", 1)[0].decode("ascii", errors="replace")
+        self.items = [(tok, n) for n, line in enumerate(text.splitlines(), 1) for tok in line.split()]
+        self.pos = 0
+
+    def error(self, message: str, expected: str, line: int | None = None) -> InputError:
+        if line is None:
+            line = self.items[min(self.pos, len(self.items) - 1)][1] if self.items else 1
+        return InputError([Problem(f"{self.path}:{line}", self.path.name, message, expected)])
+
+    def left(self) -> int:
+        return len(self.items) - self.pos
+
+    def word(self) -> str:
+        if self.pos >= len(self.items):
+            last = self.items[-1][1] if self.items else 1
+            raise self.error("the file ends too early", "more numbers (is it truncated?)", last)
+        tok = self.items[self.pos][0]
+        self.pos += 1
+        return tok
+
+    def number(self, what: str) -> float:
+        tok = self.word()
+        if not _NUMBER.match(tok):
+            raise self.error(f"{what}: got {tok!r}", "a number", self.items[self.pos - 1][1])
+        return float(tok)
+
+    def whole(self, what: str) -> int:
+        value = self.number(what)
+        if value != int(value) or value < 1:
+            raise self.error(f"{what}: got {value:g}", "a whole number ≥ 1", self.items[self.pos - 1][1])
+        return int(value)
+
+    def end(self) -> None:
+        if self.left():
+            tok, line = self.items[self.pos]
+            raise self.error(f"{self.left()} numbers left over after the data (first {tok!r})",
+                             "exactly the numbers the header announces", line)
+
+
+def _cfl_instance(name: str, description: str, caps: list[float], fixed: list[float], demand: list[float],
+                  cost: list[list[float]], divisible: bool) -> dict[str, Any]:
+    m, n = len(caps), len(demand)
+    return {
+        "name": name,
+        "description": description,
+        "units": {"money": "cost units", "co2": "-", "power": "-", "distance": "-", "jobs": "-"},
+        "resources": {"demand": {"category": "benchmark", "unit": "demand units"}},
+        "industries": [{"id": f"c{j + 1}", "origin": "benchmark", "sector": "customer", "divisible": divisible,
+                        "must_transfer": True, "use": {"demand": demand[j]}} for j in range(n)],
+        "parks": [{"id": f"f{i + 1}", "province": "benchmark", "region": "benchmark", "open_cost": fixed[i],
+                   "capacity": {"demand": caps[i]}} for i in range(m)],
+        "pairs": [{"industry": f"c{j + 1}", "park": f"f{i + 1}", "cost": cost[i][j]}
+                  for j in range(n) for i in range(m)],
+    }
+
+
+def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "multi") -> Imported:
+    """OR-Library cap41..cap134 and capa/capb/capc (the latter need `capacity`)."""
+    path = Path(path)
+    t = _Tokens(path)
+    m, n = t.whole("number of warehouses"), t.whole("number of customers")
+    caps, fixed = [], []
+    literal = False
+    for i in range(m):
+        tok = t.word()
+        if tok.lower() == "capacity":
+            literal = True
+            caps.append(float("nan"))
+        else:
+            t.pos -= 1
+            caps.append(t.number(f"capacity of warehouse {i + 1}"))
+        fixed.append(t.number(f"fixed cost of warehouse {i + 1}"))
+    if literal and capacity is None:
+        known = CAPACITIES.get(path.stem.lower())
+        raise InputError([Problem(str(path), "--capacity", "the file gives its capacity as the word `capacity`",
+                                  "--capacity N" + (f" (published: {', '.join(map(str, known))})" if known else ""))])
+    if capacity is not None:
+        caps = [float(capacity)] * m
+    demand: list[float] = []
+    cost = [[0.0] * n for _ in range(m)]
+    for j in range(n):
+        demand.append(t.number(f"demand of customer {j + 1}"))
+        for i in range(m):
+            cost[i][j] = t.number(f"cost of customer {j + 1} from warehouse {i + 1}")
+    t.end()
+    name = path.stem + (f"-{capacity:g}" if literal else "")
+    desc = (f"OR-Library capacitated warehouse location {name} (Beasley 1988), {sourcing}-sourcing; "
+            f"imported from {path.name}")
+    return Imported(name, _cfl_instance(name, desc, caps, fixed, demand, cost, sourcing == "multi"),
+                    str(path), t.sha256)
+
+
+def holmberg(path: str | Path) -> Imported:
+    """Holmberg, Rönnqvist and Yuan (1999) single-source CFLP p1..p71 (costs facility-major)."""
+    path = Path(path)
+    t = _Tokens(path)
+    m, n = t.whole("number of facilities"), t.whole("number of customers")
+    caps, fixed = [], []
+    for i in range(m):
+        caps.append(t.number(f"capacity of facility {i + 1}"))
+        fixed.append(t.number(f"fixed cost of facility {i + 1}"))
+    demand = [t.number(f"demand of customer {j + 1}") for j in range(n)]
+    cost = [[t.number(f"cost of customer {j + 1} from facility {i + 1}") for j in range(n)] for i in range(m)]
+    t.end()
+    desc = f"Holmberg, Rönnqvist and Yuan (1999) single-source CFLP {path.name}"
+    return Imported(path.name, _cfl_instance(path.name, desc, caps, fixed, demand, cost, False), str(path), t.sha256)
+
+
+def gap_count(path: str | Path) -> int:
+    """How many instances a GAP file holds (OR-Library files several, type E files one)."""
+    return len(_gap_blocks(_Tokens(Path(path))))
+
+
+def _gap_blocks(t: _Tokens) -> list[int]:
+    """Token positions of each instance's `m n`; tells OR-Library files (leading P) from type E."""
+    nums = t.items
+    try:
+        first = [float(tok) for tok, _ in nums[:3]]
+    except ValueError:
+        raise t.error("the header is not numbers", "P, or m n, at the start of the file") from None
+
+    def walk(start: int, count: int | None) -> list[int] | None:
+        pos, blocks = start, []
+        while pos < len(nums) and (count is None or len(blocks) < count):
+            try:
+                m, n = int(float(nums[pos][0])), int(float(nums[pos + 1][0]))
+            except (ValueError, IndexError):
+                return None
+            blocks.append(pos)
+            pos += 2 + 2 * m * n + m
+        return blocks if pos == len(nums) and (count is None or len(blocks) == count) else None
+
+    blocks = walk(1, int(first[0])) if len(first) == 3 and first[0] == int(first[0]) else None
+    if blocks is None:
+        blocks = walk(0, 1)
+    if blocks is None:
+        raise t.error("the numbers do not add up to GAP instances",
+                      "P, then per instance m n, m·n costs, m·n resource uses and m capacities")
+    return blocks
+
+
+def gap(path: str | Path, index: int = 1) -> Imported:
+    """Generalized assignment: the `index`-th instance (1-based) of an OR-Library or type E file."""
+    path = Path(path)
+    t = _Tokens(path)
+    blocks = _gap_blocks(t)
+    if not 1 <= index <= len(blocks):
+        raise InputError([Problem(str(path), "--index", f"got {index}; the file holds {len(blocks)} instance(s)",
+                                  f"a number from 1 to {len(blocks)}")])
+    t.pos = blocks[index - 1]
+    m, n = t.whole("number of agents"), t.whole("number of jobs")
+    cost = [[t.number(f"cost of job {j + 1} at agent {i + 1}") for j in range(n)] for i in range(m)]
+    use = [[t.number(f"use of job {j + 1} at agent {i + 1}") for j in range(n)] for i in range(m)]
+    caps = [t.number(f"capacity of agent {i + 1}") for i in range(m)]
+    name = path.stem + (f"#{index}" if len(blocks) > 1 else "")
+    data = {
+        "name": name,
+        "description": f"generalized assignment {name} ({m} agents, {n} jobs), minimisation; from {path.name}",
+        "units": {"money": "cost units", "co2": "-", "power": "-", "distance": "-", "jobs": "-"},
+        "resources": {"capacity": {"category": "benchmark", "unit": "resource units"}},
+        "industries": [{"id": f"j{j + 1}", "origin": "benchmark", "sector": "job", "must_transfer": True}
+                       for j in range(n)],
+        "parks": [{"id": f"a{i + 1}", "province": "benchmark", "region": "benchmark",
+                   "capacity": {"capacity": caps[i]}} for i in range(m)],
+        "pairs": [{"industry": f"j{j + 1}", "park": f"a{i + 1}", "cost": cost[i][j], "use": {"capacity": use[i][j]}}
+                  for j in range(n) for i in range(m)],
+    }
+    return Imported(name, data, str(path), t.sha256)
+
+
+def import_file(fmt: str, path: str | Path, capacity: float | None = None, sourcing: str = "multi",
+                index: int = 1) -> Imported:
+    if fmt == "orlib-cap":
+        return orlib_cap(path, capacity, sourcing)
+    if fmt == "holmberg":
+        return holmberg(path)
+    if fmt == "gap":
+        return gap(path, index)
+    raise InputError([Problem("--format", fmt, "unknown benchmark format", "one of: " + ", ".join(FORMATS))])
+
+
+def write_instance(imported: Imported, out: str | Path) -> Path:
+    """Write the instance as YAML with its pair table in a CSV file beside it."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = dict(imported.data)
+    pairs = data.pop("pairs")
+    table = out.with_name(out.stem + "-pairs.csv")
+    resources = list(data["resources"])
+    header = ["industry", "park", "cost"] + [f"use.{k}" for k in resources if any(k in p.get("use", {}) for p in pairs)]
+    lines = [",".join(header)]
+    for p in pairs:
+        row = [p["industry"], p["park"], repr(float(p["cost"]))]
+        row += [repr(float(p["use"][h[4:]])) for h in header[3:]]
+        lines.append(",".join(row))
+    table.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data["pairs"] = table.name
+    head = f"# Imported from {imported.source} (sha256 {imported.sha256}) by `industry-transfer import`.\n"
+    out.write_text(head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+    return out

@@ -1,0 +1,154 @@
+"""The benchmark harness: instances × formulations × solvers × seeds, a tidy table, a profile.
+
+The performance profile is Dolan and Moré's (2002): for each problem (instance, seed) the ratio of
+a formulation's solve time to the best time any formulation took on it (∞ when it did not solve to
+optimality), and for each formulation the share of problems whose ratio is at most τ.
+"""
+
+from __future__ import annotations
+
+import glob
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model import Loaded, load, load_imported
+from model.build import BuildOptions, build
+from model.check import check
+from model.data import build_data
+from model.errors import InputError, Problem
+from model.importers import CAPACITIES, gap_count, import_file
+from model.results import extract
+from solvers.options import SolveOptions
+from solvers.run import solve
+
+COLUMNS = ["instance", "formulation", "solver", "seed", "status", "objective", "bound", "gap", "build_seconds",
+           "solve_seconds", "nodes", "variables", "constraints", "check_ok"]
+# Benchmark folders of ../shared/benchdata and the format of their files.
+FOLDER_FORMATS = {"orlib_cap": "orlib-cap", "holmberg_sscflp": "holmberg", "orlib_gap": "gap", "gap_typeE": "gap"}
+
+
+@dataclass
+class Case:
+    name: str
+    load: Callable[[], Loaded]
+
+
+def _format_of(path: str) -> str | None:
+    return FOLDER_FORMATS.get(Path(path).parent.name)
+
+
+def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str = "multi",
+                 index: int | None = None) -> list[Case]:
+    """YAML files, benchmark files (`FORMAT:PATH` or known folders) and globs -> cases, in order."""
+    cases: list[Case] = []
+    for spec in specs:
+        fmt, _, pattern = spec.partition(":") if spec.split(":", 1)[0] in FOLDER_FORMATS.values() else ("", "", spec)
+        paths = sorted(glob.glob(pattern)) or [pattern]
+        for path in paths:
+            if not Path(path).is_file():
+                raise InputError([Problem(spec, "(instance)", f"no file {path}", "a file, a glob or FORMAT:PATH")])
+            kind = fmt or _format_of(path)
+            if kind is None:
+                cases.append(Case(Path(path).stem, lambda p=path: load(p)))
+            elif kind == "gap":
+                for k in [index] if index else range(1, gap_count(path) + 1):
+                    imp = import_file("gap", path, index=k)
+                    cases.append(Case(imp.name, lambda i=imp: load_imported(i)))
+            elif kind == "orlib-cap" and capacity is None and Path(path).stem.lower() in CAPACITIES:
+                for cap in CAPACITIES[Path(path).stem.lower()]:
+                    cases.append(Case(f"{Path(path).stem}-{cap}",
+                                      lambda p=path, c=cap: load_imported(import_file("orlib-cap", p, c, sourcing))))
+            else:
+                imp = import_file(kind, path, capacity, sourcing)
+                name = imp.name + (f"-{sourcing}" if kind == "orlib-cap" else "")
+                cases.append(Case(name, lambda i=imp: load_imported(i)))
+    return cases
+
+
+def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], time_limit: float | None,
+              mip_gap: float | None, threads: int | None, repeat: int,
+              progress: Callable[[str], None] = lambda line: None) -> pd.DataFrame:
+    """Solve every combination; each plan found is re-checked by the independent checker."""
+    rows = []
+    total = len(cases) * len(formulations) * len(solvers) * repeat
+    done = 0
+    for case in cases:
+        loaded = case.load()
+        for formulation in formulations:
+            for solver in solvers:
+                for seed in range(repeat):
+                    start = time.perf_counter()
+                    data = build_data(loaded.instance)
+                    m = build(data, BuildOptions(formulation))
+                    build_seconds = time.perf_counter() - start
+                    result = solve(m, SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap,
+                                                   threads=threads, seed=seed))
+                    ok = None
+                    if result.has_solution:
+                        ok = check(loaded.instance, extract(m, data), None, result.objective).ok
+                    rows.append({"instance": case.name, "formulation": formulation, "solver": solver, "seed": seed,
+                                 "status": result.status, "objective": result.objective, "bound": result.bound,
+                                 "gap": result.gap, "build_seconds": build_seconds,
+                                 "solve_seconds": result.seconds, "nodes": result.nodes,
+                                 "variables": m.nvariables(), "constraints": m.nconstraints(), "check_ok": ok})
+                    done += 1
+                    progress(f"[{done}/{total}] {case.name} {formulation} {solver} seed {seed}: {result.status} "
+                             f"{result.objective if result.objective is not None else '-'} "
+                             f"in {result.seconds:.2f} s")
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def profile(table: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Dolan–Moré profile of solve time over problems (instance, solver, seed): τ grid and ρ per formulation."""
+    t = table.assign(time=np.where(table["status"] == "optimal", table["solve_seconds"], np.inf))
+    wide = t.pivot_table(index=["instance", "solver", "seed"], columns="formulation", values="time", aggfunc="first")
+    best = wide.min(axis=1).replace(0, 1e-9)
+    ratios = wide.div(best, axis=0)
+    finite = ratios.to_numpy()[np.isfinite(ratios.to_numpy())]
+    top = max(2.0, float(finite.max()) * 1.05) if finite.size else 2.0
+    taus = np.geomspace(1.0, top, 200)
+    return taus, {f: np.array([(ratios[f] <= tau).mean() for tau in taus]) for f in ratios.columns}
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Median solve time and nodes per instance and formulation (across seeds and solvers)."""
+    return (table.groupby(["instance", "formulation"], sort=False)
+            .agg(status=("status", lambda s: ",".join(sorted(set(s)))),
+                 objective=("objective", "first"),
+                 median_solve_seconds=("solve_seconds", statistics.median),
+                 median_nodes=("nodes", lambda s: statistics.median([v for v in s if v == v] or [float("nan")])))
+            .reset_index())
+
+
+def write_bench(table: pd.DataFrame, out: Path) -> list[Path]:
+    """results.csv (every run), summary.csv (medians) and profile.png (Dolan–Moré)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "results.csv", out / "summary.csv", out / "profile.png"]
+    table.to_csv(paths[0], index=False, float_format="%.10g")
+    summary(table).to_csv(paths[1], index=False, float_format="%.6g")
+    taus, rho = profile(table)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for name, values in rho.items():
+        ax.step(taus, values, where="post", label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("τ (solve time / best solve time on the problem)")
+    ax.set_ylabel("share of problems solved within τ")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"Performance profile, {table['instance'].nunique()} instances")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(paths[2], dpi=120)
+    plt.close(fig)
+    return paths

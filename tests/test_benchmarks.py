@@ -1,0 +1,104 @@
+"""Published optima reproduced through the importers and the ordinary `solve` command.
+
+Every row of ../shared/benchdata/optima-public.csv is solved with `industry-transfer solve --format
+... --mip-gap 0` and compared with the published value at a relative 1e-6 (the values are rounded).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from model.errors import InputError
+from model.importers import gap, gap_count, holmberg, orlib_cap
+from tests.conftest import ROOT
+
+BENCH = ROOT.parent / "shared" / "benchdata"
+pytestmark = pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not found at {BENCH}")
+FORMAT = {"orlib_cap": "orlib-cap", "holmberg_sscflp": "holmberg", "gap": "gap"}
+
+
+def _rows() -> list[dict[str, str]]:
+    if not BENCH.is_dir():
+        return []
+    with open(BENCH / "optima-public.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("row", _rows(), ids=lambda r: f"{r['instance']}-{r['sourcing']}")
+def test_published_optimum(tmp_path, row):
+    args = ["solve", "--format", FORMAT[row["set"]], str(BENCH / row["file"]), "--mip-gap", "0",
+            "--out", str(tmp_path / "run")]
+    if row["set"] == "orlib_cap":
+        args += ["--sourcing", row["sourcing"]]
+        if row["capacity"]:
+            args += ["--capacity", row["capacity"]]
+    if row["set"] == "gap":
+        args += ["--index", row["instance"].split("#")[1]]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    kpis = json.loads((tmp_path / "run" / "kpis.json").read_text())
+    assert kpis["status"] == "optimal"
+    assert kpis["objective"] == pytest.approx(float(row["optimum"]), rel=1e-6)
+
+
+def test_files_as_published_are_read_whole():
+    # Holmberg files: CRLF, NUL padding, stray text after it (p47): exactly 2 + 2m + n + m·n numbers.
+    for name in ("p1", "p47", "p71"):
+        data = holmberg(BENCH / "holmberg_sscflp" / name).data
+        assert len(data["pairs"]) == len(data["parks"]) * len(data["industries"])
+    # `7500.` and `.00000`; one warehouse of cap41 has fixed cost 0 (it is in the original data).
+    cap41 = orlib_cap(BENCH / "orlib_cap" / "cap41.txt").data
+    assert sorted(p["open_cost"] for p in cap41["parks"])[:2] == [0.0, 7500.0]
+    assert cap41["industries"][0]["use"] == {"demand": 146.0}
+    assert cap41["pairs"][0]["cost"] == 6739.725  # c_{1,1}: first number after the demand
+    # capa: the literal `capacity`, replaced by the capacity asked for.
+    capa = orlib_cap(BENCH / "orlib_cap" / "capa.txt", capacity=8000).data
+    assert {p["capacity"]["demand"] for p in capa["parks"]} == {8000.0}
+    assert len(capa["industries"]) == 1000 and len(capa["parks"]) == 100
+    # GAP: 5 instances in gap1, 6 in gapa, one in a type E file.
+    assert gap_count(BENCH / "orlib_gap" / "gap1.txt") == 5
+    assert gap_count(BENCH / "orlib_gap" / "gapa.txt") == 6
+    assert gap_count(BENCH / "gap_typeE" / "e05100") == 1
+    g = gap(BENCH / "orlib_gap" / "gap1.txt", 2).data
+    assert len(g["parks"]) == 5 and len(g["industries"]) == 15
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2 2\n10 5\n10 x\n", "cap.txt:3: cap.txt: fixed cost of warehouse 2: got 'x'; expected a number"),
+    ("2 2\n10 5\n10 5\n1\n1 2\n", "cap.txt:5: cap.txt: the file ends too early; expected more numbers"),
+    ("2 1\n10 5\n10 5\n1\n1 2 3\n", "cap.txt:5: cap.txt: 1 numbers left over after the data (first '3')"),
+    ("2 1\ncapacity 5\ncapacity 5\n1\n1 2\n", "cap.txt: --capacity: the file gives its capacity as the word "
+                                              "`capacity`; expected --capacity N"),
+])
+def test_malformed_files_get_one_clear_line(tmp_path, text, message):
+    path = tmp_path / "cap.txt"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        orlib_cap(path)
+    assert len(err.value.problems) == 1 and str(err.value).startswith(f"{tmp_path}/{message}")
+
+
+def test_import_command_writes_an_instance_that_solves_the_same(tmp_path):
+    out = tmp_path / "cap41.yaml"
+    result = CliRunner().invoke(main, ["import", "orlib-cap", str(BENCH / "orlib_cap" / "cap41.txt"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cap41-pairs.csv").is_file()
+    result = CliRunner().invoke(main, ["solve", str(out), "--mip-gap", "0", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    objective = json.loads((tmp_path / "run" / "kpis.json").read_text())["objective"]
+    assert objective == pytest.approx(1040444.375, rel=1e-6)
+
+
+def test_gap_index_out_of_range(tmp_path):
+    result = CliRunner().invoke(main, ["import", "gap", str(BENCH / "orlib_gap" / "gap1.txt"), "--index", "6",
+                                       "-o", str(tmp_path / "g.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {BENCH / 'orlib_gap' / 'gap1.txt'}: --index: got 6; the file holds "
+                                     "5 instance(s); expected a number from 1 to 5")
+
+
