@@ -120,16 +120,24 @@ def generate_instance(n_industries: int, n_parks: int, seed: int, out: Path) -> 
         parks.append(park)
     regions = {p["region"] for p in parks}
     groups = {f"{r}_parks": {"parks": {"region": r}} for r in sorted(regions)}
-    rules = [
-        {"id": "yangtze_chemicals", "kind": "forbid", "source": "Yangtze negative list (2019), 1 km rule (recalled)",
-         "industries": {"sector": "chemicals"}, "parks": {"tags": "yangtze_shoreline"}},
-        {"id": "key_ecological_heavy", "kind": "forbid", "source": "NDRC (2016) key ecological function zones",
-         "industries": {"tags": "heavy"}, "parks": {"zone": "key_ecological"}},
+    # A selector must select something (validation rejects an empty one): a ban only where it applies.
+    has_sector = {r["sector"] for r in rows}
+    has_heavy = any("heavy" in r["tags"] for r in rows)
+    rules = []
+    if "chemicals" in has_sector and any("yangtze_shoreline" in p["tags"] for p in parks):
+        rules.append({"id": "yangtze_chemicals", "kind": "forbid",
+                      "source": "Yangtze negative list (2019), 1 km rule (recalled)",
+                      "industries": {"sector": "chemicals"}, "parks": {"tags": "yangtze_shoreline"}})
+    if has_heavy and any(p["zone"] == "key_ecological" for p in parks):
+        rules.append({"id": "key_ecological_heavy", "kind": "forbid", "source": "NDRC (2016) key ecological zones",
+                      "industries": {"tags": "heavy"}, "parks": {"zone": "key_ecological"}})
+    diverse = [s for s in ("electronics", "batteries", "auto_parts") if s in has_sector]
+    rules += [
         {"id": "transfer_target", "kind": "transfer_target", "source": "illustrative", "min_share": 0.3},
         {"id": "budget", "kind": "limit", "source": "illustrative", "kpi": "spend",
          "max": _r(relocation_total * 0.9 + 50 * n_parks, 1)},
         {"id": "anti_homogeneous", "kind": "diversity", "source": "illustrative",
-         "sectors": ["electronics", "batteries", "auto_parts"], "max_parks_per_sector": max(2, n_parks // 5)},
+         "sectors": diverse or sorted(has_sector)[:1], "max_parks_per_sector": max(2, n_parks // 5)},
         {"id": "park_focus", "kind": "diversity", "source": "illustrative", "max_sectors_per_park": 6},
     ]
     for r in sorted(regions):

@@ -1,0 +1,78 @@
+"""The benchmark harness and the instance generator, on small inputs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from model import load
+from model.build import FORMULATIONS
+from model.run import solve_instance
+from solvers.bench import COLUMNS, expand_specs, profile
+from tests.conftest import EXACT, INSTANCES
+from tests.test_benchmarks import BENCH
+
+
+@pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not found at {BENCH}")
+def test_bench_compares_formulations(tmp_path):
+    out = tmp_path / "bench"
+    result = CliRunner().invoke(main, ["bench", str(BENCH / "orlib_cap" / "cap41.txt"), str(INSTANCES / "demo.yaml"),
+                                       f"gap:{BENCH / 'orlib_gap' / 'gap1.txt'}", "--index", "2", "--repeat", "2",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "results.csv")
+    assert list(table.columns) == COLUMNS
+    assert len(table) == 3 * len(FORMULATIONS) * 2
+    assert set(table["instance"]) == {"cap41-multi", "demo", "gap1#2"}
+    assert set(table["seed"]) == {0, 1}
+    assert (table["status"] == "optimal").all() and table["check_ok"].all()
+    # The formulations are the same model: one optimum per instance (cap41 and gap1#2 published).
+    optimum = table.groupby("instance")["objective"].agg(["min", "max"])
+    assert optimum.loc["cap41-multi", "min"] == pytest.approx(1040444.375, rel=1e-6)
+    assert optimum.loc["gap1#2", "max"] == pytest.approx(269, rel=1e-6)
+    assert (optimum["max"] - optimum["min"]).abs().max() <= 1e-6 * optimum["max"].abs().max()
+    assert (out / "profile.png").stat().st_size > 0
+    assert set(pd.read_csv(out / "summary.csv")["formulation"]) == set(FORMULATIONS)
+
+
+@pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not found at {BENCH}")
+def test_specs_expand_files_instances_and_capacities():
+    names = [c.name for c in expand_specs([str(BENCH / "orlib_gap" / "gap1.txt"), str(BENCH / "orlib_cap" / "capb.txt"),
+                                           str(BENCH / "holmberg_sscflp" / "p1[0-2]")])]
+    assert names == ["gap1#1", "gap1#2", "gap1#3", "gap1#4", "gap1#5", "capb-5000", "capb-6000", "capb-7000",
+                     "capb-8000", "p10", "p11", "p12"]
+
+
+def test_profile_by_hand():
+    # Two problems: A takes 1 s and 2 s; B fails on problem 2, where A took 3 s.
+    table = pd.DataFrame({
+        "instance": ["i1", "i1", "i2", "i2"], "solver": "highs", "seed": 0,
+        "formulation": ["A", "B", "A", "B"], "status": ["optimal", "optimal", "optimal", "no_solution"],
+        "solve_seconds": [1.0, 2.0, 3.0, 0.1]})
+    taus, rho = profile(table)
+    at = {tau: n for n, tau in enumerate(taus)}
+    assert rho["A"][at[1.0]] == 1.0  # A is best on both
+    assert rho["B"][at[1.0]] == 0.0
+    assert rho["B"][-1] == 0.5  # B is within 2× on i1 and never solves i2
+
+
+def test_generator_is_deterministic_and_every_family_is_active(tmp_path):
+    for folder in ("a", "b"):
+        result = CliRunner().invoke(main, ["generate", "--industries", "30", "--parks", "12", "--seed", "7",
+                                           "-o", str(tmp_path / folder / "g.yaml")])
+        assert result.exit_code == 0, result.output
+    for name in ("g.yaml", "g-industries.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    loaded = load(str(tmp_path / "a" / "g.yaml"))
+    inst = loaded.instance
+    assert len(inst.industries) == 30 and len(inst.parks) == 12
+    assert {r.kind for r in inst.rules} == {"forbid", "limit", "transfer_target", "diversity"}
+    assert any(u.requires for p in inst.parks for u in p.upgrades)
+    out = solve_instance(loaded, None, EXACT)
+    assert out.result.status == "optimal" and out.check.ok
+    other = CliRunner().invoke(main, ["generate", "--industries", "30", "--parks", "12", "--seed", "8",
+                                      "-o", str(tmp_path / "c" / "g.yaml")])
+    assert other.exit_code == 0
+    assert (tmp_path / "c" / "g-industries.csv").read_bytes() != (tmp_path / "a" / "g-industries.csv").read_bytes()
