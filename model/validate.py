@@ -176,37 +176,27 @@ def validate(raw: RawDoc) -> Instance:
 # Checks across sections
 
 
+def _matches(item: object, sel: ParkSelector | IndustrySelector) -> bool:
+    """Every field given must match; a field matches any of its values; `tags` any shared tag."""
+    for name, values in sel:
+        if values is None:
+            continue
+        if name == "tags":
+            if not set(values) & set(item.tags):
+                return False
+        elif getattr(item, "id" if name == "ids" else name) not in values:
+            return False
+    return True
+
+
 def select_parks(inst: Instance, sel: ParkSelector) -> list[str]:
-    """Ids of the parks a selector picks (every given field must match; any value of a field)."""
-    out = []
-    for park in inst.parks:
-        if sel.ids is not None and park.id not in sel.ids:
-            continue
-        if sel.province is not None and park.province not in sel.province:
-            continue
-        if sel.region is not None and park.region not in sel.region:
-            continue
-        if sel.zone is not None and park.zone not in sel.zone:
-            continue
-        if sel.tags is not None and not set(sel.tags) & set(park.tags):
-            continue
-        out.append(park.id)
-    return out
+    """Ids of the parks a selector picks."""
+    return [p.id for p in inst.parks if _matches(p, sel)]
 
 
 def select_industries(inst: Instance, sel: IndustrySelector) -> list[str]:
-    out = []
-    for ind in inst.industries:
-        if sel.ids is not None and ind.id not in sel.ids:
-            continue
-        if sel.origin is not None and ind.origin not in sel.origin:
-            continue
-        if sel.sector is not None and ind.sector not in sel.sector:
-            continue
-        if sel.tags is not None and not set(sel.tags) & set(ind.tags):
-            continue
-        out.append(ind.id)
-    return out
+    """Ids of the industries a selector picks."""
+    return [i.id for i in inst.industries if _matches(i, sel)]
 
 
 def parks_of(inst: Instance, ref: str | ParkSelector | None) -> list[str]:
