@@ -1,7 +1,7 @@
 """Build the Pyomo model: variables over the sparse pair set, then every family in order.
 
 Variables (see `model/families/*` for the constraints):
-    x[i,p] ∈ [0, x_max[i,p]] modules of industry i placed at park p, (i,p) ∈ E; integer unless divisible
+    x[i,p] ∈ [0, modules_i]   modules of industry i placed at park p, (i,p) ∈ E; integer unless divisible
     stay[i] ∈ [0, modules_i]  modules left at the origin; 0 if must_transfer; integer unless divisible
     y[p] ∈ {0,1}              park p opens (fixed at 1 where open_cost is 0: it is already open)
     w[p,u] ∈ {0,1}            upgrade u of park p is built
@@ -56,8 +56,9 @@ def build(data: Data, options: BuildOptions | None = None) -> pyo.ConcreteModel:
     def domain(i: str) -> object:
         return pyo.NonNegativeReals if divisible[i] else pyo.NonNegativeIntegers
 
-    x_max = dict(zip(index, data.pairs["x_max"].astype(float)))
-    m.x = pyo.Var(m.E, domain=lambda m, i, p: domain(i), bounds=lambda m, i, p: (0, x_max[i, p]),
+    # The bound is modules_i, not the tighter x_max (used as big-M): capacity rows imply x_max, and
+    # keeping it off the bound lets a binding capacity row, not the bound, carry the shadow price.
+    m.x = pyo.Var(m.E, domain=lambda m, i, p: domain(i), bounds=lambda m, i, p: (0, modules[i]),
                   doc="modules of i placed at p")
     m.stay = pyo.Var(m.I, domain=lambda m, i: domain(i),
                      bounds=lambda m, i: (0, 0 if must[i] else modules[i]), doc="modules left at origin")

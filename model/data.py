@@ -15,7 +15,7 @@ Per-module coefficients of an eligible pair (i, p):
     value_added, jobs = industry i's, per module
 A module that stays costs stay_cost_i and emits co2_process_i + power_use_i·grid_factor_i.
 
-The most modules a pair can ever hold, used as its variable bound and as the big-M of every
+The most modules a pair can ever hold, used as the big-M of every
 on/off link (a tighter M gives a tighter LP relaxation):
     x_max[i,p] = min(modules_i, min_{k: use[i,p,k] > 0} (cap[p,k] + Σ_{u∈U_p} adds[u,k]) / use[i,p,k]),
 rounded down for indivisible industries.

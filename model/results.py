@@ -7,6 +7,7 @@ explain) work from it without the Pyomo model. The tables use the instance's nam
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -80,8 +81,33 @@ def allocation_table(plan: Plan, data: Data) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def park_table(plan: Plan, data: Data) -> pd.DataFrame:
-    """Use, capacity and slack of every resource at every park (long format)."""
+def shadow_price(con: Any, duals: dict[Any, float]) -> float:
+    """What loosening a row by one unit saves in the objective (≥ 0 at an optimum; NaN if unpriced).
+
+    HiGHS's dual is ∂objective/∂right-hand side: an upper bound loosens upwards (saving −dual), a
+    lower bound downwards (saving +dual).
+    """
+    if con is None or con not in duals:
+        return float("nan")
+    dual = float(duals[con])
+    value = -dual if con.has_ub() and not con.has_lb() else dual
+    return 0.0 if abs(value) < 1e-9 else value
+
+
+def _component(m: pyo.ConcreteModel | None, name: str, index: Any) -> Any:
+    comp = m.find_component(name) if m is not None else None
+    return comp[index] if comp is not None and index in comp else None
+
+
+def park_table(plan: Plan, data: Data, m: pyo.ConcreteModel | None = None,
+               duals: dict[Any, float] | None = None) -> pd.DataFrame:
+    """Use, capacity, slack and shadow price of every resource at every park (long format).
+
+    shadow_price: money saved by one more unit of the resource at the park, with the plan's integer
+    decisions held (see `solvers.lp_duals`); `binding` when the slack is zero.
+    """
+    duals = duals or {}
+    money = data.inst.units.money
     use = np.zeros((len(data.parks), len(data.resources)))
     pos = {(i, p): r for r, (i, p) in enumerate(zip(data.pairs["industry"], data.pairs["park"]))}
     for (i, p), v in plan.x.items():
@@ -104,12 +130,30 @@ def park_table(plan: Plan, data: Data) -> pd.DataFrame:
                          "unit": data.inst.resources[res].unit, "use": use[n, k], "capacity": cap,
                          "base_capacity": data.capacity[n, k], "upgrade_capacity": added[n, k],
                          "slack": cap - use[n, k],
-                         "utilisation": use[n, k] / cap if cap > 0 else (0.0 if use[n, k] == 0 else np.inf)})
+                         "utilisation": use[n, k] / cap if cap > 0 else (0.0 if use[n, k] == 0 else np.inf),
+                         "binding": bool(is_open and cap - use[n, k] <= 1e-6 * max(1.0, cap)),
+                         "shadow_price": shadow_price(_component(m, "capacity", (p, res)), duals),
+                         "shadow_price_unit": f"{money} per {data.inst.resources[res].unit}"})
     return pd.DataFrame(rows)
 
 
-def limit_table(m: pyo.ConcreteModel, data: Data, plan: Plan) -> pd.DataFrame:
-    """Every enabled limit, transfer target and diversity bound with its value and slack."""
+def kpi_unit(data: Data, kpi: str) -> str:
+    units = data.inst.units
+    if kpi in data.resources:
+        return data.inst.resources[kpi].unit
+    return {"co2": units.co2, "jobs": units.jobs, "modules": "module", "parks_per_sector": "park",
+            "sectors_per_park": "sector"}.get(kpi, units.money)
+
+
+def limit_table(m: pyo.ConcreteModel, data: Data, plan: Plan, duals: dict[Any, float] | None = None
+                ) -> pd.DataFrame:
+    """Every enabled limit, transfer target and diversity bound: value, slack, binding, shadow price.
+
+    shadow_price: money saved by loosening the bound by one unit of its KPI (diversity bounds count
+    parks or sectors, integer decisions, and are not priced).
+    """
+    duals = duals or {}
+    money = data.inst.units.money
     rows = []
     for r in data.rules:
         if isinstance(r, LimitRule):
@@ -124,13 +168,17 @@ def limit_table(m: pyo.ConcreteModel, data: Data, plan: Plan) -> pd.DataFrame:
                 else:
                     sense_out = sense
                 slack = bound - value if sense_out == "max" else value - bound
-                rows.append(_limit_row(r, r.kpi, sense, float(bound), value, slack))
+                price = shadow_price(_component(m, "limit", (r.id, sense)), duals)
+                rows.append(_limit_row(r, r.kpi, sense, float(bound), value, slack, price,
+                                       f"{money} per {kpi_unit(data, r.kpi)}"))
         elif isinstance(r, TransferTargetRule):
             group = data.industry_set(r.industries)
             value = sum(v for (i, _), v in plan.x.items() if i in set(group))
             bound = r.min_modules if r.min_modules is not None else \
                 r.min_share * float(data.industry.loc[group, "modules"].sum())
-            rows.append(_limit_row(r, "modules", "min", float(bound), value, value - bound))
+            price = shadow_price(_component(m, "transfer_target", r.id), duals)
+            rows.append(_limit_row(r, "modules", "min", float(bound), value, value - bound, price,
+                                   f"{money} per module"))
         elif isinstance(r, DiversityRule):
             parks = set(data.park_set(r.parks))
             sectors = set(r.sectors) if r.sectors is not None else set(data.industry["sector"])
@@ -144,10 +192,13 @@ def limit_table(m: pyo.ConcreteModel, data: Data, plan: Plan) -> pd.DataFrame:
                 worst = max([sum(1 for _, p2 in present if p2 == p) for p in parks] or [0])
                 rows.append(_limit_row(r, "sectors_per_park", "max", r.max_sectors_per_park, worst,
                                        r.max_sectors_per_park - worst))
-    return pd.DataFrame(rows, columns=["rule", "kind", "kpi", "sense", "bound", "value", "slack", "binding"])
+    return pd.DataFrame(rows, columns=["rule", "kind", "kpi", "sense", "bound", "value", "slack", "binding",
+                                       "shadow_price", "shadow_price_unit"])
 
 
-def _limit_row(rule: object, kpi: str, sense: str, bound: float, value: float, slack: float) -> dict:
+def _limit_row(rule: object, kpi: str, sense: str, bound: float, value: float, slack: float,
+               price: float = float("nan"), unit: str = "") -> dict:
     scale = max(1.0, abs(bound))
     return {"rule": rule.id, "kind": rule.kind, "kpi": kpi, "sense": sense, "bound": bound, "value": value,
-            "slack": slack, "binding": bool(abs(slack) <= 1e-6 * scale)}
+            "slack": slack, "binding": bool(abs(slack) <= 1e-6 * scale), "shadow_price": price,
+            "shadow_price_unit": unit}

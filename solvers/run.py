@@ -11,6 +11,7 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 from importlib import metadata
 
 import pyomo.environ as pyo
@@ -150,3 +151,41 @@ def solve(m: pyo.ConcreteModel, opts: SolveOptions | None = None) -> SolveResult
         raise
     except Exception as exc:  # a solver that fails in its own way still yields a status
         return SolveResult("error", "error", None, None, None, 0.0, None, opts.solver, "unknown", str(exc))
+
+
+def lp_duals(m: pyo.ConcreteModel, opts: SolveOptions | None = None) -> dict[Any, float]:
+    """Duals of the LP left when every integer variable is fixed at its loaded value.
+
+    The standard way to price constraints of a MIP: with the integer decisions held, the duals say
+    what one more unit of a right-hand side is worth to the continuous part of the plan. Rows
+    without a free variable get no dual (absent from the result). Returns {constraint data: dual},
+    duals as HiGHS reports them (∂objective/∂right-hand side). HiGHS only; {} otherwise.
+    """
+    opts = opts or SolveOptions()
+    if opts.solver not in ("highs", "appsi_highs"):
+        return {}
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    # Fixed integer columns still make HiGHS run its MIP path (no duals): make them continuous too.
+    changed = []
+    for var in m.component_data_objects(pyo.Var, active=True):
+        if var.is_integer() and var.value is not None:
+            changed.append((var, var.domain, var.fixed))
+            var.fix(round(var.value))
+            var.domain = pyo.Reals
+    try:
+        solver = Highs()
+        config = dict(load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                      solver_options=dict(opts.raw))
+        if opts.time_limit is not None:
+            config["time_limit"] = float(opts.time_limit)
+        results = solver.solve(m, **config)
+        try:
+            return dict(results.solution_loader.get_duals())
+        except Exception:  # no dual solution (an LP with no free variable, or a solver failure)
+            return {}
+    finally:
+        for var, domain, was_fixed in changed:
+            var.domain = domain
+            if not was_fixed:
+                var.unfix()
