@@ -162,7 +162,12 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
         raise InputError([Problem("--solver", solver, str(exc), "highs, or a solver installed for Pyomo")]) from None
     stem = loaded.instance.name if fmt else Path(instance).stem
     folder = Path(out) if out else Path("results") / f"{stem}-{scenario or 'base'}"
-    write_outcome(outcome, folder)
+    diagnosis = None
+    if outcome.result.status == "infeasible":
+        from model.diagnose import diagnose
+
+        diagnosis = diagnose(loaded)
+    write_outcome(outcome, folder, {"diagnosis.json": _diagnosis_doc(diagnosis)} if diagnosis else None)
     console = Console(width=max(100, Console().width))
     units = loaded.instance.units
     unit_of = {t: units.money for t in ("opening_cost", "upgrade_cost", "relocation_cost", "operating_cost",
@@ -172,14 +177,54 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     print_summary(console, outcome.summary(), unit_of, outcome.tables.get("allocations.csv"),
                   outcome.tables.get("parks.csv"), outcome.tables.get("limits.csv"), folder)
     if r.status == "infeasible":
-        click.echo("The instance is infeasible: no plan meets every constraint. Relax a capacity, a limit "
-                   "or a rule (try `--set rules.<id>.enabled=false`) and solve again.", err=True)
+        _print_diagnosis(diagnosis)
         ctx.exit(EXIT_INFEASIBLE)
     if not r.has_solution:
         click.echo(f"No plan found ({r.status}, solver said {r.termination}). {r.message}".rstrip(), err=True)
         ctx.exit(EXIT_NO_SOLUTION)
     if outcome.check is not None and not outcome.check.ok:
         _fail(ctx, ["the independent check rejected the plan:"] + outcome.check.violations, EXIT_CHECK)
+
+
+def _diagnosis_doc(diagnosis: Any) -> dict:
+    return {"status": diagnosis.status, "iis": diagnosis.iis,
+            "relaxations": [{"family": r.family, "key": list(r.key), "amount": r.amount, "text": r.text}
+                            for r in diagnosis.relaxations]}
+
+
+def _print_diagnosis(diagnosis: Any) -> None:
+    if diagnosis is None or not diagnosis.relaxations:
+        click.echo("The instance is infeasible, and no relaxation of its capacities, limits, targets or rules "
+                   "restores feasibility.", err=True)
+    else:
+        click.echo("The instance is infeasible. The smallest set of relaxations that restores feasibility:",
+                   err=True)
+    for line in diagnosis.lines() if diagnosis else []:
+        click.echo(f"  - {line}", err=True)
+
+
+@main.command()
+@instance_options
+@click.option("--weight", "weights", multiple=True, metavar="FAMILY=W",
+              help="Penalty per relaxation of a family (capacity, limit, transfer_target, must_transfer, "
+                   "diversity, forbid); default 1, forbid 100.")
+@reports_errors
+def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights: tuple[str, ...]) -> None:
+    """Explain why an instance is infeasible: the smallest set of relaxations, in its own words."""
+    from model.diagnose import FAMILIES, diagnose
+    from model.errors import InputError, Problem
+
+    parsed = dict(_sets(weights))
+    for family, value in parsed.items():
+        if family not in FAMILIES or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise InputError([Problem("--weight", f"{family}={value}", "not a family with a non-negative weight",
+                                      "FAMILY=W with FAMILY one of " + ", ".join(FAMILIES))])
+    result = diagnose(_load(instance, scenario, sets), {k: float(v) for k, v in parsed.items()})
+    if not result.relaxations:
+        click.echo("Feasible: no relaxation is needed.")
+        return
+    _print_diagnosis(result)
+    click.get_current_context().exit(EXIT_INFEASIBLE)
 
 
 @main.group("import")
@@ -278,9 +323,8 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
 @reports_errors
 def generate(industries: int, parks: int, seed: int, output: str) -> None:
     """Write a random instance of realistic shape (every family active), the same for the same seed."""
-    from model.generate import generate_instance
-
     from model import load
+    from model.generate import generate_instance
 
     path = generate_instance(industries, parks, seed, Path(output))
     inst = load(str(path)).instance

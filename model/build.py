@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from model.data import Data
-from model.families import assign, capacity, cover, diversity, limits, link, objective
+from model.families import assign, capacity, cover, diversity, eligibility, limits, link, objective
 
-FAMILIES = (assign, link, capacity, cover, limits, diversity, objective)
+FAMILIES = (assign, eligibility, link, capacity, cover, limits, diversity, objective)
 # Formulation name -> (link variant, with the cover cut). Researchers compare them with `bench`.
 FORMULATIONS = {"strong": ("strong", False), "aggregated": ("aggregated", False),
                 "strong_cover": ("strong", True)}
@@ -26,6 +26,7 @@ FORMULATIONS = {"strong": ("strong", False), "aggregated": ("aggregated", False)
 @dataclass(frozen=True)
 class BuildOptions:
     formulation: str = "strong"
+    elastic: bool = False  # every family's rows get penalised slack (the infeasibility diagnosis)
 
     def __post_init__(self) -> None:
         if self.formulation not in FORMULATIONS:
@@ -61,7 +62,8 @@ def build(data: Data, options: BuildOptions | None = None) -> pyo.ConcreteModel:
     m.x = pyo.Var(m.E, domain=lambda m, i, p: domain(i), bounds=lambda m, i, p: (0, modules[i]),
                   doc="modules of i placed at p")
     m.stay = pyo.Var(m.I, domain=lambda m, i: domain(i),
-                     bounds=lambda m, i: (0, 0 if must[i] else modules[i]), doc="modules left at origin")
+                     bounds=lambda m, i: (0, 0 if must[i] and not options.elastic else modules[i]),
+                     doc="modules left at origin")
     m.y = pyo.Var(m.P, domain=pyo.Binary, doc="park opens")
     for p in data.park.index[data.park["already_open"]]:
         m.y[p].fix(1)

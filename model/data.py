@@ -63,7 +63,7 @@ class Data:
     industry: pd.DataFrame  # index: industry id
     park: pd.DataFrame  # index: park id
     capacity: np.ndarray  # parks × resources
-    pairs: pd.DataFrame  # one row per eligible pair: industry, park, i, p, x_max, PAIR_KPIS
+    pairs: pd.DataFrame  # one row per eligible pair: industry, park, i, p, x_max, forbidden_by, PAIR_KPIS
     use: np.ndarray  # pairs × resources
     upgrades: pd.DataFrame  # park, upgrade, cost, requires (list)
     adds: np.ndarray  # upgrades × resources
@@ -109,8 +109,13 @@ class Data:
         return self.of_kind(DiversityRule)
 
 
-def build_data(inst: Instance) -> Data:
-    """Assemble `Data` from a validated instance."""
+def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
+    """Assemble `Data` from a validated instance.
+
+    `keep_forbidden` keeps the pairs a forbid rule removes, marked in column `forbidden_by` (the
+    first rule that forbids them): only the infeasibility diagnosis wants them, to price relaxing
+    a rule. Otherwise they are dropped and `forbidden_by` is empty.
+    """
     res = list(inst.resources)
     ind_ids = [i.id for i in inst.industries]
     park_ids = [p.id for p in inst.parks]
@@ -136,15 +141,17 @@ def build_data(inst: Instance) -> Data:
     # Eligibility: the full industry × park grid less every enabled forbid rule.
     rules = [r for r in inst.rules if r.enabled]
     eligible = np.ones((n_i, n_p), dtype=bool)
+    forbidden_by = np.full((n_i, n_p), "", dtype=object)
     removed: dict[str, int] = {}
     for rule in rules:
         if isinstance(rule, ForbidRule):
             rows = np.isin(ind_ids, industries_of(inst, rule.industries))
             cols = np.isin(park_ids, parks_of(inst, rule.parks))
-            hit = np.outer(rows, cols)
-            removed[rule.id] = int((hit & eligible).sum())
+            hit = np.outer(rows, cols) & eligible
+            removed[rule.id] = int(hit.sum())
+            forbidden_by[hit] = rule.id
             eligible &= ~hit
-    ii, pp = np.nonzero(eligible)
+    ii, pp = np.nonzero(np.ones_like(eligible) if keep_forbidden else eligible)
 
     use_ind = np.array([[i.use.get(k, 0.0) for k in res] for i in inst.industries], dtype=float)
     use = use_ind[ii].reshape(len(ii), n_k)
@@ -196,7 +203,7 @@ def build_data(inst: Instance) -> Data:
     pairs = pd.DataFrame({
         "industry": np.asarray(ind_ids, dtype=object)[ii],
         "park": np.asarray(park_ids, dtype=object)[pp],
-        "i": ii, "p": pp, "x_max": x_max,
+        "i": ii, "p": pp, "x_max": x_max, "forbidden_by": forbidden_by[ii, pp],
         "relocation_cost": col([i.relocation_cost for i in inst.industries])[ii],
         "operating_cost": operating,
         "logistics_cost": logistics,

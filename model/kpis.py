@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 
 from model.data import Data
@@ -46,3 +47,19 @@ def total(m: pyo.ConcreteModel, data: Data, kpi: str) -> Any:
         expr = expr + linear(data.industry["stay_co2"].to_numpy(), [m.stay[i] for i in data.industries])
     return expr
 
+
+
+def upper(data: Data, kpi: str, parks: Any = None, industries: Any = None) -> float:
+    """A bound on the KPI over any plan (every module placed at its dearest pair, everything built)."""
+    if kpi == "spend":
+        return sum(upper(data, k, parks, industries) for k in ("opening_cost", "upgrade_cost", "relocation_cost"))
+    chosen = set(data.park_set(parks))
+    if kpi == "opening_cost":
+        return float(data.park.loc[list(chosen), "open_cost"].sum())
+    if kpi == "upgrade_cost":
+        return float(data.upgrades.loc[data.upgrades["park"].isin(chosen), "cost"].sum())
+    rows = np.flatnonzero(data.pair_mask(parks, industries))
+    coef = np.abs(data.pair_coef(kpi)[rows])
+    best = pd.Series(coef).groupby(data.pairs["i"].to_numpy()[rows]).max()
+    modules = data.industry["modules"].to_numpy(dtype=float)[best.index.to_numpy()]
+    return float((best.to_numpy() * modules).sum())

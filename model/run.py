@@ -110,5 +110,8 @@ def solve_instance(loaded: Loaded, build_options: BuildOptions | None = None,
     return out
 
 
-def write_outcome(out: Outcome, folder: Path) -> None:
-    write_results(folder, out.tables, {"kpis.json": out.summary(), "run.json": out.run_record()})
+def write_outcome(out: Outcome, folder: Path, extra: dict[str, dict] | None = None) -> None:
+    """The results folder; instance.json is the instance as solved (overlays applied), so that
+    `compare` and `explain` can work from the folder alone."""
+    write_results(folder, out.tables, {"kpis.json": out.summary(), "run.json": out.run_record(),
+                                       "instance.json": out.loaded.raw.data, **(extra or {})})

@@ -11,8 +11,8 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
 from importlib import metadata
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -189,3 +189,32 @@ def lp_duals(m: pyo.ConcreteModel, opts: SolveOptions | None = None) -> dict[Any
             var.domain = domain
             if not was_fixed:
                 var.unfix()
+
+
+def lp_iis(m: pyo.ConcreteModel) -> list[str] | None:
+    """Names of an irreducible infeasible subset of the LP relaxation, or None if it is feasible.
+
+    HiGHS finds the subset (`Highs.getIis`); its rows and column bounds are mapped back to the
+    Pyomo names. This reaches into the contrib interface's solver model and index maps, which
+    Pyomo 6.10 keeps private: if they move, the subset is simply not reported.
+    """
+    from pyomo.contrib.solver.common.results import TerminationCondition
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    relaxed = pyo.TransformationFactory("core.relax_integer_vars").create_using(m)
+    solver = Highs()
+    results = solver.solve(relaxed, load_solutions=False, raise_exception_on_nonoptimal_result=False)
+    if results.termination_condition not in (TerminationCondition.provenInfeasible,
+                                              TerminationCondition.infeasibleOrUnbounded):
+        return None
+    try:
+        highs = solver._solver_model
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("iis_strategy", 4)  # kIisStrategyIrreducible
+        _, iis = highs.getIis()
+        rows = [solver._solver_con_to_pyomo_con_map[r].name for r in iis.row_index_]
+        by_col = {ndx: solver._vars[vid][0] for vid, ndx in solver._pyomo_var_to_solver_var_map.items()}
+        cols = [f"bound of {by_col[c].name}" for c in iis.col_index_ if c in by_col]
+        return rows + cols
+    except (AttributeError, KeyError, RuntimeError):
+        return []

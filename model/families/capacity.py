@@ -13,11 +13,13 @@ import pyomo.environ as pyo
 
 from model.data import Data
 from model.families import linear
+from model.families.elastic import slack
 
 
 def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
     xs = m.x_list
     by_park = data.pairs.groupby("p").indices
+    modules = data.industry["modules"].to_numpy(dtype=float)[data.pairs["i"].to_numpy()]
     ups_by_park = data.upgrades.groupby("park").indices if len(data.upgrades) else {}
     index = []
     for n, p in enumerate(data.parks):
@@ -36,7 +38,8 @@ def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
             add = float(data.adds[u, kk])
             if add:
                 rhs = rhs + add * m.w[p, data.upgrades.at[u, "upgrade"]]
-        return lhs - rhs <= 0
+        most = float(data.use[rows, kk] @ modules[rows])  # any shortage is below the largest use
+        return lhs - rhs - slack(m, options, "capacity", (p, k), most) <= 0
 
     m.CAPACITY = pyo.Set(initialize=index, dimen=2, ordered=True)
     m.capacity = pyo.Constraint(m.CAPACITY, rule=cap_rule, doc="use ≤ capacity + upgrades")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from model.data import Data
+from model.families.elastic import slack
 
 
 def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
@@ -48,11 +49,13 @@ def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
 
     def parks_rule(m: pyo.ConcreteModel, rid: str, s: str) -> object:
         r, parks, _ = scope[rid]
-        return sum(m.z[s, p] for p in parks if (s, p) in zset) <= r.max_parks_per_sector
+        extra = slack(m, options, "diversity", (rid, s), float(len(parks)))
+        return sum(m.z[s, p] for p in parks if (s, p) in zset) - extra <= r.max_parks_per_sector
 
     def sectors_rule(m: pyo.ConcreteModel, rid: str, p: str) -> object:
         r, _, sectors = scope[rid]
-        return sum(m.z[s, p] for s in sectors if (s, p) in zset) <= r.max_sectors_per_park
+        extra = slack(m, options, "diversity", (rid, p), float(len(sectors)))
+        return sum(m.z[s, p] for s in sectors if (s, p) in zset) - extra <= r.max_sectors_per_park
 
     m.PER_SECTOR = pyo.Set(initialize=per_sector, dimen=2, ordered=True)
     m.max_parks_per_sector = pyo.Constraint(m.PER_SECTOR, rule=parks_rule, doc="parks per sector ≤ max")

@@ -12,6 +12,7 @@ import pyomo.environ as pyo
 
 from model import kpis
 from model.data import Data
+from model.families.elastic import slack
 
 SENSES = ("max", "min", "min_share")
 
@@ -24,11 +25,13 @@ def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
         r = rules[rid]
         value = kpis.expression(m, data, r.kpi, r.parks, r.industries)
         if sense == "max":
-            return value <= float(r.max)
+            most = kpis.upper(data, r.kpi, r.parks, r.industries)
+            return value - slack(m, options, "limit", (rid, sense), most) <= float(r.max)
         if sense == "min":
-            return value >= float(r.min)
+            return value + slack(m, options, "limit", (rid, sense), float(r.min)) >= float(r.min)
         whole = kpis.expression(m, data, r.kpi, None, r.industries)
-        return value - float(r.min_share) * whole >= 0
+        most = float(r.min_share) * kpis.upper(data, r.kpi, None, r.industries)
+        return value - float(r.min_share) * whole + slack(m, options, "limit", (rid, sense), most) >= 0
 
     m.LIMITS = pyo.Set(initialize=index, dimen=2, ordered=True)
     m.limit = pyo.Constraint(m.LIMITS, rule=limit_rule, doc="KPI over a group within its bound")
