@@ -43,8 +43,9 @@ def test_solve_command_writes_the_results_folder(tmp_path):
     result = CliRunner().invoke(main, ["solve", str(DEMO), "--mip-gap", "0", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("optimal  objective 49.6 million yuan  gap 0.00%")
-    assert sorted(p.name for p in out.iterdir()) == ["allocations.csv", "kpis.json", "limits.csv", "parks.csv",
-                                                     "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["allocations.csv", "instance.json", "kpis.json", "limits.csv",
+                                                     "parks.csv", "run.json"]
+    assert json.loads((out / "instance.json").read_text())["name"] == "demo"  # the instance as solved
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["status"] == "optimal" and kpis["objective"] == pytest.approx(49.6) and kpis["gap"] == 0
     # Hand-derived KPIs: open ganzhou 10, sewage plant 3, relocation 5 + 5 + 8, wages 5 + 3 + 1.6.
