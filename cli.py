@@ -227,6 +227,83 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
     click.get_current_context().exit(EXIT_INFEASIBLE)
 
 
+@main.command()
+@click.argument("instance", type=click.Path(dir_okay=False))
+@reports_errors
+def scenarios(instance: str) -> None:
+    """List the named scenarios of an instance with their overlays."""
+    from model import check_scenarios, load
+
+    check_scenarios(instance)
+    inst = load(instance).instance
+    if not inst.scenarios:
+        click.echo("No scenarios.")
+    for name, sc in inst.scenarios.items():
+        click.echo(f"{name}: {sc.description}".rstrip(": "))
+        for key, value in sc.set.items():
+            click.echo(f"    {key} = {value}")
+
+
+@main.command()
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.option("--scenario", "names", multiple=True, metavar="NAME", help="A named scenario (repeatable).")
+@click.option("--all", "all_scenarios", is_flag=True, help="The base and every named scenario.")
+@click.option("--grid", "grids", multiple=True, metavar="KEY=V1,V2,...",
+              help="Values to sweep; several --grid options make a cartesian product.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
+@click.option("--scheduler", metavar="ADDRESS", help="Send the runs to this dask.distributed scheduler instead.")
+@click.option("--formulation", default="strong", show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True))
+@click.option("--mip-gap", type=click.FloatRange(min=0))
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@reports_errors
+def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tuple[str, ...], workers: int,
+          scheduler: str | None, formulation: str, time_limit: float | None, mip_gap: float | None, out: str) -> None:
+    """Solve many variants: named scenarios and a grid of values; one results folder each, and a summary."""
+    from rich.progress import Progress
+
+    from model import load
+    from model.report import print_table
+    from model.sweep import SUMMARY, parse_grid, variants
+    from model.sweep import sweep as run_sweep
+
+    chosen: list[str | None] = [None, *load(instance).instance.scenarios] if all_scenarios else list(names)
+    runs = variants(chosen or [None], [parse_grid(g) for g in grids])
+    for v in runs:  # every variant is validated here, before any is sent to a worker
+        load(instance, v.scenario, list(v.sets))
+    options = {"time_limit": time_limit, "mip_gap": mip_gap}
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"{len(runs)} runs", total=len(runs))
+        table = run_sweep(instance, runs, Path(out), formulation, options, workers, scheduler,
+                          progress=lambda row: bar.advance(task))
+    console = Console(width=max(100, Console().width))
+    print_table(console, "Sweep", table[SUMMARY[:1] + SUMMARY[3:]])
+    console.print(f"Results in {out} (summary.csv and one folder per run)")
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), help="Also write the tables as CSV files here.")
+@reports_errors
+def compare(runs: tuple[str, ...], out: str | None) -> None:
+    """Put results folders side by side: KPIs, moved bundles, parks, binding rows, input differences."""
+    from model.compare import compare as compare_runs
+    from model.report import print_table, write_results
+
+    if len(runs) < 2:
+        raise click.BadParameter("give at least two results folders", param_hint="RUNS")
+    result = compare_runs([Path(r) for r in runs])
+    console = Console(width=max(100, Console().width))
+    titles = {"kpis.csv": "KPIs", "allocations.csv": "Allocations that differ (modules)",
+              "parks.csv": "Parks opened, closed or emptied", "binding.csv": "Rows whose binding changed",
+              "inputs.csv": "Input differences (the instance as solved)"}
+    for name, table in result.tables().items():
+        print_table(console, titles[name], table)
+    if out:
+        write_results(Path(out), result.tables(), {})
+        console.print(f"Written to {out}")
+
+
 @main.group("import")
 def import_group() -> None:
     """Turn a public benchmark file into a YAML instance (with a CSV pair table beside it)."""

@@ -213,15 +213,18 @@ def read(file: str | os.PathLike[str]) -> RawDoc:
 
 
 def _resolve(data: Any, segments: list[str], done: Path = ()) -> list[Path]:
-    """Concrete paths (list positions as ints) that a dotted key names; raises KeyError with why."""
+    """Concrete paths (list positions as ints) that a dotted key names; raises KeyError with why.
+
+    Missing mappings on the way are created (validation then judges the keys); list items must exist.
+    """
     if not segments:
         return [done]
     head, rest = segments[0], segments[1:]
     if isinstance(data, dict):
         if not rest:
             return [(*done, head)]  # the last key may be new: validation judges it
-        if head not in data:
-            raise KeyError(f"no key {head!r} under {format_path(done)}")
+        if head not in data:  # a section the file leaves out (e.g. `objective`): the overlay adds it
+            data[head] = {}
         return _resolve(data[head], rest, (*done, head))
     if isinstance(data, list):
         if head == "*":
@@ -265,6 +268,8 @@ def _apply(raw: RawDoc, key: str, value: Any, where: str, origin: str) -> Proble
         for mark in [m for m in raw.marks if m[: len(path)] == path]:
             del raw.marks[mark]
         raw.marks[path] = where
+        for n in range(1, len(path)):  # mappings the overlay created point at the overlay too
+            raw.marks.setdefault(path[:n], where)
     raw.overlays.append({"key": key, "value": value, "origin": origin})
     return None
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 MAX_ROWS = 40  # rows of a table printed to the terminal; the CSV files hold them all
@@ -112,3 +113,18 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
                                                   for r in binding.itertuples()))
     if out is not None:
         console.print(f"Results in {out}")
+
+
+def print_table(console: Console, title: str, table: pd.DataFrame) -> None:
+    """Any table, first MAX_ROWS rows, numbers formatted; an empty one says so."""
+    if table.empty:
+        console.print(f"{title}: none")
+        return
+    out = Table(title=f"{title} ({len(table)} rows)")
+    for col in table.columns:
+        out.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(table[col]) else "left")
+    for row in table.head(MAX_ROWS).itertuples(index=False):
+        out.add_row(*[escape("" if v is None or (isinstance(v, float) and math.isnan(v)) else _fmt(v)) for v in row])
+    console.print(out)
+    if len(table) > MAX_ROWS:
+        console.print(f"... {len(table) - MAX_ROWS} more rows")

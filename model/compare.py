@@ -1,0 +1,120 @@
+"""Compare results folders side by side: KPIs, allocations, parks, binding rows and the inputs.
+
+Everything is read from the folders (`kpis.json`, `allocations.csv`, `parks.csv`, `limits.csv`,
+`run.json`, `instance.json`), so runs from different instances, scenarios or machines compare
+alike. The first run is the reference of every difference.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model.errors import InputError, Problem
+
+FILES = ("kpis.json", "allocations.csv", "parks.csv", "limits.csv", "run.json", "instance.json")
+
+
+@dataclass
+class Comparison:
+    names: list[str]
+    kpis: pd.DataFrame  # kpi × run, plus delta columns against the first run
+    allocations: pd.DataFrame  # industry, park, modules per run: rows that differ
+    parks: pd.DataFrame  # park, open and modules hosted per run: rows that differ
+    binding: pd.DataFrame  # row (park/resource or rule/sense), binding per run: rows that differ
+    inputs: pd.DataFrame  # key, value per run: input keys that differ
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"kpis.csv": self.kpis, "allocations.csv": self.allocations, "parks.csv": self.parks,
+                "binding.csv": self.binding, "inputs.csv": self.inputs}
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted keys as `--set` writes them: lists of items with an `id` by id, other lists whole."""
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list) and data and all(isinstance(v, dict) and "id" in v for v in data):
+        for item in data:
+            out.update(flatten({k: v for k, v in item.items() if k != "id"}, f"{prefix}.{item['id']}"))
+    else:
+        out[prefix] = data
+    return out
+
+
+def _read(folder: Path) -> dict[str, Any]:
+    missing = [f for f in FILES if not (folder / f).is_file()]
+    if missing:
+        raise InputError([Problem(str(folder), "(results folder)", "missing " + ", ".join(missing),
+                                  "a folder written by `industry-transfer solve`")])
+    run = {f: json.loads((folder / f).read_text(encoding="utf-8")) for f in FILES if f.endswith(".json")}
+    for f in ("allocations.csv", "parks.csv", "limits.csv"):
+        run[f] = pd.read_csv(folder / f, keep_default_na=False, na_values=[""])
+    return run
+
+
+def compare(folders: list[Path]) -> Comparison:
+    runs = [_read(Path(f)) for f in folders]
+    names = [Path(f).name for f in folders]
+    if len(set(names)) < len(names):
+        names = [str(f) for f in folders]
+
+    kpi_rows: dict[str, list[Any]] = {}
+    for n, run in enumerate(runs):
+        k = run["kpis.json"]
+        values = {"status": k["status"], "objective": k["objective"], "gap": k["gap"], **k["kpis"]}
+        for key, value in values.items():
+            kpi_rows.setdefault(key, [None] * len(runs))[n] = value
+    kpis = pd.DataFrame.from_dict(kpi_rows, orient="index", columns=names)
+    kpis.index.name = "kpi"
+    for name in names[1:]:
+        a, b = pd.to_numeric(kpis[names[0]], errors="coerce"), pd.to_numeric(kpis[name], errors="coerce")
+        kpis[f"delta {name}"] = b - a
+    kpis = kpis.reset_index()
+
+    def placed(run: dict[str, Any]) -> pd.Series:
+        a = run["allocations.csv"]
+        a = a.assign(park=a["park"].fillna("(stays)"))
+        return a.groupby(["industry", "park"])["modules"].sum()
+
+    alloc = pd.concat([placed(r).rename(n) for r, n in zip(runs, names)], axis=1).fillna(0.0)
+    alloc = alloc[(alloc.max(axis=1) - alloc.min(axis=1)).abs() > 1e-9].reset_index()
+
+    def hosting(run: dict[str, Any]) -> pd.DataFrame:
+        a = run["allocations.csv"].dropna(subset=["park"])
+        modules = a.groupby("park")["modules"].sum()
+        opened = run["parks.csv"].groupby("park")["open"].first()
+        return pd.DataFrame({"open": opened, "modules": modules.reindex(opened.index).fillna(0.0)})
+
+    hosts = [hosting(r) for r in runs]
+    parks = pd.concat([h.add_suffix(f" {n}") for h, n in zip(hosts, names)], axis=1).fillna(0)
+    open_cols = [f"open {n}" for n in names]
+    module_cols = [f"modules {n}" for n in names]
+    changed = (parks[open_cols].nunique(axis=1) > 1) | ((parks[module_cols] > 0).nunique(axis=1) > 1)
+    parks = parks[changed].reset_index(names="park")
+
+    def binding(run: dict[str, Any]) -> pd.Series:
+        p = run["parks.csv"]
+        rows = {f"capacity[{r.park},{r.resource}]": bool(r.binding) for r in p.itertuples()}
+        for r in run["limits.csv"].itertuples():
+            rows[f"{r.kind}[{r.rule},{r.sense}]"] = bool(r.binding)
+        return pd.Series(rows, dtype=bool)
+
+    bind = pd.concat([binding(r).rename(n) for r, n in zip(runs, names)], axis=1)
+    bind = bind.astype("boolean")
+    bind = bind[bind.nunique(axis=1, dropna=False) > 1].reset_index(names="row")
+
+    flat = [flatten(r["instance.json"]) for r in runs]
+    keys = sorted(set().union(*flat))
+    diff_rows = []
+    for key in keys:
+        values = [f.get(key, "(absent)") for f in flat]
+        if any(json.dumps(v, sort_keys=True) != json.dumps(values[0], sort_keys=True) for v in values[1:]):
+            diff_rows.append({"key": key, **{n: v for n, v in zip(names, values)}})
+    inputs = pd.DataFrame(diff_rows, columns=["key", *names])
+    return Comparison(names, kpis, alloc, parks, bind, inputs)
