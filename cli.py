@@ -282,6 +282,30 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 
 
 @main.command()
+@click.argument("run", type=click.Path(file_okay=False))
+@click.option("--industry", required=True, help="The bundle to explain.")
+@click.option("--candidates", type=click.IntRange(min=0), default=5, show_default=True,
+              help="How many next-best parks to price by forcing the bundle there.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the cost table as CSV.")
+@reports_errors
+def explain(run: str, industry: str, candidates: int, out: str | None) -> None:
+    """Why this park: the bundle's costs where it went and at the next-best parks, the cost of forcing
+    it to each (re-solves), and the rules and capacities that keep it out of the others."""
+    from model.explain import explain as explain_run
+    from model.report import print_table
+
+    result = explain_run(Path(run), industry, candidates)
+    console = Console(width=max(100, Console().width))
+    where = ", ".join(f"{p} ({v:g} modules)" for p, v in result.placed.items()) or "nowhere"
+    console.print(f"{industry} went to: {where}. Plan objective {result.objective:,.6g}.")
+    print_table(console, f"Weighted cost per module of {industry}, and the plan's objective if forced there",
+                result.costs)
+    print_table(console, "Parks it cannot go to", result.excluded)
+    if out:
+        result.costs.to_csv(out, index=False, float_format="%.10g")
+
+
+@main.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Also write the tables as CSV files here.")
 @reports_errors

@@ -82,3 +82,27 @@ def test_compare_reports_the_known_difference(tmp_path):
                                      "parks.wuhu.capacity.cod"]
     binding = pd.read_csv(tmp_path / "cmp" / "binding.csv")
     assert "capacity[wuhu,cod]" in set(binding["row"])
+
+
+def test_explain_prices_forcing_by_hand(tmp_path):
+    r = CliRunner().invoke(main, ["solve", DEMO, "--mip-gap", "0", "--out", str(tmp_path / "run")])
+    assert r.exit_code == 0
+    from model.explain import explain
+
+    result = explain(tmp_path / "run", "electronics_gd")
+    assert result.placed == {"(stays)": 1.0}
+    costs = result.costs.set_index("park")
+    # Per module: wuhu 6 + 200 × 0.05 = 16; ganzhou 6 + 200 × 0.04 = 14; staying 9.
+    assert costs.loc["wuhu", "total"] == pytest.approx(16)
+    assert costs.loc["ganzhou", "total"] == pytest.approx(14)
+    assert costs.loc["(stays)", "total"] == pytest.approx(9)
+    # Forced to wuhu it takes 200 of its 250 workers: a textile module stays (20, not 10 at wuhu):
+    # 49.6 − 9 + 16 − 10 + 20 = 66.6. Forced to ganzhou it leaves no land for chem_zj: infeasible.
+    assert costs.loc["wuhu", "forced_objective"] == pytest.approx(66.6)
+    assert costs.loc["wuhu", "delta"] == pytest.approx(17)
+    assert costs.loc["ganzhou", "forced_objective"] == "infeasible"
+    assert list(result.excluded["park"]) == ["guangan"]  # 200 workers > 150, with or without upgrades
+    chem = explain(tmp_path / "run", "chem_zj")
+    assert chem.excluded.set_index("park").loc["wuhu", "reason"].startswith("rule yangtze_chemicals forbids it")
+    cli = CliRunner().invoke(main, ["explain", str(tmp_path / "run"), "--industry", "nobody"])
+    assert cli.exit_code == 2 and "--industry: nobody: no such industry in the run" in cli.stderr

@@ -1,0 +1,116 @@
+"""Why did a bundle go where it went? Its costs at each park, the price of forcing it elsewhere,
+and the rules and capacities that keep it out of the other parks.
+
+Works from a results folder alone: `instance.json` is the instance as solved, `run.json` the
+options. Forcing re-solves the whole plan with all the bundle's modules at the park
+(x[i,p] = modules_i), so the other bundles may move too: the difference in objective is what
+forcing costs the plan, not just the bundle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from model import Loaded
+from model.build import BuildOptions, build
+from model.data import PAIR_KPIS, build_data
+from model.errors import InputError, Problem
+from model.loader import RawDoc
+from model.schema import OBJECTIVE_TERMS
+from model.validate import validate
+from solvers import SolveOptions, solve
+
+TERMS = [t for t in PAIR_KPIS if t in OBJECTIVE_TERMS]  # per-module terms of a placement
+
+
+@dataclass
+class Explanation:
+    industry: str
+    placed: dict[str, float]  # park -> modules (stays under "(stays)")
+    costs: pd.DataFrame  # park, each weighted term per module, total, placed, forced_objective, delta
+    excluded: pd.DataFrame  # park, reason
+    objective: float
+
+
+def load_run(folder: Path) -> tuple[Loaded, dict, dict]:
+    """The instance as solved, run.json and kpis.json of a results folder."""
+    for name in ("instance.json", "run.json", "kpis.json", "allocations.csv"):
+        if not (folder / name).is_file():
+            raise InputError([Problem(str(folder), "(results folder)", f"missing {name}",
+                                      "a folder written by `industry-transfer solve`")])
+    data = json.loads((folder / "instance.json").read_text(encoding="utf-8"))
+    raw = RawDoc(data, {}, str(folder / "instance.json"), "")
+    loaded = Loaded(validate(raw), raw, None)
+    return (loaded, json.loads((folder / "run.json").read_text(encoding="utf-8")),
+            json.loads((folder / "kpis.json").read_text(encoding="utf-8")))
+
+
+def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
+    loaded, run, kpis = load_run(folder)
+    inst = loaded.instance
+    if industry not in {i.id for i in inst.industries}:
+        raise InputError([Problem("--industry", industry, "no such industry in the run",
+                                  "one of: " + ", ".join(i.id for i in inst.industries[:20])
+                                  + (", ..." if len(inst.industries) > 20 else ""))])
+    if kpis.get("objective") is None:
+        raise InputError([Problem(str(folder), "(results folder)", f"the run has no plan ({kpis['status']})",
+                                  "a run that found a plan")])
+    alloc = pd.read_csv(folder / "allocations.csv", keep_default_na=False)
+    mine = alloc[alloc["industry"] == industry]
+    placed = {(p or "(stays)"): float(v) for p, v in zip(mine["park"], mine["modules"])}
+
+    full = build_data(inst, keep_forbidden=True)
+    rows = full.pairs[full.pairs["industry"] == industry]
+    weights = {t: inst.weight(t) for t in TERMS}
+    table = pd.DataFrame({"park": rows["park"].to_numpy(), "forbidden_by": rows["forbidden_by"].to_numpy(),
+                          "x_max": rows["x_max"].to_numpy()})
+    for t in TERMS:
+        table[t] = rows[t].to_numpy() * weights[t]
+    table["total"] = table[TERMS].sum(axis=1)
+    table["placed"] = table["park"].map(placed).fillna(0.0)
+    modules = float(full.industry.at[industry, "modules"])
+    stay_cost = float(full.industry.at[industry, "stay_cost"]) * inst.weight("stay_cost") + float(
+        full.industry.at[industry, "stay_co2"]) * inst.weight("co2")
+
+    reasons = []
+    for r in table.itertuples():
+        if r.forbidden_by:
+            rule = next(x for x in inst.rules if x.id == r.forbidden_by)
+            reasons.append({"park": r.park, "reason": f"rule {rule.id} forbids it ({rule.source})"})
+        elif r.x_max < min(1.0, modules) - 1e-9:
+            reasons.append({"park": r.park, "reason": "too small: not one module fits, even with every upgrade"})
+    excluded = pd.DataFrame(reasons, columns=["park", "reason"])
+
+    usable = table[(table["forbidden_by"] == "") & (table["x_max"] >= min(1.0, modules) - 1e-9)]
+    usable = usable.sort_values("total", kind="stable")
+    others = usable[usable["placed"] == 0].head(candidates)
+    shown = pd.concat([usable[usable["placed"] > 0], others]).drop(columns=["forbidden_by"])
+
+    opts = run.get("options", {})
+    solve_opts = SolveOptions(solver=opts.get("solver") or "highs", time_limit=opts.get("time_limit"),
+                              mip_gap=opts.get("mip_gap"), threads=opts.get("threads"), seed=opts.get("seed"))
+    stays = {"park": "(stays)", **{t: 0.0 for t in TERMS}, "total": stay_cost,
+             "placed": placed.get("(stays)", 0.0), "x_max": modules}
+    shown = pd.concat([shown, pd.DataFrame([stays])], ignore_index=True)
+    data = build_data(inst)
+    build_opts = BuildOptions(opts.get("formulation") or "strong")
+    must = bool(full.industry.at[industry, "must_transfer"])
+    forced, delta = [], []
+    for park in shown["park"]:
+        if park == "(stays)" and must:
+            forced.append("not allowed (must_transfer)")
+            delta.append(None)
+            continue
+        m = build(data, build_opts)
+        (m.stay[industry] if park == "(stays)" else m.x[industry, park]).fix(modules)
+        result = solve(m, solve_opts)
+        forced.append(result.objective if result.has_solution else result.status)
+        delta.append(result.objective - kpis["objective"] if result.has_solution else None)
+    shown = shown.assign(forced_objective=forced, delta=delta)
+    unweighted = [t for t in TERMS if weights[t] == 0]  # columns of zeros say nothing
+    shown = shown.drop(columns=["x_max", *unweighted])
+    return Explanation(industry, placed, shown.reset_index(drop=True), excluded, float(kpis["objective"]))
