@@ -282,6 +282,33 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 
 
 @main.command()
+@instance_options
+@click.option("--x", "x_axis", default="co2", show_default=True, help="KPI to constrain (ε).")
+@click.option("--y", "y_axis", default="cost", show_default=True,
+              help="KPI to minimise: a KPI term, `cost` (the seven cost terms) or `objective`.")
+@click.option("--points", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option("--formulation", default="strong", show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True))
+@click.option("--mip-gap", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@reports_errors
+def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: str, y_axis: str, points: int,
+           formulation: str, time_limit: float | None, mip_gap: float, out: str) -> None:
+    """The trade-off between two KPIs: an ε-constraint sweep, written as front.csv, front.png and a
+    results folder per point."""
+    from model.build import BuildOptions
+    from model.pareto import front
+    from model.report import print_table
+    from solvers import SolveOptions
+
+    table = front(_load(instance, scenario, sets), x_axis, y_axis, points, Path(out), BuildOptions(formulation),
+                  SolveOptions(time_limit=time_limit, mip_gap=mip_gap))
+    console = Console(width=max(100, Console().width))
+    print_table(console, f"Pareto front: min {y_axis} subject to {x_axis} ≤ ε", table)
+    console.print(f"Results in {out} (front.csv, front.png, one folder per point)")
+
+
+@main.command()
 @click.argument("run", type=click.Path(file_okay=False))
 @click.option("--industry", required=True, help="The bundle to explain.")
 @click.option("--candidates", type=click.IntRange(min=0), default=5, show_default=True,

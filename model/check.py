@@ -47,8 +47,11 @@ class CheckReport:
 
 
 def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = None,
-          reported_objective: float | None = None) -> CheckReport:
-    """Recompute every constraint and KPI of `plan` from `inst`; list what does not hold."""
+          reported_objective: float | None = None, weights: dict[str, float] | None = None) -> CheckReport:
+    """Recompute every constraint and KPI of `plan` from `inst`; list what does not hold.
+
+    The objective is recomputed with `weights` (default: the instance's own, last level).
+    """
     out = CheckReport()
     bad = out.violations.append
     ind = {i.id: i for i in inst.industries}
@@ -193,7 +196,8 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
             value += sum((ind[i].co2_process + ind[i].power_use * ind[i].grid_factor) * v
                          for i, v in plan.stay.items())
         out.kpis[term] = value
-    out.objective = sum(inst.weight(t) * out.kpis[t] for t in OBJECTIVE_TERMS)
+    w = weights if weights is not None else {t: inst.weight(t) for t in OBJECTIVE_TERMS}
+    out.objective = sum(w.get(t, 0.0) * out.kpis[t] for t in OBJECTIVE_TERMS)
     for term, value in (reported_kpis or {}).items():
         if term in out.kpis and not _close(value, out.kpis[term], 1e-6):
             bad(f"KPI {term}: reported {value:.10g}, recomputed {out.kpis[term]:.10g}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -16,6 +17,7 @@ from model import Loaded
 from model.build import BuildOptions, build
 from model.check import CheckReport, check
 from model.data import Data, build_data
+from model.families.objective import weighted
 from model.report import write_results
 from model.results import Plan, allocation_table, extract, kpi_values, limit_table, park_table
 from solvers import SolveOptions, SolveResult, lp_duals, solve
@@ -34,12 +36,15 @@ class Outcome:
     kpis: dict[str, float] = field(default_factory=dict)
     check: CheckReport | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    levels: list[dict] = field(default_factory=list)  # per lexicographic level: status, objective, seconds
 
     def summary(self) -> dict[str, Any]:
         """The content of kpis.json."""
         r = self.result
         out: dict[str, Any] = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
                                "solve_seconds": r.seconds, "kpis": dict(self.kpis)}
+        if self.levels:
+            out["levels"] = self.levels
         if self.plan is not None:
             out["kpis"].update({
                 "modules_moved": sum(self.plan.x.values()),
@@ -80,26 +85,58 @@ class Outcome:
         }
 
 
+Stages = list[tuple[dict[str, float], float]]  # levels: (weights over KPI terms, relative tolerance)
+
+
+def solve_levels(m: pyo.ConcreteModel, stages: Stages, options: SolveOptions) -> tuple[SolveResult, list[dict]]:
+    """Minimise each level in turn; each later level keeps the earlier ones within their tolerance:
+        level_j ≤ optimum_j + tolerance_j · |optimum_j|   (plus 1e-9 relative, for round-off)."""
+    m.levels = pyo.ConstraintList(doc="earlier lexicographic levels kept near their optimum")
+    records, total = [], 0.0
+    for k, (weights, tolerance) in enumerate(stages):
+        m.objective.set_value(weighted(m, weights))
+        result = solve(m, options)
+        total += result.seconds
+        records.append({"level": k + 1, "status": result.status, "objective": result.objective,
+                        "seconds": result.seconds})
+        if not result.has_solution:
+            break
+        if k < len(stages) - 1:
+            best = float(result.objective)
+            m.levels.add(weighted(m, weights) <= best + tolerance * abs(best) + 1e-9 * max(1.0, abs(best)))
+    result.seconds = total
+    return result, records
+
+
 def solve_instance(loaded: Loaded, build_options: BuildOptions | None = None,
-                   solve_options: SolveOptions | None = None) -> Outcome:
-    """Build and solve; read back, check and tabulate the plan when there is one."""
+                   solve_options: SolveOptions | None = None, stages: Stages | None = None,
+                   prepare: Callable[[pyo.ConcreteModel, Data], None] | None = None) -> Outcome:
+    """Build and solve; read back, check and tabulate the plan when there is one.
+
+    `stages` replaces the instance's objective (one level, or its lexicographic levels);
+    `prepare` may add rows to the model before the solve (the ε-constraint of `pareto`).
+    """
     build_options = build_options or BuildOptions()
     solve_options = solve_options or SolveOptions()
+    stages = stages or loaded.instance.stages()
     timings: dict[str, float] = {}
     t = time.perf_counter()
     data = build_data(loaded.instance)
     timings["data"] = time.perf_counter() - t
     t = time.perf_counter()
     m = build(data, build_options)
+    if prepare is not None:
+        prepare(m, data)
     timings["build"] = time.perf_counter() - t
-    result = solve(m, solve_options)
+    result, levels = solve_levels(m, stages, solve_options)
     timings["solve"] = result.seconds
     out = Outcome(loaded, data, m, result, build_options, solve_options, timings)
+    out.levels = levels if len(stages) > 1 else []
     if result.has_solution:
         t = time.perf_counter()
         out.plan = extract(m, data)
         out.kpis = kpi_values(m)
-        out.check = check(loaded.instance, out.plan, out.kpis, result.objective)
+        out.check = check(loaded.instance, out.plan, out.kpis, result.objective, stages[-1][0])
         timings["check"] = time.perf_counter() - t
         t = time.perf_counter()
         duals = lp_duals(m, solve_options)

@@ -235,11 +235,28 @@ Rule = Annotated[ForbidRule | LimitRule | TransferTargetRule | DiversityRule,
                  Field(discriminator="kind")]
 
 
+class Stage(Strict):
+    """One level of a lexicographic objective."""
+
+    weights: dict[str, float] = Field(description="KPI name -> weight, as `objective.weights` (no defaults)")
+    tolerance: float = Field(0.0, ge=0, description="later levels may worsen this one by this relative share")
+
+
 class Objective(Strict):
     weights: dict[str, float] = Field(
         default_factory=dict,
         description="KPI name -> weight; minimise Σ weight × KPI. Cost terms default to 1, co2 "
                     "(the carbon price), value_added and jobs to 0; a benefit gets a negative weight.")
+    lexicographic: list[Stage] | None = Field(
+        None, min_length=1,
+        description="levels minimised in turn, each kept within its tolerance of its optimum by the later "
+                    "ones; replaces `weights`")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Objective:
+        if self.lexicographic is not None and self.weights:
+            raise ValueError("give either `weights` or `lexicographic`, not both")
+        return self
 
 
 class Scenario(Strict):
@@ -260,7 +277,14 @@ class Instance(Strict):
     objective: Objective = Field(default_factory=Objective)
     scenarios: dict[Id, Scenario] = Field(default_factory=dict)
 
+    def stages(self) -> list[tuple[dict[str, float], float]]:
+        """The objective as levels of (weights over every KPI term, tolerance); one level if not lexicographic."""
+        if self.objective.lexicographic:
+            return [({t: float(s.weights.get(t, 0.0)) for t in OBJECTIVE_TERMS}, s.tolerance)
+                    for s in self.objective.lexicographic]
+        return [({t: float(self.objective.weights.get(t, 1.0 if t in COST_TERMS else 0.0))
+                  for t in OBJECTIVE_TERMS}, 0.0)]
+
     def weight(self, term: str) -> float:
-        """Objective weight of a KPI term, with the defaults applied."""
-        default = 1.0 if term in COST_TERMS else 0.0
-        return float(self.objective.weights.get(term, default))
+        """Weight of a KPI term in the objective that is finally minimised (the last level)."""
+        return self.stages()[-1][0][term]

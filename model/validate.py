@@ -341,8 +341,11 @@ def check_references(inst: Instance, raw: RawDoc) -> list[Problem]:
                     add(raw.problem((*path, "sectors", m), f"no industry has sector {s!r}",
                                     "one of: " + ", ".join(sorted(sectors))))
 
-    for term in inst.objective.weights:
-        if term not in OBJECTIVE_TERMS:
-            add(raw.problem(("objective", "weights", term), "unknown KPI term",
-                            "one of: " + ", ".join(OBJECTIVE_TERMS)))
+    weight_maps = [(("objective", "weights"), inst.objective.weights)] + [
+        (("objective", "lexicographic", n, "weights"), s.weights)
+        for n, s in enumerate(inst.objective.lexicographic or [])]
+    for path, weights in weight_maps:
+        for term in weights:
+            if term not in OBJECTIVE_TERMS:
+                add(raw.problem((*path, term), "unknown KPI term", "one of: " + ", ".join(OBJECTIVE_TERMS)))
     return problems

@@ -106,3 +106,47 @@ def test_explain_prices_forcing_by_hand(tmp_path):
     assert chem.excluded.set_index("park").loc["wuhu", "reason"].startswith("rule yangtze_chemicals forbids it")
     cli = CliRunner().invoke(main, ["explain", str(tmp_path / "run"), "--industry", "nobody"])
     assert cli.exit_code == 2 and "--industry: nobody: no such industry in the run" in cli.stderr
+
+
+# In the demo, CO2 is 13.186 kt at the cost optimum (textile modules at guangan, 1.404, and wuhu,
+# 6.782, and chem_zj's 5). The least CO2 keeps the wuhu module home (East grid, 5.617): 12.021 kt,
+# at cost 49.6 − 10 + 20 = 59.6. Nothing lower exists: guangan has labour for one textile module.
+LOW_CO2, LOW_CO2_COST = 1.404 + 5.617 + 5, 59.6
+COST_TERMS = ["opening_cost", "upgrade_cost", "relocation_cost", "operating_cost", "logistics_cost",
+              "pair_cost", "stay_cost"]
+
+
+def test_pareto_front_is_monotone_with_hand_checked_ends(tmp_path):
+    result = CliRunner().invoke(main, ["pareto", DEMO, "--x", "co2", "--y", "cost", "--points", "5",
+                                       "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    front = pd.read_csv(tmp_path / "p" / "front.csv")
+    assert (front["status"] == "optimal").all() and front["check_ok"].all()
+    assert front["co2"].iloc[0] == pytest.approx(LOW_CO2) and front["cost"].iloc[0] == pytest.approx(LOW_CO2_COST)
+    assert front["co2"].iloc[-1] == pytest.approx(1.404 + 6.782 + 5) and front["cost"].iloc[-1] == pytest.approx(49.6)
+    assert (front["co2"] <= front["epsilon"] + 1e-6).all()
+    assert (front["cost"].diff().dropna() <= 1e-9).all()  # more CO2 allowed never costs more
+    assert (tmp_path / "p" / "front.png").stat().st_size > 0
+    assert (tmp_path / "p" / "point_03" / "allocations.csv").is_file()
+
+
+@pytest.mark.parametrize("tolerance, cost, co2", [
+    (0.0, LOW_CO2_COST, LOW_CO2),  # CO2 first, exactly: the low-CO2 plan
+    (0.1, 49.6, 1.404 + 6.782 + 5),  # 10 % leeway (≤ 13.22 kt) admits the cost optimum (13.186 kt)
+])
+def test_lexicographic_objective(tmp_path, tolerance, cost, co2):
+    import yaml
+
+    data = yaml.safe_load(open(DEMO))
+    data["objective"] = {"lexicographic": [{"weights": {"co2": 1}, "tolerance": tolerance},
+                                           {"weights": {t: 1 for t in COST_TERMS}}]}
+    path = tmp_path / "lex.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(main, ["solve", str(path), "--mip-gap", "0", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    import json
+
+    kpis = json.loads((tmp_path / "r" / "kpis.json").read_text())
+    assert kpis["objective"] == pytest.approx(cost)
+    assert kpis["kpis"]["co2"] == pytest.approx(co2)
+    assert [level["objective"] for level in kpis["levels"]] == [pytest.approx(LOW_CO2), pytest.approx(cost)]

@@ -1,0 +1,93 @@
+"""Trade-offs: the ε-constraint Pareto front of two KPIs.
+
+With x and y each a KPI term, `cost` (the sum of the seven cost terms) or `objective` (the
+instance's own weighted objective):
+    ends:     A = lexmin (y, x),  B = lexmin (x, y)
+    point ε:  lexmin (y, x)  subject to  x ≤ ε,   ε on an even grid from x(B) to x(A)
+Each point is a full plan (its own results folder). Solved to optimality, y never rises as ε
+grows: that is the front's monotonicity, which the tests check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from model import Loaded
+from model.build import BuildOptions
+from model.data import Data
+from model.errors import InputError, Problem
+from model.families.objective import weighted
+from model.run import solve_instance, write_outcome
+from model.schema import COST_TERMS, OBJECTIVE_TERMS
+from solvers import SolveOptions
+
+AXES = (*OBJECTIVE_TERMS, "cost", "objective")
+
+
+def axis(loaded: Loaded, name: str) -> dict[str, float]:
+    """Weights over the KPI terms that make an axis."""
+    if name == "cost":
+        return {t: (1.0 if t in COST_TERMS else 0.0) for t in OBJECTIVE_TERMS}
+    if name == "objective":
+        return loaded.instance.stages()[-1][0]
+    if name in OBJECTIVE_TERMS:
+        return {t: (1.0 if t == name else 0.0) for t in OBJECTIVE_TERMS}
+    raise InputError([Problem("--x/--y", name, "not a KPI of the objective", "one of: " + ", ".join(AXES))])
+
+
+def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options: BuildOptions | None = None,
+          solve_options: SolveOptions | None = None) -> pd.DataFrame:
+    """Solve the ends and `points` ε-constrained plans; write front.csv, front.png and a folder per point."""
+    wx, wy = axis(loaded, x), axis(loaded, y)
+
+    def value(kpis: dict[str, float], w: dict[str, float]) -> float:
+        return sum(w[t] * kpis[t] for t in OBJECTIVE_TERMS)
+
+    ends = {}
+    for name, stages in (("min_y", [(wy, 0.0), (wx, 0.0)]), ("min_x", [(wx, 0.0), (wy, 0.0)])):
+        ends[name] = solve_instance(loaded, build_options, solve_options, stages)
+        if not ends[name].result.has_solution:
+            raise InputError([Problem("pareto", name, f"no plan ({ends[name].result.status})",
+                                      "a feasible instance")])
+    hi, lo = value(ends["min_y"].kpis, wx), value(ends["min_x"].kpis, wx)
+    rows = []
+    for n, eps in enumerate(np.linspace(lo, hi, points) if points > 1 else [hi]):
+        def cap(m: pyo.ConcreteModel, data: Data, eps: float = float(eps)) -> None:
+            m.epsilon = pyo.Constraint(expr=weighted(m, wx) <= eps + 1e-9 * max(1.0, abs(eps)))
+
+        outcome = solve_instance(loaded, build_options, solve_options, [(wy, 0.0), (wx, 0.0)], cap)
+        folder = out / f"point_{n + 1:02d}"
+        write_outcome(outcome, folder)
+        has = outcome.result.has_solution
+        rows.append({"point": n + 1, "epsilon": float(eps), x: value(outcome.kpis, wx) if has else None,
+                     y: value(outcome.kpis, wy) if has else None, "status": outcome.result.status,
+                     "gap": outcome.result.gap, "check_ok": outcome.check.ok if outcome.check else None,
+                     "folder": folder.name})
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "front.csv", index=False, float_format="%.10g")
+    _plot(table, x, y, loaded, out / "front.png")
+    return table
+
+
+def _plot(table: pd.DataFrame, x: str, y: str, loaded: Loaded, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    units = loaded.instance.units
+    unit = {"co2": units.co2, "jobs": units.jobs}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ok = table.dropna(subset=[x, y])
+    ax.plot(ok[x], ok[y], marker="o", drawstyle="steps-post", alpha=0.8)
+    ax.set_xlabel(f"{x} ({unit.get(x, units.money)})")
+    ax.set_ylabel(f"{y} ({unit.get(y, units.money)})")
+    ax.set_title(f"{loaded.instance.name}: {y} against {x}, {len(ok)} points")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
