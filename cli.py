@@ -166,7 +166,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     if outcome.result.status == "infeasible":
         from model.diagnose import diagnose
 
-        diagnosis = diagnose(loaded)
+        diagnosis = diagnose(loaded, None, SolveOptions(mip_gap=0.0, time_limit=time_limit))
     write_outcome(outcome, folder, {"diagnosis.json": _diagnosis_doc(diagnosis)} if diagnosis else None)
     console = Console(width=max(100, Console().width))
     units = loaded.instance.units
