@@ -16,6 +16,8 @@ from typing import Any
 import click
 from rich.console import Console
 
+from model.build import FORMULATIONS
+
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_CHECK = 0, 2, 3, 4, 5
 
 
@@ -77,8 +79,6 @@ def benchmark_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def solver_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    from model.build import FORMULATIONS
-
     for option in reversed([
         click.option("--solver", default="highs", show_default=True, help="Any solver Pyomo knows."),
         click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", help="Seconds."),
@@ -252,7 +252,7 @@ def scenarios(instance: str) -> None:
               help="Values to sweep; several --grid options make a cartesian product.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
 @click.option("--scheduler", metavar="ADDRESS", help="Send the runs to this dask.distributed scheduler instead.")
-@click.option("--formulation", default="strong", show_default=True)
+@click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True))
 @click.option("--mip-gap", type=click.FloatRange(min=0))
 @click.option("--out", required=True, type=click.Path(file_okay=False))
@@ -287,7 +287,7 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 @click.option("--y", "y_axis", default="cost", show_default=True,
               help="KPI to minimise: a KPI term, `cost` (the seven cost terms) or `objective`.")
 @click.option("--points", type=click.IntRange(min=1), default=7, show_default=True)
-@click.option("--formulation", default="strong", show_default=True)
+@click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True))
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=0.0, show_default=True)
 @click.option("--out", required=True, type=click.Path(file_okay=False))
@@ -408,7 +408,8 @@ def import_gap(file: str, output: str, index: int) -> None:
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True)
-@click.option("--formulation", "formulations", multiple=True, help="Formulation(s) to compare [all].")
+@click.option("--formulation", "formulations", multiple=True, type=click.Choice(list(FORMULATIONS)),
+              help="Formulation(s) to compare [all].")
 @click.option("--solver", "solvers", multiple=True, default=["highs"], show_default=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True)
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=0.0, show_default=True)
@@ -428,15 +429,11 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     orlib_gap, gap_typeE). A GAP file stands for all its instances unless --index is given; capa,
     capb and capc for their four published capacities unless --capacity is given.
     """
-    from model.build import FORMULATIONS
     from solvers.bench import expand_specs, run_bench, write_bench
 
     index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
     cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None)
     chosen = list(formulations) or list(FORMULATIONS)
-    for f in chosen:
-        if f not in FORMULATIONS:
-            raise click.BadParameter(f"{f!r}; expected one of {', '.join(FORMULATIONS)}", param_hint="--formulation")
     table = run_bench(cases, chosen, list(solvers), time_limit, mip_gap, threads, repeat,
                       progress=lambda line: click.echo(line, err=True))
     for path in write_bench(table, Path(out)):
