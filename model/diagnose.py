@@ -44,6 +44,8 @@ class Diagnosis:
 
     def lines(self) -> list[str]:
         out = [r.text for r in self.relaxations]
+        if self.relaxations and self.status != "optimal":
+            out.append(f"(not proven the smallest set: the elastic model stopped early, {self.status})")
         if self.iis:
             out.append("The LP relaxation is infeasible too; an irreducible infeasible subset: " + ", ".join(self.iis))
         return out

@@ -215,6 +215,7 @@ def lp_iis(m: pyo.ConcreteModel) -> list[str] | None:
         rows = [solver._solver_con_to_pyomo_con_map[r].name for r in iis.row_index_]
         by_col = {ndx: solver._vars[vid][0] for vid, ndx in solver._pyomo_var_to_solver_var_map.items()}
         cols = [f"bound of {by_col[c].name}" for c in iis.col_index_ if c in by_col]
-        return rows + cols
+        # Rows say why; a long list of variable bounds (x ≥ 0 on every pair) only buries them.
+        return rows + (cols if len(cols) <= 10 else [f"and {len(cols)} variable bounds"])
     except (AttributeError, KeyError, RuntimeError):
         return []

@@ -33,11 +33,15 @@ def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
     rows = [r for r in range(len(pair_sector)) if (pair_sector[r], pair_park[r]) in zset]
     x_max = data.pairs["x_max"].to_numpy(dtype=float)
     xs = m.x_list
-    m.DIVERSITY_PAIRS = pyo.Set(initialize=rows, ordered=True)
-    m.diversity_link = pyo.Constraint(
-        m.DIVERSITY_PAIRS,
-        rule=lambda m, r: xs[r] - float(x_max[r]) * m.z[pair_sector[r], pair_park[r]] <= 0,
-        doc="x[i,p] ≤ x_max[i,p] · z[s(i),p]")
+    pair_industry = data.pairs["industry"].to_numpy()
+    row_of = {(pair_industry[r], pair_park[r]): r for r in rows}
+    m.DIVERSITY_PAIRS = pyo.Set(initialize=list(row_of), dimen=2, ordered=True)
+
+    def link_rule(m: pyo.ConcreteModel, i: str, p: str) -> object:
+        r = row_of[i, p]
+        return xs[r] - float(x_max[r]) * m.z[pair_sector[r], p] <= 0
+
+    m.diversity_link = pyo.Constraint(m.DIVERSITY_PAIRS, rule=link_rule, doc="x[i,p] ≤ x_max[i,p] · z[s(i),p]")
     m.sector_open = pyo.Constraint(m.SECTOR_PARK, rule=lambda m, s, p: m.z[s, p] <= m.y[p],
                                    doc="z[s,p] ≤ y[p]")
 
