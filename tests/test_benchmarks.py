@@ -18,7 +18,7 @@ from model.importers import gap, gap_count, holmberg, orlib_cap
 from tests.conftest import ROOT
 
 BENCH = ROOT.parent / "shared" / "benchdata"
-pytestmark = pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not found at {BENCH}")
+needs_data = pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not found at {BENCH}")
 FORMAT = {"orlib_cap": "orlib-cap", "holmberg_sscflp": "holmberg", "gap": "gap"}
 
 
@@ -29,6 +29,7 @@ def _rows() -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+@needs_data
 @pytest.mark.parametrize("row", _rows(), ids=lambda r: f"{r['instance']}-{r['sourcing']}")
 def test_published_optimum(tmp_path, row):
     args = ["solve", "--format", FORMAT[row["set"]], str(BENCH / row["file"]), "--mip-gap", "0",
@@ -46,6 +47,7 @@ def test_published_optimum(tmp_path, row):
     assert kpis["objective"] == pytest.approx(float(row["optimum"]), rel=1e-6)
 
 
+@needs_data
 def test_files_as_published_are_read_whole():
     # Holmberg files: CRLF, NUL padding, stray text after it (p47): exactly 2 + 2m + n + m·n numbers.
     for name in ("p1", "p47", "p71"):
@@ -83,6 +85,7 @@ def test_malformed_files_get_one_clear_line(tmp_path, text, message):
     assert len(err.value.problems) == 1 and str(err.value).startswith(f"{tmp_path}/{message}")
 
 
+@needs_data
 def test_import_command_writes_an_instance_that_solves_the_same(tmp_path):
     out = tmp_path / "cap41.yaml"
     result = CliRunner().invoke(main, ["import", "orlib-cap", str(BENCH / "orlib_cap" / "cap41.txt"), "-o", str(out)])
@@ -94,6 +97,7 @@ def test_import_command_writes_an_instance_that_solves_the_same(tmp_path):
     assert objective == pytest.approx(1040444.375, rel=1e-6)
 
 
+@needs_data
 def test_gap_index_out_of_range(tmp_path):
     result = CliRunner().invoke(main, ["import", "gap", str(BENCH / "orlib_gap" / "gap1.txt"), "--index", "6",
                                        "-o", str(tmp_path / "g.yaml")])
