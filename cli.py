@@ -1,12 +1,19 @@
 """industry-transfer: the command line. Parses, calls model/ and solvers/, formats errors, sets exit codes.
 
 Exit codes: 0 solved (optimal, or feasible within the limits); 2 bad input; 3 infeasible;
-4 no solution within the limits (or the solver failed); 5 the independent checker rejected the plan.
+4 no solution within the limits, interrupted, or the solver failed; 5 the independent checker
+rejected the solver's plan; 6 `check`: the plan breaks a constraint; 130 interrupted before
+anything was written.
 """
 
 from __future__ import annotations
 
+import time
+
+STARTED = time.monotonic()  # the command's budget (`--time-limit`) counts from here
+
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -18,7 +25,32 @@ from rich.console import Console
 
 from model.build import FORMULATIONS
 
-EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_CHECK = 0, 2, 3, 4, 5
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_CHECK, EXIT_PLAN_INFEASIBLE = 0, 2, 3, 4, 5, 6
+EXIT_INTERRUPTED = 130
+
+
+class Finite(click.ParamType):
+    """A finite number within [low, high] (NaN and infinity refused: click's FloatRange lets NaN through)."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float, low_open: bool = False) -> None:
+        self.low, self.high, self.low_open = low, high, low_open
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        low_ok = number > self.low if self.low_open else number >= self.low
+        if not (low_ok and number <= self.high):  # also false for NaN
+            left = "(" if self.low_open else "["
+            self.fail(f"{value!r} is not a finite number in {left}{self.low:g}, {self.high:g}]", param, ctx)
+        return number
+
+
+SECONDS = Finite(0, 10**7, low_open=True)  # up to about 115 days
+GAP = Finite(0, 1)
 
 
 def _fail(ctx: click.Context, lines: list[str], code: int) -> None:
@@ -38,6 +70,12 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         debug = (ctx.find_root().obj or {}).get("debug", False)
         try:
             return func(*args, **kwargs)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM outside a solve: nothing was written
+            if debug:
+                traceback.print_exc()
+            name = str(exc) or "SIGINT"
+            _fail(ctx, [f"interrupted ({name}); nothing was written, and existing results are as they were"],
+                  EXIT_INTERRUPTED)
         except InputError as exc:
             if debug:
                 traceback.print_exc()
@@ -66,7 +104,11 @@ def instance_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """Allocate industries from China's eastern provinces to central and western parks (MIP, HiGHS)."""
+    from solvers.control import CONTROL, install_handlers
+
     ctx.obj = {"debug": debug}
+    CONTROL.reset()
+    install_handlers()
 
 
 def benchmark_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,16 +116,17 @@ def benchmark_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="GAP: which instance of the file (1-based).")(func)
     func = click.option("--sourcing", type=click.Choice(["single", "multi"]), default="multi", show_default=True,
                         help="orlib-cap: may a customer's demand be split over warehouses?")(func)
-    return click.option("--capacity", type=click.FloatRange(min=0, min_open=True),
+    return click.option("--capacity", type=Finite(0, 1e12, low_open=True),
                         help="orlib-cap: capacity of every warehouse (needed for capa/capb/capc).")(func)
 
 
 def solver_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([
         click.option("--solver", default="highs", show_default=True, help="Any solver Pyomo knows."),
-        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="S", help="Seconds."),
-        click.option("--mip-gap", type=click.FloatRange(min=0), metavar="G",
-                     help="Relative MIP gap at which to stop (HiGHS's default: 1e-4)."),
+        click.option("--time-limit", type=SECONDS, metavar="S",
+                     help="Wall-clock budget of the whole command in seconds (build, solve and write)."),
+        click.option("--mip-gap", type=GAP, metavar="G",
+                     help="Relative MIP gap at which to stop, 0 to 1 (HiGHS's default: 1e-4)."),
         click.option("--threads", type=click.IntRange(min=1)),
         click.option("--seed", type=int, help="Solver random seed."),
         click.option("--option", "raw", multiple=True, metavar="NAME=VALUE", help="Raw solver option, passed as is."),
@@ -148,42 +191,93 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     """Solve an instance, print a summary and write the results folder."""
     from model.build import BuildOptions
     from model.errors import InputError, Problem
-    from model.report import print_summary
-    from model.run import solve_instance, write_outcome
-    from solvers import SolveOptions, SolverNotFound
+    from model.outputs import check_folder
+    from model.run import solve_instance
+    from solvers import SolverNotFound
+    from solvers.control import CONTROL, phase
 
     ctx = click.get_current_context()
+    CONTROL.set_budget(time_limit, STARTED)  # the budget of the whole command, from its start to its exit
     loaded = _load(instance, scenario, sets, fmt, capacity, sourcing, index)
-    options = SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                           raw=dict(_sets(raw)), tee=tee)
+    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee)
+    stem = loaded.instance.name if fmt else Path(instance).stem
+    folder = Path(out) if out else Path("results") / f"{stem}-{scenario or 'base'}"
+    check_folder(folder, "--out" if out else "results folder")  # before any work: never lose the user's files
     try:
         outcome = solve_instance(loaded, BuildOptions(formulation=formulation), options)
     except SolverNotFound as exc:
         raise InputError([Problem("--solver", solver, str(exc), "highs, or a solver installed for Pyomo")]) from None
-    stem = loaded.instance.name if fmt else Path(instance).stem
-    folder = Path(out) if out else Path("results") / f"{stem}-{scenario or 'base'}"
+    # From here a signal waits for the results to be written (the plan is never discarded).
+    with phase("writing"):
+        _finish(ctx, loaded, outcome, folder, time_limit)
+
+
+def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, time_limit: float | None) -> None:
+    """Diagnose an infeasible run, write the results folder, print the summary, set the exit code."""
+    from model.outputs import check_folder
+    from model.report import print_summary
+    from model.run import write_outcome
+    from solvers import SolveOptions
+    from solvers.control import CONTROL
+
+    r = outcome.result
     diagnosis = None
-    if outcome.result.status == "infeasible":
+    if r.status == "infeasible":
         from model.diagnose import diagnose
 
         diagnosis = diagnose(loaded, None, SolveOptions(mip_gap=0.0, time_limit=time_limit))
-    write_outcome(outcome, folder, {"diagnosis.json": _diagnosis_doc(diagnosis)} if diagnosis else None)
     console = Console(width=max(100, Console().width))
+    if r.status == "interrupted" and folder.exists() and any(folder.iterdir()):
+        # An interrupted run never replaces the results a folder holds; its incumbent goes beside them.
+        if not r.has_solution:
+            click.echo(f"Interrupted ({r.message}) before a plan was found; {folder} was left as it was.", err=True)
+            ctx.exit(EXIT_NO_SOLUTION)
+        kept, folder = folder, folder.with_name(folder.name + "-interrupted")
+        check_folder(folder, "results folder")
+        click.echo(f"Interrupted: {kept} keeps its results; this run's incumbent goes to {folder}.", err=True)
+    write_outcome(outcome, folder, {"diagnosis.json": _diagnosis_doc(diagnosis)} if diagnosis else None)
     units = loaded.instance.units
     unit_of = {t: units.money for t in ("opening_cost", "upgrade_cost", "relocation_cost", "operating_cost",
                                         "logistics_cost", "pair_cost", "stay_cost", "value_added")}
     unit_of.update({"co2": units.co2, "jobs": units.jobs, "money": units.money})
-    r = outcome.result
     print_summary(console, outcome.summary(), unit_of, outcome.tables.get("allocations.csv"),
                   outcome.tables.get("parks.csv"), outcome.tables.get("limits.csv"), folder)
+    if outcome.check is not None and not outcome.check.ok:
+        _fail(ctx, ["the independent check rejected the plan:"] + outcome.check.violations
+              + outcome.check.mismatches, EXIT_CHECK)
+    if r.status == "interrupted":
+        click.echo(f"Interrupted: {r.message}.", err=True)
+        ctx.exit(EXIT_NO_SOLUTION)
     if r.status == "infeasible":
         _print_diagnosis(diagnosis)
         ctx.exit(EXIT_INFEASIBLE)
     if not r.has_solution:
         click.echo(f"No plan found ({r.status}, solver said {r.termination}). {r.message}".rstrip(), err=True)
         ctx.exit(EXIT_NO_SOLUTION)
-    if outcome.check is not None and not outcome.check.ok:
-        _fail(ctx, ["the independent check rejected the plan:"] + outcome.check.violations, EXIT_CHECK)
+    if CONTROL.stop.is_set():  # the signal came while the results were written: they are complete
+        click.echo(f"Interrupted ({CONTROL.signal_name}) after the results were written.", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
+
+
+def _solve_options(solver: str, time_limit: float | None, mip_gap: float | None, threads: int | None,
+                   seed: int | None, raw: tuple[str, ...], tee: bool = False) -> Any:
+    """Typed solver options; raw `--option NAME=VALUE` checked against the solver where it can be."""
+    from model.errors import InputError, Problem
+    from solvers import SolveOptions, SolverNotFound
+    from solvers.options import option_problems
+    from solvers.run import check_solver
+
+    try:
+        check_solver(solver)
+    except SolverNotFound as exc:
+        raise InputError([Problem("--solver", solver, str(exc), "highs, or a solver installed for Pyomo")]) from None
+    parsed = dict(_sets(raw))
+    problems = [Problem("--option", text, why, "an option and value the solver knows (see its documentation)")
+                for text, why in option_problems(solver, parsed)]
+    if problems:
+        raise InputError(problems)
+    return SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
+                        raw=parsed, tee=tee)
 
 
 def _diagnosis_doc(diagnosis: Any) -> dict:
@@ -253,8 +347,8 @@ def scenarios(instance: str) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
 @click.option("--scheduler", metavar="ADDRESS", help="Send the runs to this dask.distributed scheduler instead.")
 @click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True)
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True))
-@click.option("--mip-gap", type=click.FloatRange(min=0))
+@click.option("--time-limit", type=SECONDS, help="Seconds per run.")
+@click.option("--mip-gap", type=GAP)
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @reports_errors
 def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tuple[str, ...], workers: int,
@@ -264,18 +358,25 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 
     from model import load
     from model.report import print_table
-    from model.sweep import SUMMARY, parse_grid, variants
+    from model.sweep import SUMMARY, claim, parse_grid, variants
     from model.sweep import sweep as run_sweep
 
     chosen: list[str | None] = [None, *load(instance).instance.scenarios] if all_scenarios else list(names)
     runs = variants(chosen or [None], [parse_grid(g) for g in grids])
     for v in runs:  # every variant is validated here, before any is sent to a worker
         load(instance, v.scenario, list(v.sets))
+    folder = claim(Path(out))
     options = {"time_limit": time_limit, "mip_gap": mip_gap}
-    with Progress(transient=True) as bar:
-        task = bar.add_task(f"{len(runs)} runs", total=len(runs))
-        table = run_sweep(instance, runs, Path(out), formulation, options, workers, scheduler,
-                          progress=lambda row: bar.advance(task))
+    done: list[dict] = []
+    try:
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"{len(runs)} runs", total=len(runs))
+            table = run_sweep(instance, runs, folder, formulation, options, workers, scheduler,
+                              progress=lambda row: (done.append(row), bar.advance(task)))
+    except KeyboardInterrupt as exc:
+        _fail(click.get_current_context(), [
+            f"interrupted ({exc or 'SIGINT'}): {len(done)} of {len(runs)} runs completed; "
+            f"{Path(out) / 'summary.csv'} lists them"], EXIT_INTERRUPTED)
     console = Console(width=max(100, Console().width))
     print_table(console, "Sweep", table[SUMMARY[:1] + SUMMARY[3:]])
     console.print(f"Results in {out} (summary.csv and one folder per run)")
@@ -288,8 +389,8 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
               help="KPI to minimise: a KPI term, `cost` (the seven cost terms) or `objective`.")
 @click.option("--points", type=click.IntRange(min=1), default=7, show_default=True)
 @click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True)
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True))
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--time-limit", type=SECONDS, help="Seconds per run.")
+@click.option("--mip-gap", type=GAP, default=0.0, show_default=True)
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @reports_errors
 def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: str, y_axis: str, points: int,
@@ -308,28 +409,73 @@ def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: s
     console.print(f"Results in {out} (front.csv, front.png, one folder per point)")
 
 
+@main.command("check")
+@instance_options
+@click.argument("plan", type=click.Path())
+@reports_errors
+def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], plan: str) -> None:
+    """Check a plan against an instance: every constraint it breaks, in the instance's words, its
+    KPIs and its objective. PLAN is a results folder or an allocations CSV (industry, park, modules;
+    an empty park for modules that stay). Exit 0 if the plan is feasible, 6 if not."""
+    import pandas as pd
+
+    from model.check import check
+    from model.plans import read_plan
+    from model.report import print_table
+
+    loaded = _load(instance, scenario, sets)
+    got = read_plan(Path(plan), loaded.instance)
+    reported = got.reported or {}
+    report = check(loaded.instance, got.plan, reported.get("kpis"), reported.get("objective"))
+    console = Console(width=max(100, Console().width))
+    for note in got.notes:
+        console.print(f"note: {note}")
+    units = loaded.instance.units
+    rows = [{"kpi": k, "value": v, "unit": units.co2 if k == "co2" else units.jobs if k == "jobs" else units.money}
+            for k, v in report.kpis.items()]
+    print_table(console, "KPIs of the plan (recomputed)", pd.DataFrame(rows))
+    console.print(f"objective {report.objective:,.6g} {units.money} (the instance's weights)")
+    for line in report.mismatches:
+        console.print(f"note: the folder's kpis.json disagrees with its plan: {line}")
+    if report.feasible:
+        console.print(f"feasible: the plan keeps every constraint of {loaded.raw.file}")
+        return
+    click.echo(f"infeasible: {len(report.violations)} violation(s)", err=True)
+    for line in report.violations:
+        click.echo(f"  - {line}", err=True)
+    click.get_current_context().exit(EXIT_PLAN_INFEASIBLE)
+
+
 @main.command()
 @click.argument("run", type=click.Path(file_okay=False))
 @click.option("--industry", required=True, help="The bundle to explain.")
 @click.option("--candidates", type=click.IntRange(min=0), default=5, show_default=True,
               help="How many next-best parks to price by forcing the bundle there.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Also write the cost table as CSV.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the cost table as CSV (a new file).")
+@click.option("--force", is_flag=True, help="Replace the --out file if it exists.")
 @reports_errors
-def explain(run: str, industry: str, candidates: int, out: str | None) -> None:
+def explain(run: str, industry: str, candidates: int, out: str | None, force: bool) -> None:
     """Why this park: the bundle's costs where it went and at the next-best parks, the cost of forcing
     it to each (re-solves), and the rules and capacities that keep it out of the others."""
     from model.explain import explain as explain_run
+    from model.outputs import check_new_files, write_file
     from model.report import print_table
+
+    if out:
+        check_new_files([Path(out)], force, "--out")
 
     result = explain_run(Path(run), industry, candidates)
     console = Console(width=max(100, Console().width))
     where = ", ".join(f"{p} ({v:g} modules)" for p, v in result.placed.items()) or "nowhere"
     console.print(f"{industry} went to: {where}. Plan objective {result.objective:,.6g}.")
+    if result.check:
+        click.echo(f"warning: the plan of {run} fails the independent check: " + "; ".join(result.check[:5]),
+                   err=True)
     print_table(console, f"Weighted cost per module of {industry}, and the plan's objective if forced there",
                 result.costs)
     print_table(console, "Parks it cannot go to", result.excluded)
     if out:
-        result.costs.to_csv(out, index=False, float_format="%.10g")
+        write_file(Path(out), result.costs.to_csv(index=False, float_format="%.10g"))
 
 
 @main.command()
@@ -339,10 +485,13 @@ def explain(run: str, industry: str, candidates: int, out: str | None) -> None:
 def compare(runs: tuple[str, ...], out: str | None) -> None:
     """Put results folders side by side: KPIs, moved bundles, parks, binding rows, input differences."""
     from model.compare import compare as compare_runs
+    from model.outputs import check_folder
     from model.report import print_table, write_results
 
     if len(runs) < 2:
         raise click.BadParameter("give at least two results folders", param_hint="RUNS")
+    if out:
+        check_folder(Path(out))
     result = compare_runs([Path(r) for r in runs])
     console = Console(width=max(100, Console().width))
     titles = {"kpis.csv": "KPIs", "allocations.csv": "Allocations that differ (modules)",
@@ -350,8 +499,12 @@ def compare(runs: tuple[str, ...], out: str | None) -> None:
               "inputs.csv": "Input differences (the instance as solved)"}
     for name, table in result.tables().items():
         print_table(console, titles[name], table)
+    for name, problems in result.checks.items():
+        if problems:
+            click.echo(f"warning: the plan of {name} fails the independent check: " + "; ".join(problems[:5])
+                       + (f" and {len(problems) - 5} more" if len(problems) > 5 else ""), err=True)
     if out:
-        write_results(Path(out), result.tables(), {})
+        write_results(Path(out), result.tables(), {}, kind="comparison")
         console.print(f"Written to {out}")
 
 
@@ -360,39 +513,41 @@ def import_group() -> None:
     """Turn a public benchmark file into a YAML instance (with a CSV pair table beside it)."""
 
 
-def _write_import(fmt: str, file: str, output: str, **options: Any) -> None:
+def _write_import(fmt: str, file: str, output: str, force: bool, **options: Any) -> None:
     from model import load
     from model.importers import import_file, write_instance
 
-    path = write_instance(import_file(fmt, file, **options), output)
+    path = write_instance(import_file(fmt, file, **options), output, force)
     inst = load(str(path)).instance  # what was written must read back as a valid instance
     click.echo(f"{path}: {len(inst.industries)} industries, {len(inst.parks)} parks, "
                f"{len(inst.pairs)} pairs (in {path.stem}-pairs.csv).")
 
 
-output_option = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-                             help="YAML file to write.")
+def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--force", is_flag=True, help="Replace the files if they exist.")(func)
+    return click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+                        help="YAML file to write (and a CSV file beside it); never replaced without --force.")(func)
 
 
 @import_group.command("orlib-cap")
 @click.argument("file", type=click.Path(dir_okay=False))
 @output_option
-@click.option("--capacity", type=click.FloatRange(min=0, min_open=True),
+@click.option("--capacity", type=Finite(0, 1e12, low_open=True),
               help="Capacity of every warehouse (needed for capa/capb/capc).")
 @click.option("--sourcing", type=click.Choice(["single", "multi"]), default="multi", show_default=True)
 @reports_errors
-def import_orlib_cap(file: str, output: str, capacity: float | None, sourcing: str) -> None:
+def import_orlib_cap(file: str, output: str, force: bool, capacity: float | None, sourcing: str) -> None:
     """OR-Library capacitated warehouse location (cap41..cap134, capa/capb/capc)."""
-    _write_import("orlib-cap", file, output, capacity=capacity, sourcing=sourcing)
+    _write_import("orlib-cap", file, output, force, capacity=capacity, sourcing=sourcing)
 
 
 @import_group.command("holmberg")
 @click.argument("file", type=click.Path(dir_okay=False))
 @output_option
 @reports_errors
-def import_holmberg(file: str, output: str) -> None:
+def import_holmberg(file: str, output: str, force: bool) -> None:
     """Holmberg's single-source CFLP instances p1..p71."""
-    _write_import("holmberg", file, output)
+    _write_import("holmberg", file, output, force)
 
 
 @import_group.command("gap")
@@ -401,9 +556,9 @@ def import_holmberg(file: str, output: str) -> None:
 @click.option("--index", type=click.IntRange(min=1), default=1, show_default=True,
               help="Which instance of the file (1-based).")
 @reports_errors
-def import_gap(file: str, output: str, index: int) -> None:
+def import_gap(file: str, output: str, force: bool, index: int) -> None:
     """Generalized assignment (OR-Library gap1..12, gapa..d; type E)."""
-    _write_import("gap", file, output, index=index)
+    _write_import("gap", file, output, force, index=index)
 
 
 @main.command()
@@ -411,8 +566,8 @@ def import_gap(file: str, output: str, index: int) -> None:
 @click.option("--formulation", "formulations", multiple=True, type=click.Choice(list(FORMULATIONS)),
               help="Formulation(s) to compare [all].")
 @click.option("--solver", "solvers", multiple=True, default=["highs"], show_default=True)
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True)
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--time-limit", type=SECONDS, default=60, show_default=True)
+@click.option("--mip-gap", type=GAP, default=0.0, show_default=True)
 @click.option("--threads", type=click.IntRange(min=1))
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs per combination, with solver seeds 0..N-1.")
@@ -429,8 +584,10 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     orlib_gap, gap_typeE). A GAP file stands for all its instances unless --index is given; capa,
     capb and capc for their four published capacities unless --capacity is given.
     """
+    from model.outputs import check_folder
     from solvers.bench import expand_specs, run_bench, write_bench
 
+    check_folder(Path(out))  # before the runs, not after them
     index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
     cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None)
     chosen = list(formulations) or list(FORMULATIONS)
@@ -444,17 +601,30 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
 @click.option("--industries", type=click.IntRange(min=1), required=True)
 @click.option("--parks", type=click.IntRange(min=1), required=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@output_option
 @reports_errors
-def generate(industries: int, parks: int, seed: int, output: str) -> None:
+def generate(industries: int, parks: int, seed: int, output: str, force: bool) -> None:
     """Write a random instance of realistic shape (every family active), the same for the same seed."""
     from model import load
     from model.generate import generate_instance
 
-    path = generate_instance(industries, parks, seed, Path(output))
+    path = generate_instance(industries, parks, seed, Path(output), force)
     inst = load(str(path)).instance
     click.echo(f"{path}: {len(inst.industries)} industries, {len(inst.parks)} parks, {len(inst.rules)} rules.")
 
 
+def entry() -> None:
+    """The console command: run it, then leave at once. Freeing a large model object by object
+    takes seconds that `--time-limit` does not allow, and the operating system does it anyway."""
+    try:
+        main.main(prog_name="industry-transfer")
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

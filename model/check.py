@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from model.results import Plan
+from model.plan import Plan
 from model.schema import (
     OBJECTIVE_TERMS,
     DiversityRule,
@@ -37,13 +37,19 @@ def _distance_km(a: object, b: object) -> float:
 
 @dataclass
 class CheckReport:
-    violations: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)  # constraints the plan breaks
+    mismatches: list[str] = field(default_factory=list)  # reported KPIs or objective that differ
     kpis: dict[str, float] = field(default_factory=dict)  # recomputed
     objective: float = 0.0
 
     @property
-    def ok(self) -> bool:
+    def feasible(self) -> bool:
         return not self.violations
+
+    @property
+    def ok(self) -> bool:
+        """Feasible, and every reported figure is what the plan gives."""
+        return not self.violations and not self.mismatches
 
 
 def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = None,
@@ -54,6 +60,15 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
     """
     out = CheckReport()
     bad = out.violations.append
+    units = inst.units
+
+    def unit(kpi: str) -> str:
+        if kpi in inst.resources:
+            return inst.resources[kpi].unit
+        return {"co2": units.co2, "jobs": units.jobs, "modules": "modules"}.get(kpi, units.money)
+
+    def over(a: float, b: float) -> str:
+        return f"{abs(a - b):.6g}"
     ind = {i.id: i for i in inst.industries}
     park = {p.id: p for p in inst.parks}
     pair = {(pr.industry, pr.park): pr for pr in inst.pairs}
@@ -70,52 +85,52 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
                  for r in rules if isinstance(r, ForbidRule)]
     for (i, p), v in plan.x.items():
         if i not in ind or p not in park:
-            bad(f"x[{i},{p}]: unknown industry or park")
+            bad(f"{i} at {p}: unknown {'industry' if i not in ind else 'park'}")
             continue
         for ii, pp, rid in forbidden:
             if i in ii and p in pp:
-                bad(f"x[{i},{p}] = {v}: rule {rid} forbids {i} at {p}")
+                bad(f"{i} at {p} ({v:g} modules): rule {rid} forbids {i} at {p}")
         if v < -TOL:
-            bad(f"x[{i},{p}] = {v} < 0")
+            bad(f"{i} at {p}: {v:g} modules, fewer than 0")
         if not ind[i].divisible and abs(v - round(v)) > TOL:
-            bad(f"x[{i},{p}] = {v} is not whole but {i} is not divisible")
+            bad(f"{i} at {p}: {v:g} modules is not whole but {i} is not divisible")
         if v > TOL and plan.open.get(p, 0) != 1:
-            bad(f"x[{i},{p}] = {v} at a park that is not open")
+            bad(f"{i} at {p}: {v:g} modules at a park that is not open")
 
     # assign and must_transfer.
     for i, industry in ind.items():
         placed = sum(v for (a, _), v in plan.x.items() if a == i)
         stay = plan.stay.get(i, 0.0)
         if not _close(placed + stay, industry.modules):
-            bad(f"assign[{i}]: placed {placed} + stay {stay} ≠ modules {industry.modules}")
+            bad(f"{i}: {placed:g} modules placed + {stay:g} staying ≠ its {industry.modules} modules")
         if stay < -TOL or (not industry.divisible and abs(stay - round(stay)) > TOL):
-            bad(f"stay[{i}] = {stay} is not a valid number of modules")
+            bad(f"{i}: {stay:g} modules staying is not a valid number of modules")
         if industry.must_transfer and stay > TOL:
-            bad(f"stay[{i}] = {stay} but {i} must transfer")
+            bad(f"{i}: {stay:g} modules stay but {i} must transfer")
 
     # Parks and upgrades.
     built = set(plan.upgrades)
     for p, pk in park.items():
         if pk.open_cost == 0 and plan.open.get(p, 0) != 1:
-            bad(f"y[{p}] = 0 but the park is already open (open_cost 0)")
+            bad(f"park {p}: not open but the park is already open (open_cost 0)")
         ups = {u.id: u for u in pk.upgrades}
         for (pp, u) in built:
             if pp != p:
                 continue
             if u not in ups:
-                bad(f"w[{p},{u}]: no such upgrade")
+                bad(f"park {p}: no upgrade {u}")
                 continue
             if plan.open.get(p, 0) != 1:
-                bad(f"w[{p},{u}] built at a park that is not open")
+                bad(f"park {p}: upgrade {u} built at a park that is not open")
             for req in ups[u].requires:
                 if (p, req) not in built:
-                    bad(f"w[{p},{u}] built without its prerequisite {req}")
+                    bad(f"park {p}: upgrade {u} built without its prerequisite {req}")
         for k in inst.resources:
             used = sum(use(i, pp, k) * v for (i, pp), v in plan.x.items() if pp == p)
             cap = pk.capacity.get(k, 0.0) * plan.open.get(p, 0)
             cap += sum(u.adds.get(k, 0.0) for u in pk.upgrades if (p, u.id) in built)
             if used > cap + TOL * max(1.0, cap):
-                bad(f"capacity[{p},{k}]: use {used:.6g} > capacity {cap:.6g}")
+                bad(f"park {p}: {k} use {used:.6g} > capacity {cap:.6g} {unit(k)} (over by {over(used, cap)})")
 
     # KPIs per placed pair, from the raw fields.
     def coef(kpi: str, i: str, p: str) -> float:
@@ -157,19 +172,20 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
             ps, iis = set(parks_of(inst, r.parks)), set(industries_of(inst, r.industries))
             value = kpi_over(r.kpi, ps, iis)
             if r.max is not None and value > r.max + TOL * max(1.0, abs(r.max)):
-                bad(f"limit[{r.id}]: {r.kpi} = {value:.6g} > max {r.max}")
+                bad(f"rule {r.id}: {r.kpi} {value:.6g} > max {r.max:g} {unit(r.kpi)} (over by {over(value, r.max)})")
             if r.min is not None and value < r.min - TOL * max(1.0, abs(r.min)):
-                bad(f"limit[{r.id}]: {r.kpi} = {value:.6g} < min {r.min}")
+                bad(f"rule {r.id}: {r.kpi} {value:.6g} < min {r.min:g} {unit(r.kpi)} (short by {over(value, r.min)})")
             if r.min_share is not None:
                 whole = kpi_over(r.kpi, all_parks, iis)
                 if value < r.min_share * whole - TOL * max(1.0, abs(whole)):
-                    bad(f"limit[{r.id}]: {r.kpi} = {value:.6g} < {r.min_share} × {whole:.6g}")
+                    bad(f"rule {r.id}: {r.kpi} {value:.6g} < {r.min_share:g} × {whole:.6g} {unit(r.kpi)} "
+                        f"(short by {over(value, r.min_share * whole)})")
         elif isinstance(r, TransferTargetRule):
             group = set(industries_of(inst, r.industries))
             moved = sum(v for (i, _), v in plan.x.items() if i in group)
             need = r.min_modules if r.min_modules is not None else r.min_share * sum(ind[i].modules for i in group)
             if moved < need - TOL * max(1.0, need):
-                bad(f"transfer_target[{r.id}]: moved {moved} < {need}")
+                bad(f"rule {r.id}: {moved:g} modules moved < {need:g} required (short by {over(moved, need)})")
         elif isinstance(r, DiversityRule):
             ps = set(parks_of(inst, r.parks))
             sectors = set(r.sectors) if r.sectors is not None else {a.sector for a in ind.values()}
@@ -179,12 +195,12 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
                 for s in sectors:
                     n = sum(1 for s2, _ in present if s2 == s)
                     if n > r.max_parks_per_sector:
-                        bad(f"max_parks_per_sector[{r.id},{s}]: {n} parks > {r.max_parks_per_sector}")
+                        bad(f"rule {r.id}: sector {s} at {n} parks > max_parks_per_sector {r.max_parks_per_sector}")
             if r.max_sectors_per_park:
                 for p in ps:
                     n = sum(1 for _, p2 in present if p2 == p)
                     if n > r.max_sectors_per_park:
-                        bad(f"max_sectors_per_park[{r.id},{p}]: {n} sectors > {r.max_sectors_per_park}")
+                        bad(f"rule {r.id}: park {p} hosts {n} sectors > max_sectors_per_park {r.max_sectors_per_park}")
 
     # Whole-plan KPIs and the objective.
     for term in OBJECTIVE_TERMS:
@@ -200,7 +216,7 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
     out.objective = sum(w.get(t, 0.0) * out.kpis[t] for t in OBJECTIVE_TERMS)
     for term, value in (reported_kpis or {}).items():
         if term in out.kpis and not _close(value, out.kpis[term], 1e-6):
-            bad(f"KPI {term}: reported {value:.10g}, recomputed {out.kpis[term]:.10g}")
+            out.mismatches.append(f"KPI {term}: reported {value:.10g}, recomputed {out.kpis[term]:.10g}")
     if reported_objective is not None and not _close(reported_objective, out.objective, 1e-6):
-        bad(f"objective: reported {reported_objective:.10g}, recomputed {out.objective:.10g}")
+        out.mismatches.append(f"objective: reported {reported_objective:.10g}, recomputed {out.objective:.10g}")
     return out

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
+from model.plans import read_json
 
 FILES = ("kpis.json", "allocations.csv", "parks.csv", "limits.csv", "run.json", "instance.json")
 
@@ -22,6 +23,7 @@ FILES = ("kpis.json", "allocations.csv", "parks.csv", "limits.csv", "run.json", 
 @dataclass
 class Comparison:
     names: list[str]
+    checks: dict[str, list[str]]  # run -> what the independent checker says is wrong with its plan
     kpis: pd.DataFrame  # kpi × run, plus delta columns against the first run
     allocations: pd.DataFrame  # industry, park, modules per run: rows that differ
     parks: pd.DataFrame  # park, open and modules hosted per run: rows that differ
@@ -52,10 +54,25 @@ def _read(folder: Path) -> dict[str, Any]:
     if missing:
         raise InputError([Problem(str(folder), "(results folder)", "missing " + ", ".join(missing),
                                   "a folder written by `industry-transfer solve`")])
-    run = {f: json.loads((folder / f).read_text(encoding="utf-8")) for f in FILES if f.endswith(".json")}
+    run = {f: read_json(folder / f) for f in FILES if f.endswith(".json")}
     for f in ("allocations.csv", "parks.csv", "limits.csv"):
-        run[f] = pd.read_csv(folder / f, keep_default_na=False, na_values=[""])
+        try:
+            run[f] = pd.read_csv(folder / f, keep_default_na=False, na_values=[""])
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise InputError([Problem(str(folder / f), "(file)", f"not a readable table ({type(exc).__name__})",
+                                      "a file written by `industry-transfer solve`")]) from None
     return run
+
+
+def _check(folder: Path, run: dict[str, Any]) -> list[str]:
+    """The independent checker's complaints about the plan of a run (its instance as solved)."""
+    from model.loader import RawDoc
+    from model.plans import check_results
+    from model.validate import validate
+
+    raw = RawDoc(run["instance.json"], {}, str(folder / "instance.json"), "")
+    report, _ = check_results(folder, validate(raw))
+    return report.violations + [f"{m} (kpis.json does not match the plan)" for m in report.mismatches]
 
 
 def compare(folders: list[Path]) -> Comparison:
@@ -63,11 +80,13 @@ def compare(folders: list[Path]) -> Comparison:
     names = [Path(f).name for f in folders]
     if len(set(names)) < len(names):
         names = [str(f) for f in folders]
+    checks = {n: _check(Path(f), r) for f, r, n in zip(folders, runs, names)}
 
     kpi_rows: dict[str, list[Any]] = {}
     for n, run in enumerate(runs):
         k = run["kpis.json"]
-        values = {"status": k["status"], "objective": k["objective"], "gap": k["gap"], **k["kpis"]}
+        values = {"status": k["status"], "check": "fails" if checks[names[n]] else "ok",
+                  "objective": k["objective"], "gap": k["gap"], **k["kpis"]}
         for key, value in values.items():
             kpi_rows.setdefault(key, [None] * len(runs))[n] = value
     kpis = pd.DataFrame.from_dict(kpi_rows, orient="index", columns=names)
@@ -117,4 +136,4 @@ def compare(folders: list[Path]) -> Comparison:
         if any(json.dumps(v, sort_keys=True) != json.dumps(values[0], sort_keys=True) for v in values[1:]):
             diff_rows.append({"key": key, **{n: v for n, v in zip(names, values)}})
     inputs = pd.DataFrame(diff_rows, columns=["key", *names])
-    return Comparison(names, kpis, alloc, parks, bind, inputs)
+    return Comparison(names, checks, kpis, alloc, parks, bind, inputs)

@@ -9,7 +9,6 @@ forcing costs the plan, not just the bundle.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from model.build import BuildOptions, build
 from model.data import PAIR_KPIS, build_data
 from model.errors import InputError, Problem
 from model.loader import RawDoc
+from model.plans import check_results, read_json, read_plan
 from model.schema import OBJECTIVE_TERMS
 from model.validate import validate
 from solvers import SolveOptions, solve
@@ -34,6 +34,7 @@ class Explanation:
     costs: pd.DataFrame  # park, each weighted term per module, total, placed, forced_objective, delta
     excluded: pd.DataFrame  # park, reason
     objective: float
+    check: list[str]  # what the independent checker finds wrong with the run's plan (empty: nothing)
 
 
 def load_run(folder: Path) -> tuple[Loaded, dict, dict]:
@@ -42,11 +43,10 @@ def load_run(folder: Path) -> tuple[Loaded, dict, dict]:
         if not (folder / name).is_file():
             raise InputError([Problem(str(folder), "(results folder)", f"missing {name}",
                                       "a folder written by `industry-transfer solve`")])
-    data = json.loads((folder / "instance.json").read_text(encoding="utf-8"))
+    data = read_json(folder / "instance.json")
     raw = RawDoc(data, {}, str(folder / "instance.json"), "")
     loaded = Loaded(validate(raw), raw, None)
-    return (loaded, json.loads((folder / "run.json").read_text(encoding="utf-8")),
-            json.loads((folder / "kpis.json").read_text(encoding="utf-8")))
+    return loaded, read_json(folder / "run.json"), read_json(folder / "kpis.json")
 
 
 def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
@@ -59,9 +59,11 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     if kpis.get("objective") is None:
         raise InputError([Problem(str(folder), "(results folder)", f"the run has no plan ({kpis['status']})",
                                   "a run that found a plan")])
-    alloc = pd.read_csv(folder / "allocations.csv", keep_default_na=False)
-    mine = alloc[alloc["industry"] == industry]
-    placed = {(p or "(stays)"): float(v) for p, v in zip(mine["park"], mine["modules"])}
+    got = read_plan(folder, inst)
+    report, _ = check_results(folder, inst)
+    placed = {p: v for (i, p), v in got.plan.x.items() if i == industry}
+    if got.plan.stay.get(industry, 0.0) > 0:
+        placed["(stays)"] = got.plan.stay[industry]
 
     full = build_data(inst, keep_forbidden=True)
     rows = full.pairs[full.pairs["industry"] == industry]
@@ -113,4 +115,5 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     shown = shown.assign(forced_objective=forced, delta=delta)
     unweighted = [t for t in TERMS if weights[t] == 0]  # columns of zeros say nothing
     shown = shown.drop(columns=["x_max", *unweighted])
-    return Explanation(industry, placed, shown.reset_index(drop=True), excluded, float(kpis["objective"]))
+    return Explanation(industry, placed, shown.reset_index(drop=True), excluded, float(kpis["objective"]),
+                       report.violations + report.mismatches)

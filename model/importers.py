@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from model.errors import InputError, Problem
+from model.outputs import check_new_files, write_file
 
 FORMATS = ("orlib-cap", "holmberg", "gap")
 # capa/capb/capc: the four published capacities of each file (benchdata README).
@@ -230,13 +231,14 @@ def import_file(fmt: str, path: str | Path, capacity: float | None = None, sourc
     raise InputError([Problem("--format", fmt, "unknown benchmark format", "one of: " + ", ".join(FORMATS))])
 
 
-def write_instance(imported: Imported, out: str | Path) -> Path:
-    """Write the instance as YAML with its pair table in a CSV file beside it."""
+def write_instance(imported: Imported, out: str | Path, force: bool = False) -> Path:
+    """Write the instance as YAML with its pair table in a CSV file beside it (neither may exist
+    unless `force`)."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     data = dict(imported.data)
     pairs = data.pop("pairs")
     table = out.with_name(out.stem + "-pairs.csv")
+    check_new_files([out, table], force)
     resources = list(data["resources"])
     header = ["industry", "park", "cost"] + [f"use.{k}" for k in resources if any(k in p.get("use", {}) for p in pairs)]
     lines = [",".join(header)]
@@ -244,8 +246,8 @@ def write_instance(imported: Imported, out: str | Path) -> Path:
         row = [p["industry"], p["park"], repr(float(p["cost"]))]
         row += [repr(float(p["use"][h[4:]])) for h in header[3:]]
         lines.append(",".join(row))
-    table.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_file(table, "\n".join(lines) + "\n")
     data["pairs"] = table.name
     head = f"# Imported from {imported.source} (sha256 {imported.sha256}) by `industry-transfer import`.\n"
-    out.write_text(head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+    write_file(out, head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
     return out

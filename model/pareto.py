@@ -10,6 +10,7 @@ grows: that is the front's monotonicity, which the tests check.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from model.build import BuildOptions
 from model.data import Data
 from model.errors import InputError, Problem
 from model.families.objective import weighted
+from model.outputs import Collection
 from model.run import solve_instance, write_outcome
 from model.schema import COST_TERMS, OBJECTIVE_TERMS
 from solvers import SolveOptions
@@ -43,6 +45,8 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
           solve_options: SolveOptions | None = None) -> pd.DataFrame:
     """Solve the ends and `points` ε-constrained plans; write front.csv, front.png and a folder per point."""
     wx, wy = axis(loaded, x), axis(loaded, y)
+    folder = Collection(out, "pareto")
+    folder.claim()  # before any solve: the folder must be new, empty or ours
 
     def value(kpis: dict[str, float], w: dict[str, float]) -> float:
         return sum(w[t] * kpis[t] for t in OBJECTIVE_TERMS)
@@ -60,20 +64,21 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
             m.epsilon = pyo.Constraint(expr=weighted(m, wx) <= eps + 1e-9 * max(1.0, abs(eps)))
 
         outcome = solve_instance(loaded, build_options, solve_options, [(wy, 0.0), (wx, 0.0)], cap)
-        folder = out / f"point_{n + 1:02d}"
-        write_outcome(outcome, folder)
+        name = f"point_{n + 1:02d}"
+        folder.add(name)
+        write_outcome(outcome, out / name)
         has = outcome.result.has_solution
         rows.append({"point": n + 1, "epsilon": float(eps), x: value(outcome.kpis, wx) if has else None,
                      y: value(outcome.kpis, wy) if has else None, "status": outcome.result.status,
                      "gap": outcome.result.gap, "check_ok": outcome.check.ok if outcome.check else None,
-                     "folder": folder.name})
+                     "folder": name})
     table = pd.DataFrame(rows)
-    table.to_csv(out / "front.csv", index=False, float_format="%.10g")
-    _plot(table, x, y, loaded, out / "front.png")
+    folder.write_file("front.csv", table.to_csv(index=False, float_format="%.10g"))
+    folder.write_file("front.png", _plot(table, x, y, loaded))
     return table
 
 
-def _plot(table: pd.DataFrame, x: str, y: str, loaded: Loaded, path: Path) -> None:
+def _plot(table: pd.DataFrame, x: str, y: str, loaded: Loaded) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -89,5 +94,7 @@ def _plot(table: pd.DataFrame, x: str, y: str, loaded: Loaded, path: Path) -> No
     ax.set_title(f"{loaded.instance.name}: {y} against {x}, {len(ok)} points")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
+    return buffer.getvalue()

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +11,8 @@ import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from model.outputs import Folder
 
 MAX_ROWS = 40  # rows of a table printed to the terminal; the CSV files hold them all
 
@@ -28,27 +27,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[str, dict]) -> None:
-    """Write every file into a fresh folder beside `out`, then swap it in: no half-written results."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[str, dict],
+                  kind: str = "results", option: str = "--out") -> None:
+    """Write every file into a fresh folder beside `out`, then swap it in: no half-written results,
+    and only ever in place of an empty folder or one of ours (`model.outputs`)."""
+    with Folder(Path(out), kind, option) as tmp:
         for name, table in tables.items():
             table.to_csv(tmp / name, index=False, float_format="%.10g")
         for name, doc in documents.items():
             (tmp / name).write_text(json.dumps(_jsonable(doc), indent=2, ensure_ascii=False) + "\n",
                                     encoding="utf-8")
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old.{os.getpid()}"
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _fmt(value: Any) -> str:

@@ -6,7 +6,6 @@ explain) work from it without the Pyomo model. The tables use the instance's nam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,19 +14,10 @@ import pyomo.environ as pyo
 
 from model import kpis
 from model.data import PAIR_KPIS, Data
+from model.plan import Plan
 from model.schema import OBJECTIVE_TERMS, DiversityRule, LimitRule, TransferTargetRule
 
 TOL = 1e-6
-
-
-@dataclass
-class Plan:
-    """A solution in the instance's terms."""
-
-    x: dict[tuple[str, str], float] = field(default_factory=dict)  # (industry, park) -> modules
-    stay: dict[str, float] = field(default_factory=dict)
-    open: dict[str, int] = field(default_factory=dict)  # park -> 0/1
-    upgrades: list[tuple[str, str]] = field(default_factory=list)  # (park, upgrade) built
 
 
 def _clean(value: float | None, integer: bool) -> float:

@@ -6,12 +6,20 @@ A rebuild is used, not a persistent solver: on the china instance a rebuild with
 HiGHS takes 0.35 s and an in-place update of a persistent model 0.03 s, against 13.6 s for a
 solve (`benchmarks/rebuild_vs_persistent.py`, medians of 5): re-use would save about 2 % of a run
 and tie each worker to one instance and one model.
+
+The sweep folder is a folder of this tool (`model.outputs.Collection`): `summary.csv` is rewritten,
+atomically, each time a run finishes, so a sweep that is stopped or killed leaves a summary of
+exactly the runs it completed. Run folders of an earlier sweep into the same folder that this one
+does not redo are removed when this one completes. Local workers end with the sweep (they die
+with their parent, even on SIGKILL, and take their solver processes with them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -19,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from model.errors import InputError, Problem
+from model.loader import parse_set
+from model.outputs import Collection, check_folder
 
 SUMMARY = ["run", "scenario", "overlays", "status", "objective", "bound", "gap", "build_seconds", "solve_seconds"]
 
@@ -34,28 +43,64 @@ class Variant:
 
 
 def parse_grid(text: str) -> tuple[str, list[Any]]:
-    """`KEY=V1,V2,...` -> (KEY, [V1, V2, ...]); values read as YAML (numbers, booleans, "*0.8")."""
+    """`KEY=V1,V2,...` -> (KEY, [V1, V2, ...]); each value read as `--set` reads it (numbers,
+    booleans, "*0.8" to scale). A value given twice is refused: it would be the same run twice."""
     key, sep, values = text.partition("=")
     if not sep or not key.strip() or not values.strip():
         raise InputError([Problem("--grid", text, "not of the form KEY=V1,V2,...",
                                   "e.g. objective.weights.co2=0.05,0.1,0.2")])
-    return key.strip(), [yaml.safe_load(v) if v.strip() else None for v in values.split(",")]
+    parsed = [parse_set(f"{key.strip()}={v}")[1] for v in values.split(",")]
+    seen: list[str] = []
+    for v in parsed:
+        if repr(v) in seen:
+            raise InputError([Problem("--grid", text, f"the value {v!r} is given twice", "each value once")])
+        seen.append(repr(v))
+    return key.strip(), parsed
+
+
+def check_grids(grid: list[tuple[str, list[Any]]]) -> None:
+    """One --grid per key: two would make the same key take two values in one run."""
+    keys = [k for k, _ in grid]
+    for key in sorted({k for k in keys if keys.count(k) > 1}):
+        raise InputError([Problem("--grid", key, "the key is swept by two --grid options", "one --grid per key")])
 
 
 def _slug(value: Any) -> str:
-    return re.sub(r"[^A-Za-z0-9_.*-]+", "_", str(value)).replace("*", "x")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(value).replace("*", "x"))
+
+
+def _labels(keys: list[str]) -> list[str]:
+    """For each key, its shortest dotted tail that no other key shares (`land` or `wuhu.capacity.land`)."""
+    out = []
+    for key in keys:
+        parts = key.split(".")
+        for n in range(1, len(parts) + 1):
+            tail = ".".join(parts[-n:])
+            if all(not other.endswith(tail) or other == key for other in keys):
+                break
+        out.append(tail)
+    return out
 
 
 def variants(scenarios: list[str | None], grid: list[tuple[str, list[Any]]]) -> list[Variant]:
-    """Every scenario combined with every point of the grid's cartesian product."""
+    """Every scenario combined with every point of the grid's cartesian product.
+
+    A run's name is its scenario and its grid values (`base__land=80`); names that would collide
+    once made file-safe (values `a b` and `a_b`) get a short hash of the exact values, so no run
+    ever writes over another's folder.
+    """
+    check_grids(grid)
     keys = [k for k, _ in grid]
+    labels = _labels(keys)
     out = []
     for scenario in scenarios:
         for point in itertools.product(*[values for _, values in grid]) if grid else [()]:
             sets = tuple(zip(keys, point))
-            parts = [scenario or "base"] + [f"{k.split('.')[-1]}={_slug(v)}" for k, v in sets]
+            parts = [scenario or "base"] + [f"{label}={_slug(v)}" for label, (_, v) in zip(labels, sets)]
             out.append(Variant("__".join(parts), scenario, sets))
-    return out
+    names = [v.name for v in out]
+    return [Variant(f"{v.name}__{hashlib.sha256(repr(v.sets).encode()).hexdigest()[:6]}", v.scenario, v.sets)
+            if names.count(v.name) > 1 else v for v in out]
 
 
 def run_variant(instance: str, variant: Variant, out_root: str, formulation: str,
@@ -65,7 +110,9 @@ def run_variant(instance: str, variant: Variant, out_root: str, formulation: str
     from model.build import BuildOptions
     from model.run import solve_instance, write_outcome
     from solvers import SolveOptions
+    from solvers.control import CONTROL
 
+    CONTROL.set_budget(solve_options.get("time_limit"))  # each run's own budget
     loaded = load(instance, variant.scenario, list(variant.sets))
     outcome = solve_instance(loaded, BuildOptions(formulation), SolveOptions(**solve_options))
     write_outcome(outcome, Path(out_root) / variant.name)
@@ -78,11 +125,29 @@ def run_variant(instance: str, variant: Variant, out_root: str, formulation: str
     return row
 
 
+def _worker_init() -> None:
+    """A sweep worker ends with the sweep; Ctrl-C is the sweep's to handle, not the worker's."""
+    from solvers.control import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+
+
 def _local(tasks: list[tuple], workers: int) -> Iterator[dict[str, Any]]:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    try:
         futures = [pool.submit(run_variant, *task) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
+    finally:
+        # Stopped early (a signal, an error): end the workers now rather than wait for their runs.
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join()
 
 
 def _dask(tasks: list[tuple], address: str) -> Iterator[dict[str, Any]]:
@@ -95,19 +160,39 @@ def _dask(tasks: list[tuple], address: str) -> Iterator[dict[str, Any]]:
             yield future.result()
 
 
-def sweep(instance: str, runs: list[Variant], out: Path, formulation: str, solve_options: dict[str, Any],
-          workers: int = 1, scheduler: str | None = None,
+def _summary(rows: list[dict[str, Any]], runs: list[Variant]) -> pd.DataFrame:
+    order = {v.name: n for n, v in enumerate(runs)}
+    if not rows:
+        return pd.DataFrame(columns=SUMMARY)
+    table = pd.DataFrame(rows).sort_values("run", key=lambda s: s.map(order)).reset_index(drop=True)
+    return table[SUMMARY + [c for c in table.columns if c not in SUMMARY]]
+
+
+def claim(out: Path) -> Collection:
+    """Check and mark the sweep folder before any run starts (`InputError` if it is not ours to use)."""
+    folder = Collection(out, "sweep")
+    folder.claim()
+    return folder
+
+
+def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulation: str,
+          solve_options: dict[str, Any], workers: int = 1, scheduler: str | None = None,
           progress: Callable[[dict[str, Any]], None] = lambda row: None) -> pd.DataFrame:
-    """Solve every variant (local processes, or the dask cluster at `scheduler`); write summary.csv."""
-    out.mkdir(parents=True, exist_ok=True)
-    tasks = [(instance, v, str(out), formulation, solve_options) for v in runs]
+    """Solve every variant (local processes, or the dask cluster at `scheduler`); keep summary.csv
+    up to date as runs finish."""
+    folder = out if isinstance(out, Collection) else claim(Path(out))
+    for v in runs:  # a run's folder must be new or ours, like any results folder: known before any run
+        check_folder(folder.out / v.name, "--out")
+    earlier = {name for name in folder.files if name != "summary.csv"}
+    folder.add(*[v.name for v in runs])  # listed before its worker writes it
+    tasks = [(instance, v, str(folder.out), formulation, solve_options) for v in runs]
+    rows: list[dict[str, Any]] = []
+    folder.write_file("summary.csv", _summary(rows, runs).to_csv(index=False))
     results = _dask(tasks, scheduler) if scheduler else _local(tasks, workers)
-    rows = []
     for row in results:
         rows.append(row)
+        folder.write_file("summary.csv", _summary(rows, runs).to_csv(index=False, float_format="%.10g"))
         progress(row)
-    order = {v.name: n for n, v in enumerate(runs)}
-    table = pd.DataFrame(rows).sort_values("run", key=lambda s: s.map(order)).reset_index(drop=True)
-    table = table[SUMMARY + [c for c in table.columns if c not in SUMMARY]]
-    table.to_csv(out / "summary.csv", index=False, float_format="%.10g")
-    return table
+    for name in sorted(earlier - {v.name for v in runs}):
+        folder.remove(name)  # the sweep is complete: runs of an earlier sweep no longer belong here
+    return _summary(rows, runs)

@@ -8,6 +8,7 @@ optimality), and for each formulation the share of problems whose ratio is at mo
 from __future__ import annotations
 
 import glob
+import io
 import statistics
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from model.check import check
 from model.data import build_data
 from model.errors import InputError, Problem
 from model.importers import CAPACITIES, gap_count, import_file
+from model.outputs import Collection
 from model.results import extract
 from solvers.options import SolveOptions
 from solvers.run import solve
@@ -133,10 +135,11 @@ def write_bench(table: pd.DataFrame, out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out.mkdir(parents=True, exist_ok=True)
+    folder = Collection(out, "bench")
+    folder.claim()
     paths = [out / "results.csv", out / "summary.csv", out / "profile.png"]
-    table.to_csv(paths[0], index=False, float_format="%.10g")
-    summary(table).to_csv(paths[1], index=False, float_format="%.6g")
+    folder.write_file(paths[0].name, table.to_csv(index=False, float_format="%.10g"))
+    folder.write_file(paths[1].name, summary(table).to_csv(index=False, float_format="%.6g"))
     taus, rho = profile(table)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name, values in rho.items():
@@ -149,6 +152,8 @@ def write_bench(table: pd.DataFrame, out: Path) -> list[Path]:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(paths[2], dpi=120)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
+    folder.write_file(paths[2].name, buffer.getvalue())
     return paths

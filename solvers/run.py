@@ -3,22 +3,38 @@
 HiGHS goes through `pyomo.contrib.solver`'s interface (Pyomo's recommended one); any other solver
 Pyomo knows goes through the legacy `SolverFactory`. Both raise on a non-optimal outcome unless
 asked not to: that is asked here, once, and the outcome becomes a `SolveResult`.
+
+HiGHS runs in a child process forked for the solve (it inherits the model; the values, and the
+duals if asked for, come back through a pipe). The parent keeps the budget and the interrupts
+(`solvers.control`): it asks HiGHS to stop through its interrupt callback, which HiGHS honours in
+the simplex, the IPM and branch-and-bound within a second, and kills the child where HiGHS does
+not answer (its presolve checks neither the callback nor, on large models, its own time limit).
+A killed child takes nothing with it: the parent's model is untouched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import multiprocessing
+import signal
+import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
 import pyomo.environ as pyo
 
+from solvers.control import CONTROL, die_with_parent, phase
 from solvers.options import SolveOptions
 
-STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution", "error")
+STATUSES = ("optimal", "feasible", "interrupted", "infeasible", "unbounded", "no_solution", "error")
+# Share of the time left that HiGHS gets as its own limit; the rest is for asking it to stop,
+# stopping it hard if it does not, and writing the results.
+SOLVER_SHARE = 0.9
+GRACE = 3.0  # seconds HiGHS gets to stop after an interrupt before it is stopped hard
 
 
 class SolverNotFound(Exception):
@@ -37,13 +53,18 @@ class SolveResult:
     solver: str
     version: str
     message: str = ""
+    duals: dict[Any, float] | None = field(default=None, repr=False, compare=False)  # see lp_duals
+    dual_seconds: float = 0.0  # the LP re-solve for the duals, not in `seconds`
 
     @property
     def has_solution(self) -> bool:
-        return self.status in ("optimal", "feasible")
+        """A plan to report: optimal, feasible within a limit, or the incumbent of an interrupted solve."""
+        return self.status in ("optimal", "feasible") or (self.status == "interrupted" and self.objective is not None)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("duals")
+        return out
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -62,13 +83,13 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def _solve_highs(m: pyo.ConcreteModel, opts: SolveOptions) -> SolveResult:
+def _solve_highs(m: pyo.ConcreteModel, opts: SolveOptions, solver: Any = None) -> SolveResult:
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
     from pyomo.contrib.solver.solvers.highs import Highs
 
-    solver = Highs()
+    solver = solver or Highs()
     if not solver.available():
-        raise SolverNotFound("highs: highspy is not installed (pip install 'highspy>=1.15')")
+        raise SolverNotFound("highspy is not installed (pip install 'highspy>=1.15')")
     raw = dict(opts.raw)
     if opts.seed is not None:
         raw.setdefault("random_seed", int(opts.seed))
@@ -106,12 +127,39 @@ def _solve_highs(m: pyo.ConcreteModel, opts: SolveOptions) -> SolveResult:
                        nodes if nodes is not None and nodes >= 0 else None, "highs", _version("highspy"))
 
 
+def legacy_solver(name: str) -> Any:
+    """Pyomo's `SolverFactory(name)`, or `SolverNotFound`. Pyomo logs a traceback for an unknown
+    name; that is this function's answer, so the log is held back."""
+    logger = logging.getLogger("pyomo")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        solver = pyo.SolverFactory(name)
+        ok = solver is not None and solver.available(exception_flag=False)
+    except Exception:
+        ok = False
+    finally:
+        logger.setLevel(level)
+    if not ok:
+        raise SolverNotFound("Pyomo cannot run this solver here (not installed or not known)")
+    return solver
+
+
+def check_solver(name: str) -> None:
+    """Raise `SolverNotFound` now, before any work, if `name` cannot be run here."""
+    if name in ("highs", "appsi_highs"):
+        from pyomo.contrib.solver.solvers.highs import Highs
+
+        if not Highs().available():
+            raise SolverNotFound("highspy is not installed (pip install 'highspy>=1.15')")
+        return
+    legacy_solver(name)
+
+
 def _solve_legacy(m: pyo.ConcreteModel, opts: SolveOptions) -> SolveResult:
     from pyomo.opt import SolutionStatus, TerminationCondition
 
-    solver = pyo.SolverFactory(opts.solver)
-    if solver is None or not solver.available(exception_flag=False):
-        raise SolverNotFound(f"{opts.solver}: Pyomo cannot run this solver here (not installed or not known)")
+    solver = legacy_solver(opts.solver)
     start = time.perf_counter()
     results = solver.solve(m, load_solutions=False, tee=opts.tee, options=dict(opts.raw))
     seconds = time.perf_counter() - start
@@ -138,19 +186,196 @@ def _solve_legacy(m: pyo.ConcreteModel, opts: SolveOptions) -> SolveResult:
                        None, opts.solver, version)
 
 
-def solve(m: pyo.ConcreteModel, opts: SolveOptions | None = None) -> SolveResult:
-    """Solve `m`, load the incumbent into its variables if there is one, and say how it went."""
-    opts = opts or SolveOptions()
-    # Pyomo logs warnings on infeasible outcomes that this adapter already reports as a status.
+def _quiet_pyomo() -> None:
+    # Pyomo logs warnings on infeasible or interrupted outcomes that this adapter reports as a status.
     logging.getLogger("pyomo.contrib.solver").setLevel(logging.ERROR)
+
+
+def solve(m: pyo.ConcreteModel, opts: SolveOptions | None = None, duals: bool = False) -> SolveResult:
+    """Solve `m`, load the incumbent into its variables if there is one, and say how it went.
+
+    With `duals`, `result.duals` holds the LP duals with the integer decisions held (`lp_duals`).
+    The solve keeps to `opts.time_limit` and to what is left of the command's budget, and stops
+    with its incumbent on Ctrl-C or SIGTERM (status `interrupted`).
+    """
+    opts = opts or SolveOptions()
+    _quiet_pyomo()
+    left = CONTROL.remaining()
+    if left is not None:
+        share = max(0.0, left * SOLVER_SHARE)
+        opts = replace(opts, time_limit=share if opts.time_limit is None else min(opts.time_limit, share))
+        if share <= 0.05:
+            return _not_run(opts, "the command's time limit was reached before the solve")
+    if CONTROL.stop.is_set():
+        return _not_run(opts, f"stopped by {CONTROL.signal_name or 'a signal'} before the solve", "interrupted")
     if opts.solver in ("highs", "appsi_highs"):
-        return _solve_highs(m, opts)
+        if "fork" in multiprocessing.get_all_start_methods():
+            return _solve_in_child(m, opts, duals)
+        result = _solve_highs(m, opts)
+        if duals and result.has_solution:
+            result.duals = lp_duals(m, opts)
+        return result
     try:
         return _solve_legacy(m, opts)
     except SolverNotFound:
         raise
     except Exception as exc:  # a solver that fails in its own way still yields a status
         return SolveResult("error", "error", None, None, None, 0.0, None, opts.solver, "unknown", str(exc))
+
+
+def _not_run(opts: SolveOptions, why: str, status: str = "no_solution") -> SolveResult:
+    term = "interrupted" if status == "interrupted" else "time_limit"
+    return SolveResult(status, term, None, None, None, 0.0, None, opts.solver, _version("highspy"), why)
+
+
+def _model_parts(m: pyo.ConcreteModel) -> tuple[list[Any], list[Any]]:
+    """Variables and active constraints in the model's own order: the same in parent and child."""
+    return (list(m.component_data_objects(pyo.Var, descend_into=True)),
+            list(m.component_data_objects(pyo.Constraint, active=True, descend_into=True)))
+
+
+def _child(results: Any, control: Any, m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> None:
+    """The forked solve: report the result, the values, then the duals; stop when told to."""
+    try:
+        _child_solve(results, control, m, opts, duals)
+    except BaseException as exc:  # reported as a status by the parent, with the cause
+        with contextlib.suppress(OSError):
+            results.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        results.close()
+
+
+def _child_solve(results: Any, control: Any, m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent()
+    _quiet_pyomo()
+    import highspy
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    # HiGHS's worker threads do not survive a fork: a scheduler the parent started would wait on
+    # them for ever. Start afresh (measured: without this the child's first solve hangs).
+    with contextlib.suppress(RuntimeError):  # "Invalid argument" where the threads it joins are gone
+        highspy.Highs.resetThreadScheduler(False)
+    solver = Highs()
+
+    def listen() -> None:
+        try:
+            control.recv()
+        except (EOFError, OSError):
+            return
+        while getattr(solver, "_solver_model", None) is None:
+            time.sleep(0.01)
+        solver._solver_model.cancelSolve()  # honoured by HiGHS's interrupt callbacks, which Pyomo sets
+
+    threading.Thread(target=listen, daemon=True).start()
+    result = _solve_highs(m, opts, solver)
+    variables, constraints = _model_parts(m)
+    results.send(("result", result, [v.value for v in variables] if result.has_solution else None))
+    if duals and result.has_solution:
+        found = lp_duals(m, opts)
+        results.send(("duals", [found.get(c) for c in constraints]))
+
+
+@dataclass
+class _Received:
+    result: SolveResult | None = None
+    values: list[Any] | None = None
+    duals: list[Any] | None = None
+    why: str = ""  # why the solve was asked to stop: "interrupted" or "time_limit"
+    why_then: str = ""  # the same, as it stood when the result came
+
+
+def _wait(child: Any, results: Any, control: Any, limit: float | None, duals: bool, start: float) -> _Received:
+    """Collect the child's messages; ask it to stop at the limit or on a signal, end it if it does not.
+
+    HiGHS gets `limit` (SOLVER_SHARE of the time left); it is asked to stop halfway through the rest
+    and ended at the deadline, or GRACE seconds after a signal, or at once on a second signal.
+    """
+    got = _Received()
+    stop_at = None if limit is None else start + limit + 0.5 * (limit / SOLVER_SHARE - limit)
+    kill_at = None if limit is None else start + limit / SOLVER_SHARE
+    while True:
+        if results.poll(0.05):
+            try:
+                message = results.recv()
+            except EOFError:
+                return got
+            if message[0] == "result":
+                got.result, got.values, got.why_then = message[1], message[2], got.why
+                got.result.seconds = time.monotonic() - start
+                if not duals or not got.result.has_solution:
+                    return got
+            elif message[0] == "duals":
+                got.duals = message[1]
+                return got
+            else:
+                got.result = SolveResult("error", "error", None, None, None, time.monotonic() - start, None,
+                                         "highs", _version("highspy"), message[1])
+                return got
+            continue
+        if not child.is_alive() and not results.poll():
+            return got
+        now = time.monotonic()
+        if not got.why and CONTROL.stop.is_set():
+            got.why, stop_at, kill_at = "interrupted", now, now + GRACE
+        elif not got.why and stop_at is not None and now >= stop_at:
+            got.why = "time_limit"
+        if got.why and not control.closed:
+            with contextlib.suppress(OSError):
+                control.send("stop")
+            control.close()
+        if CONTROL.force.is_set() or (kill_at is not None and now >= kill_at):
+            got.why = got.why or "time_limit"
+            return got
+
+
+def _solve_in_child(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> SolveResult:
+    ctx = multiprocessing.get_context("fork")
+    result_out, result_in = ctx.Pipe(duplex=False)
+    control_out, control_in = ctx.Pipe(duplex=False)
+    start = time.monotonic()
+    child = ctx.Process(target=_child, args=(result_in, control_out, m, opts, duals), name="highs")
+    child.start()
+    result_in.close()
+    control_out.close()
+    try:
+        with phase("solving"):  # a signal now asks HiGHS to stop instead of abandoning the work
+            got = _wait(child, result_out, control_in, opts.time_limit, duals, start)
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        result_out.close()
+        control_in.close()
+    result, why = got.result, got.why
+    seconds = time.monotonic() - start
+    if result is None:  # stopped hard (or the child died): the model is untouched
+        status = "interrupted" if why == "interrupted" else ("no_solution" if why else "error")
+        what = {"interrupted": f"stopped by {CONTROL.signal_name or 'a signal'}",
+                "time_limit": "the time limit was reached"}.get(
+            why, f"the solver process ended without a result (exit code {child.exitcode})")
+        return SolveResult(status, why or "error", None, None, None, seconds, None, "highs", _version("highspy"),
+                           f"{what}; HiGHS did not stop when asked and was ended" if why else what)
+    variables, constraints = _model_parts(m)
+    for var, value in zip(variables, got.values or []):
+        if not var.fixed:
+            var.set_value(value, skip_validation=True)
+    if why != got.why_then:  # stopped while computing the duals: the plan is whole, only the prices are lost
+        result.message = (result.message + "; " if result.message else "") + "shadow prices not computed (" + (
+            f"stopped by {CONTROL.signal_name or 'a signal'}" if why == "interrupted" else "time limit") + ")"
+    why = got.why_then
+    if why == "interrupted":
+        result.status = "interrupted"
+        result.termination = "interrupted"
+        result.message = f"stopped by {CONTROL.signal_name or 'a signal'}" + (
+            "; the incumbent is reported" if result.objective is not None else "")
+    elif why == "time_limit" and result.status != "optimal":
+        result.termination = "time_limit"
+    if got.duals is not None:
+        result.duals = {c: d for c, d in zip(constraints, got.duals) if d is not None}
+        result.dual_seconds = seconds - result.seconds
+    return result
 
 
 def lp_duals(m: pyo.ConcreteModel, opts: SolveOptions | None = None) -> dict[Any, float]:

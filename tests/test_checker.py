@@ -39,15 +39,16 @@ def test_accepts_the_optimum_and_recomputes_its_kpis(solved):
     (lambda p: (p.x.pop(("chem_zj", "ganzhou")), p.x.__setitem__(("chem_zj", "wuhu"), 1.0)),
      "rule yangtze_chemicals forbids chem_zj at wuhu"),
     (lambda p: (p.x.pop(("textiles_js", "wuhu")), p.x.__setitem__(("textiles_js", "guangan"), 2.0)),
-     "capacity[guangan,labor]: use 200 > capacity 150"),
-    (lambda p: p.stay.__setitem__("electronics_gd", 0.0), "assign[electronics_gd]"),
-    (lambda p: p.stay.__setitem__("chem_zj", 1.0), "assign[chem_zj]"),
-    (lambda p: p.open.__setitem__("ganzhou", 0), "x[chem_zj,ganzhou] = 1.0 at a park that is not open"),
-    (lambda p: p.open.__setitem__("wuhu", 0), "y[wuhu] = 0 but the park is already open"),
-    (lambda p: p.upgrades.clear(), "capacity[ganzhou,cod]: use 6 > capacity 2"),
+     "park guangan: labor use 200 > capacity 150 persons (over by 50)"),
+    (lambda p: p.stay.__setitem__("electronics_gd", 0.0),
+     "electronics_gd: 0 modules placed + 0 staying ≠ its 1 modules"),
+    (lambda p: p.stay.__setitem__("chem_zj", 1.0), "chem_zj: 1 modules placed + 1 staying ≠ its 1 modules"),
+    (lambda p: p.open.__setitem__("ganzhou", 0), "chem_zj at ganzhou: 1 modules at a park that is not open"),
+    (lambda p: p.open.__setitem__("wuhu", 0), "park wuhu: not open but the park is already open"),
+    (lambda p: p.upgrades.clear(), "park ganzhou: cod use 6 > capacity 2 t COD (over by 4)"),
     (lambda p: (p.x.__setitem__(("textiles_js", "wuhu"), 0.5), p.stay.__setitem__("textiles_js", 0.5)),
      "is not whole but textiles_js is not divisible"),
-    (lambda p: p.x.__setitem__(("electronics_gd", "nowhere"), 1.0), "unknown industry or park"),
+    (lambda p: p.x.__setitem__(("electronics_gd", "nowhere"), 1.0), "electronics_gd at nowhere: unknown park"),
 ])
 def test_rejects_tampered_plans(solved, change, reason):
     violations = tamper(solved, change)
@@ -57,8 +58,9 @@ def test_rejects_tampered_plans(solved, change, reason):
 def test_rejects_misreported_kpis_and_objective(solved):
     kpis = dict(solved.kpis, co2=solved.kpis["co2"] + 1)
     report = check(solved.loaded.instance, solved.plan, kpis, solved.result.objective + 0.5)
-    assert any(v.startswith("KPI co2: reported") for v in report.violations)
-    assert any(v.startswith("objective: reported 50.1") for v in report.violations)
+    assert report.feasible and not report.ok  # the plan is fine; what was said of it is not
+    assert any(v.startswith("KPI co2: reported") for v in report.mismatches)
+    assert any(v.startswith("objective: reported 50.1") for v in report.mismatches)
 
 
 def test_rejects_broken_limits_targets_and_diversity(tmp_path):
@@ -77,13 +79,15 @@ def test_rejects_broken_limits_targets_and_diversity(tmp_path):
     plan = copy.deepcopy(out.plan)
     plan.x = {("a", "p1"): 2.0, ("b", "p2"): 1.0}
     plan.stay = {"a": 0.0, "b": 0.0}
-    assert any(v.startswith("limit[cap]: value_added = 20 > max 10") for v in check(inst, plan).violations)
+    assert any(v.startswith("rule cap: value_added 20 > max 10 million yuan (over by 10)")
+               for v in check(inst, plan).violations)
     plan.x = {("a", "p1"): 1.0, ("b", "p2"): 1.0}
     plan.stay = {"a": 1.0, "b": 0.0}
-    assert any(v.startswith("transfer_target[target]: moved 2") for v in check(inst, plan).violations)
+    assert any(v.startswith("rule target: 2 modules moved < 3 required (short by 1)")
+               for v in check(inst, plan).violations)
     d["rules"][2]["max_parks_per_sector"] = 1
     strict = solve_data(tmp_path, d).loaded.instance
     plan.x = {("a", "p1"): 1.0, ("a", "p2"): 1.0, ("b", "p2"): 1.0}
     plan.stay = {"a": 0.0, "b": 0.0}
-    assert any(v.startswith("max_parks_per_sector[one_park,textiles]: 2 parks > 1")
+    assert any(v.startswith("rule one_park: sector textiles at 2 parks > max_parks_per_sector 1")
                for v in check(strict, plan).violations)

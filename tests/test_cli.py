@@ -39,23 +39,8 @@ def test_no_solution_within_limits_exits_4(tmp_path):
     # A raw HiGHS option passed straight through: no time at all, so no incumbent.
     result = CliRunner().invoke(main, ["solve", DEMO, "--option", "time_limit=0", "--out", str(tmp_path / "x")])
     assert result.exit_code == 4
-    assert json.loads((tmp_path / "x" / "kpis.json").read_text())["status"] == "no_solution"
-
-
-def test_default_results_folder_and_atomic_replace(tmp_path):
-    folder = tmp_path / "results" / "demo-base"
-    folder.mkdir(parents=True)
-    (folder / "stale.txt").write_text("from an older run")
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        result = CliRunner().invoke(main, ["solve", DEMO])
-    finally:
-        os.chdir(cwd)
-    assert result.exit_code == 0
-    assert not (folder / "stale.txt").exists()  # the folder is replaced whole, not patched
-    assert (folder / "kpis.json").exists()
-    assert [p.name for p in folder.parent.iterdir()] == ["demo-base"]  # no temporary folder left
+    assert json.loads((tmp_path / "x" / "kpis.json").read_text())["status"] == "no_solution", \
+        (tmp_path / "x" / "run.json").read_text()
 
 
 def test_both_entry_points_run():

@@ -43,7 +43,8 @@ def test_solve_command_writes_the_results_folder(tmp_path):
     result = CliRunner().invoke(main, ["solve", str(DEMO), "--mip-gap", "0", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("optimal  objective 49.6 million yuan  gap 0.00%")
-    assert sorted(p.name for p in out.iterdir()) == ["allocations.csv", "instance.json", "kpis.json", "limits.csv",
+    assert sorted(p.name for p in out.iterdir()) == [".industry-transfer", "allocations.csv", "instance.json",
+                                                     "kpis.json", "limits.csv",
                                                      "parks.csv", "run.json"]
     assert json.loads((out / "instance.json").read_text())["name"] == "demo"  # the instance as solved
     kpis = json.loads((out / "kpis.json").read_text())
@@ -67,7 +68,7 @@ def test_solve_command_writes_the_results_folder(tmp_path):
     assert run["instance"]["sha256"] == hashlib.sha256(DEMO.read_bytes()).hexdigest()
     assert run["solver"]["name"] == "highs" and run["options"]["mip_gap"] == 0
     assert run["size"]["eligible_pairs"] == 8  # 9 pairs less chem_zj at wuhu
-    assert run["check"] == {"ok": True, "violations": []}
+    assert run["check"] == {"ok": True, "violations": [], "mismatches": []}
 
 
 def test_scenario_and_overlays_are_recorded(tmp_path):

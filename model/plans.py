@@ -1,0 +1,139 @@
+"""Plans read from files: a results folder of this tool, or an allocations CSV made by hand or elsewhere.
+
+`allocations.csv` needs the columns `industry`, `park` (empty for modules that stay) and
+`modules`; any other column is ignored. Which parks open and which upgrades are built come from
+`parks.csv` (columns `park`, `open`, `upgrades` as `a;b`) when one sits beside it, as in a results
+folder. Without it, the parks hosting modules (and those already open) are taken as open and no
+upgrade as built. Modules of an industry that no row places or keeps are taken to stay; each such
+assumption is returned as a note, so the user sees what was inferred.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.check import CheckReport, check
+from model.errors import InputError, Problem
+from model.plan import Plan
+from model.schema import Instance
+
+MAX_BYTES = 200 * 2**20  # an allocations table of a million rows is about 60 MB
+
+
+@dataclass
+class ReadPlan:
+    plan: Plan
+    notes: list[str] = field(default_factory=list)
+    reported: dict[str, Any] | None = None  # kpis.json of a results folder: status, objective, kpis
+
+
+def _number(text: str, where: str, key: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InputError([Problem(where, key, f"got {shown!r}", "a finite number")])
+    return value
+
+
+def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) of a CSV file with the required columns; errors name the file and line."""
+    if not path.is_file():
+        raise InputError([Problem(str(path), "(file)", "no such file", "an allocations CSV or a results folder")])
+    if path.stat().st_size > MAX_BYTES:
+        raise InputError([Problem(str(path), "(file)", f"larger than {MAX_BYTES // 2**20} MB", "a smaller table")])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (UnicodeDecodeError, OSError):
+        raise InputError([Problem(f"{path}:1", "(file)", "not a UTF-8 text file",
+                                  "a CSV file in UTF-8")]) from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError([Problem(f"{path}:1", "(header)", "missing column " + ", ".join(missing),
+                                  "columns " + ", ".join(required))])
+    reader.fieldnames = header
+    out = []
+    try:
+        for row in reader:
+            out.append((reader.line_num, {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}))
+    except csv.Error as exc:
+        raise InputError([Problem(f"{path}:{reader.line_num}", "(row)", f"not valid CSV ({exc})",
+                                  "one row per line")]) from None
+    return out
+
+
+def read_plan(source: Path, inst: Instance) -> ReadPlan:
+    """The plan in a results folder or an allocations CSV, in the instance's terms."""
+    source = Path(source)
+    folder = source if source.is_dir() else source.parent
+    table = source / "allocations.csv" if source.is_dir() else source
+    out = ReadPlan(Plan())
+    plan = out.plan
+    modules = {i.id: i.modules for i in inst.industries}
+    stays_given: set[str] = set()
+    for line, row in _rows(table, ("industry", "park", "modules")):
+        where = f"{table}:{line}"
+        value = _number(row["modules"], where, "modules")
+        i, p = row["industry"], row["park"]
+        if p:
+            plan.x[(i, p)] = plan.x.get((i, p), 0.0) + value
+        else:
+            plan.stay[i] = plan.stay.get(i, 0.0) + value
+            stays_given.add(i)
+    inferred = []
+    for i, total in modules.items():
+        if i not in stays_given:
+            rest = total - sum(v for (a, _), v in plan.x.items() if a == i)
+            plan.stay[i] = max(rest, 0.0)
+            if rest > 1e-9:
+                inferred.append(f"{i} ({rest:g})")
+    if inferred:
+        out.notes.append("no row keeps these modules at their origin, so they are taken to stay: "
+                         + ", ".join(inferred[:10]) + (f" and {len(inferred) - 10} more" if len(inferred) > 10 else ""))
+    parks_csv = folder / "parks.csv"
+    if parks_csv.is_file():
+        for line, row in _rows(parks_csv, ("park", "open", "upgrades")):
+            p = row["park"]
+            plan.open[p] = int(_number(row["open"], f"{parks_csv}:{line}", "open") > 0.5)
+            for u in filter(None, row["upgrades"].split(";")):
+                if (p, u) not in plan.upgrades:
+                    plan.upgrades.append((p, u))
+    else:
+        hosting = {p for (_, p), v in plan.x.items() if v > 1e-9}
+        plan.open = {p.id: int(p.id in hosting or p.open_cost == 0) for p in inst.parks}
+        out.notes.append(f"no parks.csv beside {table.name}: the parks hosting modules (and those already open) "
+                         "are taken as open, and no upgrade as built")
+    kpis = folder / "kpis.json"
+    if source.is_dir() and kpis.is_file():
+        try:
+            out.reported = json.loads(kpis.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            out.notes.append("kpis.json is not readable JSON: the reported KPIs are not compared")
+    return out
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file of a results folder; one line naming it when it is not readable JSON."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise InputError([Problem(str(path), "(file)", f"not readable JSON ({type(exc).__name__})",
+                                  "a file written by `industry-transfer solve`")]) from None
+
+
+def check_results(folder: Path, inst: Instance) -> tuple[CheckReport, list[str]]:
+    """Check the plan a results folder holds against the instance it was solved from; with notes."""
+    got = read_plan(folder, inst)
+    reported = got.reported or {}
+    if reported.get("objective") is None:  # no plan was found: nothing to check
+        return CheckReport(), got.notes
+    return check(inst, got.plan, reported.get("kpis"), reported.get("objective")), got.notes

@@ -1,0 +1,381 @@
+"""Never lose a user's data, never hang, keep to the budget: results folders, interrupts, limits, sweeps.
+
+Each test reproduces a failure found by trying the tool as a careless or hostile user would (the
+issue "the reliability pass"), and failed before the fix. Interrupts and kills are sent to real
+processes of the command line; every solve is real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from model.outputs import MARKER, clean_stale, manifest
+from tests.conftest import INSTANCES, ROOT
+
+DEMO = str(INSTANCES / "demo.yaml")
+CHINA = str(INSTANCES / "china-east-west.yaml")
+CLI = [sys.executable, str(ROOT / "cli.py")]
+
+
+def run(*args: str) -> tuple[int, list[str], str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stderr.strip().splitlines(), result.stdout
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line holds `text` (a forked solver carries its parent's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().split(") ", 1)[1][0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+# --- 1. --out never deletes what the user put there ------------------------------------------
+
+
+def test_out_refuses_a_folder_holding_the_users_files(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "notes.txt").write_text("keep")
+    code, errors, out = run("solve", DEMO, "--out", str(tmp_path))
+    assert code == 2
+    assert errors == [f"error: --out: {tmp_path}: holds files this tool did not write (notes.txt, sub/); "
+                      "nothing was written; expected a new or empty folder, or a results folder written by "
+                      "industry-transfer"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "sub"]
+    assert (tmp_path / "notes.txt").read_text() == "keep"
+    assert "objective" not in out  # refused before solving
+
+
+def test_out_refuses_the_working_directory_and_its_parents(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mine.txt").write_text("keep")
+    monkeypatch.chdir(work)
+    for target in (".", ".."):
+        code, errors, _ = run("solve", DEMO, "--out", target)
+        assert code == 2
+        assert errors == [f"error: --out: {target}: is the working directory or contains it, and would be "
+                          "replaced whole; expected a folder of its own, e.g. results/run1"]
+    assert (work / "mine.txt").read_text() == "keep"
+
+
+def test_out_refuses_a_place_it_cannot_write_before_solving():
+    code, errors, out = run("solve", CHINA, "--out", "/proc/industry-transfer-results")
+    assert code == 2 and len(errors) == 1
+    assert errors[0].startswith("error: --out: /proc/industry-transfer-results: cannot be written (")
+    assert "objective" not in out
+
+
+def test_compare_out_refuses_a_folder_holding_the_users_files(tmp_path):
+    for name in ("a", "b"):
+        assert run("solve", DEMO, "--out", str(tmp_path / name))[0] == 0
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.docx").write_text("keep")
+    code, errors, _ = run("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(mine))
+    assert code == 2 and "holds files this tool did not write (report.docx)" in errors[0]
+    assert [p.name for p in mine.iterdir()] == ["report.docx"]
+
+
+def test_a_results_folder_of_ours_is_replaced_whole_with_the_users_permissions(tmp_path):
+    out = tmp_path / "run"
+    # Infeasible first (chem_zj needs 10 ha, no park has more than 1): the folder gets diagnosis.json.
+    assert run("solve", DEMO, "--set", "parks.*.capacity.land=1", "--out", str(out))[0] == 3
+    assert (out / "diagnosis.json").exists()
+    assert run("solve", DEMO, "--out", str(out))[0] == 0
+    assert not (out / "diagnosis.json").exists()  # replaced whole, not patched
+    assert manifest(out)["files"] == sorted(p.name for p in out.iterdir() if p.name != MARKER)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask  # not the 0700 of a temporary folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temporary folder left
+
+
+def test_the_default_results_folder_is_replaced_and_a_foreign_one_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert run("solve", DEMO)[0] == 0
+    folder = tmp_path / "results" / "demo-base"
+    assert (folder / "kpis.json").exists()
+    (folder / "my-notes.txt").write_text("keep")
+    code, errors, _ = run("solve", DEMO)
+    assert code == 2 and errors[0].startswith("error: results folder: results/demo-base: holds files this tool "
+                                              "did not write (my-notes.txt)")
+    assert (folder / "my-notes.txt").read_text() == "keep"
+
+
+# --- 11. temporaries of a killed write are cleaned up by the next write ----------------------
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_a_killed_writes_temporary_folder_is_removed_by_the_next_write(tmp_path):
+    stale = tmp_path / f".run.tmp-{_dead_pid()}-0123abcd"
+    stale.mkdir()
+    (stale / MARKER).write_text(json.dumps({"tool": "industry-transfer", "kind": "results", "files": []}))
+    (stale / "allocations.csv").write_text("half")
+    assert run("solve", DEMO, "--out", str(tmp_path / "run"))[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_swap_cut_between_its_renames_puts_the_old_folder_back(tmp_path):
+    old = tmp_path / f".run.old-{_dead_pid()}-0123abcd"
+    old.mkdir()
+    (old / MARKER).write_text(json.dumps({"tool": "industry-transfer", "kind": "results", "files": ["kpis.json"]}))
+    (old / "kpis.json").write_text("{}")
+    clean_stale(tmp_path, "run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert (tmp_path / "run" / "kpis.json").read_text() == "{}"
+
+
+# --- 2. Ctrl-C and SIGTERM stop HiGHS, keep the incumbent, never replace results with less -----
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_keeps_the_earlier_results_and_the_incumbent(tmp_path, sig):
+    out = tmp_path / "china"
+    first = subprocess.run([*CLI, "solve", CHINA, "--mip-gap", "0.01", "--out", str(out)],
+                           capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    before = (out / "kpis.json").read_text()
+    # Proving optimality at gap 0 takes HiGHS well over 10 s here, and it has an incumbent about
+    # 1 s after it starts: the signal is sent 3 s after the solver process (forked, so it carries
+    # the command line) appears.
+    proc = subprocess.Popen([*CLI, "solve", CHINA, "--mip-gap", "0", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(processes_mentioning(str(out))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(3)
+    assert proc.poll() is None, "the solve ended before it could be interrupted"
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 4, stderr
+    assert (out / "kpis.json").read_text() == before  # the earlier results are as they were
+    beside = tmp_path / "china-interrupted"
+    assert beside.exists(), stderr
+    kpis = json.loads((beside / "kpis.json").read_text())
+    assert kpis["status"] == "interrupted" and kpis["objective"] is not None
+    record = json.loads((beside / "run.json").read_text())
+    assert record["check"]["ok"] is True  # the incumbent was checked like any plan
+    assert f"stopped by {signal.Signals(sig).name}" in record["solver"]["message"]
+    assert "this run's incumbent goes to" in stderr
+    assert processes_mentioning(str(out)) == []  # the solver process ended with the command
+
+
+# --- 9. --time-limit is the budget of the whole command ---------------------------------------
+
+
+def test_the_time_limit_holds_for_the_whole_command_on_a_large_instance(tmp_path):
+    # Building this model alone takes longer than the budget here (about 8 s at 190k pairs).
+    assert run("generate", "--industries", "1000", "--parks", "200", "--seed", "1",
+               "-o", str(tmp_path / "g.yaml"))[0] == 0
+    start = time.monotonic()
+    done = subprocess.run([*CLI, "solve", str(tmp_path / "g.yaml"), "--time-limit", "4", "--out",
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+    wall = time.monotonic() - start
+    assert done.returncode == 4, done.stderr
+    assert wall < 4 + 1.5, f"{wall:.1f} s for a 4 s budget"  # slack for starting Python and the clock
+    kpis = json.loads((tmp_path / "run" / "kpis.json").read_text())
+    assert kpis["status"] == "no_solution"
+    assert "time limit" in json.loads((tmp_path / "run" / "run.json").read_text())["solver"]["message"]
+
+
+# --- 5 and 6. bad command-line values are bad input, in one line, before any work -------------
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--mip-gap", "2"], "'2' is not a finite number in [0, 1]"),
+    (["--mip-gap", "nan"], "'nan' is not a finite number in [0, 1]"),
+    (["--time-limit", "nan"], "'nan' is not a finite number in (0, 1e+07]"),
+    (["--time-limit", "inf"], "'inf' is not a finite number in (0, 1e+07]"),
+])
+def test_non_finite_or_out_of_range_limits_are_refused(args, expected):
+    code, errors, _ = run("solve", DEMO, *args)
+    assert code == 2 and expected in " ".join(errors)
+
+
+@pytest.mark.parametrize("option, expected", [
+    ("nonsense=3", "error: --option: nonsense=3: not an option of HiGHS"),
+    ("presolve=banana", "error: --option: presolve=banana: not a valid value (HiGHS wants one of the words"),
+    ("threads=2.5", "error: --option: threads=2.5: not a valid value (HiGHS wants a whole number"),
+    ("output_flag=1", "error: --option: output_flag=1: not a valid value (HiGHS wants true or false)"),
+])
+def test_unknown_solver_options_or_values_are_bad_input(tmp_path, option, expected):
+    code, errors, out = run("solve", DEMO, "--option", option, "--out", str(tmp_path / "x"))
+    assert code == 2 and len(errors) == 1 and errors[0].startswith(expected)
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_unknown_solver_is_one_line_without_a_traceback():
+    done = subprocess.run([*CLI, "solve", DEMO, "--solver", "bogus"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: --solver: bogus: Pyomo cannot run this solver here (not installed or not known); expected highs, "
+        "or a solver installed for Pyomo"]
+
+
+# --- 7. nothing is overwritten silently ---------------------------------------------------------
+
+
+def test_generate_does_not_overwrite_existing_files_without_force(tmp_path):
+    path = tmp_path / "g.yaml"
+    (tmp_path / "g-industries.csv").write_text("mine")
+    code, errors, _ = run("generate", "--industries", "3", "--parks", "2", "-o", str(path))
+    assert code == 2 and errors == [f"error: -o: {tmp_path / 'g-industries.csv'}: exists already; nothing was "
+                                    "written; expected a new file name, or --force"]
+    assert (tmp_path / "g-industries.csv").read_text() == "mine" and not path.exists()
+    assert run("generate", "--industries", "3", "--parks", "2", "-o", str(path), "--force")[0] == 0
+    assert (tmp_path / "g-industries.csv").read_text().startswith("id,")
+
+
+def test_sweep_refuses_a_value_given_twice_and_a_key_swept_twice(tmp_path):
+    code, errors, _ = run("sweep", DEMO, "--grid", "parks.wuhu.capacity.land=12,12", "--out", str(tmp_path / "s"))
+    assert code == 2 and errors == ["error: --grid: parks.wuhu.capacity.land=12,12: the value 12 is given twice; "
+                                    "expected each value once"]
+    code, errors, _ = run("sweep", DEMO, "--grid", "parks.wuhu.capacity.land=12", "--grid",
+                          "parks.wuhu.capacity.land=13", "--out", str(tmp_path / "s"))
+    assert code == 2 and "the key is swept by two --grid options" in errors[0]
+    assert not (tmp_path / "s").exists()
+
+
+def test_sweep_run_names_never_collide_and_the_summary_is_this_sweeps(tmp_path):
+    out = tmp_path / "s"
+    code, errors, _ = run("sweep", DEMO, "--grid", "parks.wuhu.capacity.labor=200,300", "--grid",
+                          "parks.guangan.capacity.labor=150", "--grid", "parks.wuhu.description=a b,a_b",
+                          "--out", str(out))
+    assert code == 0, errors
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == 4 and summary["run"].nunique() == 4  # 2 × 1 × 2 runs, 4 folders
+    assert all((out / name / "kpis.json").exists() for name in summary["run"])
+    assert any("wuhu.capacity.labor=200" in n and "guangan.capacity.labor=150" in n for n in summary["run"])
+    # A second sweep into the same folder: the summary and the folders are its own.
+    code, errors, _ = run("sweep", DEMO, "--grid", "parks.wuhu.capacity.land=11,12", "--out", str(out))
+    assert code == 0, errors
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["run"]) == ["base__land=11", "base__land=12"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "base__land=11", "base__land=12", "summary.csv"]
+
+
+def test_sweep_accepts_the_documented_scaling_form(tmp_path):
+    code, errors, _ = run("sweep", DEMO, "--grid", "parks.*.capacity.cod=*0.5,*1", "--mip-gap", "0",
+                          "--out", str(tmp_path / "s"))
+    assert code == 0, errors
+    summary = pd.read_csv(tmp_path / "s" / "summary.csv").set_index("run")
+    # Halving every COD quota is the demo's tight_cod scenario (61.6 by hand); *1 is the base (49.6).
+    assert summary.loc["base__cod=x0.5", "objective"] == pytest.approx(61.6)
+    assert summary.loc["base__cod=x1", "objective"] == pytest.approx(49.6)
+
+
+# --- 8. a sweep's workers end with it -----------------------------------------------------------
+
+
+def _start_sweep(out: Path) -> subprocess.Popen:
+    return subprocess.Popen([*CLI, "sweep", CHINA, "--all", "--workers", "2", "--mip-gap", "0", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _gone(text: str, seconds: float = 10.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while processes_mentioning(text) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return processes_mentioning(text)
+
+
+def test_ctrl_c_to_a_sweep_ends_its_workers_and_keeps_a_consistent_summary(tmp_path):
+    out = tmp_path / "sweep"
+    proc = _start_sweep(out)
+    time.sleep(6)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "runs completed" in stderr and "summary.csv lists them" in stderr
+    assert _gone(str(out)) == []
+    summary = pd.read_csv(out / "summary.csv")
+    assert all(json.loads((out / name / "kpis.json").read_text())["status"] == "optimal" for name in summary["run"])
+
+
+def test_killing_a_sweep_ends_its_workers_and_their_solvers(tmp_path):
+    out = tmp_path / "sweep"
+    proc = _start_sweep(out)
+    time.sleep(6)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert _gone(str(out)) == []
+
+
+# --- the check command, and the tools that read plans --------------------------------------------
+
+
+def test_check_accepts_a_solved_folder_and_names_what_an_edited_plan_breaks(tmp_path):
+    assert run("solve", DEMO, "--mip-gap", "0", "--out", str(tmp_path / "run"))[0] == 0
+    code, errors, out = run("check", DEMO, str(tmp_path / "run"))
+    assert code == 0 and "feasible: the plan keeps every constraint" in out
+    assert "objective 49.6 million yuan" in out
+    # Moved by hand: the guangan textile module to ganzhou, and no parks.csv beside the file (so no
+    # sewage plant). ganzhou then holds chem_zj (10 ha, 6 t COD) and a textile module (4 ha, 2 t):
+    # 14 ha of its 12, and 8 t COD of its 2.
+    table = pd.read_csv(tmp_path / "run" / "allocations.csv", keep_default_na=False)
+    table.loc[(table["industry"] == "textiles_js") & (table["park"] == "guangan"), "park"] = "ganzhou"
+    edited = tmp_path / "edited.csv"
+    table[["industry", "park", "modules"]].to_csv(edited, index=False)
+    code, errors, out = run("check", DEMO, str(edited))
+    assert code == 6
+    assert errors == ["infeasible: 2 violation(s)",
+                      "  - park ganzhou: land use 14 > capacity 12 ha (over by 2)",
+                      "  - park ganzhou: cod use 8 > capacity 2 t COD (over by 6)"]
+    assert "note: no parks.csv beside edited.csv" in out
+
+
+def test_check_names_the_line_of_a_bad_cell(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_text("industry,park,modules\nchem_zj,ganzhou,one\n")
+    code, errors, _ = run("check", DEMO, str(path))
+    assert code == 2 and errors == [f"error: {path}:2: modules: got 'one'; expected a finite number"]
+
+
+def test_compare_and_explain_say_when_a_plan_fails_the_check(tmp_path):
+    for name in ("a", "b"):
+        assert run("solve", DEMO, "--mip-gap", "0", "--out", str(tmp_path / name))[0] == 0
+    alloc = tmp_path / "b" / "allocations.csv"
+    alloc.write_text(alloc.read_text().replace("chem_zj,Zhejiang,chemicals,ganzhou", "chem_zj,Zhejiang,chemicals,wuhu"))
+    result = CliRunner().invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert result.exit_code == 0
+    assert ("warning: the plan of b fails the independent check: chem_zj at wuhu (1 modules): rule "
+            "yangtze_chemicals forbids chem_zj at wuhu") in result.stderr
+    result = CliRunner().invoke(main, ["explain", str(tmp_path / "b"), "--industry", "textiles_js",
+                                       "--candidates", "0"])
+    assert "fails the independent check" in result.stderr
+
+
+def test_run_record_names_the_tool_version_and_commit(tmp_path):
+    assert run("solve", DEMO, "--out", str(tmp_path / "run"))[0] == 0
+    tool = json.loads((tmp_path / "run" / "run.json").read_text())["tool"]
+    assert tool["name"] == "industry-transfer" and tool["version"]
+    if (ROOT / ".git").exists():
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+        assert tool["commit"] == head.stdout.strip()
