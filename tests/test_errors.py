@@ -128,7 +128,7 @@ def test_command_line_overlays_are_validated_too():
     (["--scenario", "nope"], "error: --scenario: nope: no such scenario in {f}; expected one of: tight_cod"),
     (["--set", "parks.wuhu.capacity.land"], "error: --set: parks.wuhu.capacity.land: not of the form KEY=VALUE; "
                                             "expected e.g. parks.hefei_econ.capacity.land=80"),
-    (["--solver", "no_such_solver"], "error: --solver: no_such_solver: no_such_solver: Pyomo cannot run this solver "
+    (["--solver", "no_such_solver"], "error: --solver: no_such_solver: Pyomo cannot run this solver "
                                      "here (not installed or not known); expected highs, or a solver installed for "
                                      "Pyomo"),
 ])
