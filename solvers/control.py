@@ -39,11 +39,21 @@ class OutOfTime(Exception):
 
 @dataclass
 class Control:
-    deadline: float | None = None  # time.monotonic() by which the command must be done
     stop: threading.Event = field(default_factory=threading.Event)  # a signal arrived
     force: threading.Event = field(default_factory=threading.Event)  # a second one: stop hard
     signum: int | None = None
     phase: str = "idle"
+    # Per thread: runs of a sweep on a dask worker share a process, each with its own budget.
+    _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def deadline(self) -> float | None:
+        """time.monotonic() by which this thread's command or run must be done."""
+        return getattr(self._local, "deadline", None)
+
+    @deadline.setter
+    def deadline(self, value: float | None) -> None:
+        self._local.deadline = value
 
     def reset(self) -> None:
         """A new command: no budget, no signal seen."""
