@@ -120,21 +120,30 @@ def benchmark_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="orlib-cap: capacity of every warehouse (needed for capa/capb/capc).")(func)
 
 
-def solver_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed([
-        click.option("--solver", default="highs", show_default=True, help="Any solver Pyomo knows."),
-        click.option("--time-limit", type=SECONDS, metavar="S",
-                     help="Wall-clock budget of the whole command in seconds (build, solve and write)."),
-        click.option("--mip-gap", type=GAP, metavar="G",
-                     help="Relative MIP gap at which to stop, 0 to 1 (HiGHS's default: 1e-4)."),
-        click.option("--threads", type=click.IntRange(min=1)),
-        click.option("--seed", type=int, help="Solver random seed."),
-        click.option("--option", "raw", multiple=True, metavar="NAME=VALUE", help="Raw solver option, passed as is."),
-        click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True,
-                     help="strong or aggregated link; strong_cover adds the total-capacity cover cut."),
-    ]):
-        func = option(func)
-    return func
+def solver_options(budget: str = "command", gap: float | None = None) -> Callable[..., Any]:
+    """The solver options every solving command shares: `budget` says what --time-limit bounds
+    (the whole command, or each run of a sweep or front); `gap` is the default --mip-gap."""
+    time_help = ("Wall-clock budget of the whole command in seconds (build, solve and write)." if budget == "command"
+                 else "Wall-clock budget of each run in seconds (build, solve and write).")
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed([
+            click.option("--solver", default="highs", show_default=True, help="Any solver Pyomo knows."),
+            click.option("--time-limit", type=SECONDS, metavar="S", help=time_help),
+            click.option("--mip-gap", type=GAP, metavar="G", default=gap, show_default=gap is not None,
+                         help="Relative MIP gap at which to stop, 0 to 1 (HiGHS's default: 1e-4)."),
+            click.option("--threads", type=click.IntRange(min=1)),
+            click.option("--seed", type=int, help="Solver random seed."),
+            click.option("--option", "raw", multiple=True, metavar="NAME=VALUE",
+                         help="Raw solver option, checked against HiGHS (e.g. presolve=off)."),
+            click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong",
+                         show_default=True,
+                         help="strong or aggregated link; strong_cover adds the total-capacity cover cut."),
+        ]):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 def _sets(sets: tuple[str, ...]) -> list[tuple[str, Any]]:
@@ -180,7 +189,7 @@ def validate(instance: str, scenario: str | None, sets: tuple[str, ...]) -> None
 @click.option("--format", "fmt", type=click.Choice(["orlib-cap", "holmberg", "gap"]),
               help="INSTANCE is a benchmark file in this format, imported on the fly.")
 @benchmark_options
-@solver_options
+@solver_options()
 @click.option("--out", type=click.Path(file_okay=False), help="Results folder [results/<instance>-<scenario>].")
 @click.option("--tee", is_flag=True, help="Stream the solver's log.")
 @reports_errors
@@ -346,13 +355,12 @@ def scenarios(instance: str) -> None:
               help="Values to sweep; several --grid options make a cartesian product.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
 @click.option("--scheduler", metavar="ADDRESS", help="Send the runs to this dask.distributed scheduler instead.")
-@click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True)
-@click.option("--time-limit", type=SECONDS, help="Seconds per run.")
-@click.option("--mip-gap", type=GAP)
+@solver_options(budget="run")
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @reports_errors
 def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tuple[str, ...], workers: int,
-          scheduler: str | None, formulation: str, time_limit: float | None, mip_gap: float | None, out: str) -> None:
+          scheduler: str | None, solver: str, time_limit: float | None, mip_gap: float | None, threads: int | None,
+          seed: int | None, raw: tuple[str, ...], formulation: str, out: str) -> None:
     """Solve many variants: named scenarios and a grid of values; one results folder each, and a summary."""
     from rich.progress import Progress
 
@@ -365,8 +373,8 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
     runs = variants(chosen or [None], [parse_grid(g) for g in grids])
     for v in runs:  # every variant is validated here, before any is sent to a worker
         load(instance, v.scenario, list(v.sets))
+    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw)
     folder = claim(Path(out))
-    options = {"time_limit": time_limit, "mip_gap": mip_gap}
     done: list[dict] = []
     try:
         with Progress(transient=True) as bar:
@@ -388,22 +396,20 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 @click.option("--y", "y_axis", default="cost", show_default=True,
               help="KPI to minimise: a KPI term, `cost` (the seven cost terms) or `objective`.")
 @click.option("--points", type=click.IntRange(min=1), default=7, show_default=True)
-@click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True)
-@click.option("--time-limit", type=SECONDS, help="Seconds per run.")
-@click.option("--mip-gap", type=GAP, default=0.0, show_default=True)
+@solver_options(budget="run", gap=0.0)
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @reports_errors
 def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: str, y_axis: str, points: int,
-           formulation: str, time_limit: float | None, mip_gap: float, out: str) -> None:
+           solver: str, time_limit: float | None, mip_gap: float, threads: int | None, seed: int | None,
+           raw: tuple[str, ...], formulation: str, out: str) -> None:
     """The trade-off between two KPIs: an ε-constraint sweep, written as front.csv, front.png and a
     results folder per point."""
     from model.build import BuildOptions
     from model.pareto import front
     from model.report import print_table
-    from solvers import SolveOptions
 
     table = front(_load(instance, scenario, sets), x_axis, y_axis, points, Path(out), BuildOptions(formulation),
-                  SolveOptions(time_limit=time_limit, mip_gap=mip_gap))
+                  _solve_options(solver, time_limit, mip_gap, threads, seed, raw))
     console = Console(width=max(100, Console().width))
     print_table(console, f"Pareto front: min {y_axis} subject to {x_axis} ≤ ε", table)
     console.print(f"Results in {out} (front.csv, front.png, one folder per point)")

@@ -31,6 +31,7 @@ import pandas as pd
 from model.errors import InputError, Problem
 from model.loader import parse_set
 from model.outputs import Collection, check_folder
+from solvers.options import SolveOptions
 
 SUMMARY = ["run", "scenario", "overlays", "status", "objective", "bound", "gap", "build_seconds", "solve_seconds"]
 
@@ -104,17 +105,16 @@ def variants(scenarios: list[str | None], grid: list[tuple[str, list[Any]]]) -> 
 
 
 def run_variant(instance: str, variant: Variant, out_root: str, formulation: str,
-                solve_options: dict[str, Any]) -> dict[str, Any]:
+                solve_options: SolveOptions) -> dict[str, Any]:
     """Solve one variant and write its folder; returns its summary row. Runs in a worker process."""
     from model import load
     from model.build import BuildOptions
     from model.run import solve_instance, write_outcome
-    from solvers import SolveOptions
     from solvers.control import CONTROL
 
-    CONTROL.set_budget(solve_options.get("time_limit"))  # each run's own budget
+    CONTROL.set_budget(solve_options.time_limit)  # each run's own budget
     loaded = load(instance, variant.scenario, list(variant.sets))
-    outcome = solve_instance(loaded, BuildOptions(formulation), SolveOptions(**solve_options))
+    outcome = solve_instance(loaded, BuildOptions(formulation), solve_options)
     write_outcome(outcome, Path(out_root) / variant.name)
     r = outcome.result
     row = {"run": variant.name, "scenario": variant.scenario or "", "overlays": "; ".join(
@@ -176,7 +176,7 @@ def claim(out: Path) -> Collection:
 
 
 def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulation: str,
-          solve_options: dict[str, Any], workers: int = 1, scheduler: str | None = None,
+          solve_options: SolveOptions, workers: int = 1, scheduler: str | None = None,
           progress: Callable[[dict[str, Any]], None] = lambda row: None) -> pd.DataFrame:
     """Solve every variant (local processes, or the dask cluster at `scheduler`); keep summary.csv
     up to date as runs finish."""

@@ -18,7 +18,9 @@ import contextlib
 import logging
 import math
 import multiprocessing
+import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -209,7 +211,7 @@ def solve(m: pyo.ConcreteModel, opts: SolveOptions | None = None, duals: bool = 
     if CONTROL.stop.is_set():
         return _not_run(opts, f"stopped by {CONTROL.signal_name or 'a signal'} before the solve", "interrupted")
     if opts.solver in ("highs", "appsi_highs"):
-        if "fork" in multiprocessing.get_all_start_methods():
+        if hasattr(os, "fork"):
             return _solve_in_child(m, opts, duals)
         result = _solve_highs(m, opts)
         if duals and result.has_solution:
@@ -330,13 +332,49 @@ def _wait(child: Any, results: Any, control: Any, limit: float | None, duals: bo
             return got
 
 
+class _Forked:
+    """A child made with os.fork: multiprocessing refuses children to daemonic processes, which
+    dask's workers are, and a plain fork needs nothing of what multiprocessing adds."""
+
+    def __init__(self, target: Any, *args: Any, close: tuple[Any, ...] = ()) -> None:
+        self.exitcode: int | None = None
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns into the caller's code
+            code = 0
+            try:
+                for end in close:  # the parent's ends of the pipes
+                    end.close()
+                target(*args)
+            except BaseException:
+                code = 1
+            finally:
+                with contextlib.suppress(Exception):
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                os._exit(code)
+
+    def is_alive(self) -> bool:
+        if self.exitcode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.exitcode = os.waitstatus_to_exitcode(status)
+        return self.exitcode is None
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def join(self) -> None:
+        if self.exitcode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.exitcode = os.waitstatus_to_exitcode(status)
+
+
 def _solve_in_child(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> SolveResult:
-    ctx = multiprocessing.get_context("fork")
-    result_out, result_in = ctx.Pipe(duplex=False)
-    control_out, control_in = ctx.Pipe(duplex=False)
+    result_out, result_in = multiprocessing.Pipe(duplex=False)
+    control_out, control_in = multiprocessing.Pipe(duplex=False)
     start = time.monotonic()
-    child = ctx.Process(target=_child, args=(result_in, control_out, m, opts, duals), name="highs")
-    child.start()
+    child = _Forked(_child, result_in, control_out, m, opts, duals, close=(result_out, control_in))
     result_in.close()
     control_out.close()
     try:
