@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 
-STARTED = time.monotonic()  # the command's budget (`--time-limit`) counts from here
+STARTED = time.monotonic()  # a console command's budget (`--time-limit`) counts from here
+_CONSOLE = False  # run as the console command (`entry`), not called as a library (tests, notebooks)
 
 import functools
 import os
@@ -106,7 +107,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     """Allocate industries from China's eastern provinces to central and western parks (MIP, HiGHS)."""
     from solvers.control import CONTROL, install_handlers
 
-    ctx.obj = {"debug": debug}
+    ctx.obj = {"debug": debug, "started": STARTED if _CONSOLE else time.monotonic()}
     CONTROL.reset()
     install_handlers()
 
@@ -206,7 +207,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     from solvers.control import CONTROL, phase
 
     ctx = click.get_current_context()
-    CONTROL.set_budget(time_limit, STARTED)  # the budget of the whole command, from its start to its exit
+    CONTROL.set_budget(time_limit, ctx.obj["started"])  # the budget of the whole command, start to exit
     loaded = _load(instance, scenario, sets, fmt, capacity, sourcing, index)
     options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee)
     stem = loaded.instance.name if fmt else Path(instance).stem
@@ -622,6 +623,8 @@ def generate(industries: int, parks: int, seed: int, output: str, force: bool) -
 def entry() -> None:
     """The console command: run it, then leave at once. Freeing a large model object by object
     takes seconds that `--time-limit` does not allow, and the operating system does it anyway."""
+    global _CONSOLE
+    _CONSOLE = True
     try:
         main.main(prog_name="industry-transfer")
         code: Any = 0

@@ -255,9 +255,9 @@ def _child_solve(results: Any, control: Any, m: pyo.ConcreteModel, opts: SolveOp
     import highspy
     from pyomo.contrib.solver.solvers.highs import Highs
 
-    # HiGHS's worker threads do not survive a fork: a scheduler the parent started would wait on
-    # them for ever. Start afresh (measured: without this the child's first solve hangs).
-    with contextlib.suppress(RuntimeError):  # "Invalid argument" where the threads it joins are gone
+    # And start afresh here too, in case the parent's scheduler could not be stopped ("Invalid
+    # argument" where the threads it would join are gone).
+    with contextlib.suppress(RuntimeError):
         highspy.Highs.resetThreadScheduler(False)
     solver = Highs()
 
@@ -371,6 +371,13 @@ class _Forked:
 
 
 def _solve_in_child(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> SolveResult:
+    import highspy
+
+    # HiGHS's worker threads do not survive a fork, and a child that inherits a scheduler whose
+    # threads are gone can wait for them for ever (seen after an in-process HiGHS run, the IIS of
+    # the diagnosis): stop the parent's scheduler first, while its threads exist to be joined.
+    with contextlib.suppress(RuntimeError):
+        highspy.Highs.resetThreadScheduler(True)
     result_out, result_in = multiprocessing.Pipe(duplex=False)
     control_out, control_in = multiprocessing.Pipe(duplex=False)
     start = time.monotonic()
