@@ -13,9 +13,22 @@ import time
 STARTED = time.monotonic()  # a console command's budget (`--time-limit`) counts from here
 _CONSOLE = False  # run as the console command (`entry`), not called as a library (tests, notebooks)
 
-import functools
 import os
+import signal
 import sys
+
+
+def _starting(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM while Python loads the libraries: nothing has been done yet."""
+    os.write(2, f"error: interrupted ({signal.Signals(signum).name}) while starting; nothing was done\n".encode())
+    os._exit(130)
+
+
+if os.path.basename(sys.argv[0]) in ("industry-transfer", "cli.py"):  # the console command, not a library
+    signal.signal(signal.SIGINT, _starting)
+    signal.signal(signal.SIGTERM, _starting)
+
+import functools
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +88,7 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             if debug:
                 traceback.print_exc()
             name = str(exc) or "SIGINT"
-            _fail(ctx, [f"interrupted ({name}); nothing was written, and existing results are as they were"],
+            _fail(ctx, [f"interrupted ({name}): stopped before the work was done; no folder was left half-written"],
                   EXIT_INTERRUPTED)
         except InputError as exc:
             if debug:
@@ -133,7 +146,7 @@ def solver_options(budget: str = "command", gap: float | None = None) -> Callabl
             click.option("--time-limit", type=SECONDS, metavar="S", help=time_help),
             click.option("--mip-gap", type=GAP, metavar="G", default=gap, show_default=gap is not None,
                          help="Relative MIP gap at which to stop, 0 to 1 (HiGHS's default: 1e-4)."),
-            click.option("--threads", type=click.IntRange(min=1)),
+            click.option("--threads", type=click.IntRange(1, 256), help="Solver threads (1 to 256)."),
             click.option("--seed", type=int, help="Solver random seed."),
             click.option("--option", "raw", multiple=True, metavar="NAME=VALUE",
                          help="Raw solver option, checked against HiGHS (e.g. presolve=off)."),
@@ -211,7 +224,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     loaded = _load(instance, scenario, sets, fmt, capacity, sourcing, index)
     options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee)
     stem = loaded.instance.name if fmt else Path(instance).stem
-    folder = Path(out) if out else Path("results") / f"{stem}-{scenario or 'base'}"
+    folder = Path(out) if out is not None else Path("results") / f"{stem}-{scenario or 'base'}"
     check_folder(folder, "--out" if out else "results folder")  # before any work: never lose the user's files
     try:
         outcome = solve_instance(loaded, BuildOptions(formulation=formulation), options)
@@ -237,11 +250,12 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, time_li
 
         diagnosis = diagnose(loaded, None, SolveOptions(mip_gap=0.0, time_limit=time_limit))
     console = Console(width=max(100, Console().width))
+    if r.status == "interrupted" and not r.has_solution:
+        click.echo(f"Interrupted ({r.message}) before a plan was found: nothing was written"
+                   + (f"; {folder} is as it was." if folder.exists() else "."), err=True)
+        ctx.exit(EXIT_NO_SOLUTION)
     if r.status == "interrupted" and folder.exists() and any(folder.iterdir()):
         # An interrupted run never replaces the results a folder holds; its incumbent goes beside them.
-        if not r.has_solution:
-            click.echo(f"Interrupted ({r.message}) before a plan was found; {folder} was left as it was.", err=True)
-            ctx.exit(EXIT_NO_SOLUTION)
         kept, folder = folder, folder.with_name(folder.name + "-interrupted")
         check_folder(folder, "results folder")
         click.echo(f"Interrupted: {kept} keeps its results; this run's incumbent goes to {folder}.", err=True)
@@ -264,9 +278,8 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, time_li
     if not r.has_solution:
         click.echo(f"No plan found ({r.status}, solver said {r.termination}). {r.message}".rstrip(), err=True)
         ctx.exit(EXIT_NO_SOLUTION)
-    if CONTROL.stop.is_set():  # the signal came while the results were written: they are complete
-        click.echo(f"Interrupted ({CONTROL.signal_name}) after the results were written.", err=True)
-        ctx.exit(EXIT_INTERRUPTED)
+    if CONTROL.stop.is_set():  # the signal came after the solve: the results are complete and written
+        click.echo(f"({CONTROL.signal_name} received after the solve; the results were written in full.)", err=True)
 
 
 def _solve_options(solver: str, time_limit: float | None, mip_gap: float | None, threads: int | None,
@@ -274,14 +287,19 @@ def _solve_options(solver: str, time_limit: float | None, mip_gap: float | None,
     """Typed solver options; raw `--option NAME=VALUE` checked against the solver where it can be."""
     from model.errors import InputError, Problem
     from solvers import SolveOptions, SolverNotFound
-    from solvers.options import option_problems
+    from solvers.options import option_problems, parse_value
     from solvers.run import check_solver
 
     try:
         check_solver(solver)
     except SolverNotFound as exc:
         raise InputError([Problem("--solver", solver, str(exc), "highs, or a solver installed for Pyomo")]) from None
-    parsed = dict(_sets(raw))
+    parsed = {}
+    for text in raw:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise InputError([Problem("--option", text, "not of the form NAME=VALUE", "e.g. presolve=off")])
+        parsed[name.strip()] = parse_value(value)
     problems = [Problem("--option", text, why, "an option and value the solver knows (see its documentation)")
                 for text, why in option_problems(solver, parsed)]
     if problems:
@@ -297,6 +315,10 @@ def _diagnosis_doc(diagnosis: Any) -> dict:
 
 
 def _print_diagnosis(diagnosis: Any) -> None:
+    if diagnosis is not None and diagnosis.status not in ("optimal", "feasible") and not diagnosis.relaxations:
+        click.echo(f"The instance is infeasible. The diagnosis stopped before it found a set of relaxations "
+                   f"({diagnosis.status}); `industry-transfer diagnose` runs it on its own.", err=True)
+        return
     if diagnosis is None or not diagnosis.relaxations:
         click.echo("The instance is infeasible, and no relaxation of its capacities, limits, targets or rules "
                    "restores feasibility.", err=True)
@@ -324,6 +346,9 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
             raise InputError([Problem("--weight", f"{family}={value}", "not a family with a non-negative weight",
                                       "FAMILY=W with FAMILY one of " + ", ".join(FAMILIES))])
     result = diagnose(_load(instance, scenario, sets), {k: float(v) for k, v in parsed.items()})
+    if not result.relaxations and result.status not in ("optimal", "feasible"):
+        _fail(click.get_current_context(), [f"the diagnosis stopped before it found an answer ({result.status})"],
+              EXIT_NO_SOLUTION)
     if not result.relaxations:
         click.echo("Feasible: no relaxation is needed.")
         return
@@ -376,7 +401,7 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
         load(instance, v.scenario, list(v.sets))
     options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw)
     folder = claim(Path(out))
-    done: list[dict] = []
+    done: list[str] = []
     try:
         with Progress(transient=True) as bar:
             task = bar.add_task(f"{len(runs)} runs", total=len(runs))
@@ -389,6 +414,9 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
     console = Console(width=max(100, Console().width))
     print_table(console, "Sweep", table[SUMMARY[:1] + SUMMARY[3:]])
     console.print(f"Results in {out} (summary.csv and one folder per run)")
+    if len(table) and table["objective"].isna().all():
+        _fail(click.get_current_context(), ["no run of the sweep found a plan (see the status column)"],
+              EXIT_NO_SOLUTION)
 
 
 @main.command()
@@ -406,11 +434,15 @@ def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: s
     """The trade-off between two KPIs: an ε-constraint sweep, written as front.csv, front.png and a
     results folder per point."""
     from model.build import BuildOptions
-    from model.pareto import front
+    from model.pareto import NoPlan, front
     from model.report import print_table
 
-    table = front(_load(instance, scenario, sets), x_axis, y_axis, points, Path(out), BuildOptions(formulation),
-                  _solve_options(solver, time_limit, mip_gap, threads, seed, raw))
+    try:
+        table = front(_load(instance, scenario, sets), x_axis, y_axis, points, Path(out), BuildOptions(formulation),
+                      _solve_options(solver, time_limit, mip_gap, threads, seed, raw))
+    except NoPlan as exc:
+        _fail(click.get_current_context(), [str(exc)],
+              EXIT_INFEASIBLE if exc.status == "infeasible" else EXIT_NO_SOLUTION)
     console = Console(width=max(100, Console().width))
     print_table(console, f"Pareto front: min {y_axis} subject to {x_axis} ≤ ε", table)
     console.print(f"Results in {out} (front.csv, front.png, one folder per point)")
@@ -468,7 +500,7 @@ def explain(run: str, industry: str, candidates: int, out: str | None, force: bo
     from model.outputs import check_new_files, write_file
     from model.report import print_table
 
-    if out:
+    if out is not None:
         check_new_files([Path(out)], force, "--out")
 
     result = explain_run(Path(run), industry, candidates)
@@ -481,7 +513,7 @@ def explain(run: str, industry: str, candidates: int, out: str | None, force: bo
     print_table(console, f"Weighted cost per module of {industry}, and the plan's objective if forced there",
                 result.costs)
     print_table(console, "Parks it cannot go to", result.excluded)
-    if out:
+    if out is not None:
         write_file(Path(out), result.costs.to_csv(index=False, float_format="%.10g"))
 
 
@@ -492,13 +524,21 @@ def explain(run: str, industry: str, candidates: int, out: str | None, force: bo
 def compare(runs: tuple[str, ...], out: str | None) -> None:
     """Put results folders side by side: KPIs, moved bundles, parks, binding rows, input differences."""
     from model.compare import compare as compare_runs
+    from model.errors import InputError, Problem
     from model.outputs import check_folder
     from model.report import print_table, write_results
 
     if len(runs) < 2:
         raise click.BadParameter("give at least two results folders", param_hint="RUNS")
-    if out:
-        check_folder(Path(out))
+    if out is not None:
+        target = Path(out).resolve()
+        for r in runs:
+            if Path(r).resolve() == target or target in Path(r).resolve().parents:
+                raise InputError([Problem("--out", out, f"would replace {r}, which is being compared",
+                                          "a folder apart from the runs")])
+        check_folder(Path(out), kind="comparison")
+    if len({Path(r).resolve() for r in runs}) < len(runs):
+        raise InputError([Problem("RUNS", " ".join(runs), "the same folder is given twice", "different runs")])
     result = compare_runs([Path(r) for r in runs])
     console = Console(width=max(100, Console().width))
     titles = {"kpis.csv": "KPIs", "allocations.csv": "Allocations that differ (modules)",
@@ -510,7 +550,7 @@ def compare(runs: tuple[str, ...], out: str | None) -> None:
         if problems:
             click.echo(f"warning: the plan of {name} fails the independent check: " + "; ".join(problems[:5])
                        + (f" and {len(problems) - 5} more" if len(problems) > 5 else ""), err=True)
-    if out:
+    if out is not None:
         write_results(Path(out), result.tables(), {}, kind="comparison")
         console.print(f"Written to {out}")
 
@@ -575,7 +615,7 @@ def import_gap(file: str, output: str, force: bool, index: int) -> None:
 @click.option("--solver", "solvers", multiple=True, default=["highs"], show_default=True)
 @click.option("--time-limit", type=SECONDS, default=60, show_default=True)
 @click.option("--mip-gap", type=GAP, default=0.0, show_default=True)
-@click.option("--threads", type=click.IntRange(min=1))
+@click.option("--threads", type=click.IntRange(1, 256))
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs per combination, with solver seeds 0..N-1.")
 @benchmark_options
@@ -594,7 +634,7 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     from model.outputs import check_folder
     from solvers.bench import expand_specs, run_bench, write_bench
 
-    check_folder(Path(out))  # before the runs, not after them
+    check_folder(Path(out), kind="bench")  # before the runs, not after them
     index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
     cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None)
     chosen = list(formulations) or list(FORMULATIONS)

@@ -69,10 +69,25 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
 
     def over(a: float, b: float) -> str:
         return f"{abs(a - b):.6g}"
+
     ind = {i.id: i for i in inst.industries}
     park = {p.id: p for p in inst.parks}
     pair = {(pr.industry, pr.park): pr for pr in inst.pairs}
     rules = [r for r in inst.rules if r.enabled]
+
+    # Ids the instance does not know (a plan from a file) are reported once, then left out of the sums.
+    for i, p in plan.x:
+        if i not in ind or p not in park:
+            bad(f"{i} at {p}: unknown {'industry' if i not in ind else 'park'}")
+    for i in plan.stay:
+        if i not in ind:
+            bad(f"{i}: unknown industry")
+    for p, u in plan.upgrades:
+        if p not in park:
+            bad(f"upgrade {u} at {p}: unknown park")
+    plan = Plan({k: v for k, v in plan.x.items() if k[0] in ind and k[1] in park},
+                {i: v for i, v in plan.stay.items() if i in ind},
+                {p: v for p, v in plan.open.items() if p in park}, [(p, u) for p, u in plan.upgrades if p in park])
 
     def use(i: str, p: str, k: str) -> float:
         pr = pair.get((i, p))
@@ -84,9 +99,6 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
     forbidden = [(set(industries_of(inst, r.industries)), set(parks_of(inst, r.parks)), r.id)
                  for r in rules if isinstance(r, ForbidRule)]
     for (i, p), v in plan.x.items():
-        if i not in ind or p not in park:
-            bad(f"{i} at {p}: unknown {'industry' if i not in ind else 'park'}")
-            continue
         for ii, pp, rid in forbidden:
             if i in ii and p in pp:
                 bad(f"{i} at {p} ({v:g} modules): rule {rid} forbids {i} at {p}")

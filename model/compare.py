@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
-from model.plans import read_json
+from model.plans import read_json, reported_kpis
 
 FILES = ("kpis.json", "allocations.csv", "parks.csv", "limits.csv", "run.json", "instance.json")
 
@@ -55,6 +55,12 @@ def _read(folder: Path) -> dict[str, Any]:
         raise InputError([Problem(str(folder), "(results folder)", "missing " + ", ".join(missing),
                                   "a folder written by `industry-transfer solve`")])
     run = {f: read_json(folder / f) for f in FILES if f.endswith(".json")}
+    if reported_kpis(run["kpis.json"]) is None:
+        raise InputError([Problem(str(folder / "kpis.json"), "(file)", "not as this tool writes it",
+                                  "a file written by `industry-transfer solve`")])
+    if not isinstance(run["instance.json"], dict):
+        raise InputError([Problem(str(folder / "instance.json"), "(file)", "not an instance",
+                                  "a file written by `industry-transfer solve`")])
     for f in ("allocations.csv", "parks.csv", "limits.csv"):
         try:
             run[f] = pd.read_csv(folder / f, keep_default_na=False, na_values=[""])

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from model import Loaded
-from model.build import BuildOptions, build
+from model.build import FORMULATIONS, BuildOptions, build
 from model.data import PAIR_KPIS, build_data
 from model.errors import InputError, Problem
 from model.loader import RawDoc
-from model.plans import check_results, read_json, read_plan
+from model.plans import check_results, read_json, read_plan, reported_kpis
 from model.schema import OBJECTIVE_TERMS
 from model.validate import validate
 from solvers import SolveOptions, solve
@@ -46,7 +46,17 @@ def load_run(folder: Path) -> tuple[Loaded, dict, dict]:
     data = read_json(folder / "instance.json")
     raw = RawDoc(data, {}, str(folder / "instance.json"), "")
     loaded = Loaded(validate(raw), raw, None)
-    return loaded, read_json(folder / "run.json"), read_json(folder / "kpis.json")
+    run, kpis = read_json(folder / "run.json"), reported_kpis(read_json(folder / "kpis.json"))
+    if kpis is None or not isinstance(run, dict):
+        raise InputError([Problem(str(folder), "(results folder)", "kpis.json or run.json is not as this tool "
+                                  "writes it", "a folder written by `industry-transfer solve`")])
+    return loaded, run, kpis
+
+
+def _number(value: object, low: float, high: float) -> float | None:
+    """A limit from run.json, if it is one (a hand-edited file is not trusted)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+    return float(value) if ok else None
 
 
 def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
@@ -92,9 +102,13 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     others = usable[usable["placed"] == 0].head(candidates)
     shown = pd.concat([usable[usable["placed"] > 0], others]).drop(columns=["forbidden_by"])
 
-    opts = run.get("options", {})
-    solve_opts = SolveOptions(solver=opts.get("solver") or "highs", time_limit=opts.get("time_limit"),
-                              mip_gap=opts.get("mip_gap"), threads=opts.get("threads"), seed=opts.get("seed"))
+    opts = run.get("options") if isinstance(run.get("options"), dict) else {}
+    if opts.get("formulation", "strong") not in FORMULATIONS or opts.get("solver", "highs") not in ("highs", None):
+        raise InputError([Problem(str(folder / "run.json"), "options", "not a formulation and solver explain can "
+                                  "re-solve with", "a run of `solve` with HiGHS")])
+    solve_opts = SolveOptions(time_limit=_number(opts.get("time_limit"), 1e-3, 1e7),
+                              mip_gap=_number(opts.get("mip_gap"), 0.0, 1.0),
+                              seed=opts.get("seed") if isinstance(opts.get("seed"), int) else None)
     stays = {"park": "(stays)", **{t: 0.0 for t in TERMS}, "total": stay_cost,
              "placed": placed.get("(stays)", 0.0), "x_max": modules}
     shown = pd.concat([shown, pd.DataFrame([stays])], ignore_index=True)

@@ -1,23 +1,30 @@
 """Where results go: never delete, overwrite or half-write what the user did not hand us.
 
-A results folder of this tool carries a marker file (`MARKER`) listing the files the tool wrote in
-it. A command may write to a folder that
+A folder of this tool carries a marker file (`MARKER`) saying what kind of folder it is (results of
+a solve, a sweep, a comparison, ...) and listing what the tool wrote in it: each file with its size
+and modification time, each sub-folder by name (itself a folder of ours). A command may write to a
+folder that
     - does not exist yet (its parents are created), or is empty, or
-    - is a folder of this tool: it has the marker, and nothing in it that the marker does not list.
-Anything else (a file, a link, a folder holding the user's own files, the working directory or one
-of its parents) is refused with one line, before any work is done: `check_folder`.
+    - is a folder of ours of the same kind, in which every entry is listed, every listed file is as
+      the tool left it (same size and time: a file the user edited is the user's now), and every
+      sub-folder is, recursively, a folder of ours with nothing foreign in it.
+Anything else (a file, a link, a folder holding anything else, the working directory or one of
+its parents, an unwritable place) is refused with one line, before any work: `check_folder`.
+Names in a marker are plain names: a marker naming `..`, `/etc/passwd` or `a/b` makes the folder
+foreign, so an edited marker can never point the tool at anything outside its folder.
 
 A whole folder is written beside its target under a hidden temporary name and swapped in at once
 (`renameat2(RENAME_EXCHANGE)` where the system has it, two renames otherwise), so an interrupted
-run leaves either the old folder or the new one, never a mixture or nothing. Temporary folders
-left by a killed process (their process id no longer runs) are removed, or put back where the
-swap was cut between its two renames, by the next write beside them.
+run leaves the old folder or the new one, never a mixture or nothing. Temporaries left by a killed
+process (their process id no longer runs) are removed, or put back where the swap was cut between
+its two renames, by the next write beside them.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import json
 import os
 import re
@@ -32,86 +39,108 @@ MARKER = ".industry-transfer"
 TOOL = "industry-transfer"
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
+# Hidden temporaries: `.industry-transfer-tmp-<hash of the target's name>-<pid>-<random>`. Short
+# whatever the target's name, and unlike any name a user would give a file.
+_TEMP = re.compile(r"^\.industry-transfer-(?P<what>tmp|old)-(?P<name>[0-9a-f]{12})-(?P<pid>\d+)-[0-9a-f]{8}$")
+EXPECTED = "a new or empty folder, or a folder this tool wrote for the same command"
 
 
 def _problem(option: str, path: Path, message: str, expected: str = "") -> InputError:
     return InputError([Problem(option, str(path), message, expected)])
 
 
-EXPECTED = "a new or empty folder, or a results folder written by industry-transfer"
+def _plain(name: object) -> bool:
+    return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\0" not in name
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.lstat()
+    return [st.st_size, st.st_mtime_ns]
 
 
 def manifest(folder: Path) -> dict | None:
-    """The marker's content, or None if the folder is not one of ours."""
+    """The marker's content, or None if the folder is not one of ours (or its marker was tampered with)."""
     try:
-        doc = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        doc = json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(doc, dict) or doc.get("tool") != TOOL or not isinstance(doc.get("files"), list):
+    if not isinstance(doc, dict) or doc.get("tool") != TOOL or not isinstance(doc.get("kind"), str):
+        return None
+    files, stamps = doc.get("files"), doc.get("stamps", {})
+    if not isinstance(files, list) or not all(_plain(f) for f in files) or not isinstance(stamps, dict):
         return None
     return doc
 
 
-_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>\d+)-[0-9a-f]+$")
-
-
-def _foreign(folder: Path) -> list[str]:
-    """Entries of `folder` that this tool did not write (all of them if it is not ours)."""
+def _foreign(folder: Path, kind: str | None = None, depth: int = 0) -> list[str]:
+    """Entries of `folder` that are not the tool's as it left them (all of them if it is not ours)."""
     entries = sorted(os.listdir(folder))
     if not entries:
         return []
+    shown = [e + ("/" if (folder / e).is_dir() and not (folder / e).is_symlink() else "") for e in entries]
     doc = manifest(folder)
-    if doc is None:
-        return [e + ("/" if (folder / e).is_dir() else "") for e in entries]
-    ours = set(doc["files"]) | {MARKER}
-    # Temporaries of ours inside a folder of ours (a sweep's runs being written, or left by a kill).
-    return [e + ("/" if (folder / e).is_dir() else "") for e in entries if e not in ours and not _TEMP.match(e)]
+    if doc is None or (kind is not None and doc["kind"] != kind) or depth > 3:
+        return shown
+    listed, stamps = set(doc["files"]), doc.get("stamps", {})
+    out = []
+    for entry, label in zip(entries, shown):
+        path = folder / entry
+        if entry == MARKER or _TEMP.match(entry):  # temporaries of ours: a write under way, or left by a kill
+            continue
+        if entry not in listed:
+            out.append(label)
+        elif path.is_dir() and not path.is_symlink():
+            out += [f"{entry}/{inner}" for inner in _foreign(path, None, depth + 1) or
+                    ([] if manifest(path) is not None else ["(not a folder of this tool)"])]
+        elif entry in stamps and stamps[entry] != _stamp(path):
+            out.append(f"{label} (changed since this tool wrote it)")
+    return out
 
 
-def check_folder(out: Path, option: str = "--out") -> None:
+def check_folder(out: Path, option: str = "--out", kind: str = "results") -> None:
     """Refuse, before any work, a destination that writing `out` would lose or leak anything in.
 
     Creates the missing parents and proves the location writable by making and removing a
     temporary folder there, so that a full disk or a read-only place fails now, not after a solve.
     """
     out = Path(out)
-    if out.is_symlink():
-        raise _problem(option, out, "is a symbolic link", "a folder of its own, not a link")
-    if out.exists() and not out.is_dir():
-        raise _problem(option, out, "is a file, not a folder", EXPECTED)
-    real, cwd = out.resolve(), Path.cwd().resolve()
-    if real == cwd or real in cwd.parents:
-        raise _problem(option, out, "is the working directory or contains it, and would be replaced whole",
-                       "a folder of its own, e.g. results/run1")
-    if out.exists():
-        try:
-            foreign = _foreign(out)
-        except OSError as exc:
-            raise _problem(option, out, f"cannot be read ({exc.strerror})", EXPECTED) from None
-        if foreign:
-            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-            raise _problem(option, out, f"holds files this tool did not write ({shown}); nothing was written",
-                           EXPECTED)
     try:
+        if out.is_symlink():
+            raise _problem(option, out, "is a symbolic link", "a folder of its own, not a link")
+        if out.exists() and not out.is_dir():
+            raise _problem(option, out, "is a file, not a folder", EXPECTED)
+        real, cwd = out.resolve(), Path.cwd().resolve()
+        if real == cwd or real in cwd.parents:
+            raise _problem(option, out, "is the working directory or contains it, and would be replaced whole",
+                           "a folder of its own, e.g. results/run1")
+        if out.exists():
+            doc = manifest(out)
+            if doc is not None and doc["kind"] != kind and any(e != MARKER for e in os.listdir(out)):
+                raise _problem(option, out, f"is a {doc['kind']} folder of this tool, not a {kind} folder; "
+                                            "nothing was written", f"a new or empty folder, or a {kind} folder")
+            foreign = _foreign(out, kind)
+            if foreign:
+                listed = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+                raise _problem(option, out, f"holds files this tool did not write ({listed}); nothing was written",
+                               EXPECTED)
         out.parent.mkdir(parents=True, exist_ok=True)
-        probe = _new_temp(out)
-        probe.rmdir()
+        _new_temp(out).rmdir()
     except OSError as exc:
         raise _problem(option, out, f"cannot be written ({exc.strerror or exc})",
                        "a folder in a place you may write to") from None
 
 
-def _temp_prefix(out: Path) -> str:
-    return f".{out.name}.tmp-"
+def _key(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
 
-def _old_prefix(out: Path) -> str:
-    return f".{out.name}.old-"
+def _temp_name(out: Path, what: str) -> Path:
+    return out.parent / f".industry-transfer-{what}-{_key(out.name)}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 def _new_temp(out: Path) -> Path:
     """A fresh hidden folder beside `out`, with the permissions the user's umask gives (not 0700)."""
-    tmp = out.parent / f"{_temp_prefix(out)}{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = _temp_name(out, "tmp")
     os.mkdir(tmp)
     return tmp
 
@@ -127,21 +156,21 @@ def _alive(pid: int) -> bool:
 
 
 def clean_stale(parent: Path, name: str | None = None) -> None:
-    """Remove temporaries in `parent` (of `name`, or all) left by a process that is gone, and put
-    back a folder whose swap was cut between its two renames."""
+    """Remove temporaries in `parent` (of the entry `name`, or all) left by a process that is gone,
+    and put back a folder whose swap was cut between its two renames."""
     if not parent.is_dir():
         return
     for entry in parent.iterdir():
         m = _TEMP.match(entry.name)
-        if not m or (name is not None and m["name"] != name) or _alive(int(m["pid"])) or entry.is_symlink():
+        if not m or (name is not None and m["name"] != _key(name)) or _alive(int(m["pid"])) or entry.is_symlink():
             continue
-        out = parent / m["name"]
         if entry.is_file():
             entry.unlink(missing_ok=True)  # a file written atomically, cut before its rename
             continue
-        if m["what"] == "old" and not out.exists() and manifest(entry) is not None:
-            os.rename(entry, out)  # the swap was cut between its two renames: the old folder goes back
-        elif manifest(entry) is not None or not any(entry.iterdir()):
+        doc = manifest(entry)
+        if m["what"] == "old" and name is not None and not (parent / name).exists() and doc is not None:
+            os.rename(entry, parent / name)  # the swap was cut between its two renames: the old folder goes back
+        elif doc is not None or not any(entry.iterdir()):
             shutil.rmtree(entry, ignore_errors=True)
 
 
@@ -162,15 +191,17 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def write_marker(folder: Path, files: Iterable[str], kind: str) -> None:
-    """Mark `folder` as this tool's, listing what it wrote (replaced atomically)."""
-    doc = {"tool": TOOL, "kind": kind, "files": sorted(set(files) - {MARKER})}
+    """Mark `folder` as this tool's, listing what it wrote with each file's stamp (replaced atomically)."""
+    names = sorted(set(files) - {MARKER})
+    stamps = {n: _stamp(folder / n) for n in names if (folder / n).is_file() and not (folder / n).is_symlink()}
+    doc = {"tool": TOOL, "kind": kind, "files": names, "stamps": stamps}
     write_file(folder / MARKER, json.dumps(doc, indent=1) + "\n")
 
 
 def write_file(path: Path, text: str | bytes) -> None:
     """Write a file atomically: a temporary file beside it, then one rename."""
     path = Path(path)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = _temp_name(path, "tmp")
     try:
         if isinstance(text, bytes):
             tmp.write_bytes(text)
@@ -183,18 +214,21 @@ def write_file(path: Path, text: str | bytes) -> None:
 
 
 def check_new_files(paths: Iterable[Path], force: bool, option: str = "-o") -> None:
-    """Refuse to overwrite existing files unless `force`; refuse links and folders always."""
+    """Refuse to overwrite existing files unless `force`, links and folders always, and places
+    that cannot be written (proved by writing and removing a temporary file there)."""
     for path in paths:
-        if path.is_symlink() or path.is_dir():
-            raise _problem(option, path, "is a link or a folder", "a file name")
-        if path.exists() and not force:
-            raise _problem(option, path, "exists already; nothing was written", "a new file name, or --force")
-        if not path.parent.exists():
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise _problem(option, path, f"cannot be written ({exc.strerror})",
-                               "a path in a place you may write to") from None
+        try:
+            if path.is_symlink() or path.is_dir():
+                raise _problem(option, path, "is a link or a folder", "a file name")
+            if path.exists() and not force:
+                raise _problem(option, path, "exists already; nothing was written", "a new file name, or --force")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            probe = _temp_name(path, "tmp")
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise _problem(option, path, f"cannot be written ({exc.strerror or exc})",
+                           "a path in a place you may write to") from None
 
 
 def swap_in(tmp: Path, out: Path) -> None:
@@ -205,7 +239,7 @@ def swap_in(tmp: Path, out: Path) -> None:
     if _exchange(tmp, out):
         shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous folder
         return
-    old = out.parent / f"{_old_prefix(out)}{os.getpid()}-{secrets.token_hex(4)}"
+    old = _temp_name(out, "old")
     os.rename(out, old)
     os.rename(tmp, out)
     shutil.rmtree(old, ignore_errors=True)
@@ -220,7 +254,7 @@ class Folder:
         self.tmp: Path | None = None
 
     def __enter__(self) -> Path:
-        check_folder(self.out, self.option)
+        check_folder(self.out, self.option, self.kind)
         clean_stale(self.out.parent, self.out.name)
         self.tmp = _new_temp(self.out)
         write_marker(self.tmp, [], self.kind)  # ours from the start: a killed write is cleaned up later
@@ -233,7 +267,7 @@ class Folder:
             return
         try:
             write_marker(self.tmp, os.listdir(self.tmp), self.kind)
-            check_folder(self.out, self.option)  # nothing of the user's appeared there meanwhile
+            check_folder(self.out, self.option, self.kind)  # nothing of the user's appeared there meanwhile
             swap_in(self.tmp, self.out)
         except BaseException:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -250,7 +284,7 @@ class Collection:
         self.files: set[str] = set()
 
     def claim(self) -> None:
-        check_folder(self.out, self.option)
+        check_folder(self.out, self.option, self.kind)
         self.out.mkdir(parents=True, exist_ok=True)
         clean_stale(self.out)
         doc = manifest(self.out)
@@ -265,13 +299,16 @@ class Collection:
         self.files.add(name)
         write_marker(self.out, self.files, self.kind)  # listed first: a file of ours is never unlisted
         write_file(self.out / name, text)
+        write_marker(self.out, self.files, self.kind)  # and stamped as written
 
     def remove(self, name: str) -> None:
-        """Delete an entry of ours (a run folder of an earlier sweep that this one did not redo)."""
+        """Delete an entry of ours (a run folder of an earlier sweep that this one did not redo):
+        only a plain name the marker lists, and only if it is still as the tool left it."""
         path = self.out / name
-        if name in self.files and (path.is_dir() and manifest(path) is not None):
-            shutil.rmtree(path, ignore_errors=True)
-        elif name in self.files and path.is_file():
-            path.unlink()
+        if _plain(name) and name in self.files and path.exists() and not path.is_symlink():
+            if path.is_dir() and manifest(path) is not None and not _foreign(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.is_file():
+                path.unlink()
         self.files.discard(name)
         write_marker(self.out, self.files, self.kind)

@@ -22,10 +22,11 @@ from model.build import BuildOptions
 from model.data import Data
 from model.errors import InputError, Problem
 from model.families.objective import weighted
-from model.outputs import Collection
+from model.outputs import Collection, check_folder
 from model.run import solve_instance, write_outcome
 from model.schema import COST_TERMS, OBJECTIVE_TERMS
 from solvers import SolveOptions
+from solvers.control import CONTROL
 
 AXES = (*OBJECTIVE_TERMS, "cost", "objective")
 
@@ -41,12 +42,26 @@ def axis(loaded: Loaded, name: str) -> dict[str, float]:
     raise InputError([Problem("--x/--y", name, "not a KPI of the objective", "one of: " + ", ".join(AXES))])
 
 
+class NoPlan(Exception):
+    """An end of the front has no plan: the instance is infeasible, or a limit stopped the solve."""
+
+    def __init__(self, end: str, status: str) -> None:
+        super().__init__(f"the {end} end of the front has no plan ({status})")
+        self.status = status
+
+
 def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options: BuildOptions | None = None,
           solve_options: SolveOptions | None = None) -> pd.DataFrame:
-    """Solve the ends and `points` ε-constrained plans; write front.csv, front.png and a folder per point."""
+    """Solve the ends and `points` ε-constrained plans; write front.csv, front.png and a folder per point.
+
+    A folder of an earlier front with more points loses the points this one does not have, once
+    this one is complete. Ctrl-C stops after the point being solved (its folder is written)."""
     wx, wy = axis(loaded, x), axis(loaded, y)
     folder = Collection(out, "pareto")
     folder.claim()  # before any solve: the folder must be new, empty or ours
+    names = [f"point_{n + 1:02d}" for n in range(points)]
+    for name in names:
+        check_folder(out / name, "--out")
 
     def value(kpis: dict[str, float], w: dict[str, float]) -> float:
         return sum(w[t] * kpis[t] for t in OBJECTIVE_TERMS)
@@ -54,9 +69,11 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
     ends = {}
     for name, stages in (("min_y", [(wy, 0.0), (wx, 0.0)]), ("min_x", [(wx, 0.0), (wy, 0.0)])):
         ends[name] = solve_instance(loaded, build_options, solve_options, stages)
+        status = ends[name].result.status
+        if status == "interrupted":
+            raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
         if not ends[name].result.has_solution:
-            raise InputError([Problem("pareto", name, f"no plan ({ends[name].result.status})",
-                                      "a feasible instance")])
+            raise NoPlan(f"least-{y if name == 'min_y' else x}", status)
     hi, lo = value(ends["min_y"].kpis, wx), value(ends["min_x"].kpis, wx)
     rows = []
     for n, eps in enumerate(np.linspace(lo, hi, points) if points > 1 else [hi]):
@@ -64,9 +81,11 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
             m.epsilon = pyo.Constraint(expr=weighted(m, wx) <= eps + 1e-9 * max(1.0, abs(eps)))
 
         outcome = solve_instance(loaded, build_options, solve_options, [(wy, 0.0), (wx, 0.0)], cap)
-        name = f"point_{n + 1:02d}"
+        name = names[n]
         folder.add(name)
         write_outcome(outcome, out / name)
+        if CONTROL.stop.is_set():
+            raise KeyboardInterrupt(CONTROL.signal_name)
         has = outcome.result.has_solution
         rows.append({"point": n + 1, "epsilon": float(eps), x: value(outcome.kpis, wx) if has else None,
                      y: value(outcome.kpis, wy) if has else None, "status": outcome.result.status,
@@ -75,6 +94,8 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
     table = pd.DataFrame(rows)
     folder.write_file("front.csv", table.to_csv(index=False, float_format="%.10g"))
     folder.write_file("front.png", _plot(table, x, y, loaded))
+    for name in sorted(n for n in folder.files if n.startswith("point_") and n not in names):
+        folder.remove(name)
     return table
 
 

@@ -56,6 +56,10 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, st
                                   "a CSV file in UTF-8")]) from None
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InputError([Problem(f"{path}:1", "(header)", "column given twice: " + ", ".join(twice)[:80],
+                                  "each column once")])
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError([Problem(f"{path}:1", "(header)", "missing column " + ", ".join(missing),
@@ -115,10 +119,30 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
     kpis = folder / "kpis.json"
     if source.is_dir() and kpis.is_file():
         try:
-            out.reported = json.loads(kpis.read_text(encoding="utf-8"))
+            out.reported = reported_kpis(json.loads(kpis.read_text(encoding="utf-8")))
         except (ValueError, OSError):
-            out.notes.append("kpis.json is not readable JSON: the reported KPIs are not compared")
+            out.reported = None
+        if out.reported is None:
+            out.notes.append("kpis.json is not as this tool writes it: the reported KPIs are not compared")
     return out
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def reported_kpis(doc: Any) -> dict[str, Any] | None:
+    """kpis.json as this tool writes it (status, objective, gap, kpis of finite numbers), or None."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("status"), str):
+        return None
+    objective, kpis = doc.get("objective"), doc.get("kpis", {})
+    if objective is not None and not _finite(objective):
+        return None
+    if doc.get("gap") is not None and not _finite(doc.get("gap")):
+        return None
+    if not isinstance(kpis, dict) or not all(isinstance(k, str) and _finite(v) for k, v in kpis.items()):
+        return None
+    return doc
 
 
 def read_json(path: Path) -> Any:

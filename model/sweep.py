@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
 import signal
 from collections.abc import Callable, Iterator
@@ -51,11 +52,14 @@ def parse_grid(text: str) -> tuple[str, list[Any]]:
         raise InputError([Problem("--grid", text, "not of the form KEY=V1,V2,...",
                                   "e.g. objective.weights.co2=0.05,0.1,0.2")])
     parsed = [parse_set(f"{key.strip()}={v}")[1] for v in values.split(",")]
-    seen: list[str] = []
+    seen: list[tuple] = []
     for v in parsed:
-        if repr(v) in seen:
+        # 1 and 1.0 are one value; True is not 1.
+        same = ("number", float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else (
+            type(v).__name__, repr(v))
+        if same in seen:
             raise InputError([Problem("--grid", text, f"the value {v!r} is given twice", "each value once")])
-        seen.append(repr(v))
+        seen.append(same)
     return key.strip(), parsed
 
 
@@ -100,13 +104,23 @@ def variants(scenarios: list[str | None], grid: list[tuple[str, list[Any]]]) -> 
             parts = [scenario or "base"] + [f"{label}={_slug(v)}" for label, (_, v) in zip(labels, sets)]
             out.append(Variant("__".join(parts), scenario, sets))
     names = [v.name for v in out]
-    return [Variant(f"{v.name}__{hashlib.sha256(repr(v.sets).encode()).hexdigest()[:6]}", v.scenario, v.sets)
-            if names.count(v.name) > 1 else v for v in out]
+    out = [Variant(f"{v.name}__{hashlib.sha256(repr(v.sets).encode()).hexdigest()[:6]}", v.scenario, v.sets)
+           if names.count(v.name) > 1 else v for v in out]
+    taken: set[str] = set()
+    unique = []
+    for v in out:  # a value may itself look like a hashed name: number what still collides
+        name, n = v.name, 1
+        while name in taken:
+            n += 1
+            name = f"{v.name}__{n}"
+        taken.add(name)
+        unique.append(Variant(name, v.scenario, v.sets))
+    return unique
 
 
 def run_variant(instance: str, variant: Variant, out_root: str, formulation: str,
-                solve_options: SolveOptions) -> dict[str, Any]:
-    """Solve one variant and write its folder; returns its summary row. Runs in a worker process."""
+                solve_options: SolveOptions) -> str:
+    """Solve one variant and write its folder; returns its name. Runs in a worker process."""
     from model import load
     from model.build import BuildOptions
     from model.run import solve_instance, write_outcome
@@ -116,31 +130,52 @@ def run_variant(instance: str, variant: Variant, out_root: str, formulation: str
     loaded = load(instance, variant.scenario, list(variant.sets))
     outcome = solve_instance(loaded, BuildOptions(formulation), solve_options)
     write_outcome(outcome, Path(out_root) / variant.name)
-    r = outcome.result
-    row = {"run": variant.name, "scenario": variant.scenario or "", "overlays": "; ".join(
-        f"{o['key']}={o['value']}" for o in loaded.overlays), "status": r.status, "objective": r.objective,
-        "bound": r.bound, "gap": r.gap, "build_seconds": outcome.timings["data"] + outcome.timings["build"],
-        "solve_seconds": r.seconds}
-    row.update(outcome.summary()["kpis"])
+    return variant.name
+
+
+def summary_row(folder: Path) -> dict[str, Any] | None:
+    """A run's line of summary.csv, read from its folder (None if the folder is not a complete run).
+
+    The summary is made from the folders on disk, never from memory, so it always says what the
+    sweep folder holds, whenever and however the sweep ended."""
+    from model.outputs import manifest
+
+    if manifest(folder) is None or not (folder / "kpis.json").is_file() or not (folder / "run.json").is_file():
+        return None
+    try:
+        kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+        run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        timings = run.get("timings", {})
+        row = {"run": folder.name, "scenario": run.get("scenario") or "",
+               "overlays": "; ".join(f"{o['key']}={o['value']}" for o in run.get("overlays", [])),
+               "status": kpis["status"], "objective": kpis["objective"], "bound": kpis["bound"], "gap": kpis["gap"],
+               "build_seconds": timings.get("data", 0.0) + timings.get("build", 0.0),
+               "solve_seconds": kpis.get("solve_seconds")}
+        row.update(kpis.get("kpis", {}))
+    except (ValueError, KeyError, TypeError, OSError):
+        return None
     return row
 
 
 def _worker_init() -> None:
-    """A sweep worker ends with the sweep; Ctrl-C is the sweep's to handle, not the worker's."""
+    """A sweep worker ends with the sweep, and at once: Ctrl-C is the sweep's to handle, and
+    SIGTERM (the sweep ending its workers) kills it before it writes anything (its solver child
+    dies with it)."""
     from solvers.control import die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()
 
 
-def _local(tasks: list[tuple], workers: int) -> Iterator[dict[str, Any]]:
+def _local(tasks: list[tuple], workers: int) -> Iterator[str]:
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
         futures = [pool.submit(run_variant, *task) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
     finally:
-        # Stopped early (a signal, an error): end the workers now rather than wait for their runs.
+        # Stopped early (a signal, an error), or done: end the workers now rather than wait for them.
         processes = list(getattr(pool, "_processes", {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
@@ -150,21 +185,25 @@ def _local(tasks: list[tuple], workers: int) -> Iterator[dict[str, Any]]:
             process.join()
 
 
-def _dask(tasks: list[tuple], address: str) -> Iterator[dict[str, Any]]:
+def _dask(tasks: list[tuple], address: str) -> Iterator[str]:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
     with Client(address, timeout="30s") as client:
         futures = [client.submit(run_variant, *task, pure=False) for task in tasks]
-        for future in dask_completed(futures):
-            yield future.result()
+        try:
+            for future in dask_completed(futures):
+                yield future.result()
+        finally:
+            client.cancel(futures)
 
 
-def _summary(rows: list[dict[str, Any]], runs: list[Variant]) -> pd.DataFrame:
-    order = {v.name: n for n, v in enumerate(runs)}
+def summary(folder: Path, names: list[str]) -> pd.DataFrame:
+    """summary.csv: one line per complete run folder among `names`, in that order."""
+    rows = [row for row in (summary_row(folder / n) for n in names) if row is not None]
     if not rows:
         return pd.DataFrame(columns=SUMMARY)
-    table = pd.DataFrame(rows).sort_values("run", key=lambda s: s.map(order)).reset_index(drop=True)
+    table = pd.DataFrame(rows)
     return table[SUMMARY + [c for c in table.columns if c not in SUMMARY]]
 
 
@@ -177,22 +216,38 @@ def claim(out: Path) -> Collection:
 
 def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulation: str,
           solve_options: SolveOptions, workers: int = 1, scheduler: str | None = None,
-          progress: Callable[[dict[str, Any]], None] = lambda row: None) -> pd.DataFrame:
+          progress: Callable[[str], None] = lambda name: None) -> pd.DataFrame:
     """Solve every variant (local processes, or the dask cluster at `scheduler`); keep summary.csv
-    up to date as runs finish."""
+    up to date as runs finish.
+
+    Run folders of an earlier sweep into the same folder stay (and stay in the summary) until this
+    sweep completes: a stopped sweep never leaves less than was there. A run redone replaces its
+    folder at once, when it is written."""
     folder = out if isinstance(out, Collection) else claim(Path(out))
     for v in runs:  # a run's folder must be new or ours, like any results folder: known before any run
         check_folder(folder.out / v.name, "--out")
-    earlier = {name for name in folder.files if name != "summary.csv"}
-    folder.add(*[v.name for v in runs])  # listed before its worker writes it
-    tasks = [(instance, v, str(folder.out), formulation, solve_options) for v in runs]
-    rows: list[dict[str, Any]] = []
-    folder.write_file("summary.csv", _summary(rows, runs).to_csv(index=False))
-    results = _dask(tasks, scheduler) if scheduler else _local(tasks, workers)
-    for row in results:
-        rows.append(row)
-        folder.write_file("summary.csv", _summary(rows, runs).to_csv(index=False, float_format="%.10g"))
-        progress(row)
-    for name in sorted(earlier - {v.name for v in runs}):
+    names = [v.name for v in runs]
+    earlier = sorted(name for name in folder.files if name != "summary.csv" and name not in names)
+    folder.add(*names)  # listed before its worker writes it
+
+    def write_summary() -> pd.DataFrame:
+        table = summary(folder.out, names + earlier)
+        folder.write_file("summary.csv", table.to_csv(index=False, float_format="%.10g"))
+        return table
+
+    write_summary()
+    try:
+        for name in _dask(tasks(instance, runs, folder, formulation, solve_options), scheduler) if scheduler \
+                else _local(tasks(instance, runs, folder, formulation, solve_options), workers):
+            write_summary()
+            progress(name)
+    finally:
+        write_summary()  # whatever stopped the sweep, the summary says what the folder holds
+    for name in earlier:
         folder.remove(name)  # the sweep is complete: runs of an earlier sweep no longer belong here
-    return _summary(rows, runs)
+    return write_summary()
+
+
+def tasks(instance: str, runs: list[Variant], folder: Collection, formulation: str,
+          solve_options: SolveOptions) -> list[tuple]:
+    return [(instance, v, str(folder.out), formulation, solve_options) for v in runs]

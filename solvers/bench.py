@@ -26,6 +26,7 @@ from model.errors import InputError, Problem
 from model.importers import CAPACITIES, gap_count, import_file
 from model.outputs import Collection
 from model.results import extract
+from solvers.control import CONTROL
 from solvers.options import SolveOptions
 from solvers.run import solve
 
@@ -91,6 +92,8 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
                     build_seconds = time.perf_counter() - start
                     result = solve(m, SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap,
                                                    threads=threads, seed=seed))
+                    if result.status == "interrupted":  # a benchmark stopped half-way says nothing: write none
+                        raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
                     ok = None
                     if result.has_solution:
                         ok = check(loaded.instance, extract(m, data), None, result.objective).ok

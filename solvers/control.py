@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import threading
@@ -24,8 +25,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-# Seconds kept back from a budget for what follows the deadline: writing the results folder and
-# the interpreter's exit, which frees the model (about 1 s at 200k pairs, measured).
+# Seconds kept back from a budget for what follows the deadline (writing the results folder, the
+# exit): at most this, and at most a tenth of the budget.
 EXIT_RESERVE = 1.0
 
 
@@ -67,7 +68,8 @@ class Control:
     def set_budget(self, seconds: float | None, start: float | None = None) -> None:
         """Allow `seconds` from `start` (a `time.monotonic()`, default now); None: no limit."""
         begin = time.monotonic() if start is None else start
-        self.deadline = None if seconds is None else begin + float(seconds) - EXIT_RESERVE
+        reserve = min(EXIT_RESERVE, 0.1 * float(seconds)) if seconds is not None else 0.0
+        self.deadline = None if seconds is None else begin + float(seconds) - reserve
 
     @property
     def signal_name(self) -> str:
@@ -119,12 +121,16 @@ def budget_alarm() -> Iterator[None]:
     if left <= 0:
         raise OutOfTime()
     previous = signal.signal(signal.SIGALRM, _alarm)
+    pyomo_log = logging.getLogger("pyomo.core")
+    level = pyomo_log.level
+    pyomo_log.setLevel(logging.CRITICAL)  # a build cut short is reported once, by us, not as Pyomo's ERROR
     signal.setitimer(signal.ITIMER_REAL, left)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        pyomo_log.setLevel(level)
 
 
 def die_with_parent() -> None:

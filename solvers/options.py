@@ -21,6 +21,28 @@ class SolveOptions:
                 "threads": self.threads, "seed": self.seed, "raw": dict(self.raw)}
 
 
+# HiGHS options that read or write files of their own choosing: the tool never writes outside the
+# folders it checked, nor reads what the user did not hand it (`--tee` shows the log).
+FILE_OPTIONS = ("log_file", "write_model_to_file", "write_presolved_model_to_file", "write_solution_to_file",
+                "read_solution_file", "read_basis_file", "write_model_file", "solution_file", "write_basis_file",
+                "write_presolved_model_file", "write_iis_model_file", "mip_improving_solution_file")
+MAX_THREADS = 256  # HiGHS starts that many threads; 100,000 hung for minutes on a 3-bundle model
+
+
+def parse_value(text: str) -> Any:
+    """An option's value as written: true/false, a whole number, a number, or else the word itself
+    (`presolve=off` stays the word `off`, not YAML's boolean)."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(text.strip())
+        except ValueError:
+            pass
+    return text.strip()
+
+
 def option_problems(solver: str, raw: dict[str, Any]) -> list[tuple[str, str]]:
     """Raw options the solver would refuse, as (NAME=VALUE, why). HiGHS's are checked against
     HiGHS itself (name, type and range); other solvers' are passed on unchecked."""
@@ -34,6 +56,12 @@ def option_problems(solver: str, raw: dict[str, Any]) -> list[tuple[str, str]]:
         highs.setOptionValue("output_flag", False)
     out = []
     for name, value in raw.items():
+        if name in FILE_OPTIONS:
+            out.append((f"{name}={value}", "reads or writes a file of its own; not allowed (--tee shows the log)"))
+            continue
+        if name == "threads" and isinstance(value, int) and not isinstance(value, bool) and value > MAX_THREADS:
+            out.append((f"{name}={value}", f"more than {MAX_THREADS} threads"))
+            continue
         status, kind = highs.getOptionType(name)
         if status != highspy.HighsStatus.kOk:
             out.append((f"{name}={value}", "not an option of HiGHS"))

@@ -36,7 +36,7 @@ STATUSES = ("optimal", "feasible", "interrupted", "infeasible", "unbounded", "no
 # Share of the time left that HiGHS gets as its own limit; the rest is for asking it to stop,
 # stopping it hard if it does not, and writing the results.
 SOLVER_SHARE = 0.9
-GRACE = 3.0  # seconds HiGHS gets to stop after an interrupt before it is stopped hard
+GRACE = 10.0  # seconds HiGHS gets to stop after an interrupt (measured: 0.3 to 3.6 s) before it is ended
 
 
 class SolverNotFound(Exception):
@@ -321,6 +321,9 @@ def _wait(child: Any, results: Any, control: Any, limit: float | None, duals: bo
         now = time.monotonic()
         if not got.why and CONTROL.stop.is_set():
             got.why, stop_at, kill_at = "interrupted", now, now + GRACE
+            sys.stderr.write(f"{CONTROL.signal_name or 'Interrupted'}: stopping HiGHS and keeping its best plan "
+                             f"(up to {GRACE:g} s; press Ctrl-C again to stop at once)\n")
+            sys.stderr.flush()
         elif not got.why and stop_at is not None and now >= stop_at:
             got.why = "time_limit"
         if got.why and not control.closed:

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from model.outputs import MARKER, clean_stale, manifest
+from model.outputs import MARKER, _key, clean_stale, manifest
 from tests.conftest import INSTANCES, ROOT
 
 DEMO = str(INSTANCES / "demo.yaml")
@@ -59,8 +59,8 @@ def test_out_refuses_a_folder_holding_the_users_files(tmp_path):
     code, errors, out = run("solve", DEMO, "--out", str(tmp_path))
     assert code == 2
     assert errors == [f"error: --out: {tmp_path}: holds files this tool did not write (notes.txt, sub/); "
-                      "nothing was written; expected a new or empty folder, or a results folder written by "
-                      "industry-transfer"]
+                      "nothing was written; expected a new or empty folder, or a folder this tool wrote for the same "
+                      "command"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "sub"]
     assert (tmp_path / "notes.txt").read_text() == "keep"
     assert "objective" not in out  # refused before solving
@@ -134,7 +134,7 @@ def _dead_pid() -> int:
 
 
 def test_a_killed_writes_temporary_folder_is_removed_by_the_next_write(tmp_path):
-    stale = tmp_path / f".run.tmp-{_dead_pid()}-0123abcd"
+    stale = tmp_path / f".industry-transfer-tmp-{_key('run')}-{_dead_pid()}-0123abcd"
     stale.mkdir()
     (stale / MARKER).write_text(json.dumps({"tool": "industry-transfer", "kind": "results", "files": []}))
     (stale / "allocations.csv").write_text("half")
@@ -143,7 +143,7 @@ def test_a_killed_writes_temporary_folder_is_removed_by_the_next_write(tmp_path)
 
 
 def test_a_swap_cut_between_its_renames_puts_the_old_folder_back(tmp_path):
-    old = tmp_path / f".run.old-{_dead_pid()}-0123abcd"
+    old = tmp_path / f".industry-transfer-old-{_key('run')}-{_dead_pid()}-0123abcd"
     old.mkdir()
     (old / MARKER).write_text(json.dumps({"tool": "industry-transfer", "kind": "results", "files": ["kpis.json"]}))
     (old / "kpis.json").write_text("{}")
