@@ -308,6 +308,10 @@ def _gone(text: str, seconds: float = 10.0) -> list[int]:
 
 def test_ctrl_c_to_a_sweep_ends_its_workers_and_keeps_a_consistent_summary(tmp_path):
     out = tmp_path / "sweep"
+    # An earlier, complete sweep of one scenario (at a loose gap: a couple of seconds).
+    first = subprocess.run([*CLI, "sweep", CHINA, "--scenario", "west_share_80", "--mip-gap", "0.01", "--out",
+                            str(out)], capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
     proc = _start_sweep(out)
     time.sleep(6)
     os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
@@ -316,7 +320,12 @@ def test_ctrl_c_to_a_sweep_ends_its_workers_and_keeps_a_consistent_summary(tmp_p
     assert "runs completed" in stderr and "summary.csv lists them" in stderr
     assert _gone(str(out)) == []
     summary = pd.read_csv(out / "summary.csv")
+    # Every run the summary lists is a complete, optimal run; the earlier one is still there (its own
+    # or a complete redo), never replaced by an interrupted one; no other folder is left.
     assert all(json.loads((out / name / "kpis.json").read_text())["status"] == "optimal" for name in summary["run"])
+    assert "west_share_80" in set(summary["run"])
+    folders = {p.name for p in out.iterdir() if p.is_dir()}
+    assert folders == set(summary["run"])
 
 
 def test_killing_a_sweep_ends_its_workers_and_their_solvers(tmp_path):
@@ -379,3 +388,96 @@ def test_run_record_names_the_tool_version_and_commit(tmp_path):
     if (ROOT / ".git").exists():
         head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
         assert tool["commit"] == head.stdout.strip()
+
+
+# --- found by a hostile review: each failed before its fix ----------------------------------------
+
+
+def test_an_edited_marker_cannot_point_outside_its_folder(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    out = tmp_path / "s"
+    assert run("sweep", DEMO, "--all", "--out", str(out))[0] == 0
+    doc = json.loads((out / MARKER).read_text())
+    doc["files"] += [str(victim), "../victim.txt"]
+    (out / MARKER).write_text(json.dumps(doc))
+    code, errors, _ = run("sweep", DEMO, "--all", "--out", str(out))
+    assert code == 2 and "holds files this tool did not write" in errors[0]
+    assert victim.read_text() == "keep"
+
+
+def test_a_users_file_inside_a_run_folder_or_an_edited_file_keeps_the_folder_theirs(tmp_path):
+    out = tmp_path / "s"
+    assert run("sweep", DEMO, "--all", "--out", str(out))[0] == 0
+    (out / "base" / "notes.txt").write_text("keep")
+    code, errors, _ = run("sweep", DEMO, "--scenario", "tight_cod", "--out", str(out))
+    assert code == 2 and "base/notes.txt" in errors[0]
+    assert (out / "base" / "notes.txt").read_text() == "keep"
+    solo = tmp_path / "run"
+    assert run("solve", DEMO, "--out", str(solo))[0] == 0
+    with (solo / "allocations.csv").open("a") as f:
+        f.write("my,own,row\n")
+    code, errors, _ = run("solve", DEMO, "--out", str(solo))
+    assert code == 2 and "allocations.csv (changed since this tool wrote it)" in errors[0]
+    assert (solo / "allocations.csv").read_text().endswith("my,own,row\n")
+
+
+def test_a_folder_is_replaced_only_by_the_same_kind_of_command(tmp_path):
+    out = tmp_path / "s"
+    assert run("sweep", DEMO, "--all", "--out", str(out))[0] == 0
+    code, errors, _ = run("solve", DEMO, "--out", str(out))
+    assert code == 2 and "is a sweep folder of this tool, not a results folder" in errors[0]
+    code, errors, _ = run("compare", str(out / "base"), str(out / "tight_cod"), "--out", str(out))
+    assert code == 2 and "which is being compared" in errors[0]
+    code, errors, _ = run("compare", str(out / "base"), str(out / "base"))
+    assert code == 2 and "the same folder is given twice" in errors[0]
+    assert (out / "base" / "kpis.json").exists() and (out / "summary.csv").exists()
+
+
+def test_pareto_refuses_a_foreign_point_folder_before_solving(tmp_path):
+    out = tmp_path / "p"
+    assert run("pareto", DEMO, "--points", "3", "--out", str(out))[0] == 0
+    before = (out / "point_01" / "kpis.json").read_text()
+    (out / "point_03" / "notes.txt").write_text("keep")
+    code, errors, _ = run("pareto", DEMO, "--points", "3", "--out", str(out))
+    assert code == 2 and "point_03/notes.txt" in errors[0]
+    assert (out / "point_01" / "kpis.json").read_text() == before  # nothing was redone
+    (out / "point_03" / "notes.txt").unlink()
+    assert run("pareto", DEMO, "--points", "2", "--out", str(out))[0] == 0
+    assert not (out / "point_03").exists()  # a longer earlier front loses its extra points
+
+
+def test_solver_options_that_write_files_are_refused_and_words_stay_words(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    code, errors, _ = run("solve", DEMO, "--option", f"log_file={victim}", "--out", str(tmp_path / "x"))
+    assert code == 2 and "reads or writes a file of its own; not allowed" in errors[0]
+    assert victim.read_text() == "keep"
+    code, _, out = run("solve", DEMO, "--option", "presolve=off", "--mip-gap", "0", "--out", str(tmp_path / "y"))
+    assert code == 0 and out.startswith("optimal  objective 49.6")
+
+
+def test_sweep_names_stay_unique_against_values_that_look_hashed_and_1_is_1_0(tmp_path):
+    code, errors, _ = run("sweep", DEMO, "--grid", "parks.wuhu.capacity.land=1,1.0", "--out", str(tmp_path / "a"))
+    assert code == 2 and "is given twice" in errors[0]
+    from model.sweep import variants
+
+    names = [v.name for v in variants([None], [("parks.wuhu.province", ["a b", "a_b", "a_b__1bc6f6"])])]
+    assert len(set(names)) == 3
+
+
+def test_check_reports_unknown_ids_as_violations(tmp_path):
+    plan = tmp_path / "plan.csv"
+    plan.write_text("industry,park,modules\nnope,wuhu,1\nchem_zj,nowhere,1\n")
+    code, errors, _ = run("check", DEMO, str(plan))
+    assert code == 6
+    assert "  - nope at wuhu: unknown industry" in errors and "  - chem_zj at nowhere: unknown park" in errors
+
+
+def test_unwritable_outputs_are_bad_input_before_any_work(tmp_path):
+    code, errors, _ = run("generate", "--industries", "3", "--parks", "2", "-o", "/proc/industry-transfer.yaml")
+    assert code == 2 and errors[0].startswith("error: -o: /proc/industry-transfer")
+    long_name = tmp_path / ("r" * 250)
+    assert run("solve", DEMO, "--out", str(long_name))[0] == 0  # temporaries stay short
+    code, errors, _ = run("solve", DEMO, "--out", str(tmp_path / ("r" * 300)))
+    assert code == 2 and "cannot be written (File name too long)" in errors[0]
