@@ -125,9 +125,10 @@ def compare(folders: list[Path]) -> Comparison:
 
     def binding(run: dict[str, Any]) -> pd.Series:
         p = run["parks.csv"]
-        rows = {f"capacity[{r.park},{r.resource}]": bool(r.binding) for r in p.itertuples()}
+        # Rows are named as the model names them: component[index], one per row of the model.
+        rows = {f"{r.component}[{r.index}]": bool(r.binding) for r in p.itertuples()}
         for r in run["limits.csv"].itertuples():
-            rows[f"{r.kind}[{r.rule},{r.sense}]"] = bool(r.binding)
+            rows[f"{r.component}[{r.index}]"] = bool(r.binding)
         return pd.Series(rows, dtype=bool)
 
     bind = pd.concat([binding(r).rename(n) for r, n in zip(runs, names)], axis=1)

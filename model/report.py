@@ -97,8 +97,8 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
     if limits is not None and len(limits):
         binding = limits[limits["binding"]]
         if len(binding):
-            console.print("Binding: " + ", ".join(f"{r.rule} ({r.kpi} {r.sense} {_fmt(r.bound)})"
-                                                  for r in binding.itertuples()))
+            console.print("Binding: " + escape(", ".join(f"{r.component}[{r.index}] ({r.kpi} {r.sense} "
+                                                         f"{_fmt(r.bound)})" for r in binding.itertuples())))
     if out is not None:
         console.print(f"Results in {out}")
 

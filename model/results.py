@@ -115,7 +115,8 @@ def park_table(plan: Plan, data: Data, m: pyo.ConcreteModel | None = None,
         for k, res in enumerate(data.resources):
             base = data.capacity[n, k] * is_open
             cap = base + added[n, k]
-            rows.append({"park": p, "province": data.park.at[p, "province"], "region": data.park.at[p, "region"],
+            rows.append({"component": "capacity", "index": f"{p},{res}",
+                         "park": p, "province": data.park.at[p, "province"], "region": data.park.at[p, "region"],
                          "open": is_open, "upgrades": ";".join(up_names.get(p, [])), "resource": res,
                          "unit": data.inst.resources[res].unit, "use": use[n, k], "capacity": cap,
                          "base_capacity": data.capacity[n, k], "upgrade_capacity": added[n, k],
@@ -137,7 +138,9 @@ def kpi_unit(data: Data, kpi: str) -> str:
 
 def limit_table(m: pyo.ConcreteModel, data: Data, plan: Plan, duals: dict[Any, float] | None = None
                 ) -> pd.DataFrame:
-    """Every enabled limit, transfer target and diversity bound: value, slack, binding, shadow price.
+    """Every row of the enabled limits, transfer targets and diversity bounds, one per row of the
+    model (`component[index]`, e.g. `max_parks_per_sector[rule,textiles]`): value, slack, binding,
+    shadow price.
 
     shadow_price: money saved by loosening the bound by one unit of its KPI (diversity bounds count
     parks or sectors, integer decisions, and are not priced).
@@ -160,7 +163,7 @@ def limit_table(m: pyo.ConcreteModel, data: Data, plan: Plan, duals: dict[Any, f
                 slack = bound - value if sense_out == "max" else value - bound
                 price = shadow_price(_component(m, "limit", (r.id, sense)), duals)
                 rows.append(_limit_row(r, r.kpi, sense, float(bound), value, slack, price,
-                                       f"{money} per {kpi_unit(data, r.kpi)}"))
+                                       f"{money} per {kpi_unit(data, r.kpi)}", "limit", f"{r.id},{sense}"))
         elif isinstance(r, TransferTargetRule):
             group = data.industry_set(r.industries)
             value = sum(v for (i, _), v in plan.x.items() if i in set(group))
@@ -168,27 +171,31 @@ def limit_table(m: pyo.ConcreteModel, data: Data, plan: Plan, duals: dict[Any, f
                 r.min_share * float(data.industry.loc[group, "modules"].sum())
             price = shadow_price(_component(m, "transfer_target", r.id), duals)
             rows.append(_limit_row(r, "modules", "min", float(bound), value, value - bound, price,
-                                   f"{money} per module"))
+                                   f"{money} per module", "transfer_target", r.id))
         elif isinstance(r, DiversityRule):
-            parks = set(data.park_set(r.parks))
-            sectors = set(r.sectors) if r.sectors is not None else set(data.industry["sector"])
-            present = {(data.industry.at[i, "sector"], p) for (i, p) in plan.x if p in parks}
-            present = {(s, p) for s, p in present if s in sectors}
-            if r.max_parks_per_sector:
-                worst = max([sum(1 for s2, _ in present if s2 == s) for s in sectors] or [0])
-                rows.append(_limit_row(r, "parks_per_sector", "max", r.max_parks_per_sector, worst,
-                                       r.max_parks_per_sector - worst))
-            if r.max_sectors_per_park:
-                worst = max([sum(1 for _, p2 in present if p2 == p) for p in parks] or [0])
-                rows.append(_limit_row(r, "sectors_per_park", "max", r.max_sectors_per_park, worst,
-                                       r.max_sectors_per_park - worst))
-    return pd.DataFrame(rows, columns=["rule", "kind", "kpi", "sense", "bound", "value", "slack", "binding",
-                                       "shadow_price", "shadow_price_unit"])
+            sector = data.industry["sector"]
+            group = set(data.park_set(r.parks))
+            present = {(sector[i], p) for (i, p), v in plan.x.items() if v > TOL and p in group
+                       and (r.sectors is None or sector[i] in r.sectors)}
+            # One row per row of the model (a sector of the rule, a park of its group), as built.
+            for component, kpi, bound in (("max_parks_per_sector", "parks_per_sector", r.max_parks_per_sector),
+                                          ("max_sectors_per_park", "sectors_per_park", r.max_sectors_per_park)):
+                comp = m.find_component(component) if bound else None
+                for rid, where in (list(comp) if comp is not None else []):
+                    if rid != r.id:
+                        continue
+                    value = sum(1 for s, p in present if (s if kpi == "parks_per_sector" else p) == where)
+                    rows.append(_limit_row(r, kpi, "max", bound, value, bound - value, component=component,
+                                           index=f"{rid},{where}"))
+    return pd.DataFrame(rows, columns=["rule", "kind", "component", "index", "kpi", "sense", "bound", "value",
+                                       "slack", "binding", "shadow_price", "shadow_price_unit"])
 
 
 def _limit_row(rule: object, kpi: str, sense: str, bound: float, value: float, slack: float,
-               price: float = float("nan"), unit: str = "") -> dict:
+               price: float = float("nan"), unit: str = "", component: str = "", index: str = "") -> dict:
+    """A row of limits.csv; `component[index]` names the row of the model it reports."""
     scale = max(1.0, abs(bound))
-    return {"rule": rule.id, "kind": rule.kind, "kpi": kpi, "sense": sense, "bound": bound, "value": value,
+    return {"rule": rule.id, "kind": rule.kind, "component": component, "index": index, "kpi": kpi, "sense": sense,
+            "bound": bound, "value": value,
             "slack": slack, "binding": bool(abs(slack) <= 1e-6 * scale), "shadow_price": price,
             "shadow_price_unit": unit}

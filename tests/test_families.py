@@ -1,6 +1,6 @@
 """Every constraint family on small data where it binds; expected values worked out by hand.
 
-Each test runs under both link variants (strong and aggregated): they must give the same optimum.
+Each test runs under every formulation (strong, aggregated, strong_cover): they must give the same optimum.
 Every solve also passes the independent checker (see conftest.solve_data).
 """
 
@@ -10,10 +10,11 @@ import math
 
 import pytest
 
+from model.build import FORMULATIONS
 from tests.conftest import base, placed, solve_data
 
 
-@pytest.fixture(params=["strong", "aggregated"])
+@pytest.fixture(params=list(FORMULATIONS))
 def formulation(request: pytest.FixtureRequest) -> str:
     return request.param
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from cli import main
-from tests.conftest import INSTANCES
+from tests.conftest import INSTANCES, base, write
 
 DEMO = str(INSTANCES / "demo.yaml")
 # Hand-derived (see demo.yaml): 49.6 base, 61.6 tight_cod. A carbon price of 1 per kt adds the
@@ -150,3 +152,39 @@ def test_lexicographic_objective(tmp_path, tolerance, cost, co2):
     assert kpis["objective"] == pytest.approx(cost)
     assert kpis["kpis"]["co2"] == pytest.approx(co2)
     assert [level["objective"] for level in kpis["levels"]] == [pytest.approx(LOW_CO2), pytest.approx(cost)]
+
+
+def test_compare_names_each_row_of_the_model_and_loses_none(tmp_path):
+    """Two diversity bounds of one rule are rows of their own (the bug: one key for both lost one).
+
+    By hand: a (textiles) costs 0 at p1 and 5 at p2; b (food) 0 at p1 and 3 at p2. With one sector
+    per park, a takes p1 and b p2 (3); with two, both take p1 (0). Sector rows bind in both runs
+    (each sector at one park, the most allowed); of the park rows only p2's changes (1 of 1 sector,
+    then 0 of 2), while p1's binds in both (1 of 1, then 2 of 2)."""
+    data = base()
+    data["industries"] = [
+        {"id": "a", "origin": "Jiangsu", "sector": "textiles", "use": {"land": 1}, "stay_cost": 100},
+        {"id": "b", "origin": "Jiangsu", "sector": "food", "use": {"land": 1}, "stay_cost": 100}]
+    data["pairs"] = [{"industry": "a", "park": "p1", "cost": 0}, {"industry": "a", "park": "p2", "cost": 5},
+                     {"industry": "b", "park": "p1", "cost": 0}, {"industry": "b", "park": "p2", "cost": 3}]
+    data["rules"] = [{"id": "div", "kind": "diversity", "source": "t", "max_parks_per_sector": 1,
+                      "max_sectors_per_park": 1}]
+    path = write(tmp_path, data)
+    for name, value in (("one", 1), ("two", 2)):
+        r = CliRunner().invoke(main, ["solve", str(path), "--mip-gap", "0", "--set",
+                                      f"rules.div.max_sectors_per_park={value}", "--out", str(tmp_path / name)])
+        assert r.exit_code == 0, r.output
+    one = pd.read_csv(tmp_path / "one" / "limits.csv").set_index(["component", "index"])
+    two = pd.read_csv(tmp_path / "two" / "limits.csv").set_index(["component", "index"])
+    assert json.loads((tmp_path / "one" / "kpis.json").read_text())["objective"] == pytest.approx(3)
+    assert json.loads((tmp_path / "two" / "kpis.json").read_text())["objective"] == pytest.approx(0)
+    for table in (one, two):
+        assert table.loc[("max_parks_per_sector", "div,textiles"), "binding"]
+        assert table.loc[("max_parks_per_sector", "div,food"), "binding"]
+    assert one.loc[("max_sectors_per_park", "div,p2"), "value"] == 1
+    assert two.loc[("max_sectors_per_park", "div,p1"), "value"] == 2
+    result = CliRunner().invoke(main, ["compare", str(tmp_path / "one"), str(tmp_path / "two"),
+                                       "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    binding = pd.read_csv(tmp_path / "cmp" / "binding.csv")
+    assert list(binding["row"]) == ["max_sectors_per_park[div,p2]"]
