@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from model.errors import InputError, Problem
@@ -240,13 +241,12 @@ def write_instance(imported: Imported, out: str | Path, force: bool = False) -> 
     table = out.with_name(out.stem + "-pairs.csv")
     check_new_files([out, table], force)
     resources = list(data["resources"])
-    header = ["industry", "park", "cost"] + [f"use.{k}" for k in resources if any(k in p.get("use", {}) for p in pairs)]
-    lines = [",".join(header)]
-    for p in pairs:
-        row = [p["industry"], p["park"], repr(float(p["cost"]))]
-        row += [repr(float(p["use"][h[4:]])) for h in header[3:]]
-        lines.append(",".join(row))
-    write_file(table, "\n".join(lines) + "\n")
+    used = [k for k in resources if any(k in p.get("use", {}) for p in pairs)]
+    columns = {"industry": [p["industry"] for p in pairs], "park": [p["park"] for p in pairs],
+               "cost": [float(p["cost"]) for p in pairs]}
+    columns.update({f"use.{k}": [float(p["use"][k]) for p in pairs] for k in used})
+    # Floats as repr writes them (exact: published optima are reproduced to the digit), quoted where needed.
+    write_file(table, pd.DataFrame(columns).to_csv(index=False, lineterminator="\n"))
     data["pairs"] = table.name
     head = f"# Imported from {imported.source} (sha256 {imported.sha256}) by `industry-transfer import`.\n"
     write_file(out, head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))

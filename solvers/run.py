@@ -188,9 +188,17 @@ def _solve_legacy(m: pyo.ConcreteModel, opts: SolveOptions) -> SolveResult:
                        None, opts.solver, version)
 
 
-def _quiet_pyomo() -> None:
-    # Pyomo logs warnings on infeasible or interrupted outcomes that this adapter reports as a status.
-    logging.getLogger("pyomo.contrib.solver").setLevel(logging.ERROR)
+@contextlib.contextmanager
+def _quiet_pyomo() -> Any:
+    """Hold back Pyomo's warnings on infeasible or interrupted outcomes, which this adapter reports
+    as a status, for the length of a solve (the caller's logging is left as it was)."""
+    logger = logging.getLogger("pyomo.contrib.solver")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def solve(m: pyo.ConcreteModel, opts: SolveOptions | None = None, duals: bool = False) -> SolveResult:
@@ -201,7 +209,11 @@ def solve(m: pyo.ConcreteModel, opts: SolveOptions | None = None, duals: bool = 
     with its incumbent on Ctrl-C or SIGTERM (status `interrupted`).
     """
     opts = opts or SolveOptions()
-    _quiet_pyomo()
+    with _quiet_pyomo():
+        return _solve(m, opts, duals)
+
+
+def _solve(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> SolveResult:
     left = CONTROL.remaining()
     if left is not None:
         share = max(0.0, left * SOLVER_SHARE)
@@ -251,7 +263,6 @@ def _child_solve(results: Any, control: Any, m: pyo.ConcreteModel, opts: SolveOp
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()
-    _quiet_pyomo()
     import highspy
     from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -490,5 +501,5 @@ def lp_iis(m: pyo.ConcreteModel) -> list[str] | None:
         cols = [f"bound of {by_col[c].name}" for c in iis.col_index_ if c in by_col]
         # Rows say why; a long list of variable bounds (x ≥ 0 on every pair) only buries them.
         return rows + (cols if len(cols) <= 10 else [f"and {len(cols)} variable bounds"])
-    except (AttributeError, KeyError, RuntimeError):
-        return []
+    except (AttributeError, KeyError, RuntimeError) as exc:  # Pyomo's private maps moved: say so
+        return [f"(the subset could not be read back from Pyomo's HiGHS interface: {type(exc).__name__})"]
