@@ -114,13 +114,16 @@ def instance_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("--max-input-mb", type=Finite(0, 10**6, low_open=True), default=50, show_default=True,
+              help="Largest YAML file or CSV side table read, in MB.")
 @click.version_option(package_name="industry-transfer", message="%(prog)s %(version)s")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, max_input_mb: float) -> None:
     """Allocate industries from China's eastern provinces to central and western parks (MIP, HiGHS)."""
     from solvers.control import CONTROL, install_handlers
 
-    ctx.obj = {"debug": debug, "started": STARTED if _CONSOLE else time.monotonic()}
+    ctx.obj = {"debug": debug, "started": STARTED if _CONSOLE else time.monotonic(),
+               "max_bytes": int(max_input_mb * 2**20)}
     CONTROL.reset()
     install_handlers()
 
@@ -160,6 +163,15 @@ def solver_options(budget: str = "command", gap: float | None = None) -> Callabl
     return decorate
 
 
+def _max_bytes() -> int:
+    """The --max-input-mb of this command, in bytes (the library's default outside the command line)."""
+    from model.loader import MAX_BYTES
+
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return (obj or {}).get("max_bytes", MAX_BYTES)
+
+
 def _sets(sets: tuple[str, ...]) -> list[tuple[str, Any]]:
     from model.loader import parse_set
 
@@ -173,7 +185,7 @@ def _load(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     from model.importers import import_file
 
     if fmt is None:
-        return load(instance, scenario, _sets(sets))
+        return load(instance, scenario, _sets(sets), max_bytes=_max_bytes())
     if scenario is not None:
         raise InputError([Problem("--scenario", scenario, "benchmark files have no scenarios", "--set KEY=VALUE")])
     return load_imported(import_file(fmt, instance, capacity, sourcing, index), _sets(sets))
@@ -188,7 +200,7 @@ def validate(instance: str, scenario: str | None, sets: tuple[str, ...]) -> None
     from model.data import build_data
 
     loaded = _load(instance, scenario, sets)
-    check_scenarios(instance)
+    check_scenarios(loaded, max_bytes=_max_bytes())
     data = build_data(loaded.instance)
     inst = loaded.instance
     rules = sum(1 for r in inst.rules if r.enabled)
@@ -363,8 +375,8 @@ def scenarios(instance: str) -> None:
     """List the named scenarios of an instance with their overlays."""
     from model import check_scenarios, load
 
-    check_scenarios(instance)
-    inst = load(instance).instance
+    check_scenarios(instance, max_bytes=_max_bytes())
+    inst = load(instance, max_bytes=_max_bytes()).instance
     if not inst.scenarios:
         click.echo("No scenarios.")
     for name, sc in inst.scenarios.items():
@@ -395,17 +407,18 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
     from model.sweep import SUMMARY, claim, parse_grid, variants
     from model.sweep import sweep as run_sweep
 
-    chosen: list[str | None] = [None, *load(instance).instance.scenarios] if all_scenarios else list(names)
+    chosen: list[str | None] = ([None, *load(instance, max_bytes=_max_bytes()).instance.scenarios]
+                                if all_scenarios else list(names))
     runs = variants(chosen or [None], [parse_grid(g) for g in grids])
     for v in runs:  # every variant is validated here, before any is sent to a worker
-        load(instance, v.scenario, list(v.sets))
+        load(instance, v.scenario, list(v.sets), max_bytes=_max_bytes())
     options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw)
     folder = claim(Path(out))
     done: list[str] = []
     try:
         with Progress(transient=True) as bar:
             task = bar.add_task(f"{len(runs)} runs", total=len(runs))
-            table = run_sweep(instance, runs, folder, formulation, options, workers, scheduler,
+            table = run_sweep(instance, runs, folder, formulation, options, workers, scheduler, _max_bytes(),
                               progress=lambda row: (done.append(row), bar.advance(task)))
     except KeyboardInterrupt as exc:
         _fail(click.get_current_context(), [
@@ -565,7 +578,7 @@ def _write_import(fmt: str, file: str, output: str, force: bool, **options: Any)
     from model.importers import import_file, write_instance
 
     path = write_instance(import_file(fmt, file, **options), output, force)
-    inst = load(str(path)).instance  # what was written must read back as a valid instance
+    inst = load(str(path), max_bytes=_max_bytes()).instance  # what was written must read back as valid
     click.echo(f"{path}: {len(inst.industries)} industries, {len(inst.parks)} parks, "
                f"{len(inst.pairs)} pairs (in {path.stem}-pairs.csv).")
 
@@ -636,7 +649,7 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
 
     check_folder(Path(out), kind="bench")  # before the runs, not after them
     index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
-    cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None)
+    cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None, _max_bytes())
     chosen = list(formulations) or list(FORMULATIONS)
     table = run_bench(cases, chosen, list(solvers), time_limit, mip_gap, threads, repeat,
                       progress=lambda line: click.echo(line, err=True))
@@ -656,7 +669,7 @@ def generate(industries: int, parks: int, seed: int, output: str, force: bool) -
     from model.generate import generate_instance
 
     path = generate_instance(industries, parks, seed, Path(output), force)
-    inst = load(str(path)).instance
+    inst = load(str(path), max_bytes=_max_bytes()).instance
     click.echo(f"{path}: {len(inst.industries)} industries, {len(inst.parks)} parks, {len(inst.rules)} rules.")
 
 

@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
 
+# Longest piece of a user's file quoted in a message: keys and values are clipped to it, so that a file
+# which is not an instance at all (a mistyped side table, say) is never echoed beyond a snippet.
+SNIPPET = 40
+
+
+def clip(text: str, limit: int = SNIPPET) -> str:
+    """`text` cut to `limit` characters, ending in `...` when cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 def format_path(path: Path) -> str:
     """`('parks', 'hefei', 'capacity', 'land')` -> `parks.hefei.capacity.land`; indices as `[3]`."""
@@ -19,8 +28,22 @@ def format_path(path: Path) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + show_key(str(part))
     return out or "(top level)"
+
+
+def show_key(text: str) -> str:
+    """One key as shown: quoted when it would read as something else, clipped."""
+    if "." in text or ":" in text:
+        return clip(repr(text))  # it would be taken for a path or a `file:line`
+    return show_text(text, SNIPPET)
+
+
+def show_text(text: str, limit: int = 80) -> str:
+    """A dotted key or a command-line word as shown: quoted when blank or spanning lines, clipped."""
+    if not text or text != text.strip() or not text.isprintable():
+        return clip(repr(text), limit)
+    return clip(text, limit)
 
 
 @dataclass(frozen=True)
@@ -36,7 +59,11 @@ class Problem:
         text = f"{self.where}: {self.key}: {self.message}"
         if self.expected:
             text += f"; expected {self.expected}"
-        return text
+        return text.translate(_ESCAPES)  # one line, and no terminal control sequences from a file
+
+
+# Control characters shown as escapes (`\n`, `\x1b`), never acted on by the terminal.
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in [*range(32), *range(127, 160), 0x2028, 0x2029]}
 
 
 @dataclass

@@ -1,20 +1,94 @@
 """The instance schema: what a planner writes, strictly typed.
 
 Field descriptions are the reference documentation of the format (`docs/instance-format.md`
-explains it with examples). Unknown keys, wrong types, negative amounts and NaN/inf are rejected
-here; references between sections (unknown resources, parks, groups, duplicate ids) are checked in
-`model/references.py`, which has the whole instance in view.
+explains it with examples). Unknown keys, wrong types, negative amounts, NaN/inf, numbers out of the
+range the solver handles and booleans given as numbers (or numbers as booleans) are rejected here;
+references between sections (unknown resources, parks, groups, duplicate ids) are checked in
+`model/validate.py`, which has the whole instance in view.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import math
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$", min_length=1,
                           description="letters, digits, `_` and `-`")]
-Amount = Annotated[float, Field(ge=0)]
+
+# The range of every number an instance gives. HiGHS reads |v| ≥ 1e20 as infinite (`infinite_cost`,
+# `infinite_bound`), refuses matrix entries ≥ 1e15 (`large_matrix_value`) and works to absolute
+# tolerances of 1e-6..1e-7, so a figure beyond 1e12 is a unit slip or a typo, not data: 1e12 is a
+# trillion of anything (yuan, persons, tonnes). Modules are counted up to 1e6, so that integer
+# variables stay exact and a per-module figure times the modules stays below 1e18. Products of
+# figures (use × unit cost, KPI × weight) are bounded in `model/validate.py` (`check_magnitudes`).
+MAX_NUMBER = 1e12
+MAX_MODULES = 1_000_000
+# A number written as text (a CSV cell, a quoted YAML value) is what `float()` reads, less what
+# it reads beyond plain notation: `1_000`, digits of other scripts. `nan`/`inf` are read so that
+# the message can say "finite".
+def bound_text(bound: float) -> str:
+    """A range bound as people write it: `1000000`, `1e12`, `-180`, `0.5`."""
+    if abs(bound) >= 1e7:
+        return f"{bound:.0e}".replace("e+", "e")
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+def number(lo: float, hi: float, whole: bool = False, sided: bool = True) -> Any:
+    """A number type within [lo, hi]; `sided`: below `lo` says "≥ lo" (a sign), above says "between".
+
+    Checked before pydantic converts: booleans are never numbers (pydantic would read `true` as 1);
+    text (a CSV cell, a quoted YAML value) must look like a number; a 400-digit integer is out of
+    range, not "not a number". This runs once per number of an instance (millions in a large
+    one): the common case, a number in range, takes two comparisons.
+    """
+    kind = "int" if whole else "float"
+
+    def check(value: Any) -> Any:
+        cls = type(value)
+        if cls is str:
+            try:
+                number = float(value)
+            except ValueError:
+                number = None
+            if number is None or "_" in value or not value.isascii():
+                raise PydanticCustomError(f"{kind}_parsing", "not a number")
+            if number in (math.inf, -math.inf) and not value.strip().lstrip("+-")[:1].isalpha():
+                raise PydanticCustomError("number_range", "out of range", {"lo": lo, "hi": hi})  # `1e400`
+            value, cls = number, float
+        if cls is float or cls is int:
+            if lo <= value <= hi:
+                return value
+            if value != value or value in (math.inf, -math.inf):
+                raise PydanticCustomError("finite_number", "not a finite number")
+            if value < lo and sided:
+                raise PydanticCustomError("greater_than_equal", "below the minimum", {"ge": lo})
+            raise PydanticCustomError("number_range", "out of range", {"lo": lo, "hi": hi})
+        if cls is bool:
+            raise PydanticCustomError(f"{kind}_type", "a boolean is not a number")
+        return value  # anything else: pydantic says what is wrong with it
+
+    return Annotated[int if whole else float, BeforeValidator(check)]
+
+
+def _as_flag(value: Any) -> Any:
+    """true/false only: YAML booleans, or the words in a CSV cell; never a number."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "not true or false")
+    return value
+
+
+Amount = number(0, MAX_NUMBER)  # an amount: capacity, use, cost, emission; never negative
+Money = number(-MAX_NUMBER, MAX_NUMBER)  # a signed money figure or weight
+Share = number(0, 1, sided=False)
+Count = number(1, MAX_MODULES, whole=True)  # modules of a bundle, parks or sectors in a diversity limit
+Longitude = number(-180, 180, sided=False)
+Latitude = number(-90, 90, sided=False)
+Flag = Annotated[bool, BeforeValidator(_as_flag)]
 
 
 def _as_list(value: object) -> object:
@@ -53,17 +127,17 @@ class Resource(Strict):
 
 
 class Location(Strict):
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: Longitude
+    lat: Latitude
 
 
 class Industry(Strict):
     id: Id
     origin: str = Field(description="province the bundle leaves")
     sector: str
-    modules: int = Field(1, ge=1, description="transferable units; 1 = indivisible bundle")
-    divisible: bool = Field(False, description="modules may be split over parks (continuous)")
-    must_transfer: bool = Field(False, description="no module may stay at the origin")
+    modules: Count = Field(1, description="transferable units; 1 = indivisible bundle")
+    divisible: Flag = Field(False, description="modules may be split over parks (continuous)")
+    must_transfer: Flag = Field(False, description="no module may stay at the origin")
     use: dict[str, Amount] = Field(default_factory=dict, description="resource use per module")
     value_added: Amount = Field(0, description="value added per module (money)")
     jobs: Amount = Field(0, description="jobs per module")
@@ -107,7 +181,7 @@ class Park(Strict):
 class Pair(Strict):
     industry: Id
     park: Id
-    cost: float | None = Field(None, description="pair_cost per module (money; may be negative)")
+    cost: Money | None = Field(None, description="pair_cost per module (money; may be negative)")
     use: dict[str, Amount] = Field(default_factory=dict, description="use per module, overriding the industry's")
 
 
@@ -164,7 +238,7 @@ IndustryRef = Id | IndustrySelector
 class RuleBase(Strict):
     id: Id
     source: str = Field(description="citation of the policy or the reason for the rule")
-    enabled: bool = True
+    enabled: Flag = True
     description: str = ""
 
 
@@ -191,7 +265,7 @@ class LimitRule(RuleBase):
     industries: IndustryRef | None = None
     max: Amount | None = None
     min: Amount | None = None
-    min_share: float | None = Field(None, ge=0, le=1, description="≥ share × the KPI over all parks")
+    min_share: Share | None = Field(None, description="≥ share × the KPI over all parks")
 
     @model_validator(mode="after")
     def _bound(self) -> LimitRule:
@@ -206,7 +280,7 @@ class TransferTargetRule(RuleBase):
     kind: Literal["transfer_target"]
     industries: IndustryRef | None = None
     min_modules: Amount | None = None
-    min_share: float | None = Field(None, ge=0, le=1)
+    min_share: Share | None = None
 
     @model_validator(mode="after")
     def _bound(self) -> TransferTargetRule:
@@ -221,8 +295,8 @@ class DiversityRule(RuleBase):
     kind: Literal["diversity"]
     parks: ParkRef | None = None
     sectors: Words | None = Field(None, description="sectors concerned (all if absent)")
-    max_parks_per_sector: int | None = Field(None, ge=1)
-    max_sectors_per_park: int | None = Field(None, ge=1)
+    max_parks_per_sector: Count | None = None
+    max_sectors_per_park: Count | None = None
 
     @model_validator(mode="after")
     def _bound(self) -> DiversityRule:
@@ -238,12 +312,12 @@ Rule = Annotated[ForbidRule | LimitRule | TransferTargetRule | DiversityRule,
 class Stage(Strict):
     """One level of a lexicographic objective."""
 
-    weights: dict[str, float] = Field(description="KPI name -> weight, as `objective.weights` (no defaults)")
-    tolerance: float = Field(0.0, ge=0, description="later levels may worsen this one by this relative share")
+    weights: dict[str, Money] = Field(description="KPI name -> weight, as `objective.weights` (no defaults)")
+    tolerance: Amount = Field(0.0, description="later levels may worsen this one by this relative share")
 
 
 class Objective(Strict):
-    weights: dict[str, float] = Field(
+    weights: dict[str, Money] = Field(
         default_factory=dict,
         description="KPI name -> weight; minimise Σ weight × KPI. Cost terms default to 1, co2 "
                     "(the carbon price), value_added and jobs to 0; a benefit gets a negative weight.")

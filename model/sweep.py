@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
-from model.loader import parse_set
+from model.loader import MAX_BYTES, parse_set
 from model.outputs import Collection, check_folder
 from solvers.options import SolveOptions
 
@@ -119,7 +119,7 @@ def variants(scenarios: list[str | None], grid: list[tuple[str, list[Any]]]) -> 
 
 
 def run_variant(instance: str, variant: Variant, out_root: str, formulation: str,
-                solve_options: SolveOptions) -> str:
+                solve_options: SolveOptions, max_bytes: int) -> str:
     """Solve one variant and write its folder; returns its name. Runs in a worker process."""
     from model import load
     from model.build import BuildOptions
@@ -127,7 +127,7 @@ def run_variant(instance: str, variant: Variant, out_root: str, formulation: str
     from solvers.control import CONTROL
 
     CONTROL.set_budget(solve_options.time_limit)  # each run's own budget
-    loaded = load(instance, variant.scenario, list(variant.sets))
+    loaded = load(instance, variant.scenario, list(variant.sets), max_bytes=max_bytes)
     outcome = solve_instance(loaded, BuildOptions(formulation), solve_options)
     write_outcome(outcome, Path(out_root) / variant.name)
     return variant.name
@@ -216,7 +216,7 @@ def claim(out: Path) -> Collection:
 
 def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulation: str,
           solve_options: SolveOptions, workers: int = 1, scheduler: str | None = None,
-          progress: Callable[[str], None] = lambda name: None) -> pd.DataFrame:
+          max_bytes: int = MAX_BYTES, progress: Callable[[str], None] = lambda name: None) -> pd.DataFrame:
     """Solve every variant (local processes, or the dask cluster at `scheduler`); keep summary.csv
     up to date as runs finish.
 
@@ -237,8 +237,8 @@ def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulatio
 
     write_summary()
     try:
-        for name in _dask(tasks(instance, runs, folder, formulation, solve_options), scheduler) if scheduler \
-                else _local(tasks(instance, runs, folder, formulation, solve_options), workers):
+        work = [(instance, v, str(folder.out), formulation, solve_options, max_bytes) for v in runs]
+        for name in _dask(work, scheduler) if scheduler else _local(work, workers):
             write_summary()
             progress(name)
     finally:
@@ -247,7 +247,3 @@ def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulatio
         folder.remove(name)  # the sweep is complete: runs of an earlier sweep no longer belong here
     return write_summary()
 
-
-def tasks(instance: str, runs: list[Variant], folder: Collection, formulation: str,
-          solve_options: SolveOptions) -> list[tuple]:
-    return [(instance, v, str(folder.out), formulation, solve_options) for v in runs]

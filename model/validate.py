@@ -10,23 +10,30 @@ import math
 import types
 import typing
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from model.errors import InputError, Problem
-from model.loader import RawDoc
+from model.errors import InputError, Problem, clip
+from model.loader import RawDoc, gc_paused
 from model.schema import (
     LIMIT_KPIS,
     OBJECTIVE_TERMS,
     PARK_LEVEL_KPIS,
     DiversityRule,
     ForbidRule,
+    Group,
+    Industry,
     IndustrySelector,
     Instance,
     LimitRule,
+    Park,
     ParkSelector,
+    Rule,
     TransferTargetRule,
+    bound_text,
 )
 
 RULE_KINDS = {"forbid": ForbidRule, "limit": LimitRule, "transfer_target": TransferTargetRule,
@@ -43,14 +50,16 @@ _EXPECTED = {
 
 
 def _describe(value: Any) -> str:
+    """A value quoted in a message: never more than a short snippet of the user's file."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 36:
+        return f"a number of {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return clip(repr(value))
 
 
 def _inner(tp: Any) -> list[Any]:
@@ -100,6 +109,8 @@ def _clean_loc(data: Any, loc: tuple) -> tuple:
     node = data
     for n, part in enumerate(loc):
         last = n == len(loc) - 1
+        if part == "[key]":  # the error is about a mapping's key, already in `out`
+            break
         if isinstance(node, dict) and part in node:
             out.append(part)
             node = node[part]
@@ -113,7 +124,12 @@ def _clean_loc(data: Any, loc: tuple) -> tuple:
 
 def _value_at(data: Any, path: tuple) -> Any:
     for part in path:
-        data = data[part] if isinstance(data, list) else data.get(part)
+        if isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        elif isinstance(data, dict):
+            data = data.get(part)
+        else:
+            return None
     return data
 
 
@@ -121,6 +137,8 @@ def _translate(raw: RawDoc, exc: ValidationError) -> list[Problem]:
     by_path: dict[tuple, list[dict[str, Any]]] = {}
     for err in exc.errors():
         path = _clean_loc(raw.data, tuple(err["loc"]))
+        if len(path) == 1 and path[0] in raw.partial and err["type"] == "too_short":
+            continue  # a side table that could not be read is reported once, by the loader
         by_path.setdefault(path, []).append(err)
     problems = []
     for path, errs in by_path.items():
@@ -139,9 +157,11 @@ def _translate(raw: RawDoc, exc: ValidationError) -> list[Problem]:
         elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
             sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤",
                     "less_than": "<"}[kind]
-            bound = next(iter(ctx.values()))
-            bound = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+            bound = bound_text(next(iter(ctx.values())))
             problems.append(raw.problem(path, f"got {_describe(err['input'])}", f"a number {sign} {bound}"))
+        elif kind == "number_range":
+            problems.append(raw.problem(path, f"got {_describe(err['input'])}",
+                                        f"a number between {bound_text(ctx['lo'])} and {bound_text(ctx['hi'])}"))
         elif kind == "string_pattern_mismatch":
             problems.append(raw.problem(path, f"got {_describe(err['input'])}",
                                         "an id of letters, digits, `_` and `-`"))
@@ -161,15 +181,124 @@ def _translate(raw: RawDoc, exc: ValidationError) -> list[Problem]:
 
 
 def validate(raw: RawDoc) -> Instance:
-    """Validate raw instance data; raise `InputError` with every problem found."""
+    """Validate raw instance data; raise `InputError` with every problem found, in one pass.
+
+    When the schema fails, the checks across sections still run, on the items that did validate
+    and on the keys of the rest: a user sees the unknown resource of one industry together with the
+    negative number of another, not after fixing it.
+    """
+    with gc_paused():
+        return _validate(raw)
+
+
+def _validate(raw: RawDoc) -> Instance:
+    problems = list(raw.problems)
     try:
         inst = Instance.model_validate(raw.data)
     except ValidationError as exc:
-        raise InputError(raw.problems + _translate(raw, exc)) from None
-    problems = raw.problems + check_references(inst, raw)
+        problems += _translate(raw, exc)
+        problems += check_references(_parts_from_raw(raw), raw)
+        raise InputError(_unique(problems)) from None
+    problems += check_references(_parts_of(inst, raw), raw)
+    if not problems:
+        problems += check_magnitudes(inst, raw)
     if problems:
-        raise InputError(problems)
+        raise InputError(_unique(problems))
     return inst
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# The parts of an instance that passed the schema
+
+
+@dataclass
+class _Parts:
+    """Validated items with their position in the raw lists, and what is known of the rest.
+
+    A set of ids is None when it is not fully known (a section unreadable, an item without an id):
+    references into it are then not judged, rather than reported as unknown by mistake.
+    """
+
+    resources: list[str] | None
+    industries: list[tuple[int, Industry]]
+    parks: list[tuple[int, Park]]
+    groups: dict[str, Group]
+    group_names: set[str] | None
+    rules: list[tuple[int, Any]]
+    industry_ids: set[str] | None
+    park_ids: set[str] | None
+    sectors: set[str] | None
+    readable: set[str]  # sections whose every item was read: a selector selecting nothing can be judged
+    failed: dict[str, list[dict[str, Any]]]  # section -> raw items that did not validate
+
+
+def _written(raw: RawDoc, section: str, key: str) -> set[str] | None:
+    """The values of `key` over a section's raw items, or None if some item lacks it as text."""
+    items = raw.data.get(section) if isinstance(raw.data, dict) else None
+    if section in raw.partial or not isinstance(items, list):
+        return None
+    values = [item.get(key) if isinstance(item, dict) else None for item in items]
+    return {v for v in values if isinstance(v, str)} if all(isinstance(v, str) for v in values) else None
+
+
+def _resource_names(raw: RawDoc) -> list[str] | None:
+    value = raw.data.get("resources") if isinstance(raw.data, dict) else None
+    return [str(k) for k in value] if isinstance(value, dict) else None
+
+
+def _parts_of(inst: Instance, raw: RawDoc) -> _Parts:
+    complete = {"industries", "parks"} - raw.partial
+    return _Parts(
+        resources=list(inst.resources), industries=list(enumerate(inst.industries)),
+        parks=list(enumerate(inst.parks)), groups=dict(inst.groups),
+        group_names=set(inst.groups), rules=list(enumerate(inst.rules)),
+        industry_ids={i.id for i in inst.industries} if "industries" in complete else None,
+        park_ids={p.id for p in inst.parks} if "parks" in complete else None,
+        sectors={i.sector for i in inst.industries} if "industries" in complete else None,
+        readable=complete, failed={})
+
+
+def _valid_items(raw: RawDoc, section: str, check: Callable[[Any], Any]
+                 ) -> tuple[list[tuple[int, Any]], list[Any] | None]:
+    """Items of a list section that pass `check`, and the raw items that do not (None: unreadable)."""
+    items = raw.data.get(section, []) if isinstance(raw.data, dict) else None
+    if not isinstance(items, list):
+        return [], None
+    out, failed = [], []
+    for n, item in enumerate(items):
+        try:
+            out.append((n, check(item)))
+        except ValidationError:
+            failed.append(item)
+    return out, None if section in raw.partial else failed
+
+
+_RULE = TypeAdapter(Rule)
+
+
+def _parts_from_raw(raw: RawDoc) -> _Parts:
+    industries, failed_industries = _valid_items(raw, "industries", Industry.model_validate)
+    parks, failed_parks = _valid_items(raw, "parks", Park.model_validate)
+    rules, _ = _valid_items(raw, "rules", _RULE.validate_python)
+    raw_groups = raw.data.get("groups", {})
+    groups: dict[str, Group] = {}
+    if isinstance(raw_groups, dict):
+        for name, value in raw_groups.items():
+            try:
+                groups[str(name)] = Group.model_validate(value)
+            except ValidationError:
+                pass
+    return _Parts(
+        resources=_resource_names(raw), industries=industries, parks=parks, groups=groups,
+        group_names=set(map(str, raw_groups)) if isinstance(raw_groups, dict) else None, rules=rules,
+        industry_ids=_written(raw, "industries", "id"), park_ids=_written(raw, "parks", "id"),
+        sectors=_written(raw, "industries", "sector"),
+        readable={s for s, f in (("industries", failed_industries), ("parks", failed_parks)) if f is not None},
+        failed={"industries": failed_industries or [], "parks": failed_parks or []})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,90 +348,165 @@ def _duplicates(ids: list[str]) -> set[str]:
     return {k for k, n in Counter(ids).items() if n > 1}
 
 
-def check_references(inst: Instance, raw: RawDoc) -> list[Problem]:
+def _select(items: list[tuple[int, Any]], sel: ParkSelector | IndustrySelector) -> list[str]:
+    return [item.id for _, item in items if _matches(item, sel)]
+
+
+def _may_match(item: Any, sel: ParkSelector | IndustrySelector) -> bool:
+    """Whether an item that failed the schema might match a selector: False only when its text says no."""
+    if not isinstance(item, dict):
+        return False
+    for name, values in sel:
+        if values is None:
+            continue
+        got = item.get("id" if name == "ids" else name, [] if name == "tags" else "" if name == "zone" else None)
+        if name == "tags":
+            got = [got] if isinstance(got, str) else got
+            if not isinstance(got, list) or not all(isinstance(t, str) for t in got):
+                return True
+            if not set(got) & set(values):
+                return False
+        elif not isinstance(got, str):
+            return True
+        elif got not in values:
+            return False
+    return True
+
+
+def _raw_items(raw: RawDoc, section: str) -> list[tuple[int, dict[str, Any]]]:
+    items = raw.data.get(section) if isinstance(raw.data, dict) else None
+    return [(n, item) for n, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _check_ids(raw: RawDoc, add: Callable[[Problem], None]) -> None:
+    """Duplicate ids, on the raw items: an item blamed is one an overlay changed, if any, else a later one."""
+    for section in ("industries", "parks", "rules"):
+        by_id: dict[str, list[int]] = {}
+        for n, item in _raw_items(raw, section):
+            if isinstance(item.get("id"), str):
+                by_id.setdefault(item["id"], []).append(n)
+        for ident, places in by_id.items():
+            if len(places) < 2:
+                continue
+            keep = next((n for n in places if not raw.patched((section, n, "id"))), places[0])
+            for n in places:
+                if n != keep:
+                    add(raw.problem((section, n, "id"), f"duplicate id {_describe(ident)}", "each id once"))
+
+
+def _check_resource_keys(raw: RawDoc, resources: list[str], add: Callable[[Problem], None]) -> None:
+    """Resource ids used as keys, on the raw items (valid or not: only the keys are read)."""
+    known = set(resources)
+    listed = ", ".join(resources)
+
+    def keys(path: tuple, mapping: Any) -> None:
+        if isinstance(mapping, dict):
+            for key in mapping:
+                if key not in known:
+                    add(raw.problem((*path, key), "unknown resource", f"one of: {listed}"))
+
+    for n, ind in _raw_items(raw, "industries"):
+        keys(("industries", n, "use"), ind.get("use"))
+    for n, park in _raw_items(raw, "parks"):
+        capacity = park.get("capacity")
+        keys(("parks", n, "capacity"), capacity)
+        if isinstance(capacity, dict):
+            for key in resources:
+                if key not in capacity:
+                    add(raw.problem(("parks", n, "capacity"), f"no capacity for resource {_describe(key)}",
+                                    "a capacity for every resource (0 if the park has none)"))
+        keys(("parks", n, "unit_costs"), park.get("unit_costs"))
+        upgrades = park.get("upgrades")
+        for m, up in enumerate(upgrades if isinstance(upgrades, list) else []):
+            if isinstance(up, dict):
+                keys(("parks", n, "upgrades", m, "adds"), up.get("adds"))
+    for n, pair in _raw_items(raw, "pairs"):
+        keys(("pairs", n, "use"), pair.get("use"))
+
+
+def _check_pairs(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for n, pair in _raw_items(raw, "pairs"):
+        industry, park = pair.get("industry"), pair.get("park")
+        if isinstance(industry, str) and parts.industry_ids is not None and industry not in parts.industry_ids:
+            add(raw.problem(("pairs", n, "industry"), f"unknown industry {_describe(industry)}", "an industry id"))
+        if isinstance(park, str) and parts.park_ids is not None and park not in parts.park_ids:
+            add(raw.problem(("pairs", n, "park"), f"unknown park {_describe(park)}", "a park id"))
+        if isinstance(industry, str) and isinstance(park, str):
+            if (industry, park) in seen:
+                add(raw.problem(("pairs", n), f"duplicate pair {clip(industry)} -> {clip(park)}", "each pair once"))
+            seen.add((industry, park))
+
+
+def _check_weights(raw: RawDoc, add: Callable[[Problem], None]) -> None:
+    objective = raw.data.get("objective") if isinstance(raw.data, dict) else None
+    if not isinstance(objective, dict):
+        return
+    maps = [(("objective", "weights"), objective.get("weights"))]
+    stages = objective.get("lexicographic")
+    maps += [(("objective", "lexicographic", n, "weights"), s.get("weights"))
+             for n, s in enumerate(stages if isinstance(stages, list) else []) if isinstance(s, dict)]
+    for path, weights in maps:
+        for term in weights if isinstance(weights, dict) else []:
+            if term not in OBJECTIVE_TERMS:
+                add(raw.problem((*path, term), "unknown KPI term", "one of: " + ", ".join(OBJECTIVE_TERMS)))
+
+
+def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
     """Everything a per-field check cannot see: ids, references, completeness, empty sets."""
     problems: list[Problem] = []
     add = problems.append
-    res = set(inst.resources)
-    res_list = ", ".join(inst.resources)
-    park_ids = {p.id for p in inst.parks}
-    ind_ids = {i.id for i in inst.industries}
-    sectors = {i.sector for i in inst.industries}
+    res = set(parts.resources or [])
+    res_list = ", ".join(parts.resources or [])
 
-    for section, ids in (("industries", [i.id for i in inst.industries]),
-                         ("parks", [p.id for p in inst.parks]), ("rules", [r.id for r in inst.rules])):
-        dup = _duplicates(ids)
-        seen: set[str] = set()
-        for n, ident in enumerate(ids):
-            if ident in dup and ident in seen:
-                add(raw.problem((section, n, "id"), f"duplicate id {ident!r}", "each id once"))
-            seen.add(ident)
-
-    def resource_keys(path: tuple, keys: Any) -> None:
-        for key in keys:
-            if key not in res:
-                add(raw.problem((*path, key), "unknown resource", f"one of: {res_list}"))
+    _check_ids(raw, add)
+    if parts.resources is not None:
+        _check_resource_keys(raw, parts.resources, add)
+    _check_pairs(raw, parts, add)
 
     any_location_cost = False
-    for n, ind in enumerate(inst.industries):
-        resource_keys(("industries", n, "use"), ind.use)
+    for n, ind in parts.industries:
         if ind.logistics_cost_per_km > 0:
             any_location_cost = True
             if ind.location is None:
                 add(raw.problem(("industries", n, "location"), "missing while logistics_cost_per_km > 0",
                                 "location: {lon: .., lat: ..}"))
 
-    for n, park in enumerate(inst.parks):
-        resource_keys(("parks", n, "capacity"), park.capacity)
-        for key in inst.resources:
-            if key not in park.capacity:
-                add(raw.problem(("parks", n, "capacity"), f"no capacity for resource {key!r}",
-                                "a capacity for every resource (0 if the park has none)"))
-        resource_keys(("parks", n, "unit_costs"), park.unit_costs)
+    for n, park in parts.parks:
         if any_location_cost and park.location is None:
             add(raw.problem(("parks", n, "location"), "missing while industries have logistics costs",
                             "location: {lon: .., lat: ..}"))
         up_ids = [u.id for u in park.upgrades]
         for m, up in enumerate(park.upgrades):
             if up.id in _duplicates(up_ids) and up_ids.index(up.id) != m:
-                add(raw.problem(("parks", n, "upgrades", m, "id"), f"duplicate upgrade id {up.id!r}",
+                add(raw.problem(("parks", n, "upgrades", m, "id"), f"duplicate upgrade id {_describe(up.id)}",
                                 "each upgrade id once per park"))
-            resource_keys(("parks", n, "upgrades", m, "adds"), up.adds)
             for r, req in enumerate(up.requires):
                 if req not in up_ids or req == up.id:
                     add(raw.problem(("parks", n, "upgrades", m, "requires", r),
-                                    f"unknown upgrade {req!r}",
+                                    f"unknown upgrade {_describe(req)}",
                                     "another upgrade of the same park: " + (", ".join(
                                         u for u in up_ids if u != up.id) or "(this park has none)")))
 
-    seen_pairs: set[tuple[str, str]] = set()
-    for n, pair in enumerate(inst.pairs):
-        if pair.industry not in ind_ids:
-            add(raw.problem(("pairs", n, "industry"), f"unknown industry {pair.industry!r}", "an industry id"))
-        if pair.park not in park_ids:
-            add(raw.problem(("pairs", n, "park"), f"unknown park {pair.park!r}", "a park id"))
-        if (pair.industry, pair.park) in seen_pairs:
-            add(raw.problem(("pairs", n), f"duplicate pair {pair.industry} -> {pair.park}", "each pair once"))
-        seen_pairs.add((pair.industry, pair.park))
-        resource_keys(("pairs", n, "use"), pair.use)
-
     def check_selector(path: tuple, sel: ParkSelector | IndustrySelector) -> None:
-        known = park_ids if isinstance(sel, ParkSelector) else ind_ids
+        parks = isinstance(sel, ParkSelector)
+        known = parts.park_ids if parks else parts.industry_ids
+        what = "park" if parks else "industry"
         for m, ident in enumerate(sel.ids or []):
-            if ident not in known:
-                what = "park" if isinstance(sel, ParkSelector) else "industry"
-                add(raw.problem((*path, "ids", m), f"unknown {what} {ident!r}",
+            if known is not None and ident not in known:
+                add(raw.problem((*path, "ids", m), f"unknown {what} {_describe(ident)}",
                                 f"{'an' if what == 'industry' else 'a'} {what} id"))
-        if isinstance(sel, IndustrySelector):
+        if isinstance(sel, IndustrySelector) and parts.sectors is not None:
             for m, s in enumerate(sel.sector or []):
-                if s not in sectors:
-                    add(raw.problem((*path, "sector", m), f"no industry has sector {s!r}",
-                                    "one of: " + ", ".join(sorted(sectors))))
-        chosen = select_parks(inst, sel) if isinstance(sel, ParkSelector) else select_industries(inst, sel)
-        if not chosen:
+                if s not in parts.sectors:
+                    add(raw.problem((*path, "sector", m), f"no industry has sector {_describe(s)}",
+                                    "one of: " + ", ".join(sorted(parts.sectors))))
+        section = "parks" if parks else "industries"
+        if section in parts.readable and not _select(parts.parks if parks else parts.industries, sel) and not any(
+                _may_match(item, sel) for item in parts.failed.get(section, [])):
             add(raw.problem(path, "selects nothing", "a selector matching at least one item"))
 
-    for name, group in inst.groups.items():
+    for name, group in parts.groups.items():
         sel = group.parks or group.industries
         assert sel is not None
         check_selector(("groups", name, "parks" if group.parks else "industries"), sel)
@@ -311,41 +515,91 @@ def check_references(inst: Instance, raw: RawDoc) -> list[Problem]:
         if ref is None:
             return
         if isinstance(ref, str):
-            group = inst.groups.get(ref)
-            if group is None:
-                add(raw.problem(path, f"unknown group {ref!r}",
+            group = parts.groups.get(ref)
+            if parts.group_names is not None and ref not in parts.group_names:
+                add(raw.problem(path, f"unknown group {_describe(ref)}",
                                 f"a group of {kind} defined under `groups:`, or an inline selector"))
-            elif getattr(group, kind) is None:
-                add(raw.problem(path, f"group {ref!r} is not a group of {kind}", f"a group of {kind}"))
+            elif group is not None and getattr(group, kind) is None:
+                add(raw.problem(path, f"group {_describe(ref)} is not a group of {kind}", f"a group of {kind}"))
         else:
             check_selector(path, ref)
 
-    for n, rule in enumerate(inst.rules):
+    for n, rule in parts.rules:
         path = ("rules", n)
         if isinstance(rule, (ForbidRule, LimitRule, DiversityRule)):
             check_ref((*path, "parks"), rule.parks, "parks")
         if isinstance(rule, (ForbidRule, LimitRule, TransferTargetRule)):
             check_ref((*path, "industries"), rule.industries, "industries")
         if isinstance(rule, LimitRule):
-            if rule.kpi not in LIMIT_KPIS and rule.kpi not in res:
-                add(raw.problem((*path, "kpi"), f"unknown KPI {rule.kpi!r}",
+            if parts.resources is not None and rule.kpi not in LIMIT_KPIS and rule.kpi not in res:
+                add(raw.problem((*path, "kpi"), f"unknown KPI {_describe(rule.kpi)}",
                                 "one of: " + ", ".join(LIMIT_KPIS) + f", or a resource ({res_list})"))
             elif rule.kpi in PARK_LEVEL_KPIS and rule.industries is not None:
                 add(raw.problem((*path, "industries"), f"{rule.kpi} belongs to parks, not industries",
                                 "no `industries` on a limit of " + rule.kpi))
             if rule.max is not None and rule.min is not None and rule.min > rule.max:
                 add(raw.problem((*path, "min"), f"min {rule.min} exceeds max {rule.max}", "min ≤ max"))
-        if isinstance(rule, DiversityRule):
+        if isinstance(rule, DiversityRule) and parts.sectors is not None:
             for m, s in enumerate(rule.sectors or []):
-                if s not in sectors:
-                    add(raw.problem((*path, "sectors", m), f"no industry has sector {s!r}",
-                                    "one of: " + ", ".join(sorted(sectors))))
+                if s not in parts.sectors:
+                    add(raw.problem((*path, "sectors", m), f"no industry has sector {_describe(s)}",
+                                    "one of: " + ", ".join(sorted(parts.sectors))))
 
-    weight_maps = [(("objective", "weights"), inst.objective.weights)] + [
-        (("objective", "lexicographic", n, "weights"), s.weights)
-        for n, s in enumerate(inst.objective.lexicographic or [])]
-    for path, weights in weight_maps:
-        for term in weights:
-            if term not in OBJECTIVE_TERMS:
-                add(raw.problem((*path, term), "unknown KPI term", "one of: " + ", ".join(OBJECTIVE_TERMS)))
+    _check_weights(raw, add)
     return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Products of figures the solver cannot handle
+
+
+# HiGHS refuses matrix entries ≥ 1e15 (`large_matrix_value`) and reads costs ≥ 1e20 as infinite. Each
+# figure is at most 1e12, but the model multiplies them (use × a park's unit cost, a KPI × its weight):
+# a coefficient above 1e15 is refused here, in the user's words, rather than by the solver.
+MAX_COEFFICIENT = 1e15
+HALF_EARTH_KM = 20_016  # the longest great-circle distance: a bound of logistics cost per module
+
+
+def check_magnitudes(inst: Instance, raw: RawDoc) -> list[Problem]:
+    """Bounds of every per-module coefficient (cost, CO2, value added, jobs, alone or weighted).
+
+    Each bound takes every factor at its largest over the parks, so it is at most a few times the
+    true coefficient: a check of orders of magnitude, not of values.
+    """
+    res = list(inst.resources)
+    unit = {k: max((p.unit_costs.get(k, 0.0) for p in inst.parks), default=0.0) for k in res}
+    priced = [(k, u) for k, u in unit.items() if u]
+    power_price = max((p.power_price for p in inst.parks), default=0.0)
+    grid = max((p.grid_factor for p in inst.parks), default=0.0)
+    pair_use: dict[str, dict[str, float]] = {}
+    pair_cost: dict[str, float] = {}
+    for pr in inst.pairs:
+        mine = pair_use.setdefault(pr.industry, {})
+        for k, v in pr.use.items():
+            mine[k] = max(v, mine.get(k, 0.0))
+        pair_cost[pr.industry] = max(abs(pr.cost or 0.0), pair_cost.get(pr.industry, 0.0))
+    weight = {t: max([1.0] + [abs(w[t]) for w, _ in inst.stages()]) for t in OBJECTIVE_TERMS}
+    problems: list[Problem] = []
+
+    def check(path: tuple, terms: dict[str, float]) -> None:
+        term, value = max(((t, v * weight[t]) for t, v in terms.items()), key=lambda tv: tv[1])
+        if value > MAX_COEFFICIENT:
+            by = f" (× its weight {weight[term]:g})" if weight[term] > 1 else ""
+            problems.append(raw.problem(path, f"{term} per module reaches {value:.3g}{by}",
+                                        f"coefficients of at most {bound_text(MAX_COEFFICIENT)} (the solver's "
+                                        "limit): figures in larger units, e.g. million yuan, kt"))
+
+    for n, ind in enumerate(inst.industries):
+        use = pair_use.get(ind.id, {})
+        check(("industries", n), {
+            "relocation_cost": ind.relocation_cost, "stay_cost": ind.stay_cost, "value_added": ind.value_added,
+            "jobs": ind.jobs, "pair_cost": pair_cost.get(ind.id, 0.0),
+            "operating_cost": sum(max(ind.use.get(k, 0.0), use.get(k, 0.0)) * u for k, u in priced)
+            + ind.power_use * power_price,
+            "logistics_cost": ind.logistics_cost_per_km * HALF_EARTH_KM,
+            "co2": ind.co2_process + ind.power_use * max(grid, ind.grid_factor)})
+    for n, park in enumerate(inst.parks):
+        check(("parks", n), {"opening_cost": park.open_cost,
+                             "upgrade_cost": max((u.cost for u in park.upgrades), default=0.0)})
+    return problems
+

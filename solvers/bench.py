@@ -24,6 +24,7 @@ from model.check import check
 from model.data import build_data
 from model.errors import InputError, Problem
 from model.importers import CAPACITIES, gap_count, import_file
+from model.loader import MAX_BYTES
 from model.outputs import Collection
 from model.results import extract
 from solvers.control import CONTROL
@@ -47,7 +48,7 @@ def _format_of(path: str) -> str | None:
 
 
 def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str = "multi",
-                 index: int | None = None) -> list[Case]:
+                 index: int | None = None, max_bytes: int = MAX_BYTES) -> list[Case]:
     """YAML files, benchmark files (`FORMAT:PATH` or known folders) and globs -> cases, in order."""
     cases: list[Case] = []
     for spec in specs:
@@ -58,7 +59,7 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
                 raise InputError([Problem(spec, "(instance)", f"no file {path}", "a file, a glob or FORMAT:PATH")])
             kind = fmt or _format_of(path)
             if kind is None:
-                cases.append(Case(Path(path).stem, lambda p=path: load(p)))
+                cases.append(Case(Path(path).stem, lambda p=path: load(p, max_bytes=max_bytes)))
             elif kind == "gap":
                 for k in [index] if index else range(1, gap_count(path) + 1):
                     imp = import_file("gap", path, index=k)
