@@ -20,7 +20,7 @@ from model.schema import (
     LimitRule,
     TransferTargetRule,
 )
-from model.validate import industries_of, parks_of
+from model.selectors import industries_of, parks_of
 
 TOL = 1e-6
 

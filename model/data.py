@@ -37,7 +37,7 @@ from model.schema import (
     ParkSelector,
     TransferTargetRule,
 )
-from model.validate import industries_of, parks_of
+from model.selectors import industries_of, parks_of
 
 EARTH_RADIUS_KM = 6371.0088
 # Per-module pair columns that are KPIs (sums of coefficient × x).

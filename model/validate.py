@@ -35,6 +35,7 @@ from model.schema import (
     TransferTargetRule,
     bound_text,
 )
+from model.selectors import matches
 
 RULE_KINDS = {"forbid": ForbidRule, "limit": LimitRule, "transfer_target": TransferTargetRule,
               "diversity": DiversityRule}
@@ -305,51 +306,12 @@ def _parts_from_raw(raw: RawDoc) -> _Parts:
 # Checks across sections
 
 
-def _matches(item: object, sel: ParkSelector | IndustrySelector) -> bool:
-    """Every field given must match; a field matches any of its values; `tags` any shared tag."""
-    for name, values in sel:
-        if values is None:
-            continue
-        if name == "tags":
-            if not set(values) & set(item.tags):
-                return False
-        elif getattr(item, "id" if name == "ids" else name) not in values:
-            return False
-    return True
-
-
-def select_parks(inst: Instance, sel: ParkSelector) -> list[str]:
-    """Ids of the parks a selector picks."""
-    return [p.id for p in inst.parks if _matches(p, sel)]
-
-
-def select_industries(inst: Instance, sel: IndustrySelector) -> list[str]:
-    """Ids of the industries a selector picks."""
-    return [i.id for i in inst.industries if _matches(i, sel)]
-
-
-def parks_of(inst: Instance, ref: str | ParkSelector | None) -> list[str]:
-    """Park ids of a group name, an inline selector, or every park for None."""
-    if ref is None:
-        return [p.id for p in inst.parks]
-    sel = inst.groups[ref].parks if isinstance(ref, str) else ref
-    return select_parks(inst, sel)
-
-
-def industries_of(inst: Instance, ref: str | IndustrySelector | None) -> list[str]:
-    """Industry ids of a group name, an inline selector, or every industry for None."""
-    if ref is None:
-        return [i.id for i in inst.industries]
-    sel = inst.groups[ref].industries if isinstance(ref, str) else ref
-    return select_industries(inst, sel)
-
-
 def _duplicates(ids: list[str]) -> set[str]:
     return {k for k, n in Counter(ids).items() if n > 1}
 
 
 def _select(items: list[tuple[int, Any]], sel: ParkSelector | IndustrySelector) -> list[str]:
-    return [item.id for _, item in items if _matches(item, sel)]
+    return [item.id for _, item in items if matches(item, sel)]
 
 
 def _may_match(item: Any, sel: ParkSelector | IndustrySelector) -> bool:
