@@ -37,7 +37,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from model.build import FORMULATIONS
+from model.options import FORMULATIONS
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_CHECK, EXIT_PLAN_INFEASIBLE = 0, 2, 3, 4, 5, 6
 EXIT_INTERRUPTED = 130
@@ -137,6 +137,19 @@ def benchmark_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="orlib-cap: capacity of every warehouse (needed for capa/capb/capc).")(func)
 
 
+class RegistryHelp(click.Option):
+    """An option whose help is computed when shown (from the families' registry): the command line
+    starts without importing the model."""
+
+    def __init__(self, *args: Any, help: Callable[[], str], **kwargs: Any) -> None:  # noqa: A002
+        super().__init__(*args, **kwargs)
+        self.lazy_help = help
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = self.lazy_help()
+        return super().get_help_record(ctx)
+
+
 def solver_options(budget: str = "command", gap: float | None = None) -> Callable[..., Any]:
     """The solver options every solving command shares: `budget` says what --time-limit bounds
     (the whole command, or each run of a sweep or front); `gap` is the default --mip-gap."""
@@ -146,6 +159,9 @@ def solver_options(budget: str = "command", gap: float | None = None) -> Callabl
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         for option in reversed([
             click.option("--solver", default="highs", show_default=True, help="Any solver Pyomo knows."),
+            click.option("--backend", type=click.Choice(["direct", "pyomo"]), default="direct", show_default=True,
+                         help="How the model reaches HiGHS: direct (one matrix through highspy) or through "
+                              "Pyomo (the reference; always used for other solvers)."),
             click.option("--time-limit", type=SECONDS, metavar="S", help=time_help),
             click.option("--mip-gap", type=GAP, metavar="G", default=gap, show_default=gap is not None,
                          help="Relative MIP gap at which to stop, 0 to 1 (HiGHS's default: 1e-4)."),
@@ -220,12 +236,12 @@ def validate(instance: str, scenario: str | None, sets: tuple[str, ...]) -> None
 @click.option("--tee", is_flag=True, help="Stream the solver's log.")
 @reports_errors
 def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str | None, capacity: float | None,
-          sourcing: str, index: int, solver: str, time_limit: float | None, mip_gap: float | None,
+          sourcing: str, index: int, solver: str, backend: str, time_limit: float | None, mip_gap: float | None,
           threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, out: str | None,
           tee: bool) -> None:
     """Solve an instance, print a summary and write the results folder."""
-    from model.build import BuildOptions
     from model.errors import InputError, Problem
+    from model.options import BuildOptions
     from model.outputs import check_folder
     from model.run import solve_instance
     from solvers import SolverNotFound
@@ -234,7 +250,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     ctx = click.get_current_context()
     CONTROL.set_budget(time_limit, ctx.obj["started"])  # the budget of the whole command, start to exit
     loaded = _load(instance, scenario, sets, fmt, capacity, sourcing, index)
-    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee)
+    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee, backend)
     stem = loaded.instance.name if fmt else Path(instance).stem
     folder = Path(out) if out is not None else Path("results") / f"{stem}-{scenario or 'base'}"
     check_folder(folder, "--out" if out else "results folder")  # before any work: never lose the user's files
@@ -251,16 +267,11 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, time_li
     """Diagnose an infeasible run, write the results folder, print the summary, set the exit code."""
     from model.outputs import check_folder
     from model.report import print_summary
-    from model.run import write_outcome
-    from solvers import SolveOptions
+    from model.run import diagnose_outcome, write_outcome
     from solvers.control import CONTROL
 
     r = outcome.result
-    diagnosis = None
-    if r.status == "infeasible":
-        from model.diagnose import diagnose
-
-        diagnosis = diagnose(loaded, None, SolveOptions(mip_gap=0.0, time_limit=time_limit))
+    diagnosis = diagnose_outcome(outcome, time_limit)
     console = Console(width=max(100, Console().width))
     if r.status == "interrupted" and not r.has_solution:
         click.echo(f"Interrupted ({r.message}) before a plan was found: nothing was written"
@@ -271,11 +282,12 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, time_li
         kept, folder = folder, folder.with_name(folder.name + "-interrupted")
         check_folder(folder, "results folder")
         click.echo(f"Interrupted: {kept} keeps its results; this run's incumbent goes to {folder}.", err=True)
-    write_outcome(outcome, folder, {"diagnosis.json": _diagnosis_doc(diagnosis)} if diagnosis else None)
+    write_outcome(outcome, folder, diagnosis)
+    from model import kpis
+
     units = loaded.instance.units
-    unit_of = {t: units.money for t in ("opening_cost", "upgrade_cost", "relocation_cost", "operating_cost",
-                                        "logistics_cost", "pair_cost", "stay_cost", "value_added")}
-    unit_of.update({"co2": units.co2, "jobs": units.jobs, "money": units.money})
+    unit_of = {t: kpis.unit(loaded.instance, t) for t in kpis.objective_terms()}
+    unit_of.update({"money": units.money, "modules_moved": "module", "modules_stayed": "module"})
     print_summary(console, outcome.summary(), unit_of, outcome.tables.get("allocations.csv"),
                   outcome.tables.get("parks.csv"), outcome.tables.get("limits.csv"), folder)
     if outcome.check is not None and not outcome.check.ok:
@@ -295,12 +307,12 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, time_li
 
 
 def _solve_options(solver: str, time_limit: float | None, mip_gap: float | None, threads: int | None,
-                   seed: int | None, raw: tuple[str, ...], tee: bool = False) -> Any:
+                   seed: int | None, raw: tuple[str, ...], tee: bool = False, backend: str = "direct") -> Any:
     """Typed solver options; raw `--option NAME=VALUE` checked against the solver where it can be."""
     from model.errors import InputError, Problem
     from solvers import SolveOptions, SolverNotFound
     from solvers.options import option_problems, parse_value
-    from solvers.run import check_solver
+    from solvers.pyomo_backend import check_solver
 
     try:
         check_solver(solver)
@@ -317,13 +329,7 @@ def _solve_options(solver: str, time_limit: float | None, mip_gap: float | None,
     if problems:
         raise InputError(problems)
     return SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                        raw=parsed, tee=tee)
-
-
-def _diagnosis_doc(diagnosis: Any) -> dict:
-    return {"status": diagnosis.status, "iis": diagnosis.iis,
-            "relaxations": [{"family": r.family, "key": list(r.key), "amount": r.amount, "text": r.text}
-                            for r in diagnosis.relaxations]}
+                        raw=parsed, tee=tee, backend=backend)
 
 
 def _print_diagnosis(diagnosis: Any) -> None:
@@ -343,20 +349,21 @@ def _print_diagnosis(diagnosis: Any) -> None:
 
 @main.command()
 @instance_options
-@click.option("--weight", "weights", multiple=True, metavar="FAMILY=W",
-              help="Penalty per relaxation of a family (capacity, limit, transfer_target, must_transfer, "
-                   "diversity, forbid); default 1, forbid 100.")
+@click.option("--weight", "weights", multiple=True, metavar="NAME=W", cls=RegistryHelp,
+              help=lambda: "Penalty per relaxation (default: " + ", ".join(
+                  f"{k} {w:g}" for k, w in __import__("model.diagnose").diagnose.default_weights().items()) + ").")
 @reports_errors
 def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights: tuple[str, ...]) -> None:
     """Explain why an instance is infeasible: the smallest set of relaxations, in its own words."""
-    from model.diagnose import FAMILIES, diagnose
+    from model.diagnose import default_weights, diagnose
     from model.errors import InputError, Problem
 
     parsed = dict(_sets(weights))
+    names = list(default_weights())
     for family, value in parsed.items():
-        if family not in FAMILIES or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise InputError([Problem("--weight", f"{family}={value}", "not a family with a non-negative weight",
-                                      "FAMILY=W with FAMILY one of " + ", ".join(FAMILIES))])
+        if family not in names or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise InputError([Problem("--weight", f"{family}={value}", "not a relaxation with a non-negative weight",
+                                      "NAME=W with NAME one of " + ", ".join(names))])
     result = diagnose(_load(instance, scenario, sets), {k: float(v) for k, v in parsed.items()})
     if not result.relaxations and result.status not in ("optimal", "feasible"):
         _fail(click.get_current_context(), [f"the diagnosis stopped before it found an answer ({result.status})"],
@@ -397,8 +404,8 @@ def scenarios(instance: str) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @reports_errors
 def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tuple[str, ...], workers: int,
-          scheduler: str | None, solver: str, time_limit: float | None, mip_gap: float | None, threads: int | None,
-          seed: int | None, raw: tuple[str, ...], formulation: str, out: str) -> None:
+          scheduler: str | None, solver: str, backend: str, time_limit: float | None, mip_gap: float | None,
+          threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, out: str) -> None:
     """Solve many variants: named scenarios and a grid of values; one results folder each, and a summary."""
     from rich.progress import Progress
 
@@ -412,7 +419,7 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
     runs = variants(chosen or [None], [parse_grid(g) for g in grids])
     for v in runs:  # every variant is validated here, before any is sent to a worker
         load(instance, v.scenario, list(v.sets), max_bytes=_max_bytes())
-    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw)
+    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, backend=backend)
     folder = claim(Path(out))
     done: list[str] = []
     try:
@@ -442,17 +449,18 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @reports_errors
 def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: str, y_axis: str, points: int,
-           solver: str, time_limit: float | None, mip_gap: float, threads: int | None, seed: int | None,
+           solver: str, backend: str, time_limit: float | None, mip_gap: float, threads: int | None,
+           seed: int | None,
            raw: tuple[str, ...], formulation: str, out: str) -> None:
     """The trade-off between two KPIs: an ε-constraint sweep, written as front.csv, front.png and a
     results folder per point."""
-    from model.build import BuildOptions
+    from model.options import BuildOptions
     from model.pareto import NoPlan, front
     from model.report import print_table
 
     try:
         table = front(_load(instance, scenario, sets), x_axis, y_axis, points, Path(out), BuildOptions(formulation),
-                      _solve_options(solver, time_limit, mip_gap, threads, seed, raw))
+                      _solve_options(solver, time_limit, mip_gap, threads, seed, raw, backend=backend))
     except NoPlan as exc:
         _fail(click.get_current_context(), [str(exc)],
               EXIT_INFEASIBLE if exc.status == "infeasible" else EXIT_NO_SOLUTION)
@@ -482,9 +490,10 @@ def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], pl
     console = Console(width=max(100, Console().width))
     for note in got.notes:
         console.print(f"note: {note}")
+    from model import kpis
+
     units = loaded.instance.units
-    rows = [{"kpi": k, "value": v, "unit": units.co2 if k == "co2" else units.jobs if k == "jobs" else units.money}
-            for k, v in report.kpis.items()]
+    rows = [{"kpi": k, "value": v, "unit": kpis.unit(loaded.instance, k)} for k, v in report.kpis.items()]
     print_table(console, "KPIs of the plan (recomputed)", pd.DataFrame(rows))
     console.print(f"objective {report.objective:,.6g} {units.money} (the instance's weights)")
     for line in report.mismatches:
@@ -626,6 +635,8 @@ def import_gap(file: str, output: str, force: bool, index: int) -> None:
 @click.option("--formulation", "formulations", multiple=True, type=click.Choice(list(FORMULATIONS)),
               help="Formulation(s) to compare [all].")
 @click.option("--solver", "solvers", multiple=True, default=["highs"], show_default=True)
+@click.option("--backend", "backends", multiple=True, type=click.Choice(["direct", "pyomo"]), default=["direct"],
+              show_default=True, help="How the model reaches HiGHS (both to compare them).")
 @click.option("--time-limit", type=SECONDS, default=60, show_default=True)
 @click.option("--mip-gap", type=GAP, default=0.0, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 256))
@@ -634,7 +645,8 @@ def import_gap(file: str, output: str, force: bool, index: int) -> None:
 @benchmark_options
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for results.csv and the plot.")
 @reports_errors
-def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[str, ...], time_limit: float,
+def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[str, ...], backends: tuple[str, ...],
+          time_limit: float,
           mip_gap: float, threads: int | None, repeat: int, capacity: float | None, sourcing: str, index: int,
           out: str) -> None:
     """Run every instance × formulation × solver × seed and write a tidy CSV and a performance profile.
@@ -644,15 +656,15 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     orlib_gap, gap_typeE). A GAP file stands for all its instances unless --index is given; capa,
     capb and capc for their four published capacities unless --capacity is given.
     """
+    from model.bench import expand_specs, run_bench, write_bench
     from model.outputs import check_folder
-    from solvers.bench import expand_specs, run_bench, write_bench
 
     check_folder(Path(out), kind="bench")  # before the runs, not after them
     index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
     cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None, _max_bytes())
     chosen = list(formulations) or list(FORMULATIONS)
     table = run_bench(cases, chosen, list(solvers), time_limit, mip_gap, threads, repeat,
-                      progress=lambda line: click.echo(line, err=True))
+                      progress=lambda line: click.echo(line, err=True), backends=list(backends))
     for path in write_bench(table, Path(out)):
         click.echo(f"wrote {path}")
 

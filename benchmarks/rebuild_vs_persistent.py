@@ -17,10 +17,10 @@ import argparse
 import statistics
 import time
 
+from model.build import build
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from model import load
-from model.build import build
 from model.data import build_data
 from model.families.objective import weighted
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     inst = load(args.instance).instance
-    weights = dict(inst.stages()[0][0])
+    weights = dict(inst.levels()[0][0])
 
     rebuild, update, full = [], [], []
     for _ in range(args.repeat):

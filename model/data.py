@@ -2,18 +2,12 @@
 
 Everything the formulation needs is assembled here, vectorised with numpy over the pair table,
 never by Python loops over pairs: a pair's resource use, its per-module KPI coefficients
-(cost terms, CO2, value added, jobs), the resolved groups and rules. The Pyomo model
-(`model/build.py`) and any later direct-matrix path or heuristic read the same `Data`.
+(cost terms, CO2, value added, jobs), the resolved groups and rules. The families' blocks
+(`model/assemble.py`), the results and any heuristic read the same `Data`.
 
-Per-module coefficients of an eligible pair (i, p):
+Per-module coefficients of the KPIs (costs, CO2, value added, jobs) are the KPI registry's
+(`model/kpis.py`), computed from these arrays on first use (`pair_coef`). A pair's resource use:
     use[i,p,k]        = pairs override if given, else industry i's use of k
-    relocation_cost   = relocation_cost_i
-    operating_cost    = Σ_k use[i,p,k]·unit_costs[p,k] + power_use_i·power_price_p
-    logistics_cost    = distance(location_i, location_p)·logistics_cost_per_km_i
-    pair_cost         = pairs cost if given, else 0
-    co2               = co2_process_i + power_use_i·grid_factor_p
-    value_added, jobs = industry i's, per module
-A module that stays costs stay_cost_i and emits co2_process_i + power_use_i·grid_factor_i.
 
 The most modules a pair can ever hold, used as the big-M of every
 on/off link (a tighter M gives a tighter LP relaxation):
@@ -28,28 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from model.schema import (
-    DiversityRule,
-    ForbidRule,
-    IndustrySelector,
-    Instance,
-    LimitRule,
-    ParkSelector,
-    TransferTargetRule,
-)
+from model import kpis
+from model.schema import IndustrySelector, Instance, ParkSelector, RuleBase
 from model.selectors import industries_of, parks_of
-
-EARTH_RADIUS_KM = 6371.0088
-# Per-module pair columns that are KPIs (sums of coefficient × x).
-PAIR_KPIS = ("relocation_cost", "operating_cost", "logistics_cost", "pair_cost", "co2",
-             "value_added", "jobs")
-
-
-def great_circle_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    """Haversine distance in km between arrays of points given in degrees."""
-    lon1, lat1, lon2, lat2 = (np.radians(a) for a in (lon1, lat1, lon2, lat2))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 @dataclass
@@ -63,12 +38,15 @@ class Data:
     industry: pd.DataFrame  # index: industry id
     park: pd.DataFrame  # index: park id
     capacity: np.ndarray  # parks × resources
-    pairs: pd.DataFrame  # one row per eligible pair: industry, park, i, p, x_max, forbidden_by, PAIR_KPIS
+    pairs: pd.DataFrame  # one row per eligible pair: industry, park, i, p, x_max, forbidden_by, pair_cost
     use: np.ndarray  # pairs × resources
-    upgrades: pd.DataFrame  # park, upgrade, cost, requires (list)
+    unit_costs: np.ndarray  # parks × resources: money per unit used
+    upgrades: pd.DataFrame  # park, upgrade, p, cost, requires (list)
     adds: np.ndarray  # upgrades × resources
     rules: list = field(default_factory=list)  # enabled rules
     removed_by_rule: dict[str, int] = field(default_factory=dict)  # forbid rule id -> pairs removed
+    _coef: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _position: dict[tuple[str, str], int] | None = field(default=None, repr=False)
 
     def park_set(self, ref: str | ParkSelector | None) -> list[str]:
         return parks_of(self.inst, ref)
@@ -77,12 +55,16 @@ class Data:
         return industries_of(self.inst, ref)
 
     def pair_coef(self, kpi: str) -> np.ndarray:
-        """Per-module coefficient of a pair KPI, of `modules` (1) or of a resource (its use)."""
-        if kpi == "modules":
-            return np.ones(len(self.pairs))
-        if kpi in self.resources:
-            return self.use[:, self.resources.index(kpi)]
-        return self.pairs[kpi].to_numpy()
+        """Per-module coefficient of a per-pair KPI or of a resource (its use), over the pairs."""
+        if kpi not in self._coef:
+            self._coef[kpi] = kpis.pair_coef(self, kpi)
+        return self._coef[kpi]
+
+    def pair_position(self) -> dict[tuple[str, str], int]:
+        """(industry, park) -> its row of the pair table."""
+        if self._position is None:
+            self._position = {ip: r for r, ip in enumerate(zip(self.pairs["industry"], self.pairs["park"]))}
+        return self._position
 
     def pair_mask(self, parks: object = None, industries: object = None) -> np.ndarray:
         """Boolean mask of the pairs with the park in `parks` and the industry in `industries`."""
@@ -93,20 +75,9 @@ class Data:
             mask &= self.pairs["industry"].isin(self.industry_set(industries)).to_numpy()
         return mask
 
-    def of_kind(self, kind: type) -> list:
+    def rules_of(self, kind: type[RuleBase]) -> list:
+        """The enabled rules of one schema class."""
         return [r for r in self.rules if isinstance(r, kind)]
-
-    @property
-    def limit_rules(self) -> list[LimitRule]:
-        return self.of_kind(LimitRule)
-
-    @property
-    def target_rules(self) -> list[TransferTargetRule]:
-        return self.of_kind(TransferTargetRule)
-
-    @property
-    def diversity_rules(self) -> list[DiversityRule]:
-        return self.of_kind(DiversityRule)
 
 
 def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
@@ -129,12 +100,20 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
         "must_transfer": [i.must_transfer for i in inst.industries],
         "stay_cost": [i.stay_cost for i in inst.industries],
         "stay_co2": [i.co2_process + i.power_use * i.grid_factor for i in inst.industries],
+        **{f: [getattr(i, f) for i in inst.industries] for f in (
+            "relocation_cost", "value_added", "jobs", "co2_process", "power_use", "logistics_cost_per_km")},
+        "lon": [i.location.lon if i.location else 0.0 for i in inst.industries],
+        "lat": [i.location.lat if i.location else 0.0 for i in inst.industries],
     }, index=pd.Index(ind_ids, name="industry"))
     park = pd.DataFrame({
         "province": [p.province for p in inst.parks],
         "region": [p.region for p in inst.parks],
         "open_cost": [p.open_cost for p in inst.parks],
         "already_open": [p.open_cost == 0 for p in inst.parks],
+        "grid_factor": [p.grid_factor for p in inst.parks],
+        "power_price": [p.power_price for p in inst.parks],
+        "lon": [p.location.lon if p.location else 0.0 for p in inst.parks],
+        "lat": [p.location.lat if p.location else 0.0 for p in inst.parks],
     }, index=pd.Index(park_ids, name="park"))
     capacity = np.array([[p.capacity.get(k, 0.0) for k in res] for p in inst.parks], dtype=float)
 
@@ -144,7 +123,7 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
     forbidden_by = np.full((n_i, n_p), "", dtype=object)
     removed: dict[str, int] = {}
     for rule in rules:
-        if isinstance(rule, ForbidRule):
+        if rule.kind == "forbid":
             rows = np.isin(ind_ids, industries_of(inst, rule.industries))
             cols = np.isin(park_ids, parks_of(inst, rule.parks))
             hit = np.outer(rows, cols) & eligible
@@ -168,31 +147,18 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
             for k, v in pr.use.items():
                 use[n, res.index(k)] = v
 
-    def col(values: list[float]) -> np.ndarray:
-        return np.asarray(values, dtype=float)
-
     unit_costs = np.array([[p.unit_costs.get(k, 0.0) for k in res] for p in inst.parks], dtype=float)
-    power_use = col([i.power_use for i in inst.industries])
-    operating = (use * unit_costs[pp]).sum(axis=1) + power_use[ii] * col([p.power_price for p in inst.parks])[pp]
-    rate = col([i.logistics_cost_per_km for i in inst.industries])
-    logistics = np.zeros(len(ii))
-    moving = rate[ii] > 0
-    if moving.any():
-        ilon = col([i.location.lon if i.location else 0 for i in inst.industries])
-        ilat = col([i.location.lat if i.location else 0 for i in inst.industries])
-        plon = col([p.location.lon if p.location else 0 for p in inst.parks])
-        plat = col([p.location.lat if p.location else 0 for p in inst.parks])
-        dist = great_circle_km(ilon[ii], ilat[ii], plon[pp], plat[pp])
-        logistics = np.where(moving, dist * rate[ii], 0.0)
+    unit_costs = unit_costs.reshape(n_p, n_k)
 
     up_rows = [(p.id, u.id, u.cost, list(u.requires)) for p in inst.parks for u in p.upgrades]
     upgrades = pd.DataFrame(up_rows, columns=["park", "upgrade", "cost", "requires"])
+    upgrades["p"] = upgrades["park"].map({p: n for n, p in enumerate(park_ids)}).astype(int)
     adds = np.array([[u.adds.get(k, 0.0) for k in res] for p in inst.parks for u in p.upgrades],
                     dtype=float).reshape(len(up_rows), n_k)
 
     full = capacity.copy()  # capacity with every upgrade built
     if len(up_rows):
-        np.add.at(full, upgrades["park"].map({p: n for n, p in enumerate(park_ids)}).to_numpy(), adds)
+        np.add.at(full, upgrades["p"].to_numpy(), adds)
     with np.errstate(divide="ignore", invalid="ignore"):
         fits = np.where(use > 0, full[pp] / np.where(use > 0, use, 1.0), np.inf).min(axis=1)
     modules = industry["modules"].to_numpy(dtype=float)[ii]
@@ -204,16 +170,9 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
         "industry": np.asarray(ind_ids, dtype=object)[ii],
         "park": np.asarray(park_ids, dtype=object)[pp],
         "i": ii, "p": pp, "x_max": x_max, "forbidden_by": forbidden_by[ii, pp],
-        "relocation_cost": col([i.relocation_cost for i in inst.industries])[ii],
-        "operating_cost": operating,
-        "logistics_cost": logistics,
         "pair_cost": pair_cost,
-        "co2": col([i.co2_process for i in inst.industries])[ii]
-        + power_use[ii] * col([p.grid_factor for p in inst.parks])[pp],
-        "value_added": col([i.value_added for i in inst.industries])[ii],
-        "jobs": col([i.jobs for i in inst.industries])[ii],
     })
 
 
-    return Data(inst, ind_ids, park_ids, res, industry, park, capacity, pairs, use, upgrades, adds,
+    return Data(inst, ind_ids, park_ids, res, industry, park, capacity, pairs, use, unit_costs, upgrades, adds,
                 rules, removed)

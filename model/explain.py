@@ -14,17 +14,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import Loaded
-from model.build import FORMULATIONS, BuildOptions, build
-from model.data import PAIR_KPIS, build_data
+from model import Loaded, kpis
+from model.assemble import assemble
+from model.data import build_data
 from model.errors import InputError, Problem
 from model.loader import RawDoc
+from model.options import FORMULATIONS, BuildOptions
 from model.plans import check_results, read_json, read_plan, reported_kpis
-from model.schema import OBJECTIVE_TERMS
 from model.validate import validate
 from solvers import SolveOptions, solve
 
-TERMS = [t for t in PAIR_KPIS if t in OBJECTIVE_TERMS]  # per-module terms of a placement
+
+def terms() -> list[str]:
+    """The per-module objective terms of a placement (the KPI registry's per-pair terms)."""
+    return [k.name for k in kpis.registry().values() if k.objective and k.pair is not None]
 
 
 @dataclass
@@ -77,12 +80,13 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
 
     full = build_data(inst, keep_forbidden=True)
     rows = full.pairs[full.pairs["industry"] == industry]
-    weights = {t: inst.weight(t) for t in TERMS}
+    per_module = terms()
+    weights = {t: inst.weight(t) for t in per_module}
     table = pd.DataFrame({"park": rows["park"].to_numpy(), "forbidden_by": rows["forbidden_by"].to_numpy(),
                           "x_max": rows["x_max"].to_numpy()})
-    for t in TERMS:
-        table[t] = rows[t].to_numpy() * weights[t]
-    table["total"] = table[TERMS].sum(axis=1)
+    for t in per_module:
+        table[t] = full.pair_coef(t)[rows.index.to_numpy()] * weights[t]
+    table["total"] = table[per_module].sum(axis=1)
     table["placed"] = table["park"].map(placed).fillna(0.0)
     modules = float(full.industry.at[industry, "modules"])
     stay_cost = float(full.industry.at[industry, "stay_cost"]) * inst.weight("stay_cost") + float(
@@ -103,13 +107,15 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     shown = pd.concat([usable[usable["placed"] > 0], others]).drop(columns=["forbidden_by"])
 
     opts = run.get("options") if isinstance(run.get("options"), dict) else {}
-    if opts.get("formulation", "strong") not in FORMULATIONS or opts.get("solver", "highs") not in ("highs", None):
+    if opts.get("formulation", "strong") not in FORMULATIONS or opts.get("solver", "highs") not in ("highs", None) \
+            or opts.get("backend", "direct") not in ("direct", "pyomo"):
         raise InputError([Problem(str(folder / "run.json"), "options", "not a formulation and solver explain can "
                                   "re-solve with", "a run of `solve` with HiGHS")])
     solve_opts = SolveOptions(time_limit=_number(opts.get("time_limit"), 1e-3, 1e7),
                               mip_gap=_number(opts.get("mip_gap"), 0.0, 1.0),
-                              seed=opts.get("seed") if isinstance(opts.get("seed"), int) else None)
-    stays = {"park": "(stays)", **{t: 0.0 for t in TERMS}, "total": stay_cost,
+                              seed=opts.get("seed") if isinstance(opts.get("seed"), int) else None,
+                              backend=opts.get("backend") or "direct")
+    stays = {"park": "(stays)", **{t: 0.0 for t in per_module}, "total": stay_cost,
              "placed": placed.get("(stays)", 0.0), "x_max": modules}
     shown = pd.concat([shown, pd.DataFrame([stays])], ignore_index=True)
     data = build_data(inst)
@@ -121,13 +127,15 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
             forced.append("not allowed (must_transfer)")
             delta.append(None)
             continue
-        m = build(data, build_opts)
-        (m.stay[industry] if park == "(stays)" else m.x[industry, park]).fix(modules)
-        result = solve(m, solve_opts)
+        problem = assemble(data, build_opts)
+        block = problem.var("stay" if park == "(stays)" else "x")
+        col = block.col(industry) if park == "(stays)" else block.col(industry, park)
+        block.lb[col - block.start] = block.ub[col - block.start] = modules
+        result = solve(problem, solve_opts)
         forced.append(result.objective if result.has_solution else result.status)
         delta.append(result.objective - kpis["objective"] if result.has_solution else None)
     shown = shown.assign(forced_objective=forced, delta=delta)
-    unweighted = [t for t in TERMS if weights[t] == 0]  # columns of zeros say nothing
+    unweighted = [t for t in per_module if weights[t] == 0]  # columns of zeros say nothing
     shown = shown.drop(columns=["x_max", *unweighted])
     return Explanation(industry, placed, shown.reset_index(drop=True), excluded, float(kpis["objective"]),
                        report.violations + report.mismatches)

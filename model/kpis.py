@@ -1,65 +1,235 @@
-"""KPIs as linear expressions of the decisions, over a subset of parks and industries.
+"""The KPI registry: every KPI's name, unit, how it is computed, and its place in the objective.
 
-    pair KPIs (modules, a resource, relocation/operating/logistics/pair cost, co2, value_added, jobs):
-        K(G_P, G_I) = Σ_{(i,p)∈E, p∈G_P, i∈G_I} coef_K[i,p] · x[i,p]
-    opening_cost(G_P) = Σ_{p∈G_P} open_cost_p · y[p]
-    upgrade_cost(G_P) = Σ_{p∈G_P} Σ_{u∈U_p} cost_u · w[p,u]
-    spend(G_P, G_I)   = opening_cost + upgrade_cost + relocation_cost   (investment, for budgets)
-Over the whole instance (`total`), stay_cost = Σ_i stay_cost_i · stay[i] and co2 adds the modules
-that stay: Σ_i (co2_process_i + power_use_i · grid_factor_i) · stay[i].
+A KPI is a linear expression of the decisions, over a subset of parks G_P and industries G_I:
+    per pair      K(G_P, G_I) = Σ_{(i,p)∈E, p∈G_P, i∈G_I} coef_K[i,p] · x[i,p]
+                  (+ Σ_i stay_K[i] · stay[i] over the whole plan, for the modules that stay)
+    per park      opening_cost(G_P) = Σ_{p∈G_P, not already open} open_cost_p · y[p]
+    per upgrade   upgrade_cost(G_P) = Σ_{p∈G_P} Σ_{u∈U_p} cost_u · w[p,u]
+    a sum         spend = opening_cost + upgrade_cost + relocation_cost   (investment, for budgets)
+and any resource id is a per-pair KPI too (its use). Each entry says it twice, on purpose: once
+vectorised over the pair table (`pair`, `stay`, `park`, `upgrade`: arrays from `Data`) for the
+model and the results, and once per placement from the instance's raw fields (`check_*`) for the
+independent checker (`model/check.py`), so that a mistake in one shows up as a disagreement.
+
+The objective terms, the terms' default weights, the KPIs a limit may bound, the KPIs that belong
+to parks and the units printed everywhere are all read from `KPIS` (and from families' `KPIS`,
+see `model/families/__init__.py`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
-from model.data import Data
-from model.families import linear
+from solvers.problem import Lin, Problem, total
+
+if TYPE_CHECKING:
+    from model.data import Data
+    from model.schema import Industry, Instance, Park
+
+EARTH_RADIUS_KM = 6371.0088
 
 
-def expression(m: pyo.ConcreteModel, data: Data, kpi: str, parks: Any = None,
-               industries: Any = None) -> Any:
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    unit: str  # a field of the instance's `units` (money, co2, jobs), else the unit itself
+    doc: str
+    objective: bool = True  # a term of the objective
+    weight: float = 0.0  # its weight in the objective unless the instance sets one
+    limit: bool = True  # a `limit` rule may bound it
+    pair: Callable[[Data], np.ndarray] | None = None  # per module placed, over data.pairs
+    stay: Callable[[Data], np.ndarray] | None = None  # per module staying, over data.industries
+    park: Callable[[Data], np.ndarray] | None = None  # per park opened, over data.parks
+    upgrade: Callable[[Data], np.ndarray] | None = None  # per upgrade built, over data.upgrades
+    parts: tuple[str, ...] = ()  # a sum of other KPIs
+    check_pair: Callable[[Any, str, str], float] | None = None  # (checker context, industry, park)
+    check_stay: Callable[[Industry], float] | None = None
+    check_park: Callable[[Park, set[str]], float] | None = None  # (park, upgrades built there)
+
+
+def great_circle_km(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
+    """Haversine distance in km between points (or arrays of points) given in degrees."""
+    lon1, lat1, lon2, lat2 = (np.radians(a) for a in (lon1, lat1, lon2, lat2))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def _ind(d: Data, column: str) -> np.ndarray:
+    return d.industry[column].to_numpy(dtype=float)[d.pairs["i"].to_numpy()]
+
+
+def _park(d: Data, column: str) -> np.ndarray:
+    return d.park[column].to_numpy(dtype=float)[d.pairs["p"].to_numpy()]
+
+
+def _operating(d: Data) -> np.ndarray:
+    return (d.use * d.unit_costs[d.pairs["p"].to_numpy()]).sum(axis=1) + _ind(d, "power_use") * _park(d, "power_price")
+
+
+def _logistics(d: Data) -> np.ndarray:
+    rate = _ind(d, "logistics_cost_per_km")
+    out = np.zeros(len(rate))
+    moving = rate > 0
+    if moving.any():
+        dist = great_circle_km(_ind(d, "lon")[moving], _ind(d, "lat")[moving], _park(d, "lon")[moving],
+                               _park(d, "lat")[moving])
+        out[moving] = dist * rate[moving]
+    return out
+
+
+# The checker's side: plain arithmetic on the instance's raw fields (its own haversine, in `math`).
+def _check_distance(a: Any, b: Any) -> float:
+    lon1, lat1, lon2, lat2 = (math.radians(v) for v in (a.lon, a.lat, b.lon, b.lat))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def _check_operating(c: Any, i: str, p: str) -> float:
+    a, b = c.ind[i], c.park[p]
+    return sum(c.use(i, p, k) * b.unit_costs.get(k, 0.0) for k in c.inst.resources) + a.power_use * b.power_price
+
+
+def _check_logistics(c: Any, i: str, p: str) -> float:
+    a = c.ind[i]
+    return _check_distance(a.location, c.park[p].location) * a.logistics_cost_per_km if a.logistics_cost_per_km else 0.0
+
+
+def _check_pair_cost(c: Any, i: str, p: str) -> float:
+    pr = c.pair.get((i, p))
+    return pr.cost if pr is not None and pr.cost is not None else 0.0
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("opening_cost", "money", "open_cost of each park opened", weight=1.0,
+        park=lambda d: np.where(d.park["already_open"].to_numpy(), 0.0, d.park["open_cost"].to_numpy(dtype=float)),
+        check_park=lambda b, built: b.open_cost),
+    Kpi("upgrade_cost", "money", "cost of each upgrade built", weight=1.0,
+        upgrade=lambda d: d.upgrades["cost"].to_numpy(dtype=float),
+        check_park=lambda b, built: sum(u.cost for u in b.upgrades if u.id in built)),
+    Kpi("relocation_cost", "money", "one-off move cost per module placed (annualised)", weight=1.0,
+        pair=lambda d: _ind(d, "relocation_cost"), check_pair=lambda c, i, p: c.ind[i].relocation_cost),
+    Kpi("operating_cost", "money", "Σ_k use·unit_costs of the host + power_use · power_price", weight=1.0,
+        pair=_operating, check_pair=_check_operating),
+    Kpi("logistics_cost", "money", "great-circle km from the industry's location × logistics_cost_per_km",
+        weight=1.0, pair=_logistics, check_pair=_check_logistics),
+    Kpi("pair_cost", "money", "the pairs table's cost per module", weight=1.0,
+        pair=lambda d: d.pairs["pair_cost"].to_numpy(dtype=float), check_pair=_check_pair_cost),
+    Kpi("stay_cost", "money", "stay_cost per module left at its origin", weight=1.0, limit=False,
+        stay=lambda d: d.industry["stay_cost"].to_numpy(dtype=float), check_stay=lambda a: a.stay_cost),
+    Kpi("co2", "co2", "co2_process + power_use × grid_factor, of the host (or the origin for modules that stay)",
+        pair=lambda d: _ind(d, "co2_process") + _ind(d, "power_use") * _park(d, "grid_factor"),
+        stay=lambda d: d.industry["stay_co2"].to_numpy(dtype=float),
+        check_pair=lambda c, i, p: c.ind[i].co2_process + c.ind[i].power_use * c.park[p].grid_factor,
+        check_stay=lambda a: a.co2_process + a.power_use * a.grid_factor),
+    Kpi("value_added", "money", "value_added per module placed (a benefit: weigh it negatively)",
+        pair=lambda d: _ind(d, "value_added"), check_pair=lambda c, i, p: c.ind[i].value_added),
+    Kpi("jobs", "jobs", "jobs per module placed (a benefit: weigh it negatively)",
+        pair=lambda d: _ind(d, "jobs"), check_pair=lambda c, i, p: c.ind[i].jobs),
+    Kpi("modules", "module", "modules placed", objective=False,
+        pair=lambda d: np.ones(len(d.pairs)), check_pair=lambda c, i, p: 1.0),
+    Kpi("spend", "money", "investment: opening_cost + upgrade_cost + relocation_cost", objective=False,
+        parts=("opening_cost", "upgrade_cost", "relocation_cost")),
+)
+
+
+def registry() -> dict[str, Kpi]:
+    """Every KPI by name: this module's and those the registered families define."""
+    from model.families import family_kpis
+
+    return {k.name: k for k in (*KPIS, *family_kpis())}
+
+
+def objective_terms() -> tuple[str, ...]:
+    return tuple(k.name for k in registry().values() if k.objective)
+
+
+def cost_terms() -> tuple[str, ...]:
+    """Objective terms weighted 1 unless the instance says otherwise: the costs."""
+    return tuple(k.name for k in registry().values() if k.objective and k.weight == 1.0)
+
+
+def default_weights() -> dict[str, float]:
+    return {k.name: k.weight for k in registry().values() if k.objective}
+
+
+def limit_kpis() -> tuple[str, ...]:
+    return tuple(k.name for k in registry().values() if k.limit)
+
+
+def park_level(name: str) -> bool:
+    """Belongs to parks (or has a part that does): a limit on it cannot name industries."""
+    k = registry().get(name)
+    return k is not None and (k.park is not None or k.upgrade is not None or any(map(park_level, k.parts)))
+
+
+def unit(inst: Instance, name: str) -> str:
+    """The unit a KPI (or a resource, or a count) is reported in, from the instance's `units`."""
+    if name in inst.resources:
+        return inst.resources[name].unit
+    k = registry().get(name)
+    word = k.unit if k is not None else {"parks_per_sector": "park", "sectors_per_park": "sector"}.get(name, "money")
+    return getattr(inst.units, word, word)
+
+
+# ---------------------------------------------------------------------------------------------
+# The vectorised side: coefficients over the pair table and expressions over a Problem's columns
+
+
+def pair_coef(data: Data, name: str) -> np.ndarray:
+    """Per-module coefficient of a per-pair KPI or of a resource (its use), over data.pairs."""
+    if name in data.resources:
+        return data.use[:, data.resources.index(name)]
+    k = registry()[name]
+    if k.pair is None:
+        return np.zeros(len(data.pairs))
+    return k.pair(data)
+
+
+def expression(problem: Problem, data: Data, name: str, parks: Any = None, industries: Any = None) -> Lin:
     """The KPI summed over the placed modules of `industries` at `parks` (None = all)."""
-    if kpi == "spend":
-        return (expression(m, data, "opening_cost", parks) + expression(m, data, "upgrade_cost", parks)
-                + expression(m, data, "relocation_cost", parks, industries))
-    if kpi in ("opening_cost", "upgrade_cost"):
-        chosen = set(data.park_set(parks))
-        if kpi == "opening_cost":
-            ps = [p for p in data.parks if p in chosen and not data.park.at[p, "already_open"]]
-            return linear([data.park.at[p, "open_cost"] for p in ps], [m.y[p] for p in ps])
-        ups = data.upgrades[data.upgrades["park"].isin(chosen)]
-        return linear(ups["cost"].to_numpy(), [m.w[p, u] for p, u in zip(ups["park"], ups["upgrade"])])
-    if kpi == "stay_cost":
-        return linear(data.industry["stay_cost"].to_numpy(), [m.stay[i] for i in data.industries])
+    k = registry().get(name)
+    if k is not None and k.parts:
+        return total(expression(problem, data, part, parks, industries) for part in k.parts)
+    if k is not None and k.park is not None:
+        chosen = np.isin(data.parks, data.park_set(parks)) if parks is not None else np.ones(len(data.parks), bool)
+        return Lin(problem.cols("y")[chosen], k.park(data)[chosen])
+    if k is not None and k.upgrade is not None:
+        chosen = data.upgrades["park"].isin(data.park_set(parks)).to_numpy() if parks is not None else \
+            np.ones(len(data.upgrades), bool)
+        return Lin(problem.cols("w")[chosen], k.upgrade(data)[chosen])
+    if k is not None and k.pair is None:
+        return Lin()
     rows = np.flatnonzero(data.pair_mask(parks, industries))
-    return linear(data.pair_coef(kpi)[rows], [m.x_list[r] for r in rows])
+    return Lin(problem.cols("x")[rows], data.pair_coef(name)[rows])
 
 
-def total(m: pyo.ConcreteModel, data: Data, kpi: str) -> Any:
+def whole(problem: Problem, data: Data, name: str) -> Lin:
     """The KPI over the whole plan, including the modules that stay where that applies."""
-    expr = expression(m, data, kpi)
-    if kpi == "co2":
-        expr = expr + linear(data.industry["stay_co2"].to_numpy(), [m.stay[i] for i in data.industries])
+    expr = expression(problem, data, name)
+    k = registry().get(name)
+    if k is not None and k.stay is not None:
+        expr = expr + Lin(problem.cols("stay"), k.stay(data))
     return expr
 
 
-
-def upper(data: Data, kpi: str, parks: Any = None, industries: Any = None) -> float:
+def upper(data: Data, name: str, parks: Any = None, industries: Any = None) -> float:
     """A bound on the KPI over any plan (every module placed at its dearest pair, everything built)."""
-    if kpi == "spend":
-        return sum(upper(data, k, parks, industries) for k in ("opening_cost", "upgrade_cost", "relocation_cost"))
+    k = registry().get(name)
+    if k is not None and k.parts:
+        return sum(upper(data, part, parks, industries) for part in k.parts)
     chosen = set(data.park_set(parks))
-    if kpi == "opening_cost":
-        return float(data.park.loc[list(chosen), "open_cost"].sum())
-    if kpi == "upgrade_cost":
-        return float(data.upgrades.loc[data.upgrades["park"].isin(chosen), "cost"].sum())
+    if k is not None and k.park is not None:
+        return float(np.abs(k.park(data))[np.isin(data.parks, list(chosen))].sum())
+    if k is not None and k.upgrade is not None:
+        return float(np.abs(k.upgrade(data))[data.upgrades["park"].isin(chosen).to_numpy()].sum())
     rows = np.flatnonzero(data.pair_mask(parks, industries))
-    coef = np.abs(data.pair_coef(kpi)[rows])
+    coef = np.abs(data.pair_coef(name)[rows])
     best = pd.Series(coef).groupby(data.pairs["i"].to_numpy()[rows]).max()
     modules = data.industry["modules"].to_numpy(dtype=float)[best.index.to_numpy()]
     return float((best.to_numpy() * modules).sum())

@@ -15,31 +15,32 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
-from model import Loaded
-from model.build import BuildOptions
+from model import Loaded, kpis
 from model.data import Data
 from model.errors import InputError, Problem
-from model.families.objective import weighted
+from model.options import BuildOptions
 from model.outputs import Collection, check_folder
 from model.run import solve_instance, write_outcome
-from model.schema import COST_TERMS, OBJECTIVE_TERMS
+from solvers import Problem as LP
 from solvers import SolveOptions
 from solvers.control import CONTROL
 
-AXES = (*OBJECTIVE_TERMS, "cost", "objective")
+
+def axes() -> tuple[str, ...]:
+    return (*kpis.objective_terms(), "cost", "objective")
 
 
 def axis(loaded: Loaded, name: str) -> dict[str, float]:
     """Weights over the KPI terms that make an axis."""
+    terms, costs = kpis.objective_terms(), kpis.cost_terms()
     if name == "cost":
-        return {t: (1.0 if t in COST_TERMS else 0.0) for t in OBJECTIVE_TERMS}
+        return {t: (1.0 if t in costs else 0.0) for t in terms}
     if name == "objective":
-        return loaded.instance.stages()[-1][0]
-    if name in OBJECTIVE_TERMS:
-        return {t: (1.0 if t == name else 0.0) for t in OBJECTIVE_TERMS}
-    raise InputError([Problem("--x/--y", name, "not a KPI of the objective", "one of: " + ", ".join(AXES))])
+        return loaded.instance.levels()[-1][0]
+    if name in terms:
+        return {t: (1.0 if t == name else 0.0) for t in terms}
+    raise InputError([Problem("--x/--y", name, "not a KPI of the objective", "one of: " + ", ".join(axes()))])
 
 
 class NoPlan(Exception):
@@ -63,12 +64,12 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
     for name in names:
         check_folder(out / name, "--out")
 
-    def value(kpis: dict[str, float], w: dict[str, float]) -> float:
-        return sum(w[t] * kpis[t] for t in OBJECTIVE_TERMS)
+    def value(values: dict[str, float], w: dict[str, float]) -> float:
+        return sum(w[t] * values[t] for t in w)
 
     ends = {}
-    for name, stages in (("min_y", [(wy, 0.0), (wx, 0.0)]), ("min_x", [(wx, 0.0), (wy, 0.0)])):
-        ends[name] = solve_instance(loaded, build_options, solve_options, stages)
+    for name, levels in (("min_y", [(wy, 0.0), (wx, 0.0)]), ("min_x", [(wx, 0.0), (wy, 0.0)])):
+        ends[name] = solve_instance(loaded, build_options, solve_options, levels)
         status = ends[name].result.status
         if status == "interrupted":
             raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
@@ -77,8 +78,9 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
     hi, lo = value(ends["min_y"].kpis, wx), value(ends["min_x"].kpis, wx)
     rows = []
     for n, eps in enumerate(np.linspace(lo, hi, points) if points > 1 else [hi]):
-        def cap(m: pyo.ConcreteModel, data: Data, eps: float = float(eps)) -> None:
-            m.epsilon = pyo.Constraint(expr=weighted(m, wx) <= eps + 1e-9 * max(1.0, abs(eps)))
+        def cap(problem: LP, data: Data, eps: float = float(eps)) -> None:
+            problem.add_lin_rows("epsilon", (np.array([x]),), [problem.weighted(wx)],
+                                 hi=eps + 1e-9 * max(1.0, abs(eps)), doc="the x axis within ε")
 
         outcome = solve_instance(loaded, build_options, solve_options, [(wy, 0.0), (wx, 0.0)], cap)
         name = names[n]
@@ -105,13 +107,12 @@ def _plot(table: pd.DataFrame, x: str, y: str, loaded: Loaded) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    units = loaded.instance.units
-    unit = {"co2": units.co2, "jobs": units.jobs}
+    inst = loaded.instance
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ok = table.dropna(subset=[x, y])
     ax.plot(ok[x], ok[y], marker="o", drawstyle="steps-post", alpha=0.8)
-    ax.set_xlabel(f"{x} ({unit.get(x, units.money)})")
-    ax.set_ylabel(f"{y} ({unit.get(y, units.money)})")
+    ax.set_xlabel(f"{x} ({kpis.unit(inst, x) if x in kpis.registry() else inst.units.money})")
+    ax.set_ylabel(f"{y} ({kpis.unit(inst, y) if y in kpis.registry() else inst.units.money})")
     ax.set_title(f"{loaded.instance.name}: {y} against {x}, {len(ok)} points")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()

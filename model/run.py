@@ -12,25 +12,26 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from model import Loaded
-from model.build import BuildOptions, build
+from model.assemble import assemble
 from model.check import CheckReport, check
 from model.data import Data, build_data
-from model.families.objective import weighted
+from model.options import BuildOptions
+from model.plan import Plan
 from model.report import write_results
-from model.results import Plan, allocation_table, extract, kpi_values, limit_table, park_table
-from solvers import SolveOptions, SolveResult, solve
+from model.results import allocation_table, extract, family_tables, kpi_values
+from solvers import Problem, SolveOptions, SolveResult, solve
 from solvers.control import OutOfTime, budget_alarm, phase
 
 
 @dataclass
 class Outcome:
     loaded: Loaded
-    data: Data | None  # None when the budget ran out before the model was built
-    model: pyo.ConcreteModel | None
+    data: Data | None  # None when the budget ran out before the problem was built
+    problem: Problem | None
     result: SolveResult
     build_options: BuildOptions
     solve_options: SolveOptions
@@ -58,14 +59,9 @@ class Outcome:
         return out
 
     def size(self) -> dict[str, int]:
-        if self.model is None or self.data is None:
+        if self.problem is None or self.data is None:
             return {}
-        variables = list(self.model.component_data_objects(pyo.Var, descend_into=True))
-        free = [v for v in variables if not v.fixed]
-        return {"variables": len(free), "binary": sum(1 for v in free if v.is_binary()),
-                "integer": sum(1 for v in free if v.is_integer() and not v.is_binary()),
-                "constraints": sum(1 for _ in self.model.component_data_objects(pyo.Constraint, active=True)),
-                "eligible_pairs": len(self.data.pairs)}
+        return {**self.problem.size(), "eligible_pairs": len(self.data.pairs)}
 
     def run_record(self) -> dict[str, Any]:
         """The content of run.json."""
@@ -116,42 +112,48 @@ def tool_version() -> dict[str, Any]:
     return out
 
 
-Stages = list[tuple[dict[str, float], float]]  # levels: (weights over KPI terms, relative tolerance)
+Levels = list[tuple[dict[str, float], float]]  # (weights over KPI terms, relative tolerance) per level
 
 
-def solve_levels(m: pyo.ConcreteModel, stages: Stages, options: SolveOptions,
+def solve_levels(problem: Problem, levels: Levels, options: SolveOptions,
                  duals: bool = False) -> tuple[SolveResult, list[dict]]:
     """Minimise each level in turn; each later level keeps the earlier ones within their tolerance:
-        level_j ≤ optimum_j + tolerance_j · |optimum_j|   (plus 1e-9 relative, for round-off).
+        levels[j]:  level_j ≤ optimum_j + tolerance_j · |optimum_j|   (plus 1e-9 relative, for round-off),
+    starting from the plan of the level before (a MIP start, which that row keeps feasible).
     With `duals`, the last level's result carries the LP duals with the integer decisions held."""
-    m.levels = pyo.ConstraintList(doc="earlier lexicographic levels kept near their optimum")
-    records, total = [], 0.0
-    for k, (weights, tolerance) in enumerate(stages):
-        m.objective.set_value(weighted(m, weights))
-        result = solve(m, options, duals=duals and k == len(stages) - 1)
+    records, total, kept = [], 0.0, []
+    for k, (weights, tolerance) in enumerate(levels):
+        problem.weights = weights
+        result = solve(problem, options, duals=duals and k == len(levels) - 1)
         total += result.seconds
         records.append({"level": k + 1, "status": result.status, "objective": result.objective,
                         "seconds": result.seconds})
         if not result.has_solution:
             break
-        if k < len(stages) - 1:
+        if k < len(levels) - 1:
             best = float(result.objective)
-            m.levels.add(weighted(m, weights) <= best + tolerance * abs(best) + 1e-9 * max(1.0, abs(best)))
+            kept.append((problem.weighted(weights), best + tolerance * abs(best) + 1e-9 * max(1.0, abs(best))))
+            if "levels" in problem.constraints:
+                problem.drop_rows("levels")
+            problem.add_lin_rows("levels", (np.arange(1, len(kept) + 1),), [e for e, _ in kept],
+                                 hi=[b for _, b in kept], doc="earlier lexicographic levels kept near their optimum")
+            problem.start = problem.solution.values.copy() if problem.solution is not None else None
+    problem.start = None
     result.seconds = total
     return result, records
 
 
 def solve_instance(loaded: Loaded, build_options: BuildOptions | None = None,
-                   solve_options: SolveOptions | None = None, stages: Stages | None = None,
-                   prepare: Callable[[pyo.ConcreteModel, Data], None] | None = None) -> Outcome:
+                   solve_options: SolveOptions | None = None, levels: Levels | None = None,
+                   prepare: Callable[[Problem, Data], None] | None = None) -> Outcome:
     """Build and solve; read back, check and tabulate the plan when there is one.
 
-    `stages` replaces the instance's objective (one level, or its lexicographic levels);
-    `prepare` may add rows to the model before the solve (the ε-constraint of `pareto`).
+    `levels` replaces the instance's objective (one level, or its lexicographic levels);
+    `prepare` may add rows to the problem before the solve (the ε-constraint of `pareto`).
     """
     build_options = build_options or BuildOptions()
     solve_options = solve_options or SolveOptions()
-    stages = stages or loaded.instance.stages()
+    levels = levels or loaded.instance.levels()
     timings: dict[str, float] = {}
     t = time.perf_counter()
     try:
@@ -159,50 +161,76 @@ def solve_instance(loaded: Loaded, build_options: BuildOptions | None = None,
             data = build_data(loaded.instance)
             timings["data"] = time.perf_counter() - t
             t = time.perf_counter()
-            m = build(data, build_options)
+            problem = assemble(data, build_options)
             if prepare is not None:
-                prepare(m, data)
+                prepare(problem, data)
     except OutOfTime:
         timings["build"] = time.perf_counter() - t
         return _out_of_time(loaded, build_options, solve_options, timings)
     timings["build"] = time.perf_counter() - t
-    result, levels = solve_levels(m, stages, solve_options, duals=True)
+    result, records = solve_levels(problem, levels, solve_options, duals=True)
     timings["solve"] = result.seconds
-    out = Outcome(loaded, data, m, result, build_options, solve_options, timings)
-    out.levels = levels if len(stages) > 1 else []
+    out = Outcome(loaded, data, problem, result, build_options, solve_options, timings)
+    out.levels = records if len(levels) > 1 else []
     if result.has_solution:
         with phase("writing"):  # a plan exists: a signal now waits until it is written, not discards it
-            _tabulate(out, m, data, stages)
+            _tabulate(out, problem, data, levels)
     return out
 
 
-def _tabulate(out: Outcome, m: pyo.ConcreteModel, data: Data, stages: Stages) -> None:
-    """Read the plan out of the solved model, check it independently, and make its tables."""
+def _tabulate(out: Outcome, problem: Problem, data: Data, levels: Levels) -> None:
+    """Read the plan out of the solved problem, check it independently, and make its tables."""
     loaded, result, timings = out.loaded, out.result, out.timings
     t = time.perf_counter()
-    out.plan = extract(m, data)
-    out.kpis = kpi_values(m)
-    out.check = check(loaded.instance, out.plan, out.kpis, result.objective, stages[-1][0])
+    out.plan = extract(problem, data)
+    out.kpis = kpi_values(problem)
+    out.check = check(loaded.instance, out.plan, out.kpis, result.objective, levels[-1][0])
     timings["check"] = time.perf_counter() - t
-    duals = result.duals or {}
     timings["duals"] = result.dual_seconds
-    out.tables = {"allocations.csv": allocation_table(out.plan, data),
-                  "parks.csv": park_table(out.plan, data, m, duals),
-                  "limits.csv": limit_table(m, data, out.plan, duals)}
+    out.tables = {"allocations.csv": allocation_table(out.plan, data), **family_tables(out.plan, data, problem)}
 
 
 def _out_of_time(loaded: Loaded, build_options: BuildOptions, solve_options: SolveOptions,
                  timings: dict[str, float]) -> Outcome:
-    """The outcome of a run whose budget ran out before the model was built: no model, no plan."""
+    """The outcome of a run whose budget ran out before the problem was built: no problem, no plan."""
     result = SolveResult("no_solution", "time_limit", None, None, None, 0.0, None, solve_options.solver, "",
                          f"the time limit was reached while building the model ({sum(timings.values()):.1f} s)")
     return Outcome(loaded, None, None, result, build_options, solve_options, timings)
 
 
-def write_outcome(out: Outcome, folder: Path, extra: dict[str, dict] | None = None) -> None:
+def diagnose_outcome(out: Outcome, time_limit: float | None = None) -> Any:
+    """The diagnosis of an infeasible outcome (`model.diagnose`), or None for any other."""
+    if out.result.status != "infeasible":
+        return None
+    from model.diagnose import diagnose
+
+    return diagnose(out.loaded, None, SolveOptions(mip_gap=0.0, time_limit=time_limit))
+
+
+def diagnosis_doc(diagnosis: Any) -> dict:
+    """The content of diagnosis.json."""
+    return {"status": diagnosis.status, "iis": diagnosis.iis,
+            "relaxations": [{"family": r.family, "component": r.component, "key": list(r.key), "amount": r.amount,
+                             "text": r.text} for r in diagnosis.relaxations]}
+
+
+def write_outcome(out: Outcome, folder: Path, diagnosis: Any = None, extra: dict[str, dict] | None = None) -> None:
     """The results folder; instance.json is the instance as solved (overlays applied), so that
-    `compare` and `explain` can work from the folder alone. A signal while writing waits for the
-    folder to be complete."""
+    `compare` and `explain` can work from the folder alone; diagnosis.json when a diagnosis is
+    given. A signal while writing waits for the folder to be complete."""
+    docs = {"kpis.json": out.summary(), "run.json": out.run_record(), "instance.json": out.loaded.raw.data,
+            **(extra or {})}
+    if diagnosis is not None:
+        docs["diagnosis.json"] = diagnosis_doc(diagnosis)
     with phase("writing"):
-        write_results(folder, out.tables, {"kpis.json": out.summary(), "run.json": out.run_record(),
-                                           "instance.json": out.loaded.raw.data, **(extra or {})})
+        write_results(folder, out.tables, docs)
+
+
+def run(loaded: Loaded, folder: Path, build_options: BuildOptions | None = None,
+        solve_options: SolveOptions | None = None, diagnose: bool = True) -> tuple[Outcome, Any]:
+    """Solve, diagnose if infeasible, and write the results folder: what `industry-transfer solve`
+    does, for a library caller. Returns the outcome and the diagnosis (None unless infeasible)."""
+    out = solve_instance(loaded, build_options, solve_options)
+    diagnosis = diagnose_outcome(out, (solve_options or SolveOptions()).time_limit) if diagnose else None
+    write_outcome(out, folder, diagnosis)
+    return out, diagnosis

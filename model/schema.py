@@ -10,7 +10,7 @@ references between sections (unknown resources, parks, groups, duplicate ids) ar
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -96,17 +96,6 @@ def _as_list(value: object) -> object:
 
 
 Words = Annotated[list[str], BeforeValidator(_as_list)]
-
-# Names of the KPIs. Each is a linear expression of the decisions (see `model/kpis.py`).
-COST_TERMS = ("opening_cost", "upgrade_cost", "relocation_cost", "operating_cost",
-              "logistics_cost", "pair_cost", "stay_cost")
-OBJECTIVE_TERMS = (*COST_TERMS, "co2", "value_added", "jobs")
-# KPIs that limits may bound, besides any resource id.
-LIMIT_KPIS = ("modules", "value_added", "jobs", "co2", "spend", "opening_cost", "upgrade_cost",
-              "relocation_cost", "operating_cost", "logistics_cost", "pair_cost")
-# KPIs that belong to parks, not to industry-park pairs: a limit on them cannot name industries.
-PARK_LEVEL_KPIS = ("spend", "opening_cost", "upgrade_cost")
-
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
@@ -242,75 +231,16 @@ class RuleBase(Strict):
     description: str = ""
 
 
-class ForbidRule(RuleBase):
-    """Eligibility: selected industries may not go to selected parks (no variable is created)."""
-
-    kind: Literal["forbid"]
-    industries: IndustryRef | None = None
-    parks: ParkRef | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> ForbidRule:
-        if self.industries is None and self.parks is None:
-            raise ValueError("forbids everything; give `industries`, `parks` or both")
-        return self
+def use_rules(classes: list[type[RuleBase]]) -> None:
+    """Make `Instance.rules` accept the rule kinds of these classes (the families' registry
+    calls this with every registered family's rule classes; `kind` tells them apart)."""
+    union = Union[tuple(classes)] if classes else RuleBase  # noqa: UP007 (a union built at run time)
+    Instance.model_fields["rules"].annotation = list[Annotated[union, Field(discriminator="kind")]]
+    Instance.model_rebuild(force=True)
 
 
-class LimitRule(RuleBase):
-    """Σ of a KPI over the modules placed at `parks` (all if absent) of `industries` (all if absent)."""
-
-    kind: Literal["limit"]
-    kpi: str = Field(description="a KPI name or a resource id")
-    parks: ParkRef | None = None
-    industries: IndustryRef | None = None
-    max: Amount | None = None
-    min: Amount | None = None
-    min_share: Share | None = Field(None, description="≥ share × the KPI over all parks")
-
-    @model_validator(mode="after")
-    def _bound(self) -> LimitRule:
-        if self.max is None and self.min is None and self.min_share is None:
-            raise ValueError("has no bound; give max, min or min_share")
-        return self
-
-
-class TransferTargetRule(RuleBase):
-    """At least `min_modules` (or `min_share` of their modules) of the selected industries move."""
-
-    kind: Literal["transfer_target"]
-    industries: IndustryRef | None = None
-    min_modules: Amount | None = None
-    min_share: Share | None = None
-
-    @model_validator(mode="after")
-    def _bound(self) -> TransferTargetRule:
-        if (self.min_modules is None) == (self.min_share is None):
-            raise ValueError("needs exactly one of min_modules and min_share")
-        return self
-
-
-class DiversityRule(RuleBase):
-    """Anti-homogeneous competition: few parks per sector in a group, few sectors per park."""
-
-    kind: Literal["diversity"]
-    parks: ParkRef | None = None
-    sectors: Words | None = Field(None, description="sectors concerned (all if absent)")
-    max_parks_per_sector: Count | None = None
-    max_sectors_per_park: Count | None = None
-
-    @model_validator(mode="after")
-    def _bound(self) -> DiversityRule:
-        if self.max_parks_per_sector is None and self.max_sectors_per_park is None:
-            raise ValueError("has no bound; give max_parks_per_sector or max_sectors_per_park")
-        return self
-
-
-Rule = Annotated[ForbidRule | LimitRule | TransferTargetRule | DiversityRule,
-                 Field(discriminator="kind")]
-
-
-class Stage(Strict):
-    """One level of a lexicographic objective."""
+class Level(Strict):
+    """One level of a lexicographic objective (a `level`: weights and a tolerance)."""
 
     weights: dict[str, Money] = Field(description="KPI name -> weight, as `objective.weights` (no defaults)")
     tolerance: Amount = Field(0.0, description="later levels may worsen this one by this relative share")
@@ -321,7 +251,7 @@ class Objective(Strict):
         default_factory=dict,
         description="KPI name -> weight; minimise Σ weight × KPI. Cost terms default to 1, co2 "
                     "(the carbon price), value_added and jobs to 0; a benefit gets a negative weight.")
-    lexicographic: list[Stage] | None = Field(
+    lexicographic: list[Level] | None = Field(
         None, min_length=1,
         description="levels minimised in turn, each kept within its tolerance of its optimum by the later "
                     "ones; replaces `weights`")
@@ -347,18 +277,21 @@ class Instance(Strict):
     parks: list[Park] = Field(min_length=1)
     pairs: list[Pair] = Field(default_factory=list)
     groups: dict[Id, Group] = Field(default_factory=dict)
-    rules: list[Rule] = Field(default_factory=list)
+    rules: list[RuleBase] = Field(default_factory=list, description="policy rules; the kinds are the "
+                                  "families' (`model/families/__init__.py`)")
     objective: Objective = Field(default_factory=Objective)
     scenarios: dict[Id, Scenario] = Field(default_factory=dict)
 
-    def stages(self) -> list[tuple[dict[str, float], float]]:
+    def levels(self) -> list[tuple[dict[str, float], float]]:
         """The objective as levels of (weights over every KPI term, tolerance); one level if not lexicographic."""
+        from model.kpis import default_weights
+
+        defaults = default_weights()
         if self.objective.lexicographic:
-            return [({t: float(s.weights.get(t, 0.0)) for t in OBJECTIVE_TERMS}, s.tolerance)
+            return [({t: float(s.weights.get(t, 0.0)) for t in defaults}, s.tolerance)
                     for s in self.objective.lexicographic]
-        return [({t: float(self.objective.weights.get(t, 1.0 if t in COST_TERMS else 0.0))
-                  for t in OBJECTIVE_TERMS}, 0.0)]
+        return [({t: float(self.objective.weights.get(t, w)) for t, w in defaults.items()}, 0.0)]
 
     def weight(self, term: str) -> float:
         """Weight of a KPI term in the objective that is finally minimised (the last level)."""
-        return self.stages()[-1][0][term]
+        return self.levels()[-1][0][term]

@@ -122,7 +122,7 @@ def run_variant(instance: str, variant: Variant, out_root: str, formulation: str
                 solve_options: SolveOptions, max_bytes: int) -> str:
     """Solve one variant and write its folder; returns its name. Runs in a worker process."""
     from model import load
-    from model.build import BuildOptions
+    from model.options import BuildOptions
     from model.run import solve_instance, write_outcome
     from solvers.control import CONTROL
 

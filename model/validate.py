@@ -16,29 +16,19 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from model import families, kpis
 from model.errors import InputError, Problem, clip
 from model.loader import RawDoc, gc_paused
 from model.schema import (
-    LIMIT_KPIS,
-    OBJECTIVE_TERMS,
-    PARK_LEVEL_KPIS,
-    DiversityRule,
-    ForbidRule,
     Group,
     Industry,
     IndustrySelector,
     Instance,
-    LimitRule,
     Park,
     ParkSelector,
-    Rule,
-    TransferTargetRule,
     bound_text,
 )
 from model.selectors import matches
-
-RULE_KINDS = {"forbid": ForbidRule, "limit": LimitRule, "transfer_target": TransferTargetRule,
-              "diversity": DiversityRule}
 
 _EXPECTED = {
     "float_type": "a number", "float_parsing": "a number",
@@ -99,7 +89,7 @@ def _allowed_keys(data: Any, path: tuple) -> list[str]:
         for t in _inner(tp):
             if isinstance(t, type) and issubclass(t, BaseModel):
                 if "kind" in t.model_fields and isinstance(node, dict):
-                    t = RULE_KINDS.get(node.get("kind"), t)
+                    t = families.rule_kinds().get(node.get("kind"), t)
                 keys += [k for k in t.model_fields if k not in keys]
     return keys
 
@@ -171,7 +161,7 @@ def _translate(raw: RawDoc, exc: ValidationError) -> list[Problem]:
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
             got = f"kind {_describe(ctx.get('tag'))}" if kind == "union_tag_invalid" else "no `kind`"
             problems.append(raw.problem(path + (("kind",) if kind == "union_tag_not_found" else ()),
-                                        f"got {got}", "kind: " + " | ".join(RULE_KINDS)))
+                                        f"got {got}", "kind: " + " | ".join(families.rule_kinds())))
         elif kind in _EXPECTED:
             problems.append(raw.problem(path, f"got {_describe(err['input'])}", _EXPECTED[kind]))
         elif kind == "value_error":
@@ -278,13 +268,15 @@ def _valid_items(raw: RawDoc, section: str, check: Callable[[Any], Any]
     return out, None if section in raw.partial else failed
 
 
-_RULE = TypeAdapter(Rule)
+def _rule_adapter() -> TypeAdapter:
+    """Validates one rule of any registered kind (the union `Instance.rules` holds)."""
+    return TypeAdapter(typing.get_args(Instance.model_fields["rules"].annotation)[0])
 
 
 def _parts_from_raw(raw: RawDoc) -> _Parts:
     industries, failed_industries = _valid_items(raw, "industries", Industry.model_validate)
     parks, failed_parks = _valid_items(raw, "parks", Park.model_validate)
-    rules, _ = _valid_items(raw, "rules", _RULE.validate_python)
+    rules, _ = _valid_items(raw, "rules", _rule_adapter().validate_python)
     raw_groups = raw.data.get("groups", {})
     groups: dict[str, Group] = {}
     if isinstance(raw_groups, dict):
@@ -405,21 +397,64 @@ def _check_weights(raw: RawDoc, add: Callable[[Problem], None]) -> None:
     if not isinstance(objective, dict):
         return
     maps = [(("objective", "weights"), objective.get("weights"))]
-    stages = objective.get("lexicographic")
+    levels = objective.get("lexicographic")
     maps += [(("objective", "lexicographic", n, "weights"), s.get("weights"))
-             for n, s in enumerate(stages if isinstance(stages, list) else []) if isinstance(s, dict)]
+             for n, s in enumerate(levels if isinstance(levels, list) else []) if isinstance(s, dict)]
     for path, weights in maps:
         for term in weights if isinstance(weights, dict) else []:
-            if term not in OBJECTIVE_TERMS:
-                add(raw.problem((*path, term), "unknown KPI term", "one of: " + ", ".join(OBJECTIVE_TERMS)))
+            if term not in kpis.objective_terms():
+                add(raw.problem((*path, term), "unknown KPI term", "one of: " + ", ".join(kpis.objective_terms())))
+
+
+@dataclass
+class _References:
+    """What a family's `validate(rule, path, refs)` reads: the instance's known ids (None when not
+    fully known: a reference into them is then not judged) and a way to report a problem."""
+
+    parts: _Parts
+    raw: RawDoc
+    add: Callable[[Problem], None]
+
+    @property
+    def resources(self) -> list[str] | None:
+        return self.parts.resources
+
+    @property
+    def sectors(self) -> set[str] | None:
+        return self.parts.sectors
+
+    @property
+    def industry_ids(self) -> set[str] | None:
+        return self.parts.industry_ids
+
+    @property
+    def park_ids(self) -> set[str] | None:
+        return self.parts.park_ids
+
+    def problem(self, path: tuple, what: str, expected: str) -> None:
+        self.add(self.raw.problem(path, what, expected))
+
+    @staticmethod
+    def describe(value: Any) -> str:
+        return _describe(value)
+
+
+def _references(cls: type) -> list[tuple[str, str]]:
+    """The fields of a rule class that name parks or industries (a group name or a selector)."""
+    out = []
+    for name, f in cls.model_fields.items():
+        inner = [t for t in _inner(f.annotation) if isinstance(t, type)]
+        if ParkSelector in inner:
+            out.append((name, "parks"))
+        elif IndustrySelector in inner:
+            out.append((name, "industries"))
+    return out
 
 
 def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
     """Everything a per-field check cannot see: ids, references, completeness, empty sets."""
     problems: list[Problem] = []
     add = problems.append
-    res = set(parts.resources or [])
-    res_list = ", ".join(parts.resources or [])
 
     _check_ids(raw, add)
     if parts.resources is not None:
@@ -486,26 +521,14 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
         else:
             check_selector(path, ref)
 
+    refs = _References(parts, raw, add)
     for n, rule in parts.rules:
         path = ("rules", n)
-        if isinstance(rule, (ForbidRule, LimitRule, DiversityRule)):
-            check_ref((*path, "parks"), rule.parks, "parks")
-        if isinstance(rule, (ForbidRule, LimitRule, TransferTargetRule)):
-            check_ref((*path, "industries"), rule.industries, "industries")
-        if isinstance(rule, LimitRule):
-            if parts.resources is not None and rule.kpi not in LIMIT_KPIS and rule.kpi not in res:
-                add(raw.problem((*path, "kpi"), f"unknown KPI {_describe(rule.kpi)}",
-                                "one of: " + ", ".join(LIMIT_KPIS) + f", or a resource ({res_list})"))
-            elif rule.kpi in PARK_LEVEL_KPIS and rule.industries is not None:
-                add(raw.problem((*path, "industries"), f"{rule.kpi} belongs to parks, not industries",
-                                "no `industries` on a limit of " + rule.kpi))
-            if rule.max is not None and rule.min is not None and rule.min > rule.max:
-                add(raw.problem((*path, "min"), f"min {rule.min} exceeds max {rule.max}", "min ≤ max"))
-        if isinstance(rule, DiversityRule) and parts.sectors is not None:
-            for m, s in enumerate(rule.sectors or []):
-                if s not in parts.sectors:
-                    add(raw.problem((*path, "sectors", m), f"no industry has sector {_describe(s)}",
-                                    "one of: " + ", ".join(sorted(parts.sectors))))
+        for name, kind in _references(type(rule)):
+            check_ref((*path, name), getattr(rule, name), kind)
+        hook = getattr(families.family_of_rule(rule.kind), "validate", None)
+        if hook is not None:
+            hook(rule, path, refs)
 
     _check_weights(raw, add)
     return problems
@@ -540,7 +563,7 @@ def check_magnitudes(inst: Instance, raw: RawDoc) -> list[Problem]:
         for k, v in pr.use.items():
             mine[k] = max(v, mine.get(k, 0.0))
         pair_cost[pr.industry] = max(abs(pr.cost or 0.0), pair_cost.get(pr.industry, 0.0))
-    weight = {t: max([1.0] + [abs(w[t]) for w, _ in inst.stages()]) for t in OBJECTIVE_TERMS}
+    weight = {t: max([1.0] + [abs(w[t]) for w, _ in inst.levels()]) for t in kpis.objective_terms()}
     problems: list[Problem] = []
 
     def check(path: tuple, terms: dict[str, float]) -> None:

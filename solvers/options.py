@@ -15,10 +15,22 @@ class SolveOptions:
     seed: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # passed to the solver as they are
     tee: bool = False  # stream the solver's log
+    # How the model reaches the solver: "direct" (HiGHS through highspy, one CSR matrix) or "pyomo"
+    # (the reference, through Pyomo; the only way for any other solver).
+    backend: str = "direct"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"solver": self.solver, "time_limit": self.time_limit, "mip_gap": self.mip_gap,
-                "threads": self.threads, "seed": self.seed, "raw": dict(self.raw)}
+        return {"solver": self.solver, "backend": self.path, "time_limit": self.time_limit,
+                "mip_gap": self.mip_gap, "threads": self.threads, "seed": self.seed, "raw": dict(self.raw)}
+
+    @property
+    def path(self) -> str:
+        """The back-end actually used: direct only for HiGHS."""
+        return "direct" if self.backend == "direct" and self.solver in HIGHS_NAMES else "pyomo"
+
+
+HIGHS_NAMES = ("highs", "appsi_highs")
+BACKENDS = ("direct", "pyomo")
 
 
 # HiGHS options that read or write files of their own choosing: the tool never writes outside the

@@ -1,219 +1,55 @@
-"""Solve a Pyomo model and return a status; never raise on infeasible, unbounded or a limit.
+"""Solve a `Problem` and return a status; never raise on infeasible, unbounded or a limit.
 
-HiGHS goes through `pyomo.contrib.solver`'s interface (Pyomo's recommended one); any other solver
-Pyomo knows goes through the legacy `SolverFactory`. Both raise on a non-optimal outcome unless
-asked not to: that is asked here, once, and the outcome becomes a `SolveResult`.
+The problem reaches HiGHS directly (`solvers/highs_direct.py`, the default) or through Pyomo
+(`solvers/pyomo_backend.py`, the reference, and the only way for other solvers).
 
-HiGHS runs in a child process forked for the solve (it inherits the model; the values, and the
-duals if asked for, come back through a pipe). The parent keeps the budget and the interrupts
-(`solvers.control`): it asks HiGHS to stop through its interrupt callback, which HiGHS honours in
-the simplex, the IPM and branch-and-bound within a second, and kills the child where HiGHS does
-not answer (its presolve checks neither the callback nor, on large models, its own time limit).
-A killed child takes nothing with it: the parent's model is untouched.
+HiGHS runs in a child process forked for the solve (it inherits the problem; the values, and the
+duals if asked for, come back through a pipe as arrays). The parent keeps the budget and the
+interrupts (`solvers.control`): it asks HiGHS to stop through its interrupt callback, which HiGHS
+honours in the simplex, the IPM and branch-and-bound within a second, and kills the child where
+HiGHS does not answer (its presolve checks neither the callback nor, on large models, its own
+time limit). A killed child takes nothing with it: the parent's problem is untouched.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import math
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
-from importlib import metadata
+from dataclasses import dataclass, replace
 from typing import Any
 
-import pyomo.environ as pyo
+import numpy as np
 
+from solvers import highs_direct, pyomo_backend
 from solvers.control import CONTROL, die_with_parent, phase
-from solvers.options import SolveOptions
+from solvers.options import HIGHS_NAMES, SolveOptions
+from solvers.problem import Problem, Solution
+from solvers.result import SolveResult, version
 
-STATUSES = ("optimal", "feasible", "interrupted", "infeasible", "unbounded", "no_solution", "error")
 # Share of the time left that HiGHS gets as its own limit; the rest is for asking it to stop,
 # stopping it hard if it does not, and writing the results.
 SOLVER_SHARE = 0.9
 GRACE = 10.0  # seconds HiGHS gets to stop after an interrupt (measured: 0.3 to 3.6 s) before it is ended
 
 
-class SolverNotFound(Exception):
-    """The named solver is not one Pyomo can run here."""
+def solve(problem: Problem, opts: SolveOptions | None = None, duals: bool = False,
+          kept: highs_direct.Kept | None = None) -> SolveResult:
+    """Solve `problem`, load the incumbent (and the duals if asked for) into `problem.solution`,
+    and say how it went.
 
-
-@dataclass
-class SolveResult:
-    status: str  # one of STATUSES
-    termination: str  # the solver's own word
-    objective: float | None
-    bound: float | None
-    gap: float | None  # |objective − bound| / |objective|, as HiGHS reports it
-    seconds: float
-    nodes: int | None
-    solver: str
-    version: str
-    message: str = ""
-    duals: dict[Any, float] | None = field(default=None, repr=False, compare=False)  # see lp_duals
-    dual_seconds: float = 0.0  # the LP re-solve for the duals, not in `seconds`
-
-    @property
-    def has_solution(self) -> bool:
-        """A plan to report: optimal, feasible within a limit, or the incumbent of an interrupted solve."""
-        return self.status in ("optimal", "feasible") or (self.status == "interrupted" and self.objective is not None)
-
-    def as_dict(self) -> dict:
-        out = asdict(self)
-        out.pop("duals")
-        return out
-
-
-def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    if objective is None or bound is None or not math.isfinite(bound):
-        return None
-    diff = abs(objective - bound)
-    if diff <= 1e-12 * max(1.0, abs(objective)):
-        return 0.0
-    return diff / abs(objective) if objective != 0 else math.inf
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _solve_highs(m: pyo.ConcreteModel, opts: SolveOptions, solver: Any = None) -> SolveResult:
-    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-    from pyomo.contrib.solver.solvers.highs import Highs
-
-    solver = solver or Highs()
-    if not solver.available():
-        raise SolverNotFound("highspy is not installed (pip install 'highspy>=1.15')")
-    raw = dict(opts.raw)
-    if opts.seed is not None:
-        raw.setdefault("random_seed", int(opts.seed))
-    config = dict(load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=opts.tee,
-                  solver_options=raw)
-    if opts.time_limit is not None:
-        config["time_limit"] = float(opts.time_limit)
-    if opts.mip_gap is not None:
-        config["rel_gap"] = float(opts.mip_gap)
-    if opts.threads is not None:
-        config["threads"] = int(opts.threads)
-    start = time.perf_counter()
-    results = solver.solve(m, **config)
-    seconds = time.perf_counter() - start
-    term = results.termination_condition
-    has = results.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
-    if has:
-        results.solution_loader.load_vars()
-    if term == TerminationCondition.convergenceCriteriaSatisfied and has:
-        status = "optimal"
-    elif term in (TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
-                  TerminationCondition.infeasibleOrUnbounded):
-        status = "infeasible"
-    elif term == TerminationCondition.unbounded:
-        status = "unbounded"
-    elif term == TerminationCondition.error:
-        status = "error"
-    else:
-        status = "feasible" if has else "no_solution"
-    objective = results.incumbent_objective if has else None
-    bound = results.objective_bound
-    bound = float(bound) if bound is not None and math.isfinite(bound) else None
-    nodes = getattr(results.extra_info, "mip_node_count", None)
-    return SolveResult(status, term.name, objective, bound, relative_gap(objective, bound), seconds,
-                       nodes if nodes is not None and nodes >= 0 else None, "highs", _version("highspy"))
-
-
-def legacy_solver(name: str) -> Any:
-    """Pyomo's `SolverFactory(name)`, or `SolverNotFound`. Pyomo logs a traceback for an unknown
-    name; that is this function's answer, so the log is held back."""
-    logger = logging.getLogger("pyomo")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        solver = pyo.SolverFactory(name)
-        ok = solver is not None and solver.available(exception_flag=False)
-    except Exception:
-        ok = False
-    finally:
-        logger.setLevel(level)
-    if not ok:
-        raise SolverNotFound("Pyomo cannot run this solver here (not installed or not known)")
-    return solver
-
-
-def check_solver(name: str) -> None:
-    """Raise `SolverNotFound` now, before any work, if `name` cannot be run here."""
-    if name in ("highs", "appsi_highs"):
-        from pyomo.contrib.solver.solvers.highs import Highs
-
-        if not Highs().available():
-            raise SolverNotFound("highspy is not installed (pip install 'highspy>=1.15')")
-        return
-    legacy_solver(name)
-
-
-def _solve_legacy(m: pyo.ConcreteModel, opts: SolveOptions) -> SolveResult:
-    from pyomo.opt import SolutionStatus, TerminationCondition
-
-    solver = legacy_solver(opts.solver)
-    start = time.perf_counter()
-    results = solver.solve(m, load_solutions=False, tee=opts.tee, options=dict(opts.raw))
-    seconds = time.perf_counter() - start
-    term = results.solver.termination_condition
-    has = len(results.solution) > 0 and results.solution(0).status in (
-        SolutionStatus.optimal, SolutionStatus.feasible, SolutionStatus.locallyOptimal)
-    if has:
-        m.solutions.load_from(results)
-    if term == TerminationCondition.optimal and has:
-        status = "optimal"
-    elif term in (TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded):
-        status = "infeasible"
-    elif term == TerminationCondition.unbounded:
-        status = "unbounded"
-    elif term in (TerminationCondition.error, TerminationCondition.solverFailure):
-        status = "error"
-    else:
-        status = "feasible" if has else "no_solution"
-    objective = pyo.value(m.objective) if has else None
-    bound = results.problem.lower_bound if results.problem.lower_bound is not None else None
-    bound = float(bound) if bound is not None and math.isfinite(float(bound)) else None
-    version = ".".join(map(str, solver.version() or ())) if hasattr(solver, "version") else "unknown"
-    return SolveResult(status, str(term), objective, bound, relative_gap(objective, bound), seconds,
-                       None, opts.solver, version)
-
-
-@contextlib.contextmanager
-def _quiet_pyomo() -> Any:
-    """Hold back Pyomo's warnings on infeasible or interrupted outcomes, which this adapter reports
-    as a status, for the length of a solve (the caller's logging is left as it was)."""
-    logger = logging.getLogger("pyomo.contrib.solver")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def solve(m: pyo.ConcreteModel, opts: SolveOptions | None = None, duals: bool = False) -> SolveResult:
-    """Solve `m`, load the incumbent into its variables if there is one, and say how it went.
-
-    With `duals`, `result.duals` holds the LP duals with the integer decisions held (`lp_duals`).
-    The solve keeps to `opts.time_limit` and to what is left of the command's budget, and stops
-    with its incumbent on Ctrl-C or SIGTERM (status `interrupted`).
+    With `duals`, the row duals are those of the LP left when the integer decisions are held.
+    `problem.start`, if set, is handed to HiGHS as a MIP start (direct back-end). `kept`: a model
+    already loaded in HiGHS and changed in place since (direct back-end). The solve keeps to
+    `opts.time_limit` and to what is left of the command's budget, and stops with its incumbent
+    on Ctrl-C or SIGTERM (status `interrupted`).
     """
     opts = opts or SolveOptions()
-    with _quiet_pyomo():
-        return _solve(m, opts, duals)
-
-
-def _solve(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> SolveResult:
+    problem.solution = None
     left = CONTROL.remaining()
     if left is not None:
         share = max(0.0, left * SOLVER_SHARE)
@@ -222,36 +58,36 @@ def _solve(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> SolveResult
             return _not_run(opts, "the command's time limit was reached before the solve")
     if CONTROL.stop.is_set():
         return _not_run(opts, f"stopped by {CONTROL.signal_name or 'a signal'} before the solve", "interrupted")
-    if opts.solver in ("highs", "appsi_highs"):
-        if hasattr(os, "fork"):
-            return _solve_in_child(m, opts, duals)
-        result = _solve_highs(m, opts)
-        if duals and result.has_solution:
-            result.duals = lp_duals(m, opts)
-        return result
-    try:
-        return _solve_legacy(m, opts)
-    except SolverNotFound:
-        raise
-    except Exception as exc:  # a solver that fails in its own way still yields a status
-        return SolveResult("error", "error", None, None, None, 0.0, None, opts.solver, "unknown", str(exc))
+    if opts.solver in HIGHS_NAMES and hasattr(os, "fork"):
+        return _solve_in_child(problem, opts, duals, kept)
+    result, x, y = _solve_here(problem, opts, duals, kept)
+    if x is not None:
+        problem.solution = Solution(x, y)
+    return result
+
+
+def _solve_here(problem: Problem, opts: SolveOptions, duals: bool, kept: highs_direct.Kept | None,
+                listen: Any = None) -> tuple[SolveResult, np.ndarray | None, np.ndarray | None]:
+    if opts.path == "pyomo":
+        return pyomo_backend.solve(problem, opts, duals, listen)
+    h = kept.highs if kept is not None else highs_direct.load(problem, opts)
+    if listen is not None:
+        listen(h.cancelSolve)
+    result, x = highs_direct.run(h, problem, opts, problem.start)
+    y = highs_direct.lp_duals(h, problem, x, opts) if duals and x is not None else None
+    return result, x, y
 
 
 def _not_run(opts: SolveOptions, why: str, status: str = "no_solution") -> SolveResult:
     term = "interrupted" if status == "interrupted" else "time_limit"
-    return SolveResult(status, term, None, None, None, 0.0, None, opts.solver, _version("highspy"), why)
+    return SolveResult(status, term, None, None, None, 0.0, None, opts.solver, version("highspy"), why)
 
 
-def _model_parts(m: pyo.ConcreteModel) -> tuple[list[Any], list[Any]]:
-    """Variables and active constraints in the model's own order: the same in parent and child."""
-    return (list(m.component_data_objects(pyo.Var, descend_into=True)),
-            list(m.component_data_objects(pyo.Constraint, active=True, descend_into=True)))
-
-
-def _child(results: Any, control: Any, m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> None:
+def _child(results: Any, control: Any, problem: Problem, opts: SolveOptions, duals: bool,
+           kept: highs_direct.Kept | None) -> None:
     """The forked solve: report the result, the values, then the duals; stop when told to."""
     try:
-        _child_solve(results, control, m, opts, duals)
+        _child_solve(results, control, problem, opts, duals, kept)
     except BaseException as exc:  # reported as a status by the parent, with the cause
         with contextlib.suppress(OSError):
             results.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -259,35 +95,42 @@ def _child(results: Any, control: Any, m: pyo.ConcreteModel, opts: SolveOptions,
         results.close()
 
 
-def _child_solve(results: Any, control: Any, m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> None:
+def _child_solve(results: Any, control: Any, problem: Problem, opts: SolveOptions, duals: bool,
+                 kept: highs_direct.Kept | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()
     import highspy
-    from pyomo.contrib.solver.solvers.highs import Highs
 
     # And start afresh here too, in case the parent's scheduler could not be stopped ("Invalid
     # argument" where the threads it would join are gone).
     with contextlib.suppress(RuntimeError):
         highspy.Highs.resetThreadScheduler(False)
-    solver = Highs()
 
-    def listen() -> None:
-        try:
-            control.recv()
-        except (EOFError, OSError):
-            return
-        while getattr(solver, "_solver_model", None) is None:
-            time.sleep(0.01)
-        solver._solver_model.cancelSolve()  # honoured by HiGHS's interrupt callbacks, which Pyomo sets
+    def listen(cancel: Any) -> None:
+        def wait() -> None:
+            try:
+                control.recv()
+            except (EOFError, OSError):
+                return
+            cancel()
 
-    threading.Thread(target=listen, daemon=True).start()
-    result = _solve_highs(m, opts, solver)
-    variables, constraints = _model_parts(m)
-    results.send(("result", result, [v.value for v in variables] if result.has_solution else None))
-    if duals and result.has_solution:
-        found = lp_duals(m, opts)
-        results.send(("duals", [found.get(c) for c in constraints]))
+        threading.Thread(target=wait, daemon=True).start()
+
+    if opts.path == "pyomo" or not duals:
+        result, x, y = _solve_here(problem, opts, duals, kept, listen)
+        results.send(("result", result, x))
+        if duals and x is not None:
+            results.send(("duals", y))
+        return
+    # Direct with duals: the plan goes back before the LP re-solve, so that a stop during the
+    # re-solve loses only the prices.
+    h = kept.highs if kept is not None else highs_direct.load(problem, opts)
+    listen(h.cancelSolve)
+    result, x = highs_direct.run(h, problem, opts, problem.start)
+    results.send(("result", result, x))
+    if x is not None:
+        results.send(("duals", highs_direct.lp_duals(h, problem, x, opts)))
 
 
 @dataclass
@@ -324,7 +167,7 @@ def _wait(child: Any, results: Any, control: Any, limit: float | None, duals: bo
                 return got
             else:
                 got.result = SolveResult("error", "error", None, None, None, time.monotonic() - start, None,
-                                         "highs", _version("highspy"), message[1])
+                                         "highs", version("highspy"), message[1])
                 return got
             continue
         if not child.is_alive() and not results.poll():
@@ -384,7 +227,8 @@ class _Forked:
             self.exitcode = os.waitstatus_to_exitcode(status)
 
 
-def _solve_in_child(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> SolveResult:
+def _solve_in_child(problem: Problem, opts: SolveOptions, duals: bool, kept: highs_direct.Kept | None
+                    ) -> SolveResult:
     import highspy
 
     # HiGHS's worker threads do not survive a fork, and a child that inherits a scheduler whose
@@ -395,7 +239,7 @@ def _solve_in_child(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> So
     result_out, result_in = multiprocessing.Pipe(duplex=False)
     control_out, control_in = multiprocessing.Pipe(duplex=False)
     start = time.monotonic()
-    child = _Forked(_child, result_in, control_out, m, opts, duals, close=(result_out, control_in))
+    child = _Forked(_child, result_in, control_out, problem, opts, duals, kept, close=(result_out, control_in))
     result_in.close()
     control_out.close()
     try:
@@ -409,17 +253,15 @@ def _solve_in_child(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> So
         control_in.close()
     result, why = got.result, got.why
     seconds = time.monotonic() - start
-    if result is None:  # stopped hard (or the child died): the model is untouched
+    if result is None:  # stopped hard (or the child died): the problem is untouched
         status = "interrupted" if why == "interrupted" else ("no_solution" if why else "error")
         what = {"interrupted": f"stopped by {CONTROL.signal_name or 'a signal'}",
                 "time_limit": "the time limit was reached"}.get(
             why, f"the solver process ended without a result (exit code {child.exitcode})")
-        return SolveResult(status, why or "error", None, None, None, seconds, None, "highs", _version("highspy"),
-                           f"{what}; HiGHS did not stop when asked and was ended" if why else what)
-    variables, constraints = _model_parts(m)
-    for var, value in zip(variables, got.values or []):
-        if not var.fixed:
-            var.set_value(value, skip_validation=True)
+        return SolveResult(status, why or "error", None, None, None, seconds, None, opts.solver,
+                           version("highspy"), f"{what}; HiGHS did not stop when asked and was ended" if why else what)
+    if got.values is not None:
+        problem.solution = Solution(np.asarray(got.values, dtype=float), None)
     if why != got.why_then:  # stopped while computing the duals: the plan is whole, only the prices are lost
         result.message = (result.message + "; " if result.message else "") + "shadow prices not computed (" + (
             f"stopped by {CONTROL.signal_name or 'a signal'}" if why == "interrupted" else "time limit") + ")"
@@ -431,75 +273,22 @@ def _solve_in_child(m: pyo.ConcreteModel, opts: SolveOptions, duals: bool) -> So
             "; the incumbent is reported" if result.objective is not None else "")
     elif why == "time_limit" and result.status != "optimal":
         result.termination = "time_limit"
-    if got.duals is not None:
-        result.duals = {c: d for c, d in zip(constraints, got.duals) if d is not None}
+    if got.duals is not None and problem.solution is not None:
+        problem.solution.duals = np.asarray(got.duals, dtype=float)
         result.dual_seconds = seconds - result.seconds
     return result
 
 
-def lp_duals(m: pyo.ConcreteModel, opts: SolveOptions | None = None) -> dict[Any, float]:
-    """Duals of the LP left when every integer variable is fixed at its loaded value.
-
-    The standard way to price constraints of a MIP: with the integer decisions held, the duals say
-    what one more unit of a right-hand side is worth to the continuous part of the plan. Rows
-    without a free variable get no dual (absent from the result). Returns {constraint data: dual},
-    duals as HiGHS reports them (∂objective/∂right-hand side). HiGHS only; {} otherwise.
-    """
-    opts = opts or SolveOptions()
-    if opts.solver not in ("highs", "appsi_highs"):
-        return {}
-    from pyomo.contrib.solver.solvers.highs import Highs
-
-    # Fixed integer columns still make HiGHS run its MIP path (no duals): make them continuous too.
-    changed = []
-    for var in m.component_data_objects(pyo.Var, active=True):
-        if var.is_integer() and var.value is not None:
-            changed.append((var, var.domain, var.fixed))
-            var.fix(round(var.value))
-            var.domain = pyo.Reals
-    try:
-        solver = Highs()
-        config = dict(load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                      solver_options=dict(opts.raw))
-        if opts.time_limit is not None:
-            config["time_limit"] = float(opts.time_limit)
-        results = solver.solve(m, **config)
-        try:
-            return dict(results.solution_loader.get_duals())
-        except Exception:  # no dual solution (an LP with no free variable, or a solver failure)
-            return {}
-    finally:
-        for var, domain, was_fixed in changed:
-            var.domain = domain
-            if not was_fixed:
-                var.unfix()
-
-
-def lp_iis(m: pyo.ConcreteModel) -> list[str] | None:
-    """Names of an irreducible infeasible subset of the LP relaxation, or None if it is feasible.
-
-    HiGHS finds the subset (`Highs.getIis`); its rows and column bounds are mapped back to the
-    Pyomo names. This reaches into the contrib interface's solver model and index maps, which
-    Pyomo 6.10 keeps private: if they move, the subset is simply not reported.
-    """
-    from pyomo.contrib.solver.common.results import TerminationCondition
-    from pyomo.contrib.solver.solvers.highs import Highs
-
-    relaxed = pyo.TransformationFactory("core.relax_integer_vars").create_using(m)
-    solver = Highs()
-    results = solver.solve(relaxed, load_solutions=False, raise_exception_on_nonoptimal_result=False)
-    if results.termination_condition not in (TerminationCondition.provenInfeasible,
-                                              TerminationCondition.infeasibleOrUnbounded):
+def iis(problem: Problem) -> list[str] | None:
+    """Names (`block[key]`) of an irreducible infeasible subset of the LP relaxation, or None if
+    the relaxation is feasible. Rows say why; a long list of variable bounds only buries them."""
+    found = highs_direct.iis_rows(problem)
+    if found is None:
         return None
-    try:
-        highs = solver._solver_model
-        highs.setOptionValue("output_flag", False)
-        highs.setOptionValue("iis_strategy", 4)  # kIisStrategyIrreducible
-        _, iis = highs.getIis()
-        rows = [solver._solver_con_to_pyomo_con_map[r].name for r in iis.row_index_]
-        by_col = {ndx: solver._vars[vid][0] for vid, ndx in solver._pyomo_var_to_solver_var_map.items()}
-        cols = [f"bound of {by_col[c].name}" for c in iis.col_index_ if c in by_col]
-        # Rows say why; a long list of variable bounds (x ≥ 0 on every pair) only buries them.
-        return rows + (cols if len(cols) <= 10 else [f"and {len(cols)} variable bounds"])
-    except (AttributeError, KeyError, RuntimeError) as exc:  # Pyomo's private maps moved: say so
-        return [f"(the subset could not be read back from Pyomo's HiGHS interface: {type(exc).__name__})"]
+    rows, cols = found
+    col_names, row_names = problem.names()
+    lb, ub, _ = problem.bounds()
+    out = [row_names[r] for r in rows]
+    # A fixed column is data (a park already open), not a decision a user could change.
+    bounds = [f"bound of {col_names[c]}" for c in cols if lb[c] < ub[c]]
+    return out + (bounds if len(bounds) <= 10 else [f"and {len(bounds)} variable bounds"])

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from model import load
-from model.build import BuildOptions
+from model.options import BuildOptions
 from model.run import Outcome, solve_instance
 from solvers import SolveOptions
 

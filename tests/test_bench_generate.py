@@ -8,9 +8,9 @@ from click.testing import CliRunner
 
 from cli import main
 from model import load
-from model.build import FORMULATIONS
+from model.bench import COLUMNS, expand_specs, profile
+from model.options import FORMULATIONS
 from model.run import solve_instance
-from solvers.bench import COLUMNS, expand_specs, profile
 from tests.conftest import EXACT, INSTANCES
 from tests.test_benchmarks import BENCH
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cli import main
 from model import load
-from model.build import BuildOptions
+from model.options import BuildOptions
 from model.run import solve_instance
 from tests.conftest import EXACT, INSTANCES
 

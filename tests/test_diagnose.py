@@ -90,4 +90,4 @@ def test_solve_exits_3_with_the_diagnosis(tmp_path):
     feasible = CliRunner().invoke(main, ["diagnose", str(write(tmp_path, base(), "ok.yaml"))])
     assert feasible.exit_code == 0 and "no relaxation is needed" in feasible.stdout
     bad = CliRunner().invoke(main, ["diagnose", str(path), "--weight", "capacities=2"])
-    assert bad.exit_code == 2 and "--weight: capacities=2: not a family" in bad.stderr
+    assert bad.exit_code == 2 and "--weight: capacities=2: not a relaxation" in bad.stderr

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from model.build import FORMULATIONS
+from model.options import FORMULATIONS
 from tests.conftest import base, placed, solve_data
 
 
@@ -56,7 +56,8 @@ def test_forbidden_pair_gets_no_variable(tmp_path, formulation):
     d["pairs"] = [{"industry": "a", "park": "p1", "cost": 4}]
     d["rules"] = [{"id": "no_p2", "kind": "forbid", "source": "test", "parks": {"ids": ["p2"]}}]
     out = solve_data(tmp_path, d, formulation)
-    assert ("a", "p2") not in out.model.E
+    x = out.problem.var("x")
+    assert ("a", "p2") not in set(zip(*x.keys)) and len(x) == 1
     assert list(out.data.pairs["park"]) == ["p1"]
     assert out.data.removed_by_rule == {"no_p2": 1}
     assert placed(out) == {("a", "p1"): 1.0}

@@ -1,22 +1,86 @@
-"""Constraint families: one module each, each with `add(m, data, options)` and its math above it.
+"""The family registry: the one list that names the constraint families (`FAMILIES`).
 
-`model/build.py` calls them in the order of `FAMILIES`. Every Pyomo component a family creates is
-named as the concept is named in the YAML, the results and the docs.
+A family is a module (see docs/adding-a-family.md) with
+    NAME                  its name
+    add(problem, data, options)     its variables and rows, as blocks over the pair table
+and, as it needs them,
+    RULES                 rule schema classes (pydantic, `kind: Literal[...]`) it owns
+    RELAX                 {relaxation name: default weight} of the rows it marks relaxable
+    KPIS                  KPIs it defines (`model.kpis.Kpi`)
+    validate(rule, path, refs)      checks of its rules across sections (refs: see `model/validate.py`)
+    check(ctx)            the independent check of a plan: plain data in, violations out
+    rows(ctx)             its rows of the results: {"limits.csv" | "parks.csv" | own table: [row dicts]}
+    describe(inst, relax, label, amount)   the diagnosis's sentence for one relaxed row
+Everything else is derived from this list: the `Rule` union of the schema, `RULE_KINDS`, the
+diagnosis's relaxations and default weights, the KPI registry's extra KPIs, the help texts.
+`register` adds a family defined elsewhere (a plug-in, or a test).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
 
-import numpy as np
-import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
+from model import schema
+from model.families import (
+    assign,
+    capacity,
+    cover,
+    diversity,
+    forbid,
+    limit,
+    link,
+    objective,
+    transfer_target,
+)
+
+FAMILIES: list[ModuleType] = [assign, forbid, link, capacity, cover, limit, transfer_target, diversity, objective]
 
 
-def linear(coefs: Sequence[float] | np.ndarray, variables: Sequence[pyo.Var], constant: float = 0.0
-           ) -> LinearExpression:
-    """Σ coef·var as one LinearExpression, zero coefficients dropped (faster than `sum()`)."""
-    c = np.asarray(coefs, dtype=float)
-    keep = np.flatnonzero(c)
-    return LinearExpression(constant=float(constant), linear_coefs=c[keep].tolist(),
-                            linear_vars=[variables[k] for k in keep])
+def rule_classes() -> list[type]:
+    return [cls for f in FAMILIES for cls in getattr(f, "RULES", ())]
+
+
+def rule_kinds() -> dict[str, type]:
+    """Rule kind (the YAML `kind:`) -> its schema class."""
+    return {cls.model_fields["kind"].annotation.__args__[0]: cls for cls in rule_classes()}
+
+
+def family_of_rule(kind: str) -> ModuleType:
+    return next(f for f in FAMILIES if any(c.model_fields["kind"].annotation.__args__[0] == kind
+                                           for c in getattr(f, "RULES", ())))
+
+
+def relaxations() -> dict[str, float]:
+    """Relaxation name -> default weight in the diagnosis, in the families' order."""
+    return {name: w for f in FAMILIES for name, w in getattr(f, "RELAX", {}).items()}
+
+
+def family_of_relaxation(name: str) -> ModuleType:
+    return next(f for f in FAMILIES if name in getattr(f, "RELAX", {}))
+
+
+def family_kpis() -> tuple[Any, ...]:
+    return tuple(k for f in FAMILIES for k in getattr(f, "KPIS", ()))
+
+
+def register(family: ModuleType) -> None:
+    """Add a family (before the objective, which sums the KPIs every family defines)."""
+    if not hasattr(family, "NAME") or not callable(getattr(family, "add", None)):
+        raise TypeError("a family needs NAME and add(problem, data, options)")
+    if any(f.NAME == family.NAME for f in FAMILIES):
+        raise ValueError(f"a family named {family.NAME!r} is registered already")
+    taken = set(rule_kinds())
+    new = {cls.model_fields["kind"].annotation.__args__[0] for cls in getattr(family, "RULES", ())}
+    if taken & new:
+        raise ValueError(f"rule kinds {sorted(taken & new)} are taken")
+    FAMILIES.insert(FAMILIES.index(objective), family)
+    schema.use_rules(rule_classes())
+
+
+def unregister(family: ModuleType) -> None:
+    FAMILIES.remove(family)
+    schema.use_rules(rule_classes())
+
+
+schema.use_rules(rule_classes())

@@ -1,54 +1,62 @@
 """`assign`: every module of an industry is placed at a park or stays at its origin.
 
-    assign[i]:           Σ_{p:(i,p)∈E} x[i,p] + stay[i] = modules_i        ∀ i ∈ I
-    must_transfer:       stay[i] ≤ 0 (as the variable's upper bound)       ∀ i with must_transfer
-                         (elastic build: a row stay[i] ≤ slack instead)
-    transfer_target[r]:  Σ_{i∈G_r} Σ_p x[i,p] ≥ min_modules_r               (kind: transfer_target)
-                     or  Σ_{i∈G_r} Σ_p x[i,p] ≥ min_share_r · Σ_{i∈G_r} modules_i
+    assign[i]:         Σ_{p:(i,p)∈E} x[i,p] + stay[i] = modules_i        ∀ i ∈ I
+    must_transfer:     stay[i] ≤ 0 (as the variable's upper bound)       ∀ i with must_transfer
+                       (elastic build: a row must_transfer[i]: stay[i] ≤ 0, relaxable, big modules_i)
+The variables x, stay, y, w themselves are made in `model/assemble.py`; a plan is also checked
+here for what the variables' domains say (whole modules, no negative amounts).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyomo.environ as pyo
 
-from model.data import Data
-from model.families import linear
-from model.families.elastic import slack
+from model.options import BuildOptions
+from solvers.problem import Problem, keys_of
+
+if TYPE_CHECKING:
+    from model.check import CheckContext
+    from model.data import Data
+    from model.schema import Instance
+
+NAME = "assign"
+RELAX = {"must_transfer": 1.0}
 
 
-def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
-    xs = m.x_list
-    by_industry = data.pairs.groupby("i").indices
-    rhs = data.industry["modules"].to_numpy(dtype=float)
+def add(problem: Problem, data: Data, options: BuildOptions) -> None:
+    n_i = len(data.industries)
+    x, stay = problem.cols("x"), problem.cols("stay")
+    modules = data.industry["modules"].to_numpy(dtype=float)
+    problem.add_rows("assign", keys_of(data.industries),
+                     np.concatenate([data.pairs["i"].to_numpy(), np.arange(n_i)]), np.concatenate([x, stay]), 1.0,
+                     lo=modules, hi=modules, doc="each module placed or staying")
+    if options.elastic:
+        must = np.flatnonzero(data.industry["must_transfer"].to_numpy())
+        problem.add_rows("must_transfer", keys_of(np.asarray(data.industries, dtype=object)[must]),
+                         np.arange(len(must)), stay[must], 1.0, hi=0.0, doc="no module stays",
+                         relax="must_transfer", big=modules[must])
 
-    def assign_rule(m: pyo.ConcreteModel, i: str) -> object:
-        n = data.industries.index(i)
-        rows = by_industry.get(n, np.empty(0, dtype=int))
-        expr = linear(np.ones(len(rows)), [xs[r] for r in rows])
-        return expr + m.stay[i] == float(rhs[n])
 
-    m.assign = pyo.Constraint(m.I, rule=assign_rule, doc="each module placed or staying")
+def check(c: CheckContext) -> list[str]:
+    bad = []
+    for (i, p), v in c.plan.x.items():
+        if v < -c.tol:
+            bad.append(f"{i} at {p}: {v:g} modules, fewer than 0")
+        if not c.ind[i].divisible and abs(v - round(v)) > c.tol:
+            bad.append(f"{i} at {p}: {v:g} modules is not whole but {i} is not divisible")
+    for i, industry in c.ind.items():
+        placed = sum(v for (a, _), v in c.plan.x.items() if a == i)
+        stay = c.plan.stay.get(i, 0.0)
+        if not c.close(placed + stay, industry.modules):
+            bad.append(f"{i}: {placed:g} modules placed + {stay:g} staying ≠ its {industry.modules} modules")
+        if stay < -c.tol or (not industry.divisible and abs(stay - round(stay)) > c.tol):
+            bad.append(f"{i}: {stay:g} modules staying is not a valid number of modules")
+        if industry.must_transfer and stay > c.tol:
+            bad.append(f"{i}: {stay:g} modules stay but {i} must transfer")
+    return bad
 
-    if getattr(options, "elastic", False):
-        must = [i for i in data.industries if data.industry.at[i, "must_transfer"]]
-        m.MUST = pyo.Set(initialize=must, ordered=True)
-        m.must_transfer = pyo.Constraint(m.MUST, rule=lambda m, i: m.stay[i] - slack(
-            m, options, "must_transfer", (i,), float(data.industry.at[i, "modules"])) <= 0)
 
-    targets = {r.id: r for r in data.target_rules}
-
-    def target_rule(m: pyo.ConcreteModel, rid: str) -> object:
-        rule = targets[rid]
-        mask = data.pair_mask(industries=rule.industries)
-        rows = np.flatnonzero(mask)
-        if rule.min_modules is not None:
-            bound = rule.min_modules
-        else:
-            group = data.industry_set(rule.industries)
-            bound = rule.min_share * float(data.industry.loc[group, "modules"].sum())
-        relax = slack(m, options, "transfer_target", (rid,), float(bound))
-        return linear(np.ones(len(rows)), [xs[r] for r in rows]) + relax >= float(bound)
-
-    m.TARGETS = pyo.Set(initialize=list(targets), ordered=True)
-    m.transfer_target = pyo.Constraint(m.TARGETS, rule=target_rule, doc="modules moved ≥ target")
+def describe(inst: Instance, relax: str, label: tuple, amount: float) -> str:
+    return f"industry {label[0]} (must_transfer): let {amount:.6g} module(s) stay at the origin"

@@ -12,32 +12,37 @@ right side are not created.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyomo.environ as pyo
+import pandas as pd
 
-from model.data import Data
-from model.families import linear
+from model.options import BuildOptions
+from solvers.problem import Problem, keys_of
+
+if TYPE_CHECKING:
+    from model.data import Data
+
+NAME = "cover"
 
 
-def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
-    if not getattr(options, "cover", False):
+def add(problem: Problem, data: Data, options: BuildOptions) -> None:
+    if not options.cover:
         return
+    n_k = len(data.resources)
     must = data.industry["must_transfer"].to_numpy()[data.pairs["i"].to_numpy()]
     rows = np.flatnonzero(must)
-    need = np.zeros(len(data.resources))
+    need = np.zeros(n_k)
     if len(rows):
-        least = (data.pairs.iloc[rows].assign(**{f"_u{k}": data.use[rows, k] for k in range(len(data.resources))})
-                 .groupby("i")[[f"_u{k}" for k in range(len(data.resources))]].min())
+        least = pd.DataFrame(data.use[rows]).groupby(data.pairs["i"].to_numpy()[rows]).min()
         modules = data.industry["modules"].to_numpy(dtype=float)[least.index.to_numpy()]
         need = (least.to_numpy() * modules[:, None]).sum(axis=0)
-    index = [k for n, k in enumerate(data.resources) if need[n] > 0]
-    ups = list(zip(data.upgrades["park"], data.upgrades["upgrade"]))
-
-    def cover_rule(m: pyo.ConcreteModel, k: str) -> object:
-        n = data.resources.index(k)
-        supply = linear(data.capacity[:, n], [m.y[p] for p in data.parks])
-        extra = linear(data.adds[:, n] if len(ups) else [], [m.w[p, u] for p, u in ups])
-        return supply + extra >= float(need[n])
-
-    m.COVER = pyo.Set(initialize=index, ordered=True)
-    m.cover = pyo.Constraint(m.COVER, rule=cover_rule, doc="open capacity ≥ what must move")
+    ks = np.flatnonzero(need > 0)
+    where = np.full(n_k, -1)
+    where[ks] = np.arange(len(ks))
+    p, k = np.nonzero(data.capacity[:, ks])
+    u, uk = np.nonzero(data.adds[:, ks]) if len(data.upgrades) else (np.empty(0, int), np.empty(0, int))
+    problem.add_rows("cover", keys_of(np.asarray(data.resources, dtype=object)[ks]), np.r_[k, uk],
+                     np.r_[problem.cols("y")[p], problem.cols("w")[u]],
+                     np.r_[data.capacity[:, ks][p, k], data.adds[:, ks][u, uk]], lo=need[ks],
+                     doc="open capacity ≥ what must move")

@@ -1,67 +1,161 @@
-"""`diversity` (kind: diversity): against homogeneous competition between parks.
+"""`diversity` (rule kind `diversity`): against homogeneous competition between parks.
 
-z[s,p] ∈ {0,1} exists only for the sectors s and parks p a diversity rule concerns.
-    diversity_link[i,p]:          x[i,p] ≤ x_max[i,p] · z[s(i),p]     ∀ (i,p) ∈ E with z[s(i),p]
-    sector_open[s,p]:             z[s,p] ≤ y[p]                      (a sector is only at an open park)
+z[s,p] ∈ {0,1} exists only for the sectors s and parks p a diversity rule concerns (and where s
+has an eligible pair at p).
+    diversity_link[i,p]:          x[i,p] − x_max[i,p] · z[s(i),p] ≤ 0   ∀ (i,p) ∈ E with z[s(i),p]
+    sector_open[s,p]:             z[s,p] − y[p] ≤ 0                    (a sector is only at an open park)
     max_parks_per_sector[r,s]:    Σ_{p∈G_r} z[s,p] ≤ max_parks_per_sector_r     ∀ s ∈ S_r
     max_sectors_per_park[r,p]:    Σ_{s∈S_r} z[s,p] ≤ max_sectors_per_park_r     ∀ p ∈ G_r
+The two bounds are relaxable (big: the parks of the group, the sectors of the rule). In the
+results a sector counts at a park when modules of it are placed there (z may be 1 without any).
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+from typing import TYPE_CHECKING, Any, Literal
 
-from model.data import Data
-from model.families.elastic import slack
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+
+from model.options import BuildOptions
+from model.schema import Count, ParkRef, RuleBase, Words
+from model.selectors import parks_of
+from model.tables import TOL, ResultContext, limit_row
+from solvers.problem import Lin, Problem, keys_of
+
+if TYPE_CHECKING:
+    from model.check import CheckContext
+    from model.data import Data
+    from model.schema import Instance
+
+NAME = "diversity"
+RELAX = {"diversity": 1.0}
+BOUNDS = (("max_parks_per_sector", "parks_per_sector"), ("max_sectors_per_park", "sectors_per_park"))
 
 
-def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
-    sector_of = data.industry["sector"]
-    pair_sector = sector_of.to_numpy()[data.pairs["i"].to_numpy()]
-    pair_park = data.pairs["park"].to_numpy()
-    present = set(zip(pair_sector.tolist(), pair_park.tolist()))  # (s,p) with an eligible pair
-    scopes = []
-    for r in data.diversity_rules:
-        parks = data.park_set(r.parks)
-        sectors = r.sectors if r.sectors is not None else sorted(set(sector_of))
-        scopes.append((r, parks, sectors))
-    zs = sorted({(s, p) for _, parks, sectors in scopes for s in sectors for p in parks if (s, p) in present})
-    m.SECTOR_PARK = pyo.Set(initialize=zs, dimen=2, ordered=True)
-    m.z = pyo.Var(m.SECTOR_PARK, domain=pyo.Binary, doc="sector s present at park p")
+class DiversityRule(RuleBase):
+    """Anti-homogeneous competition: few parks per sector in a group, few sectors per park."""
 
-    zset = set(zs)
-    rows = [r for r in range(len(pair_sector)) if (pair_sector[r], pair_park[r]) in zset]
+    kind: Literal["diversity"]
+    parks: ParkRef | None = None
+    sectors: Words | None = Field(None, description="sectors concerned (all if absent)")
+    max_parks_per_sector: Count | None = None
+    max_sectors_per_park: Count | None = None
+
+    @model_validator(mode="after")
+    def _bound(self) -> DiversityRule:
+        if self.max_parks_per_sector is None and self.max_sectors_per_park is None:
+            raise ValueError("has no bound; give max_parks_per_sector or max_sectors_per_park")
+        return self
+
+
+RULES = (DiversityRule,)
+
+
+def validate(rule: DiversityRule, path: tuple, refs: Any) -> None:
+    if refs.sectors is not None:
+        for m, s in enumerate(rule.sectors or []):
+            if s not in refs.sectors:
+                refs.problem((*path, "sectors", m), f"no industry has sector {refs.describe(s)}",
+                             "one of: " + ", ".join(sorted(refs.sectors)))
+
+
+def _scopes(data: Data) -> list[tuple[DiversityRule, list[str], list[str]]]:
+    everything = sorted(set(data.industry["sector"]))
+    return [(r, data.park_set(r.parks), list(r.sectors) if r.sectors is not None else everything)
+            for r in data.rules_of(DiversityRule)]
+
+
+def _bound_rows(data: Data, zset: set[tuple[str, str]]) -> dict[str, list[tuple[Any, str, list, int, int]]]:
+    """Per bound: (rule, where, [(s,p) counted], bound, big) of each row of the model."""
+    out: dict[str, list] = {"max_parks_per_sector": [], "max_sectors_per_park": []}
+    for r, parks, sectors in _scopes(data):
+        if r.max_parks_per_sector:
+            for s in sectors:
+                zs = [(s, p) for p in parks if (s, p) in zset]
+                if zs:
+                    out["max_parks_per_sector"].append((r, s, zs, r.max_parks_per_sector, len(parks)))
+        if r.max_sectors_per_park:
+            for p in parks:
+                zs = [(s, p) for s in sectors if (s, p) in zset]
+                if zs:
+                    out["max_sectors_per_park"].append((r, p, zs, r.max_sectors_per_park, len(sectors)))
+    return out
+
+
+def _zs(data: Data) -> list[tuple[str, str]]:
+    pair_sector = data.industry["sector"].to_numpy()[data.pairs["i"].to_numpy()]
+    present = set(zip(pair_sector.tolist(), data.pairs["park"].tolist()))  # (s,p) with an eligible pair
+    return sorted({(s, p) for _, parks, sectors in _scopes(data) for s in sectors for p in parks if (s, p) in present})
+
+
+def add(problem: Problem, data: Data, options: BuildOptions) -> None:
+    zs = _zs(data)
+    z = problem.add_vars("z", keys_of([s for s, _ in zs], [p for _, p in zs]), 0.0, 1.0, True,
+                         "sector s present at park p").cols
+    col = {sp: z[n] for n, sp in enumerate(zs)}
+    pairs = pd.DataFrame({"s": data.industry["sector"].to_numpy()[data.pairs["i"].to_numpy()],
+                          "p": data.pairs["park"].to_numpy(), "r": np.arange(len(data.pairs))})
+    zframe = pd.DataFrame({"s": pd.Series([s for s, _ in zs], dtype=object),
+                           "p": pd.Series([p for _, p in zs], dtype=object), "z": z})
+    linked = pairs.merge(zframe, on=["s", "p"]).sort_values("r")
+    rows = linked["r"].to_numpy()
+    n = len(rows)
     x_max = data.pairs["x_max"].to_numpy(dtype=float)
-    xs = m.x_list
-    pair_industry = data.pairs["industry"].to_numpy()
-    row_of = {(pair_industry[r], pair_park[r]): r for r in rows}
-    m.DIVERSITY_PAIRS = pyo.Set(initialize=list(row_of), dimen=2, ordered=True)
+    problem.add_rows("diversity_link",
+                     keys_of(data.pairs["industry"].to_numpy()[rows], data.pairs["park"].to_numpy()[rows]),
+                     np.r_[np.arange(n), np.arange(n)], np.r_[problem.cols("x")[rows], linked["z"].to_numpy()],
+                     np.r_[np.ones(n), -x_max[rows]], hi=0.0, doc="x[i,p] ≤ x_max[i,p] · z[s(i),p]")
+    y = problem.var("y")
+    m = len(zs)
+    problem.add_rows("sector_open", keys_of([s for s, _ in zs], [p for _, p in zs]), np.r_[np.arange(m), np.arange(m)],
+                     np.r_[z, [y.col(p) for _, p in zs]].astype(np.int64), np.r_[np.ones(m), -np.ones(m)], hi=0.0,
+                     doc="z[s,p] ≤ y[p]")
+    for component, found in _bound_rows(data, set(zs)).items():
+        problem.add_lin_rows(component, keys_of([r.id for r, *_ in found], [w for _, w, *_ in found]),
+                             [Lin([col[sp] for sp in zz], 1.0) for _, _, zz, _, _ in found],
+                             hi=[b for *_, b, _ in found], doc=component.replace("_", " ") + " ≤ max",
+                             relax="diversity", big=[g for *_, g in found])
 
-    def link_rule(m: pyo.ConcreteModel, i: str, p: str) -> object:
-        r = row_of[i, p]
-        return xs[r] - float(x_max[r]) * m.z[pair_sector[r], p] <= 0
 
-    m.diversity_link = pyo.Constraint(m.DIVERSITY_PAIRS, rule=link_rule, doc="x[i,p] ≤ x_max[i,p] · z[s(i),p]")
-    m.sector_open = pyo.Constraint(m.SECTOR_PARK, rule=lambda m, s, p: m.z[s, p] <= m.y[p],
-                                   doc="z[s,p] ≤ y[p]")
+def check(c: CheckContext) -> list[str]:
+    bad = []
+    for r in c.rules(DiversityRule):
+        ps = set(parks_of(c.inst, r.parks))
+        sectors = set(r.sectors) if r.sectors is not None else {a.sector for a in c.ind.values()}
+        present = {(c.ind[i].sector, p) for (i, p), v in c.plan.x.items() if v > c.tol and p in ps
+                   and c.ind[i].sector in sectors}
+        if r.max_parks_per_sector:
+            for s in sectors:
+                n = sum(1 for s2, _ in present if s2 == s)
+                if n > r.max_parks_per_sector:
+                    bad.append(f"rule {r.id}: sector {s} at {n} parks > max_parks_per_sector {r.max_parks_per_sector}")
+        if r.max_sectors_per_park:
+            for p in ps:
+                n = sum(1 for _, p2 in present if p2 == p)
+                if n > r.max_sectors_per_park:
+                    bad.append(f"rule {r.id}: park {p} hosts {n} sectors > "
+                               f"max_sectors_per_park {r.max_sectors_per_park}")
+    return bad
 
-    per_sector = [(r.id, s) for r, parks, sectors in scopes if r.max_parks_per_sector for s in sectors
-                  if any((s, p) in zset for p in parks)]
-    per_park = [(r.id, p) for r, parks, sectors in scopes if r.max_sectors_per_park for p in parks
-                if any((s, p) in zset for s in sectors)]
-    scope = {r.id: (r, parks, sectors) for r, parks, sectors in scopes}
 
-    def parks_rule(m: pyo.ConcreteModel, rid: str, s: str) -> object:
-        r, parks, _ = scope[rid]
-        extra = slack(m, options, "diversity", (rid, s), float(len(parks)))
-        return sum(m.z[s, p] for p in parks if (s, p) in zset) - extra <= r.max_parks_per_sector
+def rows(ctx: ResultContext) -> dict[str, list[dict]]:
+    """One row per row of the model (a sector of the rule, a park of its group), as built."""
+    data = ctx.data
+    sector = data.industry["sector"]
+    present = {(sector[i], p) for (i, p), v in ctx.plan.x.items() if v > TOL}
+    out = []
+    for component, found in _bound_rows(data, set(_zs(data))).items():
+        kpi = dict(BOUNDS)[component]
+        for r, where, zs, bound, _ in found:
+            value = sum(1 for sp in zs if sp in present)
+            out.append(limit_row(r, kpi, "max", bound, value, bound - value, component=component,
+                                 index=f"{r.id},{where}"))
+    order = {r.id: n for n, r in enumerate(data.rules_of(DiversityRule))}
+    out.sort(key=lambda row: order[row["rule"]])  # rule by rule, as the instance lists them
+    return {"limits.csv": out}
 
-    def sectors_rule(m: pyo.ConcreteModel, rid: str, p: str) -> object:
-        r, _, sectors = scope[rid]
-        extra = slack(m, options, "diversity", (rid, p), float(len(sectors)))
-        return sum(m.z[s, p] for s in sectors if (s, p) in zset) - extra <= r.max_sectors_per_park
 
-    m.PER_SECTOR = pyo.Set(initialize=per_sector, dimen=2, ordered=True)
-    m.max_parks_per_sector = pyo.Constraint(m.PER_SECTOR, rule=parks_rule, doc="parks per sector ≤ max")
-    m.PER_PARK = pyo.Set(initialize=per_park, dimen=2, ordered=True)
-    m.max_sectors_per_park = pyo.Constraint(m.PER_PARK, rule=sectors_rule, doc="sectors per park ≤ max")
+def describe(inst: Instance, relax: str, label: tuple, amount: float) -> str:
+    return f"rule {label[0]} (diversity): allow {amount:.6g} more at {label[1]}"

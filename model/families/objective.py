@@ -1,30 +1,36 @@
-"""`objective`: named KPI terms, each a Pyomo Expression, combined by the instance's weights.
+"""`objective`: named KPI terms (`model/kpis.py`), combined by the instance's weights.
 
-    minimise  Σ_t weight_t · KPI_t     t ∈ opening_cost, upgrade_cost, relocation_cost,
-                                           operating_cost, logistics_cost, pair_cost, stay_cost,
-                                           co2, value_added, jobs
+    minimise  Σ_t weight_t · KPI_t     over the objective terms of the KPI registry:
+              opening_cost, upgrade_cost, relocation_cost, operating_cost, logistics_cost,
+              pair_cost, stay_cost, co2, value_added, jobs (and any a family adds)
 Cost terms weigh 1 unless set; co2's weight is the carbon price (money per co2 unit); value_added
 and jobs are benefits, so a planner who wants them gives them negative weights. A lexicographic
 objective minimises its levels in turn (`model/run.py`), each later level constrained by
-    level_j ≤ optimum_j + tolerance_j · |optimum_j|      for every earlier level j.
+    levels[j]:  Σ_t weight_jt · KPI_t ≤ optimum_j + tolerance_j · |optimum_j|   for every earlier level j.
+The checker recomputes every term from the plan and the instance's raw fields.
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+from typing import TYPE_CHECKING
 
 from model import kpis
-from model.data import Data
-from model.schema import OBJECTIVE_TERMS
+from model.options import BuildOptions
+from solvers.problem import Problem
+
+if TYPE_CHECKING:
+    from model.check import CheckContext
+    from model.data import Data
+
+NAME = "objective"
 
 
-def add(m: pyo.ConcreteModel, data: Data, options: object) -> None:
-    for term in OBJECTIVE_TERMS:
-        m.add_component(term, pyo.Expression(expr=kpis.total(m, data, term), doc=f"KPI {term}"))
-    m.objective = pyo.Objective(expr=weighted(m, data.inst.stages()[0][0]), sense=pyo.minimize,
-                                doc="Σ weight × KPI")
+def add(problem: Problem, data: Data, options: BuildOptions) -> None:
+    for term in kpis.objective_terms():
+        problem.expressions[term] = kpis.whole(problem, data, term)
+    problem.weights = data.inst.levels()[0][0]
 
 
-def weighted(m: pyo.ConcreteModel, weights: dict[str, float]) -> object:
-    """Σ weight × KPI over the named KPI expressions of the model."""
-    return sum(w * m.component(t) for t, w in weights.items() if w != 0)
+def check(c: CheckContext) -> list[str]:
+    """Nothing to break: the terms are recomputed by the checker itself (`CheckContext.kpis`)."""
+    return []

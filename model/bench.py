@@ -19,19 +19,21 @@ import numpy as np
 import pandas as pd
 
 from model import Loaded, load, load_imported
-from model.build import BuildOptions, build
+from model.assemble import assemble
 from model.check import check
 from model.data import build_data
 from model.errors import InputError, Problem
 from model.importers import CAPACITIES, gap_count, import_file
 from model.loader import MAX_BYTES
+from model.options import BuildOptions
 from model.outputs import Collection
 from model.results import extract
 from solvers.control import CONTROL
 from solvers.options import SolveOptions
 from solvers.run import solve
 
-COLUMNS = ["instance", "formulation", "solver", "seed", "status", "objective", "bound", "gap", "build_seconds",
+COLUMNS = ["instance", "formulation", "solver", "backend", "seed", "status", "objective", "bound", "gap",
+           "build_seconds",
            "solve_seconds", "nodes", "variables", "constraints", "check_ok"]
 # Benchmark folders of ../shared/benchdata and the format of their files.
 FOLDER_FORMATS = {"orlib_cap": "orlib-cap", "holmberg_sscflp": "holmberg", "orlib_gap": "gap", "gap_typeE": "gap"}
@@ -77,34 +79,41 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
 
 def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], time_limit: float | None,
               mip_gap: float | None, threads: int | None, repeat: int,
-              progress: Callable[[str], None] = lambda line: None) -> pd.DataFrame:
-    """Solve every combination; each plan found is re-checked by the independent checker."""
+              progress: Callable[[str], None] = lambda line: None,
+              backends: list[str] | None = None) -> pd.DataFrame:
+    """Solve every combination; each plan found is re-checked by the independent checker. The
+    back-end (direct or pyomo) applies to HiGHS; other solvers always go through Pyomo."""
     rows = []
-    total = len(cases) * len(formulations) * len(solvers) * repeat
+    combos = list(dict.fromkeys((s, b if s in ("highs", "appsi_highs") else "pyomo")
+                                for s in solvers for b in (backends or ["direct"])))
+    total = len(cases) * len(formulations) * len(combos) * repeat
     done = 0
     for case in cases:
         loaded = case.load()
         for formulation in formulations:
-            for solver in solvers:
+            for solver, backend in combos:
                 for seed in range(repeat):
                     start = time.perf_counter()
                     data = build_data(loaded.instance)
-                    m = build(data, BuildOptions(formulation))
+                    m = assemble(data, BuildOptions(formulation))
                     build_seconds = time.perf_counter() - start
-                    result = solve(m, SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap,
-                                                   threads=threads, seed=seed))
+                    opts = SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                                        seed=seed, backend=backend)
+                    result = solve(m, opts)
                     if result.status == "interrupted":  # a benchmark stopped half-way says nothing: write none
                         raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
                     ok = None
                     if result.has_solution:
                         ok = check(loaded.instance, extract(m, data), None, result.objective).ok
-                    rows.append({"instance": case.name, "formulation": formulation, "solver": solver, "seed": seed,
+                    rows.append({"instance": case.name, "formulation": formulation, "solver": solver,
+                                 "backend": opts.path, "seed": seed,
                                  "status": result.status, "objective": result.objective, "bound": result.bound,
                                  "gap": result.gap, "build_seconds": build_seconds,
                                  "solve_seconds": result.seconds, "nodes": result.nodes,
-                                 "variables": m.nvariables(), "constraints": m.nconstraints(), "check_ok": ok})
+                                 "variables": m.n_cols, "constraints": m.n_rows, "check_ok": ok})
                     done += 1
-                    progress(f"[{done}/{total}] {case.name} {formulation} {solver} seed {seed}: {result.status} "
+                    progress(f"[{done}/{total}] {case.name} {formulation} {solver} ({opts.path}) seed {seed}: "
+                             f"{result.status} "
                              f"{result.objective if result.objective is not None else '-'} "
                              f"in {result.seconds:.2f} s")
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -113,7 +122,8 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
 def profile(table: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Dolan–Moré profile of solve time over problems (instance, solver, seed): τ grid and ρ per formulation."""
     t = table.assign(time=np.where(table["status"] == "optimal", table["solve_seconds"], np.inf))
-    wide = t.pivot_table(index=["instance", "solver", "seed"], columns="formulation", values="time", aggfunc="first")
+    index = [c for c in ("instance", "solver", "backend", "seed") if c in t.columns]
+    wide = t.pivot_table(index=index, columns="formulation", values="time", aggfunc="first")
     best = wide.min(axis=1).replace(0, 1e-9)
     ratios = wide.div(best, axis=0)
     finite = ratios.to_numpy()[np.isfinite(ratios.to_numpy())]

@@ -1,0 +1,41 @@
+"""Assemble the problem: the decision variables over the sparse pair set, then every family.
+
+Variables (see `model/families/*` for the rows):
+    x[i,p] ∈ [0, modules_i]   modules of industry i placed at park p, (i,p) ∈ E; integer unless divisible
+    stay[i] ∈ [0, modules_i]  modules left at the origin; 0 if must_transfer; integer unless divisible
+    y[p] ∈ {0,1}              park p opens (fixed at 1 where open_cost is 0: it is already open)
+    w[p,u] ∈ {0,1}            upgrade u of park p is built
+Column r of block `x` is pair row r of `data.pairs`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.data import Data
+from model.families import FAMILIES
+from model.options import BuildOptions
+from solvers.problem import Problem, keys_of
+
+
+def assemble(data: Data, options: BuildOptions | None = None) -> Problem:
+    """The problem of `data`, as blocks every back-end materialises."""
+    options = options or BuildOptions()
+    problem = Problem(data.inst.name, elastic=options.elastic)
+    modules = data.industry["modules"].to_numpy(dtype=float)
+    whole = ~data.industry["divisible"].to_numpy()
+    pi = data.pairs["i"].to_numpy()
+    # The bound is modules_i, not the tighter x_max (used as big-M): capacity rows imply x_max, and
+    # keeping it off the bound lets a binding capacity row, not the bound, carry the shadow price.
+    problem.add_vars("x", keys_of(data.pairs["industry"], data.pairs["park"]), 0.0, modules[pi], whole[pi],
+                     "modules of i placed at p")
+    must = data.industry["must_transfer"].to_numpy() & (not options.elastic)
+    problem.add_vars("stay", keys_of(data.industries), 0.0, np.where(must, 0.0, modules), whole,
+                     "modules left at origin")
+    problem.add_vars("y", keys_of(data.parks), data.park["already_open"].to_numpy(dtype=float), 1.0, True,
+                     "park opens")
+    problem.add_vars("w", keys_of(data.upgrades["park"], data.upgrades["upgrade"]), 0.0, 1.0, True,
+                     "upgrade built")
+    for family in FAMILIES:
+        family.add(problem, data, options)
+    return problem

@@ -1,0 +1,194 @@
+"""The direct back-end: a `Problem` handed to HiGHS as one CSR matrix through highspy's `passModel`.
+
+No expression objects are made: the arrays the families assembled go to HiGHS as they are. A
+`Kept` model stays loaded for what-if changes in place (`changeColsBounds`, `changeRowsBounds`,
+`changeColsCost`) and re-solves from there; a MIP start (`setSolution`) and the LP duals with the
+integer decisions held are computed on the same HiGHS object. The IIS of the LP relaxation maps
+HiGHS's row indices back to the blocks' labels.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from solvers.options import SolveOptions
+from solvers.problem import Problem
+from solvers.result import SolveResult, relative_gap, version
+
+
+def highs_lp(problem: Problem) -> Any:
+    """The `HighsLp` of a problem: costs, bounds, the row-wise matrix and integrality."""
+    import highspy
+
+    lp = highspy.HighsLp()
+    lb, ub, integer = problem.bounds()
+    lo, hi = problem.row_bounds()
+    cost, offset = problem.objective()
+    start, index, value = problem.matrix()
+    lp.num_col_ = problem.n_cols
+    lp.num_row_ = problem.n_rows
+    lp.col_cost_ = cost
+    lp.offset_ = float(offset)
+    lp.col_lower_ = lb
+    lp.col_upper_ = ub
+    lp.row_lower_ = lo
+    lp.row_upper_ = hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = problem.n_cols
+    lp.a_matrix_.num_row_ = problem.n_rows
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    if integer.any():
+        lp.integrality_ = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous).tolist()
+    return lp
+
+
+def load(problem: Problem, options: SolveOptions | None = None) -> Any:
+    """A silent `highspy.Highs` holding the problem."""
+    import highspy
+    from pyomo.common.tee import capture_output
+
+    with capture_output(capture_fd=True):  # HiGHS prints a banner when created
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(options.tee) if options else False)
+    h.passModel(highs_lp(problem))
+    h.HandleUserInterrupt = True  # `cancelSolve` from another thread then stops the solve
+    return h
+
+
+def set_options(h: Any, opts: SolveOptions) -> None:
+    h.setOptionValue("output_flag", bool(opts.tee))
+    for name, value in opts.raw.items():
+        h.setOptionValue(name, value)
+    if opts.seed is not None:
+        h.setOptionValue("random_seed", int(opts.seed))
+    if opts.time_limit is not None:
+        h.setOptionValue("time_limit", float(opts.time_limit))
+    if opts.mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(opts.mip_gap))
+    if opts.threads is not None:
+        h.setOptionValue("threads", int(opts.threads))
+
+
+def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None = None
+        ) -> tuple[SolveResult, np.ndarray | None]:
+    """Solve what `h` holds; the result and the column values of the incumbent (None without one)."""
+    import highspy
+
+    set_options(h, opts)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start, dtype=float).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
+    t = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    mip = h.getLp().integrality_ and any(v == highspy.HighsVarType.kInteger for v in h.getLp().integrality_)
+    if ms == S.kOptimal and has:
+        status = "optimal"
+    elif ms == S.kInfeasible:
+        status, has = "infeasible", False
+    elif ms == S.kUnboundedOrInfeasible:
+        status, has = ("infeasible", False)
+    elif ms == S.kUnbounded:
+        status, has = "unbounded", False
+    elif ms in (S.kModelError, S.kSolveError, S.kPresolveError, S.kPostsolveError, S.kLoadError, S.kNotset):
+        status, has = "error", False
+    else:
+        status = "feasible" if has else "no_solution"
+    objective = float(info.objective_function_value) if has else None
+    if mip:
+        bound = float(info.mip_dual_bound)
+        nodes = int(info.mip_node_count)
+    else:
+        bound, nodes = (objective if status == "optimal" else None), None
+    bound = bound if bound is not None and math.isfinite(bound) else None
+    values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
+    term = h.modelStatusToString(ms)
+    result = SolveResult(status, term, objective, bound, relative_gap(objective, bound), seconds,
+                         nodes if nodes is not None and nodes >= 0 else None, "highs", version("highspy"))
+    return result, values
+
+
+def lp_duals(h: Any, problem: Problem, values: np.ndarray, opts: SolveOptions) -> np.ndarray | None:
+    """Row duals of the LP left when every integer column is fixed at its value in `values`.
+
+    The standard way to price the rows of a MIP: with the integer decisions held, the duals say what
+    one more unit of a right-hand side is worth to the continuous part of the plan. Duals as HiGHS
+    reports them (∂objective/∂right-hand side); None if the LP gives none.
+    """
+    import highspy
+
+    lb, ub, integer = problem.bounds()
+    if integer.any():
+        cols = np.flatnonzero(integer)
+        fixed = np.round(values[cols])
+        h.changeColsIntegrality(len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous))
+        h.changeColsBounds(len(cols), cols, fixed, fixed)
+        h.clearSolver()
+    set_options(h, SolveOptions(time_limit=opts.time_limit, raw=opts.raw, threads=opts.threads))
+    h.run()
+    sol = h.getSolution()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
+        return None
+    return np.asarray(sol.row_dual, dtype=float)
+
+
+def iis_rows(problem: Problem) -> tuple[list[int], list[int]] | None:
+    """Rows and columns of an irreducible infeasible subset of the LP relaxation; None if feasible."""
+    import highspy
+
+    h = load(problem)
+    lb, ub, integer = problem.bounds()
+    if integer.any():
+        cols = np.flatnonzero(integer)
+        h.changeColsIntegrality(len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous))
+    h.run()
+    if h.getModelStatus() not in (highspy.HighsModelStatus.kInfeasible,
+                                  highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return None
+    h.setOptionValue("iis_strategy", 4)  # kIisStrategyIrreducible
+    _, iis = h.getIis()
+    return list(iis.row_index_), list(iis.col_index_)
+
+
+class Kept:
+    """A problem kept loaded in HiGHS, changed in place between solves (what-if runs).
+
+    Each change is made both to HiGHS and to the `Problem`, so that the results read from the
+    problem describe what was solved.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.highs = load(problem)
+
+    def change_col_bounds(self, block: str, positions: np.ndarray, lb: Any, ub: Any) -> None:
+        b = self.problem.variables[block]
+        positions = np.asarray(positions, dtype=np.int64)
+        lb, ub = np.broadcast_to(lb, positions.shape).astype(float), np.broadcast_to(ub, positions.shape).astype(float)
+        b.lb[positions], b.ub[positions] = lb, ub
+        self.highs.changeColsBounds(len(positions), b.start + positions, lb, ub)
+
+    def change_row_bounds(self, block: str, positions: np.ndarray, lo: Any, hi: Any) -> None:
+        b = self.problem.constraints[block]
+        positions = np.asarray(positions, dtype=np.int64)
+        lo, hi = np.broadcast_to(lo, positions.shape).astype(float), np.broadcast_to(hi, positions.shape).astype(float)
+        b.lo[positions], b.hi[positions] = lo, hi
+        self.highs.changeRowsBounds(len(positions), b.start + positions, lo, hi)
+
+    def change_costs(self, cost: np.ndarray) -> None:
+        """Replace the objective (a cost per column)."""
+        self.problem.cost = np.asarray(cost, dtype=float)
+        cols = np.arange(self.problem.n_cols, dtype=np.int64)
+        self.highs.changeColsCost(len(cols), cols, self.problem.cost)
