@@ -92,5 +92,8 @@ def diagnose(loaded: Loaded, weights: dict[str, float] | None = None,
                                                       _describe(loaded, r.family, r.block, key, amount)))
     # The cheapest kinds first (a forbid rule, weighed 100, last), then the registry's order.
     out.relaxations.sort(key=lambda r: (w[r.family], order.index(r.family), r.component, r.key))
-    out.iis = iis(assemble(build_data(loaded.instance), BuildOptions()))
+    found = iis(assemble(build_data(loaded.instance), BuildOptions()))
+    # y of a park already open is data (its open_cost is 0), not a decision anyone could change.
+    opened = {f"bound of y[{p}]" for p in data.park.index[data.park["already_open"]]}
+    out.iis = None if found is None else [name for name in found if name not in opened]
     return out

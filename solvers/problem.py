@@ -16,7 +16,7 @@ over whole tables; duplicates are summed and zeros dropped when the matrix is as
 An elastic problem (`Problem(elastic=True)`, for the infeasibility diagnosis) gives every row of a
 block added with `relax=family` a penalised slack on the side that relaxes it:
     row ≤ hi + slack  (or ≥ lo − slack),   0 ≤ slack ≤ big · relaxed,   relaxed ∈ {0,1}
-in blocks `slack[name]`, `relaxed[name]` and rows `slack_on[name]` (`relaxations` lists them).
+in blocks `slack_<name>`, `relaxed_<name>` and rows `slack_on_<name>` (`relaxations` lists them).
 """
 
 from __future__ import annotations
@@ -188,14 +188,14 @@ class Problem:
                 if (upper & np.isfinite(lo[which])).any():
                     raise ValueError(f"rows of {name!r} bounded on both sides cannot be relaxed")
                 sub = tuple(k[which] for k in keys)
-                slack = self.add_vars(f"slack[{name}]", sub, 0.0, np.inf, False, "relaxation amount").cols
-                on = self.add_vars(f"relaxed[{name}]", sub, 0.0, 1.0, True, "relaxation used").cols
+                slack = self.add_vars(f"slack_{name}", sub, 0.0, np.inf, False, "relaxation amount").cols
+                on = self.add_vars(f"relaxed_{name}", sub, 0.0, 1.0, True, "relaxation used").cols
                 rows = np.concatenate([rows, which])
                 cols = np.concatenate([cols, slack])
                 vals = np.concatenate([vals, np.where(upper, -1.0, 1.0)])
                 m = len(which)
                 self.relaxations.append(Relaxation(relax, name, which, slack, on, big[which]))
-                self._append(f"slack_on[{name}]", sub, np.r_[np.arange(m), np.arange(m)], np.r_[slack, on],
+                self._append(f"slack_on_{name}", sub, np.r_[np.arange(m), np.arange(m)], np.r_[slack, on],
                              np.r_[np.ones(m), -big[which]], np.full(m, -np.inf), np.zeros(m), "slack ≤ big · relaxed")
         return self._append(name, keys, rows, cols, vals, lo, hi, doc, relax)
 

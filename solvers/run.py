@@ -287,8 +287,6 @@ def iis(problem: Problem) -> list[str] | None:
         return None
     rows, cols = found
     col_names, row_names = problem.names()
-    lb, ub, _ = problem.bounds()
     out = [row_names[r] for r in rows]
-    # A fixed column is data (a park already open), not a decision a user could change.
-    bounds = [f"bound of {col_names[c]}" for c in cols if lb[c] < ub[c]]
+    bounds = [f"bound of {col_names[c]}" for c in cols]
     return out + (bounds if len(bounds) <= 10 else [f"and {len(bounds)} variable bounds"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,11 @@ def write(tmp_path: Path, data: dict[str, Any], name: str = "inst.yaml") -> Path
 
 def solve_data(tmp_path: Path, data: dict[str, Any], formulation: str = "strong",
                options: SolveOptions = EXACT, scenario: str | None = None) -> Outcome:
-    """Write, load and solve an instance; every plan found must pass the independent checker."""
+    """Write, load and solve an instance; every plan found must pass the independent checker.
+    `formulation` may name a back-end too: `strong@pyomo` solves through the Pyomo reference."""
+    formulation, _, backend = formulation.partition("@")
+    if backend:
+        options = replace(options, backend=backend)
     out = solve_instance(load(str(write(tmp_path, data)), scenario), BuildOptions(formulation), options)
     if out.result.has_solution:
         assert out.check is not None and out.check.ok, out.check.violations

@@ -1,6 +1,7 @@
 """Every constraint family on small data where it binds; expected values worked out by hand.
 
-Each test runs under every formulation (strong, aggregated, strong_cover): they must give the same optimum.
+Each test runs under every formulation (strong, aggregated, strong_cover) with the direct HiGHS
+back-end, and under strong through the Pyomo reference back-end: they must give the same optimum.
 Every solve also passes the independent checker (see conftest.solve_data).
 """
 
@@ -14,7 +15,7 @@ from model.options import FORMULATIONS
 from tests.conftest import base, placed, solve_data
 
 
-@pytest.fixture(params=list(FORMULATIONS))
+@pytest.fixture(params=[*FORMULATIONS, "strong@pyomo"])
 def formulation(request: pytest.FixtureRequest) -> str:
     return request.param
 
