@@ -85,7 +85,14 @@ def to_pyomo(problem: Problem) -> pyo.ConcreteModel:
 
 
 def values(m: pyo.ConcreteModel) -> np.ndarray:
-    return np.array([np.nan if v.value is None else v.value for v in m.columns], dtype=float)
+    """The loaded values by column; a variable in no row and not in the objective (Pyomo does not
+    hand it to the solver) takes the value of its bounds nearest 0."""
+    def value(v: Any) -> float:
+        if v.value is not None:
+            return float(v.value)
+        lb, ub = v.lb, v.ub
+        return float(lb) if lb is not None and lb > 0 else float(ub) if ub is not None and ub < 0 else 0.0
+    return np.array([value(v) for v in m.columns], dtype=float)
 
 
 def set_values(m: pyo.ConcreteModel, x: np.ndarray) -> None:

@@ -40,7 +40,8 @@ def direct_form(problem: Problem) -> dict:
     start, index, value = (np.asarray(lp.a_matrix_.start_), np.asarray(lp.a_matrix_.index_),
                            np.asarray(lp.a_matrix_.value_))
     integer = np.asarray(lp.integrality_, dtype=int) if len(lp.integrality_) else np.zeros(len(cols), int)
-    matrix = {(rows[r], cols[index[k]]): float(value[k]) for r in range(len(rows)) for k in range(start[r], start[r + 1])}
+    matrix = {(rows[r], cols[index[k]]): float(value[k])
+              for r in range(len(rows)) for k in range(start[r], start[r + 1])}
     return {"cols": {c: (float(lp.col_lower_[n]), float(lp.col_upper_[n]), bool(integer[n]),
                          float(lp.col_cost_[n])) for n, c in enumerate(cols)},
             "rows": {r: (float(lp.row_lower_[n]), float(lp.row_upper_[n])) for n, r in enumerate(rows)
