@@ -70,9 +70,11 @@ class Data:
         """Boolean mask of the pairs with the park in `parks` and the industry in `industries`."""
         mask = np.ones(len(self.pairs), dtype=bool)
         if parks is not None:
-            mask &= self.pairs["park"].isin(self.park_set(parks)).to_numpy()
+            chosen = np.isin(self.parks, self.park_set(parks))
+            mask &= chosen[self.pairs["p"].to_numpy()]
         if industries is not None:
-            mask &= self.pairs["industry"].isin(self.industry_set(industries)).to_numpy()
+            chosen = np.isin(self.industries, self.industry_set(industries))
+            mask &= chosen[self.pairs["i"].to_numpy()]
         return mask
 
     def rules_of(self, kind: type[RuleBase]) -> list:
@@ -136,16 +138,17 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
     use = use_ind[ii].reshape(len(ii), n_k)
     pair_cost = np.zeros(len(ii))
     if inst.pairs:
-        pos = {(i, p): n for n, (i, p) in enumerate(zip(ii.tolist(), pp.tolist()))}
-        i_of, p_of = {v: n for n, v in enumerate(ind_ids)}, {v: n for n, v in enumerate(park_ids)}
-        for pr in inst.pairs:
-            n = pos.get((i_of[pr.industry], p_of[pr.park]))
-            if n is None:
-                continue  # a pair a rule forbids: its data is not needed
-            if pr.cost is not None:
-                pair_cost[n] = pr.cost
-            for k, v in pr.use.items():
-                use[n, res.index(k)] = v
+        row = np.full((n_i, n_p), -1, dtype=np.int64)  # the pair table's row of (i, p); -1 if forbidden
+        row[ii, pp] = np.arange(len(ii))
+        at = row[pd.Index(ind_ids).get_indexer([pr.industry for pr in inst.pairs]),
+                 pd.Index(park_ids).get_indexer([pr.park for pr in inst.pairs])]
+        cost = np.array([np.nan if pr.cost is None else pr.cost for pr in inst.pairs], dtype=float)
+        given = (at >= 0) & ~np.isnan(cost)  # a pair a rule forbids: its data is not needed
+        pair_cost[at[given]] = cost[given]
+        for n, pr in zip(at.tolist(), inst.pairs):
+            if pr.use and n >= 0:
+                for k, v in pr.use.items():
+                    use[n, res.index(k)] = v
 
     unit_costs = np.array([[p.unit_costs.get(k, 0.0) for k in res] for p in inst.parks], dtype=float)
     unit_costs = unit_costs.reshape(n_p, n_k)

@@ -205,8 +205,9 @@ def expression(problem: Problem, data: Data, name: str, parks: Any = None, indus
         return Lin(problem.cols("w")[chosen], k.upgrade(data)[chosen])
     if k is not None and k.pair is None:
         return Lin()
-    rows = np.flatnonzero(data.pair_mask(parks, industries))
-    return Lin(problem.cols("x")[rows], data.pair_coef(name)[rows])
+    coef = data.pair_coef(name)
+    rows = np.flatnonzero(data.pair_mask(parks, industries) & (coef != 0))
+    return Lin(problem.cols("x")[rows], coef[rows])
 
 
 def whole(problem: Problem, data: Data, name: str) -> Lin:

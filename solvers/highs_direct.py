@@ -20,43 +20,25 @@ from solvers.problem import Problem
 from solvers.result import SolveResult, relative_gap, version
 
 
-def highs_lp(problem: Problem) -> Any:
-    """The `HighsLp` of a problem: costs, bounds, the row-wise matrix and integrality."""
+def load(problem: Problem, options: SolveOptions | None = None) -> Any:
+    """A silent `highspy.Highs` holding the problem: its arrays passed as they are (the array
+    overload of `passModel`: no per-entry Python objects, integrality included)."""
     import highspy
+    from pyomo.common.tee import capture_output
 
-    lp = highspy.HighsLp()
     lb, ub, integer = problem.bounds()
     lo, hi = problem.row_bounds()
     cost, offset = problem.objective()
     start, index, value = problem.matrix()
-    lp.num_col_ = problem.n_cols
-    lp.num_row_ = problem.n_rows
-    lp.col_cost_ = cost
-    lp.offset_ = float(offset)
-    lp.col_lower_ = lb
-    lp.col_upper_ = ub
-    lp.row_lower_ = lo
-    lp.row_upper_ = hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = problem.n_cols
-    lp.a_matrix_.num_row_ = problem.n_rows
-    lp.a_matrix_.start_ = start
-    lp.a_matrix_.index_ = index
-    lp.a_matrix_.value_ = value
-    if integer.any():
-        lp.integrality_ = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous).tolist()
-    return lp
-
-
-def load(problem: Problem, options: SolveOptions | None = None) -> Any:
-    """A silent `highspy.Highs` holding the problem."""
-    import highspy
-    from pyomo.common.tee import capture_output
-
     with capture_output(capture_fd=True):  # HiGHS prints a banner when created
         h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.tee) if options else False)
-    h.passModel(highs_lp(problem))
+    kind = np.where(integer, int(highspy.HighsVarType.kInteger), int(highspy.HighsVarType.kContinuous))
+    status = h.passModel(problem.n_cols, problem.n_rows, len(index), int(highspy.MatrixFormat.kRowwise),
+                         int(highspy.ObjSense.kMinimize), float(offset), cost, lb, ub, lo, hi,
+                         start.astype(np.int32), index.astype(np.int32), value, kind.astype(np.int32))
+    if status == highspy.HighsStatus.kError:
+        raise ValueError("HiGHS refused the model")
     h.HandleUserInterrupt = True  # `cancelSolve` from another thread then stops the solve
     return h
 

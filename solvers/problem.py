@@ -49,7 +49,8 @@ class Lin:
 
     def __post_init__(self) -> None:
         self.cols = np.asarray(self.cols, dtype=np.int64)
-        self.vals = np.broadcast_to(np.asarray(self.vals, dtype=float), self.cols.shape).copy()
+        vals = np.asarray(self.vals, dtype=float)
+        self.vals = vals if vals.shape == self.cols.shape else np.broadcast_to(vals, self.cols.shape).copy()
 
     def __add__(self, other: Lin) -> Lin:
         return Lin(np.concatenate([self.cols, other.cols]), np.concatenate([self.vals, other.vals]),
@@ -67,9 +68,7 @@ class Lin:
         return float(self.vals @ x[self.cols]) + self.const if len(self.cols) else self.const
 
     def dense(self, n: int) -> np.ndarray:
-        out = np.zeros(n)
-        np.add.at(out, self.cols, self.vals)
-        return out
+        return np.bincount(self.cols, weights=self.vals, minlength=n).astype(float)
 
 
 def total(lins: Iterable[Lin]) -> Lin:
@@ -239,8 +238,13 @@ class Problem:
         """Cost per column and the constant."""
         if self.cost is not None:
             return self.cost, 0.0
-        lin = self.weighted(self.weights)
-        return lin.dense(self.n_cols), lin.const
+        cost, const = np.zeros(self.n_cols), 0.0
+        for t, w in self.weights.items():
+            if w != 0:
+                e = self.expressions[t]
+                cost += np.bincount(e.cols, weights=e.vals * w, minlength=self.n_cols)
+                const += w * e.const
+        return cost, const
 
     # -- the assembled arrays ------------------------------------------------------------------
 

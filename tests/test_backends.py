@@ -22,7 +22,7 @@ from model.generate import generate_instance
 from model.options import FORMULATIONS, BuildOptions
 from model.run import solve_instance
 from solvers import SolveOptions, solve
-from solvers.highs_direct import highs_lp
+from solvers.highs_direct import load as load_highs
 from solvers.problem import Problem, label
 from solvers.pyomo_backend import to_pyomo
 from tests.conftest import INSTANCES
@@ -33,19 +33,27 @@ def _key(component: str, index: object) -> tuple:
 
 
 def direct_form(problem: Problem) -> dict:
-    """The model as the direct back-end hands it to HiGHS, keyed by (block, label)."""
-    lp = highs_lp(problem)
+    """The model as HiGHS holds it from the direct back-end, keyed by (block, label)."""
+    lp = load_highs(problem).getLp()
     cols = [(b.name, label(b.keys, n)) for b in problem.variables.values() for n in range(len(b))]
     rows = [(b.name, label(b.keys, n)) for b in problem.constraints.values() for n in range(len(b))]
     start, index, value = (np.asarray(lp.a_matrix_.start_), np.asarray(lp.a_matrix_.index_),
                            np.asarray(lp.a_matrix_.value_))
     integer = np.asarray(lp.integrality_, dtype=int) if len(lp.integrality_) else np.zeros(len(cols), int)
-    matrix = {(rows[r], cols[index[k]]): float(value[k])
-              for r in range(len(rows)) for k in range(start[r], start[r + 1])}
+    import highspy
+
+    if lp.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:
+        matrix = {(rows[r], cols[index[k]]): float(value[k])
+                  for r in range(len(rows)) for k in range(start[r], start[r + 1])}
+    else:  # HiGHS keeps the matrix column-wise
+        matrix = {(rows[index[k]], cols[c]): float(value[k])
+                  for c in range(len(cols)) for k in range(start[c], start[c + 1])}
+    position = {r: n for n, r in enumerate(rows)}
+    row_count = np.bincount(np.asarray([position[r] for r, _ in matrix], dtype=int), minlength=len(rows))
     return {"cols": {c: (float(lp.col_lower_[n]), float(lp.col_upper_[n]), bool(integer[n]),
                          float(lp.col_cost_[n])) for n, c in enumerate(cols)},
             "rows": {r: (float(lp.row_lower_[n]), float(lp.row_upper_[n])) for n, r in enumerate(rows)
-                     if start[n + 1] > start[n] or not lp.row_lower_[n] <= 0 <= lp.row_upper_[n]},
+                     if row_count[n] or not lp.row_lower_[n] <= 0 <= lp.row_upper_[n]},
             "matrix": matrix, "offset": float(lp.offset_)}
 
 
