@@ -1,6 +1,6 @@
 """Random instances of realistic shape for scale studies: every family active, fixed by the seed.
 
-The shape follows `instances/china-east-west.yaml`: seven resources (two labour skills, land,
+The shape follows `instances/china-east-west.yaml`: seven resources (two labor skills, land,
 power, water, COD, SO2), sector profiles per module, eastern origins, central and western parks
 with their regions' wages and grid factors, upgrades with prerequisites, the Yangtze shoreline and
 key-ecological bans, regional carbon caps, a western value share, a budget, a transfer target and

@@ -3,9 +3,9 @@
 A KPI is a linear expression of the decisions, over a subset of parks G_P and industries G_I:
     per pair      K(G_P, G_I) = Σ_{(i,p)∈E, p∈G_P, i∈G_I} coef_K[i,p] · x[i,p]
                   (+ Σ_i stay_K[i] · stay[i] over the whole plan, for the modules that stay)
-    per park      opening_cost(G_P) = Σ_{p∈G_P, not already open} open_cost_p · y[p]
+    per park      open_cost(G_P) = Σ_{p∈G_P, not already open} open_cost_p · y[p]
     per upgrade   upgrade_cost(G_P) = Σ_{p∈G_P} Σ_{u∈U_p} cost_u · w[p,u]
-    a sum         spend = opening_cost + upgrade_cost + relocation_cost   (investment, for budgets)
+    a sum         spend = open_cost + upgrade_cost + relocation_cost   (investment, for budgets)
 and any resource id is a per-pair KPI too (its use). Each entry says it twice, on purpose: once
 vectorised over the pair table (`pair`, `stay`, `park`, `upgrade`: arrays from `Data`) for the
 model and the results, and once per placement from the instance's raw fields (`check_*`) for the
@@ -106,7 +106,7 @@ def _check_pair_cost(c: Any, i: str, p: str) -> float:
 
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("opening_cost", "money", "open_cost of each park opened", weight=1.0,
+    Kpi("open_cost", "money", "open_cost of each park opened", weight=1.0,
         park=lambda d: np.where(d.park["already_open"].to_numpy(), 0.0, d.park["open_cost"].to_numpy(dtype=float)),
         check_park=lambda b, built: b.open_cost),
     Kpi("upgrade_cost", "money", "cost of each upgrade built", weight=1.0,
@@ -133,9 +133,14 @@ KPIS: tuple[Kpi, ...] = (
         pair=lambda d: _ind(d, "jobs"), check_pair=lambda c, i, p: c.ind[i].jobs),
     Kpi("modules", "module", "modules placed", objective=False,
         pair=lambda d: np.ones(len(d.pairs)), check_pair=lambda c, i, p: 1.0),
-    Kpi("spend", "money", "investment: opening_cost + upgrade_cost + relocation_cost", objective=False,
-        parts=("opening_cost", "upgrade_cost", "relocation_cost")),
+    Kpi("spend", "money", "investment: open_cost + upgrade_cost + relocation_cost", objective=False,
+        parts=("open_cost", "upgrade_cost", "relocation_cost")),
 )
+
+
+# KPI names an earlier version used: read, refused with the new name (one name per concept: the
+# KPI is named as the YAML field it sums, `open_cost`, like relocation_cost and stay_cost).
+RENAMED = {"opening_cost": "open_cost"}
 
 
 def registry() -> dict[str, Kpi]:

@@ -402,7 +402,10 @@ def _check_weights(raw: RawDoc, add: Callable[[Problem], None]) -> None:
              for n, s in enumerate(levels if isinstance(levels, list) else []) if isinstance(s, dict)]
     for path, weights in maps:
         for term in weights if isinstance(weights, dict) else []:
-            if term not in kpis.objective_terms():
+            if term in kpis.RENAMED:
+                add(raw.problem((*path, term), f"the KPI {term} is now called {kpis.RENAMED[term]}",
+                                kpis.RENAMED[term]))
+            elif term not in kpis.objective_terms():
                 add(raw.problem((*path, term), "unknown KPI term", "one of: " + ", ".join(kpis.objective_terms())))
 
 
@@ -584,7 +587,7 @@ def check_magnitudes(inst: Instance, raw: RawDoc) -> list[Problem]:
             "logistics_cost": ind.logistics_cost_per_km * HALF_EARTH_KM,
             "co2": ind.co2_process + ind.power_use * max(grid, ind.grid_factor)})
     for n, park in enumerate(inst.parks):
-        check(("parks", n), {"opening_cost": park.open_cost,
+        check(("parks", n), {"open_cost": park.open_cost,
                              "upgrade_cost": max((u.cost for u in park.upgrades), default=0.0)})
     return problems
 

@@ -50,7 +50,7 @@ def test_solve_command_writes_the_results_folder(tmp_path):
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["status"] == "optimal" and kpis["objective"] == pytest.approx(49.6) and kpis["gap"] == 0
     # Hand-derived KPIs: open ganzhou 10, sewage plant 3, relocation 5 + 5 + 8, wages 5 + 3 + 1.6.
-    assert kpis["kpis"]["opening_cost"] == pytest.approx(10)
+    assert kpis["kpis"]["open_cost"] == pytest.approx(10)
     assert kpis["kpis"]["upgrade_cost"] == pytest.approx(3)
     assert kpis["kpis"]["relocation_cost"] == pytest.approx(18)
     assert kpis["kpis"]["operating_cost"] == pytest.approx(9.6)
@@ -61,7 +61,8 @@ def test_solve_command_writes_the_results_folder(tmp_path):
     moved = {(r.industry, r.park): r.modules for r in alloc.itertuples() if r.park}
     assert moved == BY_HAND
     parks = pd.read_csv(out / "parks.csv").set_index(["park", "resource"])
-    assert parks.loc[("ganzhou", "cod"), "capacity"] == pytest.approx(2 + 6)
+    assert parks.loc[("ganzhou", "cod"), "available"] == pytest.approx(2 + 6)  # capacity 2 + the upgrade's 6
+    assert parks.loc[("ganzhou", "cod"), "capacity"] == 2 and parks.loc[("ganzhou", "cod"), "upgrade_capacity"] == 6
     assert parks.loc[("ganzhou", "cod"), "use"] == pytest.approx(6)
     assert parks.loc[("guangan", "labor"), "slack"] == pytest.approx(50)
     run = json.loads((out / "run.json").read_text())

@@ -77,8 +77,10 @@ CASES = [
      "expected each key once"),
     ("YAML syntax", "name: demo", "name: demo: x", "name: demo: x", None),
     ("unknown objective term", "scenarios:", "objective: {weights: {carbon: 1}}\nscenarios:", "objective:",
-     "objective.weights.carbon: unknown KPI term; expected one of: opening_cost, upgrade_cost, relocation_cost, "
+     "objective.weights.carbon: unknown KPI term; expected one of: open_cost, upgrade_cost, relocation_cost, "
      "operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs"),
+    ("renamed objective term", "scenarios:", "objective: {weights: {opening_cost: 2}}\nscenarios:", "objective:",
+     "objective.weights.opening_cost: the KPI opening_cost is now called open_cost; expected open_cost"),
     ("empty list", "rules:\n  - id: yangtze_chemicals", "pairs: []\nindustries_x:\nrules:\n  - id: yangtze_chemicals",
      "industries_x:", "industries_x: unknown key; expected one of: name, description, units, resources, "
      "industries, parks, pairs, groups, rules, objective, scenarios"),

@@ -157,7 +157,7 @@ def test_a_registered_family_is_validated_solved_checked_reported_compared_and_d
                              str(tmp_path / "cmp")])
     assert r.exit_code == 0, r.output
     assert "min_open[two_hosts]" in r.output
-    assert json.loads((tmp_path / "two-direct" / "kpis.json").read_text())["kpis"]["opening_cost"] == 10
+    assert json.loads((tmp_path / "two-direct" / "kpis.json").read_text())["kpis"]["open_cost"] == 10
 
     # diagnose: three parks asked of two; the relaxation in the family's own sentence.
     r = runner.invoke(main, ["solve", str(write(tmp_path, {**_instance(2), "parks": _instance(2)["parks"]}, "x.yaml")),

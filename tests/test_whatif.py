@@ -112,9 +112,9 @@ def test_explain_prices_forcing_by_hand(tmp_path):
 
 # In the demo, CO2 is 13.186 kt at the cost optimum (textile modules at guangan, 1.404, and wuhu,
 # 6.782, and chem_zj's 5). The least CO2 keeps the wuhu module home (East grid, 5.617): 12.021 kt,
-# at cost 49.6 − 10 + 20 = 59.6. Nothing lower exists: guangan has labour for one textile module.
+# at cost 49.6 − 10 + 20 = 59.6. Nothing lower exists: guangan has labor for one textile module.
 LOW_CO2, LOW_CO2_COST = 1.404 + 5.617 + 5, 59.6
-COST_TERMS = ["opening_cost", "upgrade_cost", "relocation_cost", "operating_cost", "logistics_cost",
+COST_TERMS = ["open_cost", "upgrade_cost", "relocation_cost", "operating_cost", "logistics_cost",
               "pair_cost", "stay_cost"]
 
 

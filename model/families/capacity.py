@@ -1,12 +1,13 @@
-"""`capacity`: labour, infrastructure and ecology quotas alike, with upgrades.
+"""`capacity`: labor, infrastructure and ecology quotas alike, with upgrades.
 
     capacity[p,k]:            Σ_{i:(i,p)∈E} use[i,p,k]·x[i,p] − cap[p,k]·y[p] − Σ_{u∈U_p} adds[u,k]·w[p,u] ≤ 0
                               (relaxable; big: the park's largest possible use of k)
     upgrade_open[p,u]:        w[p,u] − y[p] ≤ 0       (an upgrade is built only at a park that opens)
     upgrade_requires[p,u,v]:  w[p,u] − w[p,v] ≤ 0     (u requires v)
 Rows whose left side has no use are not created (they cannot bind: the right side is ≥ 0).
-Results: `parks.csv`, one row per park and resource: use, capacity (base · open + upgrades
-built), slack, utilisation and the shadow price of the row.
+Results: `parks.csv`, one row per park and resource: use, `capacity` (the instance's, as in the
+YAML), `upgrade_capacity` (added by the upgrades built), `available` (capacity · open +
+upgrade_capacity), slack, utilisation and the shadow price of the row.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ def rows(r: ResultContext) -> dict[str, list[dict]]:
             out.append({"component": "capacity", "index": index_text((p, res)),
                         "park": p, "province": data.park.at[p, "province"], "region": data.park.at[p, "region"],
                         "open": is_open, "upgrades": ";".join(names.get(p, [])), "resource": res,
-                        "unit": unit, "use": use[n, k], "capacity": cap,
-                        "base_capacity": data.capacity[n, k], "upgrade_capacity": added[n, k],
+                        "unit": unit, "use": use[n, k], "available": cap,
+                        "capacity": data.capacity[n, k], "upgrade_capacity": added[n, k],
                         "slack": cap - use[n, k],
                         "utilisation": use[n, k] / cap if cap > 0 else (0.0 if use[n, k] == 0 else np.inf),
                         "binding": bool(is_open and cap - use[n, k] <= 1e-6 * max(1.0, cap)),

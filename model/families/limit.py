@@ -53,7 +53,10 @@ RULES = (LimitRule,)
 
 def validate(rule: LimitRule, path: tuple, refs: Any) -> None:
     """The KPI is known, a park-level KPI names no industries, min ≤ max."""
-    if refs.resources is not None and rule.kpi not in kpis.limit_kpis() and rule.kpi not in refs.resources:
+    if rule.kpi in kpis.RENAMED:
+        refs.problem((*path, "kpi"), f"the KPI {rule.kpi} is now called {kpis.RENAMED[rule.kpi]}",
+                     f"kpi: {kpis.RENAMED[rule.kpi]}")
+    elif refs.resources is not None and rule.kpi not in kpis.limit_kpis() and rule.kpi not in refs.resources:
         refs.problem((*path, "kpi"), f"unknown KPI {refs.describe(rule.kpi)}",
                      "one of: " + ", ".join(kpis.limit_kpis()) + f", or a resource ({', '.join(refs.resources)})")
     elif kpis.park_level(rule.kpi) and rule.industries is not None:

@@ -1,7 +1,7 @@
 """`objective`: named KPI terms (`model/kpis.py`), combined by the instance's weights.
 
     minimise  Σ_t weight_t · KPI_t     over the objective terms of the KPI registry:
-              opening_cost, upgrade_cost, relocation_cost, operating_cost, logistics_cost,
+              open_cost, upgrade_cost, relocation_cost, operating_cost, logistics_cost,
               pair_cost, stay_cost, co2, value_added, jobs (and any a family adds)
 Cost terms weigh 1 unless set; co2's weight is the carbon price (money per co2 unit); value_added
 and jobs are benefits, so a planner who wants them gives them negative weights. A lexicographic
