@@ -23,6 +23,7 @@ from model.options import FORMULATIONS, BuildOptions
 from model.plans import check_results, read_json, read_plan, reported_kpis
 from model.validate import validate
 from solvers import SolveOptions, solve
+from solvers.highs_direct import Kept
 
 
 def terms() -> list[str]:
@@ -122,16 +123,28 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     build_opts = BuildOptions(opts.get("formulation") or "strong")
     must = bool(full.industry.at[industry, "must_transfer"])
     forced, delta = [], []
+    # One problem, kept loaded in HiGHS (direct back-end) and changed in place for each forcing:
+    # the bound of one column set, the solve, the bound put back.
+    problem = assemble(data, build_opts)
+    kept = Kept(problem) if solve_opts.path == "direct" else None
     for park in shown["park"]:
         if park == "(stays)" and must:
             forced.append("not allowed (must_transfer)")
             delta.append(None)
             continue
-        problem = assemble(data, build_opts)
-        block = problem.var("stay" if park == "(stays)" else "x")
-        col = block.col(industry) if park == "(stays)" else block.col(industry, park)
-        block.lb[col - block.start] = block.ub[col - block.start] = modules
-        result = solve(problem, solve_opts)
+        name = "stay" if park == "(stays)" else "x"
+        block = problem.var(name)
+        at = (block.col(industry) if park == "(stays)" else block.col(industry, park)) - block.start
+        before = (float(block.lb[at]), float(block.ub[at]))
+        if kept is not None:
+            kept.change_col_bounds(name, [at], modules, modules)
+        else:
+            block.lb[at] = block.ub[at] = modules
+        result = solve(problem, solve_opts, kept=kept)
+        if kept is not None:
+            kept.change_col_bounds(name, [at], *before)
+        else:
+            block.lb[at], block.ub[at] = before
         forced.append(result.objective if result.has_solution else result.status)
         delta.append(result.objective - kpis["objective"] if result.has_solution else None)
     shown = shown.assign(forced_objective=forced, delta=delta)

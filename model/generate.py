@@ -39,7 +39,7 @@ SECTORS = {
 EAST = {"Beijing": (116.40, 39.90, 0.6776), "Tianjin": (117.20, 39.13, 0.7041), "Hebei": (114.51, 38.04, 0.7252),
         "Shandong": (117.12, 36.65, 0.6776), "Shanghai": (121.47, 31.23, 0.5617), "Jiangsu": (118.80, 32.06, 0.5617),
         "Zhejiang": (120.16, 30.27, 0.5617), "Fujian": (119.30, 26.08, 0.4092), "Guangdong": (113.26, 23.13, 0.3869)}
-# Host provinces: region, approximate centre, grid factor 2022 (china-facts.md), on the Yangtze.
+# Host provinces: region, approximate centre, grid factor 2022 (SOURCES.md), on the Yangtze.
 HOSTS = {"Anhui": ("central", 117.3, 31.8, 0.6782, True), "Hunan": ("central", 112.9, 28.2, 0.5395, True),
          "Hubei": ("central", 112.3, 30.6, 0.5395, True), "Jiangxi": ("central", 115.9, 28.7, 0.5395, True),
          "Henan": ("central", 113.6, 34.7, 0.5395, False), "Shanxi": ("central", 112.5, 37.9, 0.7096, False),

@@ -46,8 +46,11 @@ def check(c: CheckContext) -> list[str]:
             bad.append(f"{i} at {p}: {v:g} modules, fewer than 0")
         if not c.ind[i].divisible and abs(v - round(v)) > c.tol:
             bad.append(f"{i} at {p}: {v:g} modules is not whole but {i} is not divisible")
+    placed_of: dict[str, float] = {}
+    for (i, _), v in c.plan.x.items():  # one pass, not one per industry
+        placed_of[i] = placed_of.get(i, 0.0) + v
     for i, industry in c.ind.items():
-        placed = sum(v for (a, _), v in c.plan.x.items() if a == i)
+        placed = placed_of.get(i, 0.0)
         stay = c.plan.stay.get(i, 0.0)
         if not c.close(placed + stay, industry.modules):
             bad.append(f"{i}: {placed:g} modules placed + {stay:g} staying ≠ its {industry.modules} modules")

@@ -72,6 +72,10 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
 def check(c: CheckContext) -> list[str]:
     bad = []
     built = set(c.plan.upgrades)
+    used_at: dict[tuple[str, str], float] = {}
+    for (i, q), v in c.plan.x.items():  # one pass over the plan, not one per park and resource
+        for k in c.inst.resources:
+            used_at[q, k] = used_at.get((q, k), 0.0) + c.use(i, q, k) * v
     for p, pk in c.park.items():
         ups = {u.id: u for u in pk.upgrades}
         for (pp, u) in built:
@@ -86,7 +90,7 @@ def check(c: CheckContext) -> list[str]:
                 if (p, req) not in built:
                     bad.append(f"park {p}: upgrade {u} built without its prerequisite {req}")
         for k in c.inst.resources:
-            used = sum(c.use(i, q, k) * v for (i, q), v in c.plan.x.items() if q == p)
+            used = used_at.get((p, k), 0.0)
             cap = pk.capacity.get(k, 0.0) * c.plan.open.get(p, 0)
             cap += sum(u.adds.get(k, 0.0) for u in pk.upgrades if (p, u.id) in built)
             if used > cap + c.tol * max(1.0, cap):
