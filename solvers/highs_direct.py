@@ -107,23 +107,29 @@ def lp_duals(h: Any, problem: Problem, values: np.ndarray, opts: SolveOptions) -
 
     The standard way to price the rows of a MIP: with the integer decisions held, the duals say what
     one more unit of a right-hand side is worth to the continuous part of the plan. Duals as HiGHS
-    reports them (∂objective/∂right-hand side); None if the LP gives none.
+    reports them (∂objective/∂right-hand side); None if the LP gives none. `h` is left holding the
+    MIP as it was (integrality and bounds put back).
     """
     import highspy
 
     lb, ub, integer = problem.bounds()
-    if integer.any():
-        cols = np.flatnonzero(integer)
+    cols = np.flatnonzero(integer)
+    if len(cols):
         fixed = np.round(values[cols])
         h.changeColsIntegrality(len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous))
         h.changeColsBounds(len(cols), cols, fixed, fixed)
         h.clearSolver()
-    set_options(h, SolveOptions(time_limit=opts.time_limit, raw=opts.raw, threads=opts.threads))
-    h.run()
-    sol = h.getSolution()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
-        return None
-    return np.asarray(sol.row_dual, dtype=float)
+    try:
+        set_options(h, SolveOptions(time_limit=opts.time_limit, raw=opts.raw, threads=opts.threads))
+        h.run()
+        sol = h.getSolution()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
+            return None
+        return np.asarray(sol.row_dual, dtype=float)
+    finally:
+        if len(cols):
+            h.changeColsIntegrality(len(cols), cols, np.full(len(cols), highspy.HighsVarType.kInteger))
+            h.changeColsBounds(len(cols), cols, lb[cols], ub[cols])
 
 
 def iis_rows(problem: Problem) -> tuple[list[int], list[int]] | None:
