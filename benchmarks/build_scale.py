@@ -59,7 +59,8 @@ def arrays(inst) -> tuple:  # noqa: ANN001
     """The instance's figures as arrays (what a hand-written build starts from; not timed)."""
     import numpy as np
 
-    return (np.array([i.use["capacity"] for i in inst.industries]), np.array([p.capacity["capacity"] for p in inst.parks]),
+    return (np.array([i.use["capacity"] for i in inst.industries]),
+            np.array([p.capacity["capacity"] for p in inst.parks]),
             np.array([p.open_cost for p in inst.parks]), np.array([pr.cost for pr in inst.pairs]))
 
 
@@ -161,7 +162,7 @@ def main() -> None:
             cmd = [sys.executable, __file__, "--one", size] + (["--with-pyomo"] if size in args.pyomo else [])
             runs.append(json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout))
 
-        def med(key: str) -> float:
+        def med(key: str, runs: list[dict] = runs) -> float:
             return statistics.median(r[key] for r in runs)
 
         pyomo = f"{med('pyomo'):.2f}" if "pyomo" in runs[0] else "-"

@@ -72,7 +72,7 @@ def _solve_here(problem: Problem, opts: SolveOptions, duals: bool, kept: highs_d
         return pyomo_backend.solve(problem, opts, duals, listen)
     h = kept.highs if kept is not None else highs_direct.load(problem, opts)
     if listen is not None:
-        listen(h.cancelSolve)
+        listen(lambda: highs_direct.cancel(h))
     result, x = highs_direct.run(h, problem, opts, problem.start)
     y = highs_direct.lp_duals(h, problem, x, opts) if duals and x is not None else None
     return result, x, y
@@ -126,7 +126,7 @@ def _child_solve(results: Any, control: Any, problem: Problem, opts: SolveOption
     # Direct with duals: the plan goes back before the LP re-solve, so that a stop during the
     # re-solve loses only the prices.
     h = kept.highs if kept is not None else highs_direct.load(problem, opts)
-    listen(h.cancelSolve)
+    listen(lambda: highs_direct.cancel(h))
     result, x = highs_direct.run(h, problem, opts, problem.start)
     results.send(("result", result, x))
     if x is not None:
