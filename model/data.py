@@ -44,7 +44,8 @@ class Data:
     upgrades: pd.DataFrame  # park, upgrade, p, cost, requires (list)
     adds: np.ndarray  # upgrades × resources
     rules: list = field(default_factory=list)  # enabled rules
-    removed_by_rule: dict[str, int] = field(default_factory=dict)  # forbid rule id -> pairs removed
+    removed_by_rule: dict[str, int] = field(default_factory=dict)  # forbid rule id -> pairs it forbids
+    forbids: dict[str, np.ndarray] = field(default_factory=dict)  # forbid rule id -> industries × parks mask
     _coef: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _position: dict[tuple[str, str], int] | None = field(default=None, repr=False)
 
@@ -86,8 +87,9 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
     """Assemble `Data` from a validated instance.
 
     `keep_forbidden` keeps the pairs a forbid rule removes, marked in column `forbidden_by` (the
-    first rule that forbids them): only the infeasibility diagnosis wants them, to price relaxing
-    a rule. Otherwise they are dropped and `forbidden_by` is empty.
+    first rule that forbids them; `forbids` has every rule's pairs): only the infeasibility
+    diagnosis wants them, to price relaxing a rule. Otherwise they are dropped and `forbidden_by`
+    is empty.
     """
     res = list(inst.resources)
     ind_ids = [i.id for i in inst.industries]
@@ -124,13 +126,15 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
     eligible = np.ones((n_i, n_p), dtype=bool)
     forbidden_by = np.full((n_i, n_p), "", dtype=object)
     removed: dict[str, int] = {}
+    forbids: dict[str, np.ndarray] = {}
     for rule in rules:
         if rule.kind == "forbid":
             rows = np.isin(ind_ids, industries_of(inst, rule.industries))
             cols = np.isin(park_ids, parks_of(inst, rule.parks))
-            hit = np.outer(rows, cols) & eligible
+            hit = np.outer(rows, cols)  # every pair the rule forbids, whether another rule does too
+            forbids[rule.id] = hit
             removed[rule.id] = int(hit.sum())
-            forbidden_by[hit] = rule.id
+            forbidden_by[hit & eligible] = rule.id  # the first rule that forbids the pair
             eligible &= ~hit
     ii, pp = np.nonzero(np.ones_like(eligible) if keep_forbidden else eligible)
 
@@ -178,4 +182,4 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
 
 
     return Data(inst, ind_ids, park_ids, res, industry, park, capacity, pairs, use, unit_costs, upgrades, adds,
-                rules, removed)
+                rules, removed, forbids)

@@ -73,6 +73,8 @@ def diagnose(loaded: Loaded, weights: dict[str, float] | None = None,
     problem = assemble(data, BuildOptions(elastic=True))
     cost = np.zeros(problem.n_cols)
     for r in problem.relaxations:
+        if r.family not in w:
+            raise ValueError(f"rows of {r.block} are relaxed as {r.family!r}, which no family declares in RELAX")
         cost[r.relaxed] = w[r.family]
         cost[r.slack] = EPS / r.big
     problem.cost = cost

@@ -178,7 +178,7 @@ def unit(inst: Instance, name: str) -> str:
     if name in inst.resources:
         return inst.resources[name].unit
     k = registry().get(name)
-    word = k.unit if k is not None else {"parks_per_sector": "park", "sectors_per_park": "sector"}.get(name, "money")
+    word = k.unit if k is not None else "money"
     return getattr(inst.units, word, word)
 
 

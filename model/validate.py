@@ -462,6 +462,11 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
     _check_ids(raw, add)
     if parts.resources is not None:
         _check_resource_keys(raw, parts.resources, add)
+        names = kpis.registry()
+        for name in parts.resources:
+            if name in names:  # `kpi: co2` must mean one thing: the KPI, or the resource
+                add(raw.problem(("resources", name), f"resource {_describe(name)} has the name of a KPI",
+                                "an id that is not a KPI name (" + ", ".join(names) + ")"))
     _check_pairs(raw, parts, add)
 
     any_location_cost = False

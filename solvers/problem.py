@@ -179,6 +179,8 @@ class Problem:
         cols = np.asarray(cols, dtype=np.int64)
         vals = np.broadcast_to(np.asarray(vals, dtype=float), rows.shape)
         lo, hi = _full(lo, n, float), _full(hi, n, float)
+        if relax is not None and big is None:
+            raise ValueError(f"rows of {name!r} are relaxable but have no big (a bound on their slack)")
         if self.elastic and relax is not None and n:
             big = _full(big, n, float)
             which = np.flatnonzero(big > 0)

@@ -91,3 +91,28 @@ def test_solve_exits_3_with_the_diagnosis(tmp_path):
     assert feasible.exit_code == 0 and "no relaxation is needed" in feasible.stdout
     bad = CliRunner().invoke(main, ["diagnose", str(path), "--weight", "capacities=2"])
     assert bad.exit_code == 2 and "--weight: capacities=2: not a relaxation" in bad.stderr
+
+
+def test_a_pair_two_rules_forbid_needs_both_relaxed(tmp_path):
+    """a must move; p2 has no land, p1 is forbidden by two rules. With capacity and must_transfer
+    made dear, the only way out is p1, and both rules must give way (one alone would not do)."""
+    d = base()
+    d["industries"][0]["must_transfer"] = True
+    d["parks"][1]["capacity"]["land"] = 0
+    d["rules"] = [{"id": "by_id", "kind": "forbid", "source": "t", "parks": {"ids": ["p1"]}},
+                  {"id": "by_region", "kind": "forbid", "source": "t", "parks": {"region": "central"}}]
+    result = diagnose(load(str(write(tmp_path, d))), {"capacity": 1000, "must_transfer": 1000})
+    assert [r.text for r in result.relaxations] == [
+        "rule by_id (forbid): allow a at p1 (1 module(s))", "rule by_region (forbid): allow a at p1 (1 module(s))"]
+
+
+def test_each_diversity_bound_is_relaxed_under_its_own_name(tmp_path):
+    d = base()
+    d["industries"].append({"id": "b", "origin": "Jiangsu", "sector": "food", "use": {"land": 1}, "stay_cost": 100,
+                            "must_transfer": True})
+    d["industries"][0]["must_transfer"] = True
+    d["parks"][1]["capacity"]["land"] = 0  # both must go to p1
+    d["rules"] = [{"id": "one_sector", "kind": "diversity", "source": "t", "max_sectors_per_park": 1}]
+    result = diagnose(load(str(write(tmp_path, d))), {"capacity": 1000, "must_transfer": 1000})
+    assert [r.text for r in result.relaxations] == [
+        "rule one_sector (max_sectors_per_park): allow 1 more sector(s) at park p1"]

@@ -79,6 +79,11 @@ CASES = [
     ("unknown objective term", "scenarios:", "objective: {weights: {carbon: 1}}\nscenarios:", "objective:",
      "objective.weights.carbon: unknown KPI term; expected one of: open_cost, upgrade_cost, relocation_cost, "
      "operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs"),
+    ("resource named as a KPI", "  cod: {category: ecology",
+     "  co2: {category: ecology, unit: kt}\n  cod: {category: ecology", "co2: {category",
+     "resources.co2: resource 'co2' has the name of a KPI; expected an id that is not a KPI name (open_cost, "
+     "upgrade_cost, relocation_cost, operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs, "
+     "modules, spend)"),
     ("renamed objective term", "scenarios:", "objective: {weights: {opening_cost: 2}}\nscenarios:", "objective:",
      "objective.weights.opening_cost: the KPI opening_cost is now called open_cost; expected open_cost"),
     ("empty list", "rules:\n  - id: yangtze_chemicals", "pairs: []\nindustries_x:\nrules:\n  - id: yangtze_chemicals",

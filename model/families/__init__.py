@@ -74,6 +74,14 @@ def register(family: ModuleType) -> None:
     new = {cls.model_fields["kind"].annotation.__args__[0] for cls in getattr(family, "RULES", ())}
     if taken & new:
         raise ValueError(f"rule kinds {sorted(taken & new)} are taken")
+    clash = set(relaxations()) & set(getattr(family, "RELAX", {}))
+    if clash:
+        raise ValueError(f"relaxation names {sorted(clash)} are taken")
+    from model.kpis import registry
+
+    clash = set(registry()) & {k.name for k in getattr(family, "KPIS", ())}
+    if clash:
+        raise ValueError(f"KPI names {sorted(clash)} are taken")
     FAMILIES.insert(FAMILIES.index(objective), family)
     schema.use_rules(rule_classes())
 

@@ -128,7 +128,8 @@ def rows(r: ResultContext) -> dict[str, list[dict]]:
                         "capacity": data.capacity[n, k], "upgrade_capacity": added[n, k],
                         "slack": cap - use[n, k],
                         "utilisation": use[n, k] / cap if cap > 0 else (0.0 if use[n, k] == 0 else np.inf),
-                        "binding": bool(is_open and cap - use[n, k] <= 1e-6 * max(1.0, cap)),
+                        "binding": bool(is_open and (cap > 0 or use[n, k] > 0)
+                                        and abs(cap - use[n, k]) <= 1e-6 * max(1.0, cap)),
                         "shadow_price": prices.get((p, res), float("nan")),
                         "shadow_price_unit": f"{money} per {unit}"})
     return {"parks.csv": out}

@@ -27,8 +27,8 @@ NAME = "cover"
 
 
 def add(problem: Problem, data: Data, options: BuildOptions) -> None:
-    if not options.cover:
-        return
+    if not options.cover or options.elastic:
+        return  # elastic: must_transfer may be relaxed, and the cut would not hold
     n_k = len(data.resources)
     must = data.industry["must_transfer"].to_numpy()[data.pairs["i"].to_numpy()]
     rows = np.flatnonzero(must)

@@ -6,8 +6,10 @@ has an eligible pair at p).
     sector_open[s,p]:             z[s,p] − y[p] ≤ 0                    (a sector is only at an open park)
     max_parks_per_sector[r,s]:    Σ_{p∈G_r} z[s,p] ≤ max_parks_per_sector_r     ∀ s ∈ S_r
     max_sectors_per_park[r,p]:    Σ_{s∈S_r} z[s,p] ≤ max_sectors_per_park_r     ∀ p ∈ G_r
-The two bounds are relaxable (big: the parks of the group, the sectors of the rule). In the
-results a sector counts at a park when modules of it are placed there (z may be 1 without any).
+The two bounds are relaxable, each under its own name (big: the parks of the group, the sectors
+of the rule); a bound row with no z (no eligible pair of the sector in the group, or no sector of
+the rule at the park) is not created. In the results a sector counts at a park when modules of
+it are placed there (z may be 1 without any).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from model.schema import Instance
 
 NAME = "diversity"
-RELAX = {"diversity": 1.0}
+RELAX = {"max_parks_per_sector": 1.0, "max_sectors_per_park": 1.0}
 BOUNDS = (("max_parks_per_sector", "parks_per_sector"), ("max_sectors_per_park", "sectors_per_park"))
 
 
@@ -116,7 +118,7 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
         problem.add_lin_rows(component, keys_of([r.id for r, *_ in found], [w for _, w, *_ in found]),
                              [Lin([col[sp] for sp in zz], 1.0) for _, _, zz, _, _ in found],
                              hi=[b for *_, b, _ in found], doc=component.replace("_", " ") + " ≤ max",
-                             relax="diversity", big=[g for *_, g in found])
+                             relax=component, big=[g for *_, g in found])
 
 
 def check(c: CheckContext) -> list[str]:
@@ -158,4 +160,7 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
 
 
 def describe(inst: Instance, relax: str, label: tuple, amount: float) -> str:
-    return f"rule {label[0]} (diversity): allow {amount:.6g} more at {label[1]}"
+    rid, where = label
+    if relax == "max_parks_per_sector":
+        return f"rule {rid} (max_parks_per_sector): allow sector {where} at {amount:.6g} more park(s)"
+    return f"rule {rid} (max_sectors_per_park): allow {amount:.6g} more sector(s) at park {where}"

@@ -2,8 +2,9 @@
 
 Nothing is built in the ordinary model: `model/data.py` leaves forbidden pairs out of E, so they
 are never created and never fixed to 0. Only the infeasibility diagnosis keeps them
-(`build_data(keep_forbidden=True)` with an elastic build), each behind a relaxation of its rule:
-    forbid[r,i,p]:  x[i,p] ≤ 0      relaxable, big x_max[i,p]
+(`build_data(keep_forbidden=True)` with an elastic build), each behind a relaxation of every rule
+that forbids it (a pair two rules forbid needs both relaxed):
+    forbid[r,i,p]:  x[i,p] ≤ 0      ∀ rules r forbidding (i,p); relaxable, big x_max[i,p]
 """
 
 from __future__ import annotations
@@ -45,15 +46,18 @@ RULES = (ForbidRule,)
 
 
 def add(problem: Problem, data: Data, options: BuildOptions) -> None:
-    rows = np.flatnonzero(data.pairs["forbidden_by"].to_numpy() != "")
-    if not len(rows):
+    if not (data.pairs["forbidden_by"].to_numpy() != "").any():
         return
     if not options.elastic:
         raise ValueError("forbidden pairs in an ordinary build; use build_data(keep_forbidden=False)")
+    ii, pp = data.pairs["i"].to_numpy(), data.pairs["p"].to_numpy()
+    found = [(rid, np.flatnonzero(mask[ii, pp])) for rid, mask in data.forbids.items()]
+    rows = np.concatenate([r for _, r in found] or [np.empty(0, dtype=int)])
+    rules = np.concatenate([np.full(len(r), rid, dtype=object) for rid, r in found] or [np.empty(0, dtype=object)])
     pairs = data.pairs.iloc[rows]
-    problem.add_rows("forbid", keys_of(pairs["forbidden_by"], pairs["industry"], pairs["park"]),
+    problem.add_rows("forbid", keys_of(rules, pairs["industry"], pairs["park"]),
                      np.arange(len(rows)), problem.cols("x")[rows], 1.0, hi=0.0,
-                     doc="x on a forbidden pair only by relaxing the rule", relax="forbid",
+                     doc="x on a forbidden pair only by relaxing every rule that forbids it", relax="forbid",
                      big=pairs["x_max"].to_numpy(dtype=float))
 
 
@@ -62,7 +66,7 @@ def check(c: CheckContext) -> list[str]:
     for r in c.rules(ForbidRule):
         inds, parks = set(industries_of(c.inst, r.industries)), set(parks_of(c.inst, r.parks))
         for (i, p), v in c.plan.x.items():
-            if i in inds and p in parks:
+            if v > c.tol and i in inds and p in parks:
                 bad.append(f"{i} at {p} ({v:g} modules): rule {r.id} forbids {i} at {p}")
     return bad
 

@@ -4,7 +4,9 @@ With K(G_P, G_I) a KPI over the modules of industries G_I placed at parks G_P (`
     limit[r,max]:        K(G_P, G_I) ≤ max_r
     limit[r,min]:        K(G_P, G_I) ≥ min_r
     limit[r,min_share]:  K(G_P, G_I) − min_share_r · K(P, G_I) ≥ 0   (a share of the KPI over all parks)
-Each row is relaxable (big: the most the KPI can reach, or the bound for a minimum).
+Each row is relaxable (big: the most the KPI can reach for a max, the bound for a min, and
+min_share_r times the most K(P, G_I) can reach for a share). A KPI counts the modules placed:
+emissions of the modules that stay at their origin are in the objective's co2, not in a limit.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 strong (default), one row per eligible pair, the tight LP relaxation:
     link[i,p]:  x[i,p] − x_max[i,p] · y[p] ≤ 0                              ∀ (i,p) ∈ E
 aggregated, one row per park, a weaker relaxation with far fewer rows:
-    link[p]:    Σ_{i:(i,p)∈E} x[i,p] − (Σ_{i:(i,p)∈E} x_max[i,p]) · y[p] ≤ 0  ∀ p ∈ P
+    link[p]:    Σ_{i:(i,p)∈E} x[i,p] − (Σ_{i:(i,p)∈E} x_max[i,p]) · y[p] ≤ 0  ∀ p with an eligible pair
 x_max[i,p] ≤ modules_i is the most modules the park could ever hold (`model/data.py`).
 Parks already open (open_cost 0) have y fixed at 1 and get no row.
 """
