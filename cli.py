@@ -243,7 +243,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     from model.errors import InputError, Problem
     from model.options import BuildOptions
     from model.outputs import check_folder
-    from model.run import solve_instance
+    from model.run import diagnose_outcome, solve_instance
     from solvers import SolverNotFound
     from solvers.control import CONTROL, phase
 
@@ -258,20 +258,21 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
         outcome = solve_instance(loaded, BuildOptions(formulation=formulation), options)
     except SolverNotFound as exc:
         raise InputError([Problem("--solver", solver, str(exc), "highs, or a solver installed for Pyomo")]) from None
-    # From here a signal waits for the results to be written (the plan is never discarded).
+    # The diagnosis of an infeasible run keeps to the budget and stops on a signal (its solves run
+    # in children the parent ends); then a signal waits for the results to be written.
+    diagnosis = diagnose_outcome(outcome, time_limit)
     with phase("writing"):
-        _finish(ctx, loaded, outcome, folder, time_limit)
+        _finish(ctx, loaded, outcome, folder, diagnosis)
 
 
-def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, time_limit: float | None) -> None:
+def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnosis: Any) -> None:
     """Diagnose an infeasible run, write the results folder, print the summary, set the exit code."""
     from model.outputs import check_folder
     from model.report import print_summary
-    from model.run import diagnose_outcome, write_outcome
+    from model.run import write_outcome
     from solvers.control import CONTROL
 
     r = outcome.result
-    diagnosis = diagnose_outcome(outcome, time_limit)
     console = Console(width=max(100, Console().width))
     if r.status == "interrupted" and not r.has_solution:
         click.echo(f"Interrupted ({r.message}) before a plan was found: nothing was written"

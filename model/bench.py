@@ -28,9 +28,9 @@ from model.loader import MAX_BYTES
 from model.options import BuildOptions
 from model.outputs import Collection
 from model.results import extract
+from model.run import solve_levels
 from solvers.control import CONTROL
 from solvers.options import SolveOptions
-from solvers.run import solve
 
 COLUMNS = ["instance", "formulation", "solver", "backend", "seed", "status", "objective", "bound", "gap",
            "build_seconds",
@@ -99,7 +99,7 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
                     build_seconds = time.perf_counter() - start
                     opts = SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                                         seed=seed, backend=backend)
-                    result = solve(m, opts)
+                    result, _ = solve_levels(m, loaded.instance.levels(), opts)  # every level, as `solve`
                     if result.status == "interrupted":  # a benchmark stopped half-way says nothing: write none
                         raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
                     ok = None
@@ -133,8 +133,9 @@ def profile(table: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Median solve time and nodes per instance and formulation (across seeds and solvers)."""
-    return (table.groupby(["instance", "formulation"], sort=False)
+    """Median solve time and nodes per instance, formulation, solver and back-end (across seeds)."""
+    keys = [c for c in ("instance", "formulation", "solver", "backend") if c in table.columns]
+    return (table.groupby(keys, sort=False)
             .agg(status=("status", lambda s: ",".join(sorted(set(s)))),
                  objective=("objective", "first"),
                  median_solve_seconds=("solve_seconds", statistics.median),

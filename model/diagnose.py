@@ -22,6 +22,7 @@ from model.data import build_data
 from model.options import BuildOptions
 from solvers import SolveOptions, iis, solve
 from solvers.problem import label
+from solvers.run import NotComputed
 
 EPS = 1e-3
 TOL = 1e-6
@@ -46,6 +47,7 @@ class Diagnosis:
     status: str  # of the elastic solve
     relaxations: list[Relaxation] = field(default_factory=list)
     iis: list[str] | None = None  # row names, when the LP relaxation is infeasible
+    iis_note: str = ""  # why the subset was not computed
 
     def lines(self) -> list[str]:
         out = [r.text for r in self.relaxations]
@@ -53,6 +55,8 @@ class Diagnosis:
             out.append(f"(not proven the smallest set: the elastic model stopped early, {self.status})")
         if self.iis:
             out.append("The LP relaxation is infeasible too; an irreducible infeasible subset: " + ", ".join(self.iis))
+        if self.iis_note:
+            out.append(f"(the LP relaxation's irreducible infeasible subset was not computed: {self.iis_note})")
         return out
 
 
@@ -94,7 +98,11 @@ def diagnose(loaded: Loaded, weights: dict[str, float] | None = None,
                                                       _describe(loaded, r.family, r.block, key, amount)))
     # The cheapest kinds first (a forbid rule, weighed 100, last), then the registry's order.
     out.relaxations.sort(key=lambda r: (w[r.family], order.index(r.family), r.component, r.key))
-    found = iis(assemble(build_data(loaded.instance), BuildOptions()))
+    try:
+        found = iis(assemble(build_data(loaded.instance), BuildOptions()))
+    except NotComputed as exc:
+        out.iis_note = str(exc)
+        return out
     # y of a park already open is data (its open_cost is 0), not a decision anyone could change.
     opened = {f"bound of y[{p}]" for p in data.park.index[data.park["already_open"]]}
     out.iis = None if found is None else [name for name in found if name not in opened]

@@ -21,6 +21,7 @@ from model.errors import InputError, Problem
 from model.loader import RawDoc
 from model.options import FORMULATIONS, BuildOptions
 from model.plans import check_results, read_json, read_plan, reported_kpis
+from model.run import solve_levels
 from model.validate import validate
 from solvers import SolveOptions, solve
 from solvers.highs_direct import Kept
@@ -123,15 +124,19 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     build_opts = BuildOptions(opts.get("formulation") or "strong")
     must = bool(full.industry.at[industry, "must_transfer"])
     forced, delta = [], []
+    levels = inst.levels()
     # One problem, kept loaded in HiGHS (direct back-end) and changed in place for each forcing:
-    # the bound of one column set, the solve, the bound put back.
+    # the bound of one column set, the solve, the bound put back. A lexicographic objective is
+    # solved level by level, as the run was, on a problem of its own each time.
     problem = assemble(data, build_opts)
-    kept = Kept(problem) if solve_opts.path == "direct" else None
+    kept = Kept(problem) if solve_opts.path == "direct" and len(levels) == 1 else None
     for park in shown["park"]:
         if park == "(stays)" and must:
             forced.append("not allowed (must_transfer)")
             delta.append(None)
             continue
+        if len(levels) > 1:
+            problem = assemble(data, build_opts)
         name = "stay" if park == "(stays)" else "x"
         block = problem.var(name)
         at = (block.col(industry) if park == "(stays)" else block.col(industry, park)) - block.start
@@ -140,7 +145,10 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
             kept.change_col_bounds(name, [at], modules, modules)
         else:
             block.lb[at] = block.ub[at] = modules
-        result = solve(problem, solve_opts, kept=kept)
+        if len(levels) > 1:
+            result, _ = solve_levels(problem, levels, solve_opts)
+        else:
+            result = solve(problem, solve_opts, kept=kept)
         if kept is not None:
             kept.change_col_bounds(name, [at], *before)
         else:

@@ -209,7 +209,7 @@ def diagnose_outcome(out: Outcome, time_limit: float | None = None) -> Any:
 
 def diagnosis_doc(diagnosis: Any) -> dict:
     """The content of diagnosis.json."""
-    return {"status": diagnosis.status, "iis": diagnosis.iis,
+    return {"status": diagnosis.status, "iis": diagnosis.iis, "iis_note": diagnosis.iis_note or None,
             "relaxations": [{"family": r.family, "component": r.component, "key": list(r.key), "amount": r.amount,
                              "text": r.text} for r in diagnosis.relaxations]}
 

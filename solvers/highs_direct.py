@@ -151,7 +151,10 @@ def lp_duals(h: Any, problem: Problem, values: np.ndarray, opts: SolveOptions) -
         h.changeColsBounds(len(cols), cols, fixed, fixed)
         h.clearSolver()
     try:
-        set_options(h, SolveOptions(time_limit=opts.time_limit, raw=opts.raw, threads=opts.threads))
+        # HiGHS's time limit counts from the object's first run: the re-solve gets its own share on
+        # top of what the MIP used (the parent ends the process at the command's deadline anyway).
+        limit = None if opts.time_limit is None else h.getRunTime() + max(1.0, float(opts.time_limit))
+        set_options(h, SolveOptions(time_limit=limit, raw=opts.raw, threads=opts.threads))
         h.run()
         sol = h.getSolution()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:

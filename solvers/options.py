@@ -38,6 +38,13 @@ BACKENDS = ("direct", "pyomo")
 FILE_OPTIONS = ("log_file", "write_model_to_file", "write_presolved_model_to_file", "write_solution_to_file",
                 "read_solution_file", "read_basis_file", "write_model_file", "solution_file", "write_basis_file",
                 "write_presolved_model_file", "write_iis_model_file", "mip_improving_solution_file")
+# HiGHS options the typed ones set: given both ways, the two back-ends would settle the clash
+# differently (Pyomo lets the raw option win), so the raw spelling is refused.
+TYPED = {"time_limit": "--time-limit", "mip_rel_gap": "--mip-gap", "threads": "--threads",
+         "random_seed": "--seed", "output_flag": "--tee", "log_to_console": "--tee"}
+# Options that change what the solver's statuses mean: an objective cutoff makes HiGHS call a
+# feasible instance infeasible, which the diagnosis would then try to explain.
+CHANGES_STATUS = ("objective_bound", "objective_target", "mip_max_improving_sols")
 MAX_THREADS = 256  # HiGHS starts that many threads; 100,000 hung for minutes on a 3-bundle model
 
 
@@ -88,6 +95,11 @@ def option_problems(solver: str, raw: dict[str, Any]) -> list[tuple[str, str]]:
             wants = ("one of the words HiGHS accepts for it" if kind == highspy.HighsOptionType.kString
                      else f"{_KINDS.get(kind.name, kind.name)} within the option's range")
             out.append((f"{name}={value}", f"not a valid value (HiGHS wants {wants})"))
+        elif name in TYPED:
+            out.append((f"{name}={value}", f"set by {TYPED[name]}; give it there"))
+        elif name in CHANGES_STATUS:
+            out.append((f"{name}={value}", "changes what the solver's statuses mean (a cutoff reads as "
+                                           "infeasible); not allowed"))
     return out
 
 

@@ -251,10 +251,11 @@ def lp_duals(m: pyo.ConcreteModel, opts: SolveOptions) -> np.ndarray | None:
                 var.unfix()
 
 
-def solve(problem: Problem, opts: SolveOptions, duals: bool = False, listen: Any = None
+def solve(problem: Problem, opts: SolveOptions, duals: bool = False, listen: Any = None, plan: Any = None
           ) -> tuple[SolveResult, np.ndarray | None, np.ndarray | None]:
     """Build the Pyomo model, solve it, and return the result, column values and row duals.
-    `listen(cancel)` is given a function that asks the running HiGHS solve to stop."""
+    `listen(cancel)` is given a function that asks the running HiGHS solve to stop; `plan(result,
+    values)` is called with the plan as soon as there is one, before the duals are computed."""
     m = to_pyomo(problem)
     if opts.solver in HIGHS_NAMES:
         from pyomo.contrib.solver.solvers.highs import Highs
@@ -273,10 +274,14 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, listen: Any
         except SolverNotFound:
             raise
         except Exception as exc:  # a solver that fails in its own way still yields a status
-            return SolveResult("error", "error", None, None, None, 0.0, None, opts.solver, "unknown", str(exc)), \
-                None, None
-    if not result.has_solution:
+            result = SolveResult("error", "error", None, None, None, 0.0, None, opts.solver, "unknown", str(exc))
+            if plan is not None:
+                plan(result, None)
+            return result, None, None
+    x = values(m) if result.has_solution else None
+    if plan is not None:
+        plan(result, x)
+    if x is None:
         return result, None, None
-    x = values(m)
     y = lp_duals(m, opts) if duals else None
     return result, x, y

@@ -97,8 +97,12 @@ def _child(results: Any, control: Any, problem: Problem, opts: SolveOptions, dua
 
 def _child_solve(results: Any, control: Any, problem: Problem, opts: SolveOptions, duals: bool,
                  kept: highs_direct.Kept | None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # The parent decides what a signal means: a Ctrl-C, or a SIGTERM sent to the whole process
+    # group, asks it to stop HiGHS through the control pipe (keeping the incumbent), and it ends
+    # this process itself if HiGHS does not answer. Were the child to die of the signal, the
+    # incumbent would be lost.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     die_with_parent()
     import highspy
 
@@ -117,19 +121,21 @@ def _child_solve(results: Any, control: Any, problem: Problem, opts: SolveOption
 
         threading.Thread(target=wait, daemon=True).start()
 
-    if opts.path == "pyomo" or not duals:
-        result, x, y = _solve_here(problem, opts, duals, kept, listen)
+    def plan(result: SolveResult, x: np.ndarray | None) -> None:
+        # The plan goes back before the LP re-solve for the duals, so that a stop during the
+        # re-solve loses only the prices.
         results.send(("result", result, x))
+
+    if opts.path == "pyomo":
+        _, x, y = pyomo_backend.solve(problem, opts, duals, listen, plan)
         if duals and x is not None:
             results.send(("duals", y))
         return
-    # Direct with duals: the plan goes back before the LP re-solve, so that a stop during the
-    # re-solve loses only the prices.
     h = kept.highs if kept is not None else highs_direct.load(problem, opts)
     listen(lambda: highs_direct.cancel(h))
     result, x = highs_direct.run(h, problem, opts, problem.start)
-    results.send(("result", result, x))
-    if x is not None:
+    plan(result, x)
+    if duals and x is not None:
         results.send(("duals", highs_direct.lp_duals(h, problem, x, opts)))
 
 
@@ -276,17 +282,79 @@ def _solve_in_child(problem: Problem, opts: SolveOptions, duals: bool, kept: hig
     if got.duals is not None and problem.solution is not None:
         problem.solution.duals = np.asarray(got.duals, dtype=float)
         result.dual_seconds = seconds - result.seconds
+    elif duals and problem.solution is not None and why == got.why_then:
+        result.message = (result.message + "; " if result.message else "") + (
+            "shadow prices not computed (the LP with the integer decisions held gave no duals in the time left)")
     return result
+
+
+class NotComputed(Exception):
+    """A computation the budget or a signal cut short (its reason is the message)."""
+
+
+MAX_IIS_ROWS = 30  # a subset of a thousand rows says less than its first thirty
 
 
 def iis(problem: Problem) -> list[str] | None:
     """Names (`block[key]`) of an irreducible infeasible subset of the LP relaxation, or None if
-    the relaxation is feasible. Rows say why; a long list of variable bounds only buries them."""
-    found = highs_direct.iis_rows(problem)
+    the relaxation is feasible. Rows say why; a long list of variable bounds only buries them.
+
+    HiGHS computes it in a forked child (its IIS search checks neither a time limit nor an
+    interrupt): the parent ends it at the command's deadline or on Ctrl-C / SIGTERM, and raises
+    `NotComputed`.
+    """
+    found = _iis_in_child(problem) if hasattr(os, "fork") else highs_direct.iis_rows(problem)
     if found is None:
         return None
     rows, cols = found
     col_names, row_names = problem.names()
-    out = [row_names[r] for r in rows]
+    out = [row_names[r] for r in rows[:MAX_IIS_ROWS]]
+    if len(rows) > MAX_IIS_ROWS:
+        out.append(f"and {len(rows) - MAX_IIS_ROWS} more rows")
     bounds = [f"bound of {col_names[c]}" for c in cols]
     return out + (bounds if len(bounds) <= 10 else [f"and {len(bounds)} variable bounds"])
+
+
+def _iis_child(results: Any, problem: Problem) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    die_with_parent()
+    try:
+        results.send(("iis", highs_direct.iis_rows(problem)))
+    finally:
+        results.close()
+
+
+def _iis_in_child(problem: Problem) -> tuple[list[int], list[int]] | None:
+    import highspy
+
+    with contextlib.suppress(RuntimeError):
+        highspy.Highs.resetThreadScheduler(True)
+    result_out, result_in = multiprocessing.Pipe(duplex=False)
+    child = _Forked(_iis_child, result_in, problem, close=(result_out,))
+    result_in.close()
+    why = ""
+    try:
+        with phase("solving"):  # a signal now ends the search instead of waiting for it
+            while True:
+                if result_out.poll(0.05):
+                    try:
+                        message = result_out.recv()
+                    except EOFError:
+                        break
+                    return message[1]
+                if not child.is_alive() and not result_out.poll():
+                    break
+                left = CONTROL.remaining()
+                if CONTROL.stop.is_set():
+                    why = f"stopped by {CONTROL.signal_name or 'a signal'}"
+                    break
+                if left is not None and left <= 0:
+                    why = "the time limit was reached"
+                    break
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        result_out.close()
+    raise NotComputed(why or f"the search ended without an answer (exit code {child.exitcode})")

@@ -36,11 +36,19 @@ def test_infeasible_exits_3_and_still_records_the_run(tmp_path):
 
 
 def test_no_solution_within_limits_exits_4(tmp_path):
-    # A raw HiGHS option passed straight through: no time at all, so no incumbent.
-    result = CliRunner().invoke(main, ["solve", DEMO, "--option", "time_limit=0", "--out", str(tmp_path / "x")])
+    # Raw HiGHS options passed straight through: no presolve and no branch-and-bound node, so no
+    # incumbent on the demo.
+    result = CliRunner().invoke(main, ["solve", DEMO, "--option", "mip_max_nodes=0", "--option", "presolve=off",
+                                       "--out", str(tmp_path / "x")])
     assert result.exit_code == 4
     assert json.loads((tmp_path / "x" / "kpis.json").read_text())["status"] == "no_solution", \
         (tmp_path / "x" / "run.json").read_text()
+    for option, flag in (("time_limit=5", "--time-limit"), ("mip_rel_gap=0.5", "--mip-gap"),
+                         ("random_seed=3", "--seed")):  # the typed option is the one way to set these
+        refused = CliRunner().invoke(main, ["solve", DEMO, "--option", option, "--out", str(tmp_path / "y")])
+        assert refused.exit_code == 2 and f"--option: {option}: set by {flag}; give it there" in refused.stderr
+    refused = CliRunner().invoke(main, ["solve", DEMO, "--option", "objective_bound=10", "--out", str(tmp_path / "y")])
+    assert refused.exit_code == 2 and "changes what the solver's statuses mean" in refused.stderr
 
 
 def test_both_entry_points_run():

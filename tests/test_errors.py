@@ -84,6 +84,10 @@ CASES = [
      "resources.co2: resource 'co2' has the name of a KPI; expected an id that is not a KPI name (open_cost, "
      "upgrade_cost, relocation_cost, operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs, "
      "modules, spend)"),
+    ("diversity sector listed twice", "scenarios:",
+     "  - {id: div, kind: diversity, source: t, sectors: [textiles, textiles], max_sectors_per_park: 1}\n"
+     "scenarios:", "sectors: [textiles, textiles]",
+     "rules.div.sectors[1]: sector 'textiles' listed twice; expected each sector once"),
     ("renamed objective term", "scenarios:", "objective: {weights: {opening_cost: 2}}\nscenarios:", "objective:",
      "objective.weights.opening_cost: the KPI opening_cost is now called open_cost; expected open_cost"),
     ("empty list", "rules:\n  - id: yangtze_chemicals", "pairs: []\nindustries_x:\nrules:\n  - id: yangtze_chemicals",

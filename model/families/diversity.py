@@ -56,6 +56,11 @@ RULES = (DiversityRule,)
 
 
 def validate(rule: DiversityRule, path: tuple, refs: Any) -> None:
+    seen: set[str] = set()
+    for m, s in enumerate(rule.sectors or []):
+        if s in seen:  # counted twice, the sector's z would weigh 2 in the bound's row
+            refs.problem((*path, "sectors", m), f"sector {refs.describe(s)} listed twice", "each sector once")
+        seen.add(s)
     if refs.sectors is not None:
         for m, s in enumerate(rule.sectors or []):
             if s not in refs.sectors:
@@ -65,7 +70,7 @@ def validate(rule: DiversityRule, path: tuple, refs: Any) -> None:
 
 def _scopes(data: Data) -> list[tuple[DiversityRule, list[str], list[str]]]:
     everything = sorted(set(data.industry["sector"]))
-    return [(r, data.park_set(r.parks), list(r.sectors) if r.sectors is not None else everything)
+    return [(r, data.park_set(r.parks), list(dict.fromkeys(r.sectors)) if r.sectors is not None else everything)
             for r in data.rules_of(DiversityRule)]
 
 
