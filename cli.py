@@ -481,13 +481,14 @@ def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], pl
     import pandas as pd
 
     from model.check import check
-    from model.plans import read_plan
+    from model.plans import objective_weights, read_plan
     from model.report import print_table
 
     loaded = _load(instance, scenario, sets)
     got = read_plan(Path(plan), loaded.instance)
     reported = got.reported or {}
-    report = check(loaded.instance, got.plan, reported.get("kpis"), reported.get("objective"))
+    report = check(loaded.instance, got.plan, reported.get("kpis"), reported.get("objective"),
+                   objective_weights(reported))
     console = Console(width=max(100, Console().width))
     for note in got.notes:
         console.print(f"note: {note}")
@@ -496,7 +497,9 @@ def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], pl
     units = loaded.instance.units
     rows = [{"kpi": k, "value": v, "unit": kpis.unit(loaded.instance, k)} for k, v in report.kpis.items()]
     print_table(console, "KPIs of the plan (recomputed)", pd.DataFrame(rows))
-    console.print(f"objective {report.objective:,.6g} {units.money} (the instance's weights)")
+    given = objective_weights(reported)
+    console.print(f"objective {report.objective:,.6g} (the weights of the objective the folder reports)" if given
+                  else f"objective {report.objective:,.6g} {units.money} (the instance's weights)")
     for line in report.mismatches:
         console.print(f"note: the folder's kpis.json disagrees with its plan: {line}")
     if report.feasible:

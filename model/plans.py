@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model import kpis
 from model.check import CheckReport, check
 from model.errors import InputError, Problem
 from model.plan import Plan
@@ -80,6 +81,14 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
     source = Path(source)
     folder = source if source.is_dir() else source.parent
     table = source / "allocations.csv" if source.is_dir() else source
+    if source.is_dir() and not table.exists() and (source / "kpis.json").is_file():
+        try:
+            status = json.loads((source / "kpis.json").read_text(encoding="utf-8")).get("status")
+        except (ValueError, OSError, AttributeError):
+            status = None
+        if isinstance(status, str):  # a results folder of a run that found no plan
+            raise InputError([Problem(str(source), "(results folder)", f"the run has no plan ({status[:40]})",
+                                      "a results folder of a run that found a plan, or an allocations CSV")])
     out = ReadPlan(Plan())
     plan = out.plan
     modules = {i.id: i.modules for i in inst.industries}
@@ -142,7 +151,20 @@ def reported_kpis(doc: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(kpis, dict) or not all(isinstance(k, str) and _finite(v) for k, v in kpis.items()):
         return None
+    weights = doc.get("objective_weights")
+    if weights is not None and (not isinstance(weights, dict)
+                                or not all(isinstance(k, str) and _finite(v) for k, v in weights.items())):
+        return None
     return doc
+
+
+def objective_weights(reported: dict[str, Any]) -> dict[str, float] | None:
+    """The weights of the objective a results folder reports (a pareto point or a lexicographic
+    run reports its last level's), over the objective terms; None for the instance's own."""
+    weights = reported.get("objective_weights")
+    if not isinstance(weights, dict):
+        return None
+    return {t: float(weights.get(t, 0.0)) for t in kpis.objective_terms()}
 
 
 def read_json(path: Path) -> Any:
@@ -160,4 +182,5 @@ def check_results(folder: Path, inst: Instance) -> tuple[CheckReport, list[str]]
     reported = got.reported or {}
     if reported.get("objective") is None:  # no plan was found: nothing to check
         return CheckReport(), got.notes
-    return check(inst, got.plan, reported.get("kpis"), reported.get("objective")), got.notes
+    return check(inst, got.plan, reported.get("kpis"), reported.get("objective"), objective_weights(reported)), \
+        got.notes

@@ -41,6 +41,7 @@ class Outcome:
     check: CheckReport | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     levels: list[dict] = field(default_factory=list)  # per lexicographic level: status, objective, seconds
+    weights: dict[str, float] = field(default_factory=dict)  # of the objective reported (the last level)
 
     def summary(self) -> dict[str, Any]:
         """The content of kpis.json."""
@@ -49,6 +50,8 @@ class Outcome:
                                "solve_seconds": r.seconds, "kpis": dict(self.kpis)}
         if self.levels:
             out["levels"] = self.levels
+        if self.weights:
+            out["objective_weights"] = {t: w for t, w in self.weights.items() if w != 0}
         if self.plan is not None:
             out["kpis"].update({
                 "modules_moved": sum(self.plan.x.values()),
@@ -172,6 +175,7 @@ def solve_instance(loaded: Loaded, build_options: BuildOptions | None = None,
     timings["solve"] = result.seconds
     out = Outcome(loaded, data, problem, result, build_options, solve_options, timings)
     out.levels = records if len(levels) > 1 else []
+    out.weights = dict(levels[-1][0])
     if result.has_solution:
         with phase("writing"):  # a plan exists: a signal now waits until it is written, not discards it
             _tabulate(out, problem, data, levels)

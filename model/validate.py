@@ -487,7 +487,12 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
                 add(raw.problem(("parks", n, "upgrades", m, "id"), f"duplicate upgrade id {_describe(up.id)}",
                                 "each upgrade id once per park"))
             for r, req in enumerate(up.requires):
-                if req not in up_ids or req == up.id:
+                if req == up.id:
+                    add(raw.problem(("parks", n, "upgrades", m, "requires", r),
+                                    f"upgrade {_describe(req)} requires itself",
+                                    "another upgrade of the same park: " + (", ".join(
+                                        u for u in up_ids if u != up.id) or "(this park has none)")))
+                elif req not in up_ids:
                     add(raw.problem(("parks", n, "upgrades", m, "requires", r),
                                     f"unknown upgrade {_describe(req)}",
                                     "another upgrade of the same park: " + (", ".join(

@@ -212,3 +212,27 @@ def test_explain_re_solves_every_lexicographic_level(tmp_path):
     where = got.costs[got.costs["placed"] == 1.0]
     assert len(where) == 1
     assert float(where["forced_objective"].iloc[0]) == pytest.approx(objective, rel=1e-6)
+
+
+def test_a_pareto_point_is_checked_against_the_objective_it_reports(tmp_path):
+    """A point's kpis.json reports its tie-break level (x) as the objective, with those weights:
+    `check` recomputes it with them, not with the instance's."""
+    r = CliRunner().invoke(main, ["pareto", DEMO, "--x", "co2", "--y", "cost", "--points", "2",
+                                  "--out", str(tmp_path / "front")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "front" / "point_01" / "kpis.json").read_text())
+    assert doc["objective_weights"] == {"co2": 1.0}
+    r = CliRunner().invoke(main, ["check", DEMO, str(tmp_path / "front" / "point_01")])
+    assert r.exit_code == 0 and "disagrees" not in r.output, r.output
+
+
+def test_check_says_a_run_without_a_plan_has_none(tmp_path):
+    data = yaml.safe_load(Path(DEMO).read_text())
+    data["industries"][0]["must_transfer"] = True
+    for park in data["parks"]:
+        park["capacity"]["labor"] = 0
+    path = tmp_path / "none.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert CliRunner().invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 3
+    r = CliRunner().invoke(main, ["check", str(path), str(tmp_path / "run")])
+    assert r.exit_code == 2 and "the run has no plan (infeasible)" in r.stderr
