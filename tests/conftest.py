@@ -44,10 +44,16 @@ def solve_data(tmp_path: Path, data: dict[str, Any], formulation: str = "strong"
                options: SolveOptions = EXACT, scenario: str | None = None) -> Outcome:
     """Write, load and solve an instance; every plan found must pass the independent checker.
     `formulation` may name a back-end too: `strong@pyomo` solves through the Pyomo reference."""
+    from model.assemble import assemble
+    from model.data import build_data
+    from tests.forms import assert_same_model
+
     formulation, _, backend = formulation.partition("@")
     if backend:
         options = replace(options, backend=backend)
-    out = solve_instance(load(str(write(tmp_path, data)), scenario), BuildOptions(formulation), options)
+    loaded = load(str(write(tmp_path, data)), scenario)
+    assert_same_model(assemble(build_data(loaded.instance), BuildOptions(formulation)))  # both back-ends, one model
+    out = solve_instance(loaded, BuildOptions(formulation), options)
     if out.result.has_solution:
         assert out.check is not None and out.check.ok, out.check.violations
     return out
