@@ -498,6 +498,8 @@ def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], pl
     rows = [{"kpi": k, "value": v, "unit": kpis.unit(loaded.instance, k)} for k, v in report.kpis.items()]
     print_table(console, "KPIs of the plan (recomputed)", pd.DataFrame(rows))
     given = objective_weights(reported)
+    if given is not None and all(abs(w - loaded.instance.weight(t)) <= 1e-12 for t, w in given.items()):
+        given = None  # the instance's own objective
     console.print(f"objective {report.objective:,.6g} (the weights of the objective the folder reports)" if given
                   else f"objective {report.objective:,.6g} {units.money} (the instance's weights)")
     for line in report.mismatches:
