@@ -67,9 +67,6 @@ class Lin:
     def value(self, x: np.ndarray) -> float:
         return float(self.vals @ x[self.cols]) + self.const if len(self.cols) else self.const
 
-    def dense(self, n: int) -> np.ndarray:
-        return np.bincount(self.cols, weights=self.vals, minlength=n).astype(float)
-
 
 def total(lins: Iterable[Lin]) -> Lin:
     out = Lin()
@@ -323,19 +320,6 @@ class Problem:
         cols = [s for b in self.variables.values() for s in named(b.name, b.keys, len(b))]
         rows = [s for b in self.constraints.values() for s in named(b.name, b.keys, len(b))]
         return cols, rows
-
-    def row_of(self, n: int) -> tuple[RowBlock, tuple]:
-        """The block and label of global row n."""
-        for b in self.constraints.values():
-            if b.start <= n < b.start + len(b):
-                return b, label(b.keys, n - b.start)
-        raise IndexError(n)
-
-    def col_of(self, n: int) -> tuple[VarBlock, tuple]:
-        for b in self.variables.values():
-            if b.start <= n < b.start + len(b):
-                return b, label(b.keys, n - b.start)
-        raise IndexError(n)
 
     def size(self) -> dict[str, int]:
         lb, ub, integer = self.bounds()
