@@ -184,6 +184,11 @@ def iis_rows(problem: Problem) -> tuple[list[int], list[int]] | None:
     return list(iis.row_index_), list(iis.col_index_)
 
 
+def _spread(positions: Any, lower: Any, upper: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    at = np.asarray(positions, dtype=np.int64)
+    return at, np.broadcast_to(lower, at.shape).astype(float), np.broadcast_to(upper, at.shape).astype(float)
+
+
 class Kept:
     """A problem kept loaded in HiGHS, changed in place between solves (what-if runs).
 
@@ -195,19 +200,19 @@ class Kept:
         self.problem = problem
         self.highs = load(problem)
 
-    def change_col_bounds(self, block: str, positions: np.ndarray, lb: Any, ub: Any) -> None:
+    def change_col_bounds(self, block: str, positions: Any, lb: Any, ub: Any) -> None:
+        """New bounds for some variables of a block (positions within the block)."""
         b = self.problem.variables[block]
-        positions = np.asarray(positions, dtype=np.int64)
-        lb, ub = np.broadcast_to(lb, positions.shape).astype(float), np.broadcast_to(ub, positions.shape).astype(float)
-        b.lb[positions], b.ub[positions] = lb, ub
-        self.highs.changeColsBounds(len(positions), b.start + positions, lb, ub)
+        at, lb, ub = _spread(positions, lb, ub)
+        b.lb[at], b.ub[at] = lb, ub
+        self.highs.changeColsBounds(len(at), b.start + at, lb, ub)
 
-    def change_row_bounds(self, block: str, positions: np.ndarray, lo: Any, hi: Any) -> None:
+    def change_row_bounds(self, block: str, positions: Any, lo: Any, hi: Any) -> None:
+        """New bounds for some rows of a block (positions within the block)."""
         b = self.problem.constraints[block]
-        positions = np.asarray(positions, dtype=np.int64)
-        lo, hi = np.broadcast_to(lo, positions.shape).astype(float), np.broadcast_to(hi, positions.shape).astype(float)
-        b.lo[positions], b.hi[positions] = lo, hi
-        self.highs.changeRowsBounds(len(positions), b.start + positions, lo, hi)
+        at, lo, hi = _spread(positions, lo, hi)
+        b.lo[at], b.hi[at] = lo, hi
+        self.highs.changeRowsBounds(len(at), b.start + at, lo, hi)
 
     def change_costs(self, cost: np.ndarray) -> None:
         """Replace the objective (a cost per column)."""
