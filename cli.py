@@ -29,6 +29,7 @@ if os.path.basename(sys.argv[0]) in ("industry-transfer", "cli.py"):  # the cons
     signal.signal(signal.SIGTERM, _starting)
 
 import functools
+import json
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -283,6 +284,12 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
         kept, folder = folder, folder.with_name(folder.name + "-interrupted")
         check_folder(folder, "results folder")
         click.echo(f"Interrupted: {kept} keeps its results; this run's incumbent goes to {folder}.", err=True)
+    elif r.status in ("no_solution", "error") and _holds_a_plan(folder):
+        # A run that found nothing (a limit, a solver failure) proves nothing either: it does not
+        # replace a plan the folder holds; its record goes beside it.
+        kept, folder = folder, folder.with_name(folder.name + "-" + r.status.replace("_", "-"))
+        check_folder(folder, "results folder")
+        click.echo(f"No plan ({r.status}): {kept} keeps its results; this run's record goes to {folder}.", err=True)
     write_outcome(outcome, folder, diagnosis)
     from model import kpis
 
@@ -305,6 +312,14 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
         ctx.exit(EXIT_NO_SOLUTION)
     if CONTROL.stop.is_set():  # the signal came after the solve: the results are complete and written
         click.echo(f"({CONTROL.signal_name} received after the solve; the results were written in full.)", err=True)
+
+
+def _holds_a_plan(folder: Path) -> bool:
+    """Whether a results folder holds a run that found a plan."""
+    try:
+        return json.loads((folder / "kpis.json").read_text(encoding="utf-8")).get("objective") is not None
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _solve_options(solver: str, time_limit: float | None, mip_gap: float | None, threads: int | None,
@@ -341,6 +356,9 @@ def _print_diagnosis(diagnosis: Any) -> None:
     if diagnosis is None or not diagnosis.relaxations:
         click.echo("The instance is infeasible, and no relaxation of its capacities, limits, targets or rules "
                    "restores feasibility.", err=True)
+    elif diagnosis.status != "optimal":
+        click.echo("The instance is infeasible. A set of relaxations that restores feasibility (the search "
+                   "stopped before it proved it the smallest):", err=True)
     else:
         click.echo("The instance is infeasible. The smallest set of relaxations that restores feasibility:",
                    err=True)
@@ -353,11 +371,18 @@ def _print_diagnosis(diagnosis: Any) -> None:
 @click.option("--weight", "weights", multiple=True, metavar="NAME=W", cls=RegistryHelp,
               help=lambda: "Penalty per relaxation (default: " + ", ".join(
                   f"{k} {w:g}" for k, w in __import__("model.diagnose").diagnose.default_weights().items()) + ").")
+@click.option("--time-limit", type=SECONDS, metavar="S",
+              help="Wall-clock budget of the whole command in seconds; the best set found by then is reported.")
 @reports_errors
-def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights: tuple[str, ...]) -> None:
+def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights: tuple[str, ...],
+             time_limit: float | None) -> None:
     """Explain why an instance is infeasible: the smallest set of relaxations, in its own words."""
     from model.diagnose import default_weights, diagnose
     from model.errors import InputError, Problem
+    from solvers import SolveOptions
+    from solvers.control import CONTROL
+
+    CONTROL.set_budget(time_limit, click.get_current_context().obj["started"])
 
     parsed = dict(_sets(weights))
     names = list(default_weights())
@@ -365,7 +390,8 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
         if family not in names or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise InputError([Problem("--weight", f"{family}={value}", "not a relaxation with a non-negative weight",
                                       "NAME=W with NAME one of " + ", ".join(names))])
-    result = diagnose(_load(instance, scenario, sets), {k: float(v) for k, v in parsed.items()})
+    result = diagnose(_load(instance, scenario, sets), {k: float(v) for k, v in parsed.items()},
+                      SolveOptions(mip_gap=0.0, time_limit=time_limit))
     if not result.relaxations and result.status not in ("optimal", "feasible"):
         _fail(click.get_current_context(), [f"the diagnosis stopped before it found an answer ({result.status})"],
               EXIT_NO_SOLUTION)

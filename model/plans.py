@@ -21,7 +21,7 @@ from model import kpis
 from model.check import CheckReport, check
 from model.errors import InputError, Problem
 from model.plan import Plan
-from model.schema import Instance
+from model.schema import MAX_NUMBER, Instance
 
 MAX_BYTES = 200 * 2**20  # an allocations table of a million rows is about 60 MB
 
@@ -152,9 +152,9 @@ def reported_kpis(doc: Any) -> dict[str, Any] | None:
     if not isinstance(kpis, dict) or not all(isinstance(k, str) and _finite(v) for k, v in kpis.items()):
         return None
     weights = doc.get("objective_weights")
-    if weights is not None and (not isinstance(weights, dict)
-                                or not all(isinstance(k, str) and _finite(v) for k, v in weights.items())):
-        return None
+    if weights is not None and (not isinstance(weights, dict) or not all(
+            k in kpis.objective_terms() and _finite(v) and abs(v) <= MAX_NUMBER for k, v in weights.items())):
+        return None  # this tool writes objective terms with weights an instance may give
     return doc
 
 

@@ -45,6 +45,11 @@ TYPED = {"time_limit": "--time-limit", "mip_rel_gap": "--mip-gap", "threads": "-
 # Options that change what the solver's statuses mean: an objective cutoff makes HiGHS call a
 # feasible instance infeasible, which the diagnosis would then try to explain.
 CHANGES_STATUS = ("objective_bound", "objective_target", "mip_max_improving_sols")
+# Options that change how HiGHS reads the model (what counts as zero, infinite or too large).
+CHANGES_MODEL = ("small_matrix_value", "large_matrix_value", "infinite_bound", "infinite_cost")
+# Feasibility tolerances looser than the independent checker's (1e-6) give plans it rejects.
+TOLERANCES = ("primal_feasibility_tolerance", "mip_feasibility_tolerance")
+CHECKER_TOLERANCE = 1e-6
 MAX_THREADS = 256  # HiGHS starts that many threads; 100,000 hung for minutes on a 3-bundle model
 
 
@@ -100,6 +105,13 @@ def option_problems(solver: str, raw: dict[str, Any]) -> list[tuple[str, str]]:
         elif name in CHANGES_STATUS:
             out.append((f"{name}={value}", "changes what the solver's statuses mean (a cutoff reads as "
                                            "infeasible); not allowed"))
+        elif name in CHANGES_MODEL:
+            out.append((f"{name}={value}", "changes how HiGHS reads the model; not allowed"))
+        elif name in TOLERANCES and isinstance(value, (int, float)) and value > CHECKER_TOLERANCE:
+            out.append((f"{name}={value}", f"looser than the independent checker's {CHECKER_TOLERANCE:g}: its "
+                                           "plans would be rejected"))
+        elif isinstance(value, float) and value != value:
+            out.append((f"{name}={value}", "not a number"))
     return out
 
 

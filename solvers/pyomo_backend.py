@@ -14,6 +14,7 @@ import contextlib
 import logging
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -256,7 +257,10 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, listen: Any
     """Build the Pyomo model, solve it, and return the result, column values and row duals.
     `listen(cancel)` is given a function that asks the running HiGHS solve to stop; `plan(result,
     values)` is called with the plan as soon as there is one, before the duals are computed."""
+    start = time.perf_counter()
     m = to_pyomo(problem)
+    if opts.time_limit is not None:  # the build is part of the time the solve was given
+        opts = replace(opts, time_limit=max(0.01, opts.time_limit - (time.perf_counter() - start)))
     if opts.solver in HIGHS_NAMES:
         from pyomo.contrib.solver.solvers.highs import Highs
 

@@ -131,7 +131,10 @@ def _child_solve(results: Any, control: Any, problem: Problem, opts: SolveOption
         if duals and x is not None:
             results.send(("duals", y))
         return
+    start = time.perf_counter()
     h = kept.highs if kept is not None else highs_direct.load(problem, opts)
+    if opts.time_limit is not None:  # the hand-off is part of the time the solve was given
+        opts = replace(opts, time_limit=max(0.01, opts.time_limit - (time.perf_counter() - start)))
     listen(lambda: highs_direct.cancel(h))
     result, x = highs_direct.run(h, problem, opts, problem.start)
     plan(result, x)

@@ -47,8 +47,23 @@ def test_no_solution_within_limits_exits_4(tmp_path):
                          ("random_seed=3", "--seed")):  # the typed option is the one way to set these
         refused = CliRunner().invoke(main, ["solve", DEMO, "--option", option, "--out", str(tmp_path / "y")])
         assert refused.exit_code == 2 and f"--option: {option}: set by {flag}; give it there" in refused.stderr
-    refused = CliRunner().invoke(main, ["solve", DEMO, "--option", "objective_bound=10", "--out", str(tmp_path / "y")])
-    assert refused.exit_code == 2 and "changes what the solver's statuses mean" in refused.stderr
+    for option, why in (("objective_bound=10", "changes what the solver's statuses mean"),
+                        ("mip_feasibility_tolerance=0.9", "looser than the independent checker's 1e-06"),
+                        ("large_matrix_value=1", "changes how HiGHS reads the model"),
+                        ("mip_heuristic_effort=nan", "not a number")):
+        refused = CliRunner().invoke(main, ["solve", DEMO, "--option", option, "--out", str(tmp_path / "y")])
+        assert refused.exit_code == 2 and why in refused.stderr, refused.stderr
+
+
+def test_a_run_without_a_plan_does_not_replace_one_with_a_plan(tmp_path):
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["solve", DEMO, "--out", str(out)]).exit_code == 0
+    before = (out / "kpis.json").read_text()
+    result = CliRunner().invoke(main, ["solve", DEMO, "--option", "mip_max_nodes=0", "--option", "presolve=off",
+                                       "--out", str(out)])
+    assert result.exit_code == 4 and "keeps its results" in result.stderr
+    assert (out / "kpis.json").read_text() == before
+    assert json.loads((tmp_path / "run-no-solution" / "kpis.json").read_text())["status"] == "no_solution"
 
 
 def test_both_entry_points_run():

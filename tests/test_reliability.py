@@ -220,6 +220,12 @@ def test_the_diagnosis_of_a_large_infeasible_instance_keeps_to_the_budget(tmp_pa
     assert wall < 5 + 1.5, f"{wall:.1f} s for a 5 s budget"
     doc = json.loads((tmp_path / "run" / "diagnosis.json").read_text())
     assert doc["iis"] is not None or doc["iis_note"] == "the time limit was reached"
+    start = time.monotonic()  # and `diagnose` on its own, with a budget of its own
+    done = subprocess.run([*CLI, "diagnose", str(tmp_path / "g.yaml"), "--set", "parks.*.capacity.land=0",
+                           "--set", "parks.*.upgrades=[]", "--time-limit", "5"], capture_output=True, text=True,
+                          timeout=120)
+    wall = time.monotonic() - start
+    assert done.returncode == 3 and wall < 5 + 1.5, (done.stderr, wall)
 
 
 # --- 9. --time-limit is the budget of the whole command ---------------------------------------
