@@ -125,10 +125,10 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         plan.open = {p.id: int(p.id in hosting or p.open_cost == 0) for p in inst.parks}
         out.notes.append(f"no parks.csv beside {table.name}: the parks hosting modules (and those already open) "
                          "are taken as open, and no upgrade as built")
-    kpis = folder / "kpis.json"
-    if source.is_dir() and kpis.is_file():
+    summary = folder / "kpis.json"
+    if source.is_dir() and summary.is_file():
         try:
-            out.reported = reported_kpis(json.loads(kpis.read_text(encoding="utf-8")))
+            out.reported = reported_kpis(json.loads(summary.read_text(encoding="utf-8")))
         except (ValueError, OSError):
             out.reported = None
         if out.reported is None:
@@ -144,12 +144,12 @@ def reported_kpis(doc: Any) -> dict[str, Any] | None:
     """kpis.json as this tool writes it (status, objective, gap, kpis of finite numbers), or None."""
     if not isinstance(doc, dict) or not isinstance(doc.get("status"), str):
         return None
-    objective, kpis = doc.get("objective"), doc.get("kpis", {})
+    objective, values = doc.get("objective"), doc.get("kpis", {})
     if objective is not None and not _finite(objective):
         return None
     if doc.get("gap") is not None and not _finite(doc.get("gap")):
         return None
-    if not isinstance(kpis, dict) or not all(isinstance(k, str) and _finite(v) for k, v in kpis.items()):
+    if not isinstance(values, dict) or not all(isinstance(k, str) and _finite(v) for k, v in values.items()):
         return None
     weights = doc.get("objective_weights")
     if weights is not None and (not isinstance(weights, dict) or not all(

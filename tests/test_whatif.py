@@ -236,3 +236,15 @@ def test_check_says_a_run_without_a_plan_has_none(tmp_path):
     assert CliRunner().invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 3
     r = CliRunner().invoke(main, ["check", str(path), str(tmp_path / "run")])
     assert r.exit_code == 2 and "the run has no plan (infeasible)" in r.stderr
+
+
+@pytest.mark.parametrize("weights", [{"bogus": 1}, {"co2": 1e308}, {"modules_moved": 1}, "co2"])
+def test_check_does_not_trust_objective_weights_this_tool_would_not_write(tmp_path, weights):
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["solve", DEMO, "--out", str(out)]).exit_code == 0
+    doc = json.loads((out / "kpis.json").read_text())
+    doc["objective_weights"] = weights
+    (out / "kpis.json").write_text(json.dumps(doc))
+    r = CliRunner().invoke(main, ["check", DEMO, str(out)])
+    assert r.exit_code == 0 and "kpis.json is not as this tool writes it" in r.output, r.output
+    assert "objective 49.6 million yuan (the instance's weights)" in r.output
