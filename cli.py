@@ -366,11 +366,16 @@ def _print_diagnosis(diagnosis: Any) -> None:
         click.echo(f"  - {line}", err=True)
 
 
+def _weights_help() -> str:
+    from model.diagnose import default_weights
+
+    return "Penalty per relaxation (default: " + ", ".join(f"{k} {w:g}" for k, w in default_weights().items()) + ")."
+
+
 @main.command()
 @instance_options
 @click.option("--weight", "weights", multiple=True, metavar="NAME=W", cls=RegistryHelp,
-              help=lambda: "Penalty per relaxation (default: " + ", ".join(
-                  f"{k} {w:g}" for k, w in __import__("model.diagnose").diagnose.default_weights().items()) + ").")
+              help=lambda: _weights_help())
 @click.option("--time-limit", type=SECONDS, metavar="S",
               help="Wall-clock budget of the whole command in seconds; the best set found by then is reported.")
 @reports_errors

@@ -18,6 +18,7 @@ see `model/families/__init__.py`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,8 +144,10 @@ KPIS: tuple[Kpi, ...] = (
 RENAMED = {"opening_cost": "open_cost"}
 
 
+@functools.lru_cache(maxsize=1)
 def registry() -> dict[str, Kpi]:
-    """Every KPI by name: this module's and those the registered families define."""
+    """Every KPI by name: this module's and those the registered families define (cached; the
+    family registry clears it when a family comes or goes)."""
     from model.families import family_kpis
 
     return {k.name: k for k in (*KPIS, *family_kpis())}

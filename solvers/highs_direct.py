@@ -106,7 +106,7 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     info = h.getInfo()
     S = highspy.HighsModelStatus
     has = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    mip = h.getLp().integrality_ and any(v == highspy.HighsVarType.kInteger for v in h.getLp().integrality_)
+    mip = any(b.integer.any() for b in problem.variables.values())
     if ms == S.kOptimal and has:
         status = "optimal"
     elif ms == S.kInfeasible:

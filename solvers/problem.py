@@ -330,9 +330,9 @@ class Problem:
 
 
 def _full(value: Any, n: int, dtype: type) -> np.ndarray:
-    arr = np.asarray(value, dtype=dtype)
+    arr = np.array(value, dtype=dtype)  # a copy: `Kept` changes bounds in place, never the caller's arrays
     if arr.ndim == 0:
         return np.full(n, arr, dtype=dtype)
     if len(arr) != n:
         raise ValueError(f"expected {n} values, got {len(arr)}")
-    return arr.copy() if arr.base is not None else arr
+    return arr

@@ -67,13 +67,21 @@ def solve(problem: Problem, opts: SolveOptions | None = None, duals: bool = Fals
 
 
 def _solve_here(problem: Problem, opts: SolveOptions, duals: bool, kept: highs_direct.Kept | None,
-                listen: Any = None) -> tuple[SolveResult, np.ndarray | None, np.ndarray | None]:
+                listen: Any = None, plan: Any = None) -> tuple[SolveResult, np.ndarray | None, np.ndarray | None]:
+    """Solve in this process: the result, column values and row duals. `listen(cancel)` is given
+    a way to stop the running solve; `plan(result, values)` gets the plan as soon as there is
+    one, before the LP re-solve for the duals (so that a stop during it loses only the prices)."""
     if opts.path == "pyomo":
-        return pyomo_backend.solve(problem, opts, duals, listen)
+        return pyomo_backend.solve(problem, opts, duals, listen, plan)
+    start = time.perf_counter()
     h = kept.highs if kept is not None else highs_direct.load(problem, opts)
+    if opts.time_limit is not None:  # the hand-off is part of the time the solve was given
+        opts = replace(opts, time_limit=max(0.01, opts.time_limit - (time.perf_counter() - start)))
     if listen is not None:
         listen(lambda: highs_direct.cancel(h))
     result, x = highs_direct.run(h, problem, opts, problem.start)
+    if plan is not None:
+        plan(result, x)
     y = highs_direct.lp_duals(h, problem, x, opts) if duals and x is not None else None
     return result, x, y
 
@@ -122,24 +130,11 @@ def _child_solve(results: Any, control: Any, problem: Problem, opts: SolveOption
         threading.Thread(target=wait, daemon=True).start()
 
     def plan(result: SolveResult, x: np.ndarray | None) -> None:
-        # The plan goes back before the LP re-solve for the duals, so that a stop during the
-        # re-solve loses only the prices.
         results.send(("result", result, x))
 
-    if opts.path == "pyomo":
-        _, x, y = pyomo_backend.solve(problem, opts, duals, listen, plan)
-        if duals and x is not None:
-            results.send(("duals", y))
-        return
-    start = time.perf_counter()
-    h = kept.highs if kept is not None else highs_direct.load(problem, opts)
-    if opts.time_limit is not None:  # the hand-off is part of the time the solve was given
-        opts = replace(opts, time_limit=max(0.01, opts.time_limit - (time.perf_counter() - start)))
-    listen(lambda: highs_direct.cancel(h))
-    result, x = highs_direct.run(h, problem, opts, problem.start)
-    plan(result, x)
+    _, x, y = _solve_here(problem, opts, duals, kept, listen, plan)
     if duals and x is not None:
-        results.send(("duals", highs_direct.lp_duals(h, problem, x, opts)))
+        results.send(("duals", y))
 
 
 @dataclass

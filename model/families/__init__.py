@@ -83,11 +83,18 @@ def register(family: ModuleType) -> None:
     if clash:
         raise ValueError(f"KPI names {sorted(clash)} are taken")
     FAMILIES.insert(FAMILIES.index(objective), family)
-    schema.use_rules(rule_classes())
+    _changed()
 
 
 def unregister(family: ModuleType) -> None:
     FAMILIES.remove(family)
+    _changed()
+
+
+def _changed() -> None:
+    from model.kpis import registry
+
+    registry.cache_clear()
     schema.use_rules(rule_classes())
 
 
