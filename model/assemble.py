@@ -6,6 +6,13 @@ Variables (see `model/families/*` for the rows):
     y[p] ∈ {0,1}              park p opens (fixed at 1 where open_cost is 0: it is already open)
     w[p,u] ∈ {0,1}            upgrade u of park p is built
 Column r of block `x` is pair row r of `data.pairs`.
+
+With `periods` (`model/periods.py`) the blocks gain the period as their last key, period-major
+(`model.kpis.at` gives a period's columns):
+    x[i,p,t]   modules of i moving to p in period t (a module moves once, and stays)
+    stay[i]    modules that never move
+    y[p,t]     p is open in period t;  w[p,u,t]  upgrade u is built by period t
+and the families' rows hold period by period. Without periods the blocks are exactly the above.
 """
 
 from __future__ import annotations
@@ -27,15 +34,15 @@ def assemble(data: Data, options: BuildOptions | None = None) -> Problem:
     pi = data.pairs["i"].to_numpy()
     # The bound is modules_i, not the tighter x_max (used as big-M): capacity rows imply x_max, and
     # keeping it off the bound lets a binding capacity row, not the bound, carry the shadow price.
-    problem.add_vars("x", keys_of(data.pairs["industry"], data.pairs["park"]), 0.0, modules[pi], whole[pi],
-                     "modules of i placed at p")
+    problem.add_vars("x", data.keys(data.pairs["industry"], data.pairs["park"]), 0.0, data.tile(modules[pi]),
+                     data.tile(whole[pi]), "modules of i placed at p" + (" in period t" if data.phased else ""))
     must = data.industry["must_transfer"].to_numpy() & (not options.elastic)
     problem.add_vars("stay", keys_of(data.industries), 0.0, np.where(must, 0.0, modules), whole,
                      "modules left at origin")
-    problem.add_vars("y", keys_of(data.parks), data.park["already_open"].to_numpy(dtype=float), 1.0, True,
-                     "park opens")
-    problem.add_vars("w", keys_of(data.upgrades["park"], data.upgrades["upgrade"]), 0.0, 1.0, True,
-                     "upgrade built")
+    problem.add_vars("y", data.keys(data.parks), data.tile(data.park["already_open"].to_numpy(dtype=float)),
+                     1.0, True, "park opens" + (" (open in period t)" if data.phased else ""))
+    problem.add_vars("w", data.keys(data.upgrades["park"], data.upgrades["upgrade"]), 0.0, 1.0, True,
+                     "upgrade built" + (" by period t" if data.phased else ""))
     for family in FAMILIES:
         family.add(problem, data, options)
     return problem

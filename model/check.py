@@ -6,6 +6,11 @@ solver: a mistake in the vectorised assembly or in a row block shows up as a dis
 instead of being repeated. Only the selector semantics (which parks a group names) are shared,
 since they are part of the input's meaning, and the KPI registry's `check_*` functions, which
 compute each KPI from the raw fields.
+
+With periods the plan is checked period by period, each against the instance as it stands then
+(`model.periods.resolve`) and the plan as it stands then (`Plan.period`), and each KPI is the
+present value of its values in the periods; an upgrade's capacity counts from the period its lead
+time has passed, recomputed here from the years of the periods.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model import kpis
+from model import periods as time
 from model.families import FAMILIES
+from model.periods import Periods, named, periods_of, resolve
 from model.plan import Plan
 from model.schema import Instance, RuleBase
 
@@ -47,13 +54,42 @@ class CheckContext:
 
     tol = TOL
 
-    def __init__(self, inst: Instance, plan: Plan) -> None:
-        self.inst = inst
-        self.plan = plan
+    def __init__(self, inst: Instance, plan: Plan, period: int = 0, periods: Periods | None = None,
+                 history: list[CheckContext] | None = None, ready: set[tuple[str, str]] | None = None) -> None:
+        self.inst = inst  # as it stands in the period
+        self.plan = plan  # as it stands in the period
         self.ind = {i.id: i for i in inst.industries}
         self.park = {p.id: p for p in inst.parks}
         self.pair = {(pr.industry, pr.park): pr for pr in inst.pairs}
         self.kpi = kpis.registry()
+        self.periods = periods if periods is not None else periods_of(inst)
+        self.period = period
+        self.period_id = self.periods.ids[period] if self.periods.phased else ""
+        self.last = period == self.periods.count - 1
+        self.history = history or []  # the contexts of the earlier periods
+        self.ready = ready if ready is not None else set(plan.upgrades)  # upgrades whose capacity is there
+
+    def value(self, v: Any) -> Any:
+        """A rule's bound as it stands in this period."""
+        return time.value(v, self.period, self.periods)
+
+    def applies(self, bound: Any, listed: list[str] | None) -> list[int]:
+        """The periods a bound holds in: those it names, those `listed`, or all."""
+        ts = named(bound, self.periods)
+        if ts is not None:
+            return ts
+        if listed is not None and self.periods.phased:
+            return [self.periods.index(q) for q in listed]
+        return list(range(self.periods.count))
+
+    def over_time(self, name: str, parks: set[str], inds: set[str], cumulative: bool) -> float:
+        """The KPI in this period, or its total from the first period through this one
+        (years × the yearly value of a flow)."""
+        if not cumulative:
+            return self.kpi_over(name, parks, inds)
+        flow = not kpis.once(name)
+        return sum(c.kpi_over(name, parks, inds) * (float(self.periods.years[c.period]) if flow else 1.0)
+                   for c in [*self.history, self])
 
     @staticmethod
     def close(a: float, b: float, tol: float = TOL) -> bool:
@@ -83,14 +119,18 @@ class CheckContext:
         k = self.kpi.get(name)
         if k is not None and k.parts:
             return sum(self.kpi_over(part, parks, inds) for part in k.parts)
+        plan, once = self.plan, kpis.once(name)  # a one-off: what happens in this period only
         if k is not None and k.check_park is not None:
+            ups = plan.building if once and plan.building is not None else plan.upgrades
+            opened = plan.opening if once and plan.opening is not None else plan.open
             built: dict[str, set[str]] = {}
-            for p, u in self.plan.upgrades:
+            for p, u in ups:
                 built.setdefault(p, set()).add(u)
             if k.park is not None:  # per park opened
-                return sum(k.check_park(self.park[p], built.get(p, set())) * self.plan.open.get(p, 0) for p in parks)
+                return sum(k.check_park(self.park[p], built.get(p, set())) * opened.get(p, 0) for p in parks)
             return sum(k.check_park(self.park[p], built.get(p, set())) for p in parks)
-        return sum(self.coef(name, i, p) * v for (i, p), v in self.plan.x.items() if p in parks and i in inds)
+        x = plan.moved if once and plan.moved is not None else plan.x
+        return sum(self.coef(name, i, p) * v for (i, p), v in x.items() if p in parks and i in inds)
 
     def whole(self, name: str) -> float:
         """The KPI over the whole plan, the modules that stay included."""
@@ -99,6 +139,16 @@ class CheckContext:
         if k.check_stay is not None:
             value += sum(k.check_stay(self.ind[i]) * v for i, v in self.plan.stay.items())
         return value
+
+
+def _ready(inst: Instance, plan: Plan, periods: Periods, t: int) -> set[tuple[str, str]]:
+    """The upgrades whose capacity is there in period t: built in a period starting at least
+    lead_time years before t starts."""
+    if not plan.phased:
+        return set(plan.upgrades)
+    start = dict(zip(periods.ids, periods.offset.tolist()))
+    lead = {(p.id, u.id): u.lead_time for p in inst.parks for u in p.upgrades}
+    return {pu for pu, q in plan.built.items() if start[q] + lead.get(pu, 0.0) <= start[periods.ids[t]] + 1e-9}
 
 
 def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = None,
@@ -121,18 +171,38 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
     for p, u in plan.upgrades:
         if p not in park:
             bad(f"upgrade {u} at {p}: unknown park")
+    periods = periods_of(inst)
+    if periods.phased != plan.phased or (plan.phased and plan.periods != periods.ids):
+        bad(f"the plan's periods ({', '.join(plan.periods) or 'none'}) are not the instance's "
+            f"({', '.join(periods.ids) if periods.phased else 'none'})")
+        return out
+    known = set(plan.periods)
+    for (i, p, q), v in plan.moves.items():
+        if q not in known:
+            bad(f"{i} at {p}: {v:g} modules moving in an unknown period {q}")
+    for what, q in [*plan.opened.items(), *plan.built.items()]:
+        if q not in known:
+            bad(f"{what}: opened or built in an unknown period {q}")
     plan = Plan({k: v for k, v in plan.x.items() if k[0] in ind and k[1] in park},
                 {i: v for i, v in plan.stay.items() if i in ind},
-                {p: v for p, v in plan.open.items() if p in park}, [(p, u) for p, u in plan.upgrades if p in park])
-    ctx = CheckContext(inst, plan)
-    for family in FAMILIES:
-        if hasattr(family, "check"):
-            out.violations += family.check(ctx)
+                {p: v for p, v in plan.open.items() if p in park}, [(p, u) for p, u in plan.upgrades if p in park],
+                plan.periods, {k: v for k, v in plan.moves.items() if k[0] in ind and k[1] in park and k[2] in known},
+                {p: q for p, q in plan.opened.items() if p in park and q in known},
+                {pu: q for pu, q in plan.built.items() if pu[0] in park and q in known})
+    contexts: list[CheckContext] = []
+    for t in range(periods.count):
+        ctx = CheckContext(resolve(inst, t), plan.period(t), t, periods, list(contexts), _ready(inst, plan, periods, t))
+        where = f"period {periods.ids[t]}: " if periods.phased else ""
+        for family in FAMILIES:
+            if hasattr(family, "check"):
+                out.violations += [where + v for v in family.check(ctx)]
+        contexts.append(ctx)
 
-    # Whole-plan KPIs and the objective.
+    # Whole-plan KPIs (present values over the periods) and the objective.
     terms = kpis.objective_terms()
     for term in terms:
-        out.kpis[term] = ctx.whole(term)
+        f = periods.once if kpis.once(term) else periods.annual
+        out.kpis[term] = sum(float(f[c.period]) * c.whole(term) for c in contexts)
     w = weights if weights is not None else {t: inst.weight(t) for t in terms}
     out.objective = sum(w.get(t, 0.0) * out.kpis[t] for t in terms)
     for term, value in (reported_kpis or {}).items():

@@ -13,6 +13,12 @@ The most modules a pair can ever hold, used as the big-M of every
 on/off link (a tighter M gives a tighter LP relaxation):
     x_max[i,p] = min(modules_i, min_{k: use[i,p,k] > 0} (cap[p,k] + Σ_{u∈U_p} adds[u,k]) / use[i,p,k]),
 rounded down for indivisible industries.
+
+With `periods` (`model/periods.py`), `build_data` makes one `Data` per period from the instance as
+it stands then (`resolve`): the pair set is the same in every period, the numbers may differ.
+The first period's is returned, holding the others (`at(t)`); its x_max is the largest over the
+periods, so that the big-M holds in each. An upgrade built in period τ adds its capacity in
+period t when offset_t ≥ offset_τ + lead_time: `ready[u, t]` is the latest such τ (−1: none).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ import numpy as np
 import pandas as pd
 
 from model import kpis
+from model.periods import Periods, periods_of, resolve
 from model.schema import IndustrySelector, Instance, ParkSelector, RuleBase
 from model.selectors import industries_of, parks_of
+from solvers.problem import Keys, keys_of
 
 
 @dataclass
@@ -46,8 +54,37 @@ class Data:
     rules: list = field(default_factory=list)  # enabled rules
     removed_by_rule: dict[str, int] = field(default_factory=dict)  # forbid rule id -> pairs it forbids
     forbids: dict[str, np.ndarray] = field(default_factory=dict)  # forbid rule id -> industries × parks mask
+    periods: Periods | None = None
+    views: list[Data] = field(default_factory=list, repr=False)  # per period; [self] without periods
+    ready: np.ndarray | None = None  # upgrades × periods: the latest period of building that adds capacity in t
     _coef: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _position: dict[tuple[str, str], int] | None = field(default=None, repr=False)
+
+    @property
+    def count(self) -> int:
+        """The number of periods (1 without `periods`)."""
+        return self.periods.count if self.periods is not None else 1
+
+    @property
+    def phased(self) -> bool:
+        return self.periods is not None and self.periods.phased
+
+    def tile(self, values: object) -> np.ndarray:
+        """Per-item values repeated for every period (blocks over periods are period-major)."""
+        return np.tile(np.asarray(values), self.count)
+
+    def keys(self, *columns: object) -> Keys:
+        """Keys of a block over items × periods: the items' keys, with the period last when phased."""
+        if not self.phased:
+            return keys_of(*columns)
+        n = len(np.asarray(columns[0], dtype=object))
+        assert self.periods is not None
+        ids = np.repeat(np.asarray(self.periods.ids, dtype=object), n)
+        return keys_of(*(np.tile(np.asarray(c, dtype=object), self.count) for c in columns), ids)
+
+    def at(self, t: int) -> Data:
+        """The data as it stands in period t."""
+        return self.views[t] if self.views else self
 
     def park_set(self, ref: str | ParkSelector | None) -> list[str]:
         return parks_of(self.inst, ref)
@@ -84,13 +121,32 @@ class Data:
 
 
 def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
-    """Assemble `Data` from a validated instance.
+    """Assemble `Data` from a validated instance, one per period (see the module's docstring).
 
     `keep_forbidden` keeps the pairs a forbid rule removes, marked in column `forbidden_by` (the
     first rule that forbids them; `forbids` has every rule's pairs): only the infeasibility
     diagnosis wants them, to price relaxing a rule. Otherwise they are dropped and `forbidden_by`
     is empty.
     """
+    periods = periods_of(inst)
+    if not periods.phased:
+        data = _build(inst, keep_forbidden)
+        data.periods, data.views = periods, [data]
+        data.ready = np.zeros((len(data.upgrades), 1), dtype=np.int64)
+        return data
+    views = [_build(resolve(inst, t), keep_forbidden) for t in range(periods.count)]
+    data = views[0]
+    data.inst, data.periods, data.views = inst, periods, views
+    data.pairs["x_max"] = np.max([v.pairs["x_max"].to_numpy() for v in views], axis=0)
+    lead = data.upgrades["lead_time"].to_numpy(dtype=float)
+    offset = periods.offset
+    ok = offset[None, None, :] >= offset[None, :, None] + lead[:, None, None] - 1e-9  # [u, built τ, t]
+    taus = np.arange(periods.count)[None, :, None]
+    data.ready = np.where(ok, taus, -1).max(axis=1)
+    return data
+
+
+def _build(inst: Instance, keep_forbidden: bool) -> Data:
     res = list(inst.resources)
     ind_ids = [i.id for i in inst.industries]
     park_ids = [p.id for p in inst.parks]
@@ -157,8 +213,8 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
     unit_costs = np.array([[p.unit_costs.get(k, 0.0) for k in res] for p in inst.parks], dtype=float)
     unit_costs = unit_costs.reshape(n_p, n_k)
 
-    up_rows = [(p.id, u.id, u.cost, list(u.requires)) for p in inst.parks for u in p.upgrades]
-    upgrades = pd.DataFrame(up_rows, columns=["park", "upgrade", "cost", "requires"])
+    up_rows = [(p.id, u.id, u.cost, list(u.requires), u.lead_time) for p in inst.parks for u in p.upgrades]
+    upgrades = pd.DataFrame(up_rows, columns=["park", "upgrade", "cost", "requires", "lead_time"])
     upgrades["p"] = upgrades["park"].map({p: n for n, p in enumerate(park_ids)}).astype(int)
     adds = np.array([[u.adds.get(k, 0.0) for k in res] for p in inst.parks for u in p.upgrades],
                     dtype=float).reshape(len(up_rows), n_k)

@@ -14,6 +14,13 @@ independent checker (`model/check.py`), so that a mistake in one shows up as a d
 The objective terms, the terms' default weights, the KPIs a limit may bound, the KPIs that belong
 to parks and the units printed everywhere are all read from `KPIS` (and from families' `KPIS`,
 see `model/families/__init__.py`).
+
+Over periods (`model/periods.py`; x[i,p,t] the modules moving in t, y[p,t] and w[p,u,t] open and
+built by t), a KPI's value in period t, K_t, is a yearly flow or a one-off amount (`once`):
+    flow      Σ coef_t[i,p] · Σ_{τ≤t} x[i,p,τ]  (+ Σ_i stay_t[i] · (stay[i] + Σ_{p,τ>t} x[i,p,τ]))
+    one-off   Σ coef_t[i,p] · x[i,p,t],   open_cost_t · (y[p,t] − y[p,t−1]),   cost_t · (w[p,u,t] − w[p,u,t−1])
+and its value over the plan is the present value Σ_t factor_t · K_t, with factor_t = annual_t for a
+flow and once_t for a one-off. Without periods both are 1 and K is the single period's value.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ class Kpi:
     doc: str
     objective: bool = True  # a term of the objective
     weight: float = 0.0  # its weight in the objective unless the instance sets one
+    once: bool = False  # a one-off amount in the period it occurs (else a yearly flow)
     limit: bool = True  # a `limit` rule may bound it
     pair: Callable[[Data], np.ndarray] | None = None  # per module placed, over data.pairs
     stay: Callable[[Data], np.ndarray] | None = None  # per module staying, over data.industries
@@ -107,13 +115,14 @@ def _check_pair_cost(c: Any, i: str, p: str) -> float:
 
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("open_cost", "money", "open_cost of each park opened", weight=1.0,
+    Kpi("open_cost", "money", "open_cost of each park opened", weight=1.0, once=True,
         park=lambda d: np.where(d.park["already_open"].to_numpy(), 0.0, d.park["open_cost"].to_numpy(dtype=float)),
         check_park=lambda b, built: b.open_cost),
-    Kpi("upgrade_cost", "money", "cost of each upgrade built", weight=1.0,
+    Kpi("upgrade_cost", "money", "cost of each upgrade built", weight=1.0, once=True,
         upgrade=lambda d: d.upgrades["cost"].to_numpy(dtype=float),
         check_park=lambda b, built: sum(u.cost for u in b.upgrades if u.id in built)),
-    Kpi("relocation_cost", "money", "one-off move cost per module placed (annualised)", weight=1.0,
+    Kpi("relocation_cost", "money", "move cost per module placed (one-off, or annualised without periods)",
+        weight=1.0, once=True,
         pair=lambda d: _ind(d, "relocation_cost"), check_pair=lambda c, i, p: c.ind[i].relocation_cost),
     Kpi("operating_cost", "money", "Σ_k use·unit_costs of the host + power_use · power_price", weight=1.0,
         pair=_operating, check_pair=_check_operating),
@@ -134,7 +143,7 @@ KPIS: tuple[Kpi, ...] = (
         pair=lambda d: _ind(d, "jobs"), check_pair=lambda c, i, p: c.ind[i].jobs),
     Kpi("modules", "module", "modules placed", objective=False,
         pair=lambda d: np.ones(len(d.pairs)), check_pair=lambda c, i, p: 1.0),
-    Kpi("spend", "money", "investment: open_cost + upgrade_cost + relocation_cost", objective=False,
+    Kpi("spend", "money", "investment: open_cost + upgrade_cost + relocation_cost", objective=False, once=True,
         parts=("open_cost", "upgrade_cost", "relocation_cost")),
 )
 
@@ -199,39 +208,88 @@ def pair_coef(data: Data, name: str) -> np.ndarray:
     return k.pair(data)
 
 
-def expression(problem: Problem, data: Data, name: str, parks: Any = None, industries: Any = None) -> Lin:
-    """The KPI summed over the placed modules of `industries` at `parks` (None = all)."""
+def once(name: str) -> bool:
+    """A one-off amount (else a yearly flow); a resource's use is a flow."""
+    k = registry().get(name)
+    return k is not None and (k.once or bool(k.parts) and all(map(once, k.parts)))
+
+
+def factor(data: Data, name: str) -> np.ndarray:
+    """Per period: what one unit of the KPI in that period is worth today."""
+    assert data.periods is not None
+    return data.periods.once if once(name) else data.periods.annual
+
+
+def at(problem: Problem, block: str, data: Data, t: int) -> np.ndarray:
+    """The columns of a variable block in period t (blocks over periods are period-major)."""
+    cols = problem.cols(block)
+    return cols.reshape(data.count, -1)[t]
+
+
+def expression(problem: Problem, data: Data, name: str, parks: Any = None, industries: Any = None,
+               period: int | None = None) -> Lin:
+    """The KPI summed over the placed modules of `industries` at `parks` (None = all), in `period`,
+    or its present value over the periods when `period` is None (see the module's docstring)."""
+    if period is None:
+        if not data.phased:
+            return expression(problem, data, name, parks, industries, 0)
+        f = factor(data, name)
+        return total(expression(problem, data, name, parks, industries, t) * float(f[t])
+                     for t in range(data.count))
+    t = period
+    view = data.at(t)
     k = registry().get(name)
     if k is not None and k.parts:
-        return total(expression(problem, data, part, parks, industries) for part in k.parts)
-    if k is not None and k.park is not None:
-        chosen = np.isin(data.parks, data.park_set(parks)) if parks is not None else np.ones(len(data.parks), bool)
-        return Lin(problem.cols("y")[chosen], k.park(data)[chosen])
-    if k is not None and k.upgrade is not None:
-        chosen = data.upgrades["park"].isin(data.park_set(parks)).to_numpy() if parks is not None else \
-            np.ones(len(data.upgrades), bool)
-        return Lin(problem.cols("w")[chosen], k.upgrade(data)[chosen])
+        return total(expression(problem, data, part, parks, industries, t) for part in k.parts)
+    if k is not None and (k.park is not None or k.upgrade is not None):
+        if k.park is not None:
+            chosen = np.isin(data.parks, data.park_set(parks)) if parks is not None else np.ones(len(data.parks), bool)
+            block, coef = "y", k.park(view)[chosen]
+        else:
+            chosen = data.upgrades["park"].isin(data.park_set(parks)).to_numpy() if parks is not None else \
+                np.ones(len(data.upgrades), bool)
+            block, coef = "w", k.upgrade(view)[chosen]
+        out = Lin(at(problem, block, data, t)[chosen], coef)
+        if t > 0:  # built (opened) by t, less built by t−1: the amount falls in the period it happens
+            out = out - Lin(at(problem, block, data, t - 1)[chosen], coef)
+        return out
     if k is not None and k.pair is None:
         return Lin()
-    coef = data.pair_coef(name)
+    coef = view.pair_coef(name)
     rows = np.flatnonzero(data.pair_mask(parks, industries) & (coef != 0))
-    return Lin(problem.cols("x")[rows], coef[rows])
+    if once(name):
+        return Lin(at(problem, "x", data, t)[rows], coef[rows])
+    return total(Lin(at(problem, "x", data, tau)[rows], coef[rows]) for tau in range(t + 1))
 
 
-def whole(problem: Problem, data: Data, name: str) -> Lin:
-    """The KPI over the whole plan, including the modules that stay where that applies."""
-    expr = expression(problem, data, name)
+def whole(problem: Problem, data: Data, name: str, period: int | None = None) -> Lin:
+    """The KPI over the whole plan, including the modules that stay where that applies (a modules
+    moving later stays until then); its present value when `period` is None."""
+    if period is None and data.phased:
+        f = factor(data, name)
+        return total(whole(problem, data, name, t) * float(f[t]) for t in range(data.count))
+    t = period or 0
+    expr = expression(problem, data, name, period=t)
     k = registry().get(name)
     if k is not None and k.stay is not None:
-        expr = expr + Lin(problem.cols("stay"), k.stay(data))
+        coef = k.stay(data.at(t))
+        expr = expr + Lin(problem.cols("stay"), coef)
+        pi = data.pairs["i"].to_numpy()
+        for tau in range(t + 1, data.count):
+            expr = expr + Lin(at(problem, "x", data, tau), coef[pi])
     return expr
 
 
 def upper(data: Data, name: str, parks: Any = None, industries: Any = None) -> float:
-    """A bound on the KPI over any plan (every module placed at its dearest pair, everything built)."""
+    """A bound on the KPI in any period of any plan (every module placed at its dearest pair,
+    everything built), taking each figure at its largest over the periods."""
+    return max(_upper(view, name, parks, industries) for view in (data.views or [data]))
+
+
+def _upper(data: Data, name: str, parks: Any, industries: Any) -> float:
     k = registry().get(name)
     if k is not None and k.parts:
-        return sum(upper(data, part, parks, industries) for part in k.parts)
+        return sum(_upper(data, part, parks, industries) for part in k.parts)
     chosen = set(data.park_set(parks))
     if k is not None and k.park is not None:
         return float(np.abs(k.park(data))[np.isin(data.parks, list(chosen))].sum())

@@ -28,7 +28,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[str, dict],
-                  kind: str = "results", option: str = "--out") -> None:
+                  kind: str = "results", option: str = "--out", files: dict[str, bytes] | None = None) -> None:
     """Write every file into a fresh folder beside `out`, then swap it in: no half-written results,
     and only ever in place of an empty folder or one of ours (`model.outputs`)."""
     with Folder(Path(out), kind, option) as tmp:
@@ -37,6 +37,8 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[st
         for name, doc in documents.items():
             (tmp / name).write_text(json.dumps(_jsonable(doc), indent=2, ensure_ascii=False) + "\n",
                                     encoding="utf-8")
+        for name, content in (files or {}).items():
+            (tmp / name).write_bytes(content)
 
 
 def _fmt(value: Any) -> str:
@@ -51,8 +53,9 @@ def _fmt(value: Any) -> str:
 
 def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
                   allocations: pd.DataFrame | None, parks: pd.DataFrame | None,
-                  limits: pd.DataFrame | None, out: Path | None) -> None:
-    """Status line, KPIs, allocations, park utilisation and the binding limits."""
+                  limits: pd.DataFrame | None, out: Path | None, periods: pd.DataFrame | None = None) -> None:
+    """Status line, KPIs, allocations, park utilisation and the binding limits; with periods, the
+    plan period by period, and the utilisation of the last period."""
     gap = kpis.get("gap")
     head = f"[bold]{kpis['status']}[/bold]"
     if kpis.get("objective") is not None:
@@ -63,7 +66,8 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
     console.print(head)
     if allocations is None:
         return
-    table = Table(title="KPIs", show_header=True)
+    table = Table(title="KPIs (present values over the periods)" if periods is not None else "KPIs",
+                  show_header=True)
     table.add_column("kpi")
     table.add_column("value", justify="right")
     table.add_column("unit")
@@ -71,21 +75,37 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
         table.add_row(key, _fmt(value), units.get(key, ""))
     console.print(table)
 
+    if periods is not None:
+        ptab = Table(title="The plan over time")
+        shown = ["period", "years", "modules_moved", "modules_placed", "modules_at_origin", "parks_open",
+                 "upgrades_ready"]
+        for col in shown:
+            ptab.add_column(col.replace("_", " "), justify="left" if col == "period" else "right")
+        for row in periods[shown].itertuples(index=False):
+            ptab.add_row(*[_fmt(v) if not isinstance(v, str) else v for v in row])
+        console.print(ptab)
+    cols = ("industry", "sector", "origin", "park", "region", *(("period",) if "period" in allocations else ()),
+            "modules")
     alloc = Table(title=f"Allocations ({len(allocations)} rows)")
-    for col in ("industry", "sector", "origin", "park", "region", "modules"):
+    for col in cols:
         alloc.add_column(col, justify="right" if col == "modules" else "left")
     for row in allocations.head(MAX_ROWS).itertuples():
         alloc.add_row(row.industry, row.sector, row.origin, row.park or "(stays)", row.region or "",
-                      _fmt(row.modules))
+                      *((row.period or "",) if "period" in allocations else ()), _fmt(row.modules))
     console.print(alloc)
     if len(allocations) > MAX_ROWS:
         console.print(f"... {len(allocations) - MAX_ROWS} more rows in allocations.csv")
 
+    last = ""
+    if parks is not None and "period" in parks and len(parks):
+        last = str(parks["period"].iloc[-1])
+        parks = parks[parks["period"] == last]
     if parks is not None and len(parks):
         hosting = parks.groupby("park", sort=False)["use"].transform("sum") > 0
         opened = parks[(parks["open"] == 1) & hosting]
         util = opened.pivot_table(index="park", columns="resource", values="utilisation", sort=False)
-        ptab = Table(title="Park utilisation (use / capacity, parks hosting modules)")
+        ptab = Table(title="Park utilisation (use / capacity, parks hosting modules)"
+                       + (f" in period {last}" if last else ""))
         ptab.add_column("park")
         for res in util.columns:
             ptab.add_column(res, justify="right")

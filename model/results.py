@@ -29,18 +29,32 @@ def _clean(values: np.ndarray, integer: np.ndarray) -> np.ndarray:
 
 
 def extract(problem: Problem, data: Data) -> Plan:
-    """Read the loaded solution out of the problem (integer values rounded, zeros dropped)."""
+    """Read the loaded solution out of the problem (integer values rounded, zeros dropped); with
+    periods, when each move, opening and upgrade happens too."""
     whole = ~data.industry["divisible"].to_numpy()
-    x = _clean(problem.value("x"), whole[data.pairs["i"].to_numpy()])
+    n_t = data.count
+    moves = _clean(problem.value("x"), data.tile(whole[data.pairs["i"].to_numpy()])).reshape(n_t, -1)
+    x = moves.sum(axis=0)
     stay = _clean(problem.value("stay"), whole)
     placed = np.flatnonzero(x)
+    industry, park = data.pairs["industry"].to_numpy(), data.pairs["park"].to_numpy()
     plan = Plan()
-    plan.x = {(i, p): float(v) for i, p, v in zip(data.pairs["industry"].to_numpy()[placed],
-                                                   data.pairs["park"].to_numpy()[placed], x[placed])}
+    plan.x = {(i, p): float(v) for i, p, v in zip(industry[placed], park[placed], x[placed])}
     plan.stay = dict(zip(data.industries, stay.tolist()))
-    plan.open = dict(zip(data.parks, np.round(problem.value("y")).astype(int).tolist()))
-    built = np.flatnonzero(np.round(problem.value("w")) == 1)
+    y = np.round(problem.value("y")).astype(int).reshape(n_t, -1)
+    w = np.round(problem.value("w")).astype(int).reshape(n_t, -1)
+    plan.open = dict(zip(data.parks, y[-1].tolist()))
+    built = np.flatnonzero(w[-1] == 1)
     plan.upgrades = list(zip(data.upgrades["park"].to_numpy()[built], data.upgrades["upgrade"].to_numpy()[built]))
+    if data.phased:
+        assert data.periods is not None
+        ids = data.periods.ids
+        plan.periods = ids
+        t, r = np.nonzero(moves)
+        plan.moves = {(industry[n], park[n], ids[q]): float(moves[q, n]) for q, n in zip(t.tolist(), r.tolist())}
+        plan.opened = {p: ids[int(np.argmax(y[:, n]))] for n, p in enumerate(data.parks) if y[-1, n]}
+        plan.built = {(p, u): ids[int(np.argmax(w[:, n]))] for n, (p, u) in
+                      enumerate(zip(data.upgrades["park"], data.upgrades["upgrade"])) if w[-1, n]}
     return plan
 
 
@@ -52,34 +66,49 @@ def kpi_values(problem: Problem) -> dict[str, float]:
 
 def allocation_table(plan: Plan, data: Data) -> pd.DataFrame:
     """One row per (industry, park) placement and one per industry with modules staying, with
-    each per-pair KPI of the registry and stay_cost."""
+    each per-pair KPI of the registry and stay_cost. With periods, one row per move and its
+    period (`period`), and each KPI is the present value of what those modules cause over the
+    periods: at the park from their move on, at their origin before it (the columns sum to the
+    KPIs of kpis.json, less the parks' open and upgrade costs)."""
     registry = kpis.registry()
     pair_kpis = [k.name for k in registry.values() if k.objective and k.pair is not None]
     stay_kpis = [k.name for k in registry.values() if k.objective and k.stay is not None]
+    assert data.periods is not None
+    n_t, ids = data.count, data.periods.ids
+    factor = {k: kpis.factor(data, k) for k in (*pair_kpis, *stay_kpis)}
+    pair_coef = {k: [data.at(t).pair_coef(k) for t in range(n_t)] for k in pair_kpis}
+    stay_coef = {k: [registry[k].stay(data.at(t)) for t in range(n_t)] for k in stay_kpis}
+    order = {i: n for n, i in enumerate(data.industries)}
     pos = data.pair_position()
+    moves = [(i, p, ids.index(q), v) for (i, p, q), v in plan.moves.items()] if data.phased else \
+        [(i, p, 0, v) for (i, p), v in plan.x.items()]
     rows = []
-    for (i, p), v in plan.x.items():
-        r = pos[(i, p)]
+    for i, p, t, v in moves:
+        r, n = pos[(i, p)], order[i]
         row = {"industry": i, "origin": data.industry.at[i, "origin"], "sector": data.industry.at[i, "sector"],
                "park": p, "province": data.park.at[p, "province"], "region": data.park.at[p, "region"],
-               "modules": v}
-        row.update({k: float(data.pair_coef(k)[r]) * v for k in pair_kpis})
-        row.update({k: 0.0 for k in stay_kpis if k not in pair_kpis})
+               **({"period": ids[t]} if data.phased else {}), "modules": v}
+        for k in pair_kpis:  # a one-off falls in the period of the move, a flow runs from then on
+            span = [t] if kpis.once(k) else range(t, n_t)
+            row[k] = sum(float(factor[k][u] * pair_coef[k][u][r]) for u in span) * v
+        for k in stay_kpis:  # the modules were at their origin before they moved
+            row[k] = row.get(k, 0.0) + sum(float(factor[k][u] * stay_coef[k][u][n]) for u in range(t)) * v
         rows.append(row)
-    stay_coef = {k: registry[k].stay(data) for k in stay_kpis}
-    order = {i: n for n, i in enumerate(data.industries)}
     for i, v in plan.stay.items():
         if v:
             n = order[i]
             rows.append({"industry": i, "origin": data.industry.at[i, "origin"],
-                         "sector": data.industry.at[i, "sector"], "park": "", "province": "",
-                         "region": "", "modules": v, **{k: 0.0 for k in pair_kpis},
-                         **{k: float(stay_coef[k][n]) * v for k in stay_kpis}})
-    columns = ["industry", "origin", "sector", "park", "province", "region", "modules", *pair_kpis,
-               *[k for k in stay_kpis if k not in pair_kpis]]
+                         "sector": data.industry.at[i, "sector"], "park": "", "province": "", "region": "",
+                         **({"period": ""} if data.phased else {}), "modules": v, **{k: 0.0 for k in pair_kpis},
+                         **{k: sum(float(factor[k][u] * stay_coef[k][u][n]) for u in range(n_t)) * v
+                            for k in stay_kpis}})
+    columns = ["industry", "origin", "sector", "park", "province", "region", *(["period"] if data.phased else []),
+               "modules", *pair_kpis, *[k for k in stay_kpis if k not in pair_kpis]]
     table = pd.DataFrame(rows, columns=columns)
-    return table.sort_values(["industry", "park"], key=lambda s: s.map(order) if s.name == "industry" else s,
-                             kind="stable").reset_index(drop=True)
+    by = ["industry", "park", *(["period"] if data.phased else [])]
+    rank = {q: n for n, q in enumerate(ids)}
+    return table.sort_values(by, key=lambda s: s.map(order) if s.name == "industry" else
+                             (s.map(rank) if s.name == "period" else s), kind="stable").reset_index(drop=True)
 
 
 def family_tables(plan: Plan, data: Data, problem: Problem | None = None) -> dict[str, pd.DataFrame]:
@@ -94,5 +123,6 @@ def family_tables(plan: Plan, data: Data, problem: Problem | None = None) -> dic
     order = {r.id: n for n, r in enumerate(data.rules)}
     found["limits.csv"].sort(key=lambda row: order.get(row["rule"], len(order)))
     out = {name: pd.DataFrame(rows) for name, rows in found.items()}
-    out["limits.csv"] = pd.DataFrame(found["limits.csv"], columns=LIMIT_COLUMNS)
+    columns = [*LIMIT_COLUMNS[:4], "period", *LIMIT_COLUMNS[4:]] if data.phased else LIMIT_COLUMNS
+    out["limits.csv"] = pd.DataFrame(found["limits.csv"], columns=columns)
     return out

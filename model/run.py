@@ -23,6 +23,7 @@ from model.options import BuildOptions
 from model.plan import Plan
 from model.report import write_results
 from model.results import allocation_table, extract, family_tables, kpi_values
+from model.timeline import chart, ledger, period_table
 from solvers import Problem, SolveOptions, SolveResult, solve
 from solvers.control import OutOfTime, budget_alarm, phase
 
@@ -42,6 +43,7 @@ class Outcome:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     levels: list[dict] = field(default_factory=list)  # per lexicographic level: status, objective, seconds
     weights: dict[str, float] = field(default_factory=dict)  # of the objective reported (the last level)
+    files: dict[str, bytes] = field(default_factory=dict)  # charts (timeline.png with periods)
 
     def summary(self) -> dict[str, Any]:
         """The content of kpis.json."""
@@ -52,6 +54,11 @@ class Outcome:
             out["levels"] = self.levels
         if self.weights:
             out["objective_weights"] = {t: w for t, w in self.weights.items() if w != 0}
+        periods = self.data.periods if self.data is not None else None
+        if periods is not None and periods.phased:
+            out["periods"] = [{"id": q, "years": int(n)} for q, n in zip(periods.ids, periods.years)]
+            out["discount_rate"] = periods.rate
+            out["kpis_are"] = "present values over the periods"
         if self.plan is not None:
             out["kpis"].update({
                 "modules_moved": sum(self.plan.x.values()),
@@ -192,6 +199,11 @@ def _tabulate(out: Outcome, problem: Problem, data: Data, levels: Levels) -> Non
     timings["check"] = time.perf_counter() - t
     timings["duals"] = result.dual_seconds
     out.tables = {"allocations.csv": allocation_table(out.plan, data), **family_tables(out.plan, data, problem)}
+    if data.phased:
+        out.tables["periods.csv"] = period_table(out.plan, data, out.tables["parks.csv"])
+        out.tables["ledger.csv"] = ledger(problem, data, levels[-1][0])
+        out.files["timeline.png"] = chart(out.tables["periods.csv"], out.tables["allocations.csv"],
+                                          f"{loaded.instance.name}: the plan over time")
 
 
 def _out_of_time(loaded: Loaded, build_options: BuildOptions, solve_options: SolveOptions,
@@ -227,7 +239,7 @@ def write_outcome(out: Outcome, folder: Path, diagnosis: Any = None, extra: dict
     if diagnosis is not None:
         docs["diagnosis.json"] = diagnosis_doc(diagnosis)
     with phase("writing"):
-        write_results(folder, out.tables, docs)
+        write_results(folder, out.tables, docs, files=out.files)
 
 
 def run(loaded: Loaded, folder: Path, build_options: BuildOptions | None = None,

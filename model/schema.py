@@ -10,10 +10,13 @@ references between sections (unknown resources, parks, groups, duplicate ids) ar
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, model_validator
 from pydantic_core import PydanticCustomError
+
+from model.periods import ByPeriod, Growth
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$", min_length=1,
                           description="letters, digits, `_` and `-`")]
@@ -37,7 +40,12 @@ def bound_text(bound: float) -> str:
 
 
 def number(lo: float, hi: float, whole: bool = False, sided: bool = True) -> Any:
-    """A number type within [lo, hi]; `sided`: below `lo` says "≥ lo" (a sign), above says "between".
+    """A number type within [lo, hi]; `sided`: below `lo` says "≥ lo" (a sign), above says "between"."""
+    return Annotated[int if whole else float, BeforeValidator(_number_check(lo, hi, whole, sided))]
+
+
+def _number_check(lo: float, hi: float, whole: bool = False, sided: bool = True) -> Any:
+    """The check of `number`.
 
     Checked before pydantic converts: booleans are never numbers (pydantic would read `true` as 1);
     text (a CSV cell, a quoted YAML value) must look like a number; a 400-digit integer is out of
@@ -70,7 +78,68 @@ def number(lo: float, hi: float, whole: bool = False, sided: bool = True) -> Any
             raise PydanticCustomError(f"{kind}_type", "a boolean is not a number")
         return value  # anything else: pydantic says what is wrong with it
 
-    return Annotated[int if whole else float, BeforeValidator(check)]
+    return check
+
+
+_PERIOD_ID = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def timed(lo: float, hi: float, sided: bool = True) -> Any:
+    """A number that may change over time (`model/periods.py`): given once, as a mapping period id →
+    number, or as {value, growth}. Each number is checked as `number(lo, hi)` would; a problem
+    inside a mapping names its key (error type `timed_value`, ctx: key, what, expected)."""
+    check = _number_check(lo, hi, False, sided)
+    rate = _number_check(-0.99, 1.0, False, False)
+
+    def one(value: Any, key: str) -> float:
+        try:
+            out = check(value)
+        except PydanticCustomError as exc:
+            what = f"got {value!r}"[:60]
+            expected = {"number_range": f"a number between {bound_text(lo)} and {bound_text(hi)}",
+                        "greater_than_equal": f"a number ≥ {bound_text(lo)}",
+                        "finite_number": "a finite number (no NaN or infinity)"}.get(exc.type, "a number")
+            raise PydanticCustomError("timed_value", "{what}", {"key": key, "what": what,
+                                                                 "expected": expected}) from None
+        if type(out) not in (int, float):
+            raise PydanticCustomError("timed_value", "{what}", {"key": key, "what": f"got {out!r}"[:60],
+                                                                 "expected": "a number"})
+        return float(out)
+
+    def parse(value: Any) -> Any:
+        if not isinstance(value, dict):
+            out = check(value)
+            if type(out) not in (int, float):
+                raise PydanticCustomError("float_type", "not a number")
+            return float(out)
+        if "growth" in value or "value" in value:
+            if set(value) != {"value", "growth"}:
+                raise PydanticCustomError(
+                    "timed_value", "{what}", {"key": "", "what": "a growth needs exactly `value` and `growth`",
+                                              "expected": "{value: NUMBER, growth: RATE per year}, e.g. "
+                                                          "{value: 100, growth: 0.03}"})
+            base = one(value["value"], "value")
+            try:
+                g = rate(value["growth"])
+            except PydanticCustomError:
+                g = None
+            if type(g) not in (int, float):
+                raise PydanticCustomError("timed_value", "{what}", {
+                    "key": "growth", "what": f"got {value['growth']!r}"[:60],
+                    "expected": "a yearly rate between -0.99 and 1 (0.03 = 3 % a year)"})
+            return Growth(base, float(g))
+        if not value:
+            raise PydanticCustomError("timed_value", "{what}", {"key": "", "what": "is an empty mapping",
+                                                                 "expected": "a number, or period id: number"})
+        out = {}
+        for key, v in value.items():
+            if not isinstance(key, str) or not _PERIOD_ID.match(key):
+                raise PydanticCustomError("timed_value", "{what}", {"key": "", "what": f"key {key!r} is not a "
+                                                                     "period id"[:60], "expected": "a period id"})
+            out[key] = one(v, key)
+        return ByPeriod(out)
+
+    return Annotated[float, PlainValidator(parse)]
 
 
 def _as_flag(value: Any) -> Any:
@@ -85,6 +154,11 @@ def _as_flag(value: Any) -> Any:
 Amount = number(0, MAX_NUMBER)  # an amount: capacity, use, cost, emission; never negative
 Money = number(-MAX_NUMBER, MAX_NUMBER)  # a signed money figure or weight
 Share = number(0, 1, sided=False)
+# The same, possibly changing over time (`model/periods.py`): capacities, costs, prices, grid
+# factors, caps and targets. `model.periods.resolve` makes them plain numbers for one period.
+TimedAmount = timed(0, MAX_NUMBER)
+TimedMoney = timed(-MAX_NUMBER, MAX_NUMBER)
+TimedShare = timed(0, 1, sided=False)
 Count = number(1, MAX_MODULES, whole=True)  # modules of a bundle, parks or sectors in a diversity limit
 Longitude = number(-180, 180, sided=False)
 Latitude = number(-90, 90, sided=False)
@@ -133,18 +207,21 @@ class Industry(Strict):
     co2_process: Amount = Field(0, description="process CO2 per module (co2)")
     power_use: Amount = Field(0, description="electricity per module (power); scope-2 CO2 = "
                                              "power_use × grid_factor of wherever it runs")
-    grid_factor: Amount = Field(0, description="grid factor at the origin (co2 per power), for "
+    grid_factor: TimedAmount = Field(0, description="grid factor at the origin (co2 per power), for "
                                                "the modules that stay")
-    relocation_cost: Amount = Field(0, description="one-off move cost per module (money, annualised)")
-    stay_cost: Amount = Field(0, description="cost per module left at the origin (money)")
-    logistics_cost_per_km: Amount = Field(0, description="money per module per km from `location`")
+    relocation_cost: TimedAmount = Field(0, description="move cost per module (money; annualised in a single "
+                                                        "period, one-off in the period of the move with `periods`)")
+    stay_cost: TimedAmount = Field(0, description="cost per module left at the origin (money per year)")
+    logistics_cost_per_km: TimedAmount = Field(0, description="money per module per km from `location` (per year)")
     location: Location | None = Field(None, description="where the bundle's market and suppliers are")
     tags: Words = Field(default_factory=list)
 
 
 class Upgrade(Strict):
     id: Id
-    cost: Amount = Field(description="money if built")
+    cost: TimedAmount = Field(description="money if built (one-off, in the period it is built)")
+    lead_time: Amount = Field(0, description="years from the start of the period it is built until its "
+                                             "capacity is there (with `periods`)")
     adds: dict[str, Amount] = Field(default_factory=dict, description="capacity added per resource")
     requires: Words = Field(default_factory=list, description="upgrades of the same park built first")
     description: str = ""
@@ -156,13 +233,13 @@ class Park(Strict):
     region: str = Field(description="central, west, northeast, ...")
     zone: str = Field("", description="main functional-zone type")
     tags: Words = Field(default_factory=list)
-    open_cost: Amount = Field(0, description="money to open; 0 = already open")
-    capacity: dict[str, Amount] = Field(description="capacity per resource; every resource listed")
+    open_cost: TimedAmount = Field(0, description="money to open; 0 (in the first period) = already open")
+    capacity: dict[str, TimedAmount] = Field(description="capacity per resource; every resource listed")
     upgrades: list[Upgrade] = Field(default_factory=list)
-    grid_factor: Amount = Field(0, description="co2 per power of the host grid")
-    unit_costs: dict[str, Amount] = Field(default_factory=dict,
+    grid_factor: TimedAmount = Field(0, description="co2 per power of the host grid")
+    unit_costs: dict[str, TimedAmount] = Field(default_factory=dict,
                                           description="money per unit of each resource used (wage, land rent)")
-    power_price: Amount = Field(0, description="money per power unit")
+    power_price: TimedAmount = Field(0, description="money per power unit")
     location: Location | None = None
     description: str = ""
 
@@ -170,7 +247,7 @@ class Park(Strict):
 class Pair(Strict):
     industry: Id
     park: Id
-    cost: Money | None = Field(None, description="pair_cost per module (money; may be negative)")
+    cost: TimedMoney | None = Field(None, description="pair_cost per module (money per year; may be negative)")
     use: dict[str, Amount] = Field(default_factory=dict, description="use per module, overriding the industry's")
 
 
@@ -268,6 +345,11 @@ class Scenario(Strict):
     set: dict[str, object] = Field(description="dotted key -> value, or \"*factor\" to scale")
 
 
+class Period(Strict):
+    id: Id
+    years: Count = Field(description="years the period lasts; periods follow each other in the order listed")
+
+
 class Instance(Strict):
     name: str
     description: str = ""
@@ -281,6 +363,9 @@ class Instance(Strict):
                                   "families' (`model/families/__init__.py`)")
     objective: Objective = Field(default_factory=Objective)
     scenarios: dict[Id, Scenario] = Field(default_factory=dict)
+    periods: list[Period] | None = Field(None, min_length=1, description="the planning periods, in order; "
+                                         "absent: one annualised period")
+    discount_rate: Share = Field(0.0, description="yearly rate at which later money counts less (with `periods`)")
 
     def levels(self) -> list[tuple[dict[str, float], float]]:
         """The objective as levels of (weights over every KPI term, tolerance); one level if not lexicographic."""

@@ -28,6 +28,24 @@ class ResultContext:
     problem: Problem | None  # None for a plan read from a file
     plan: Plan
 
+    def periods(self) -> list[tuple[int, str, Data, Plan, set[tuple[str, str]]]]:
+        """Per period: (t, its id or "", the data of t, the plan in t, the upgrades whose capacity is there)."""
+        out = []
+        periods = self.data.periods
+        ids = periods.ids if periods is not None else ("",)
+        for t, pid in enumerate(ids):
+            plan = self.plan.period(t)
+            if not self.plan.phased:
+                ready = set(plan.upgrades)
+            else:
+                when = {pu: ids.index(q) for pu, q in self.plan.built.items()}
+                assert self.data.ready is not None
+                ups = zip(self.data.upgrades["park"], self.data.upgrades["upgrade"])
+                ready = {(p, u) for n, (p, u) in enumerate(ups)
+                         if (p, u) in when and 0 <= when[p, u] <= self.data.ready[n, t]}
+            out.append((t, pid, self.data.at(t), plan, ready))
+        return out
+
     def prices(self, component: str) -> dict[tuple, float]:
         """Shadow price of each row of a block: what loosening it by one unit saves (≥ 0 at an
         optimum). HiGHS's dual is ∂objective/∂right-hand side: an upper bound loosens upwards

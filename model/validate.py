@@ -11,7 +11,7 @@ import types
 import typing
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from model import families, kpis
 from model.errors import InputError, Problem, clip
 from model.loader import RawDoc, gc_paused
+from model.periods import ByPeriod, periods_of, resolve, timed_values
 from model.schema import (
     Group,
     Industry,
@@ -153,6 +154,9 @@ def _translate(raw: RawDoc, exc: ValidationError) -> list[Problem]:
         elif kind == "number_range":
             problems.append(raw.problem(path, f"got {_describe(err['input'])}",
                                         f"a number between {bound_text(ctx['lo'])} and {bound_text(ctx['hi'])}"))
+        elif kind == "timed_value":
+            key = (ctx["key"],) if ctx.get("key") else ()
+            problems.append(raw.problem(path + key, ctx["what"], ctx["expected"]))
         elif kind == "string_pattern_mismatch":
             problems.append(raw.problem(path, f"got {_describe(err['input'])}",
                                         "an id of letters, digits, `_` and `-`"))
@@ -225,6 +229,17 @@ class _Parts:
     sectors: set[str] | None
     readable: set[str]  # sections whose every item was read: a selector selecting nothing can be judged
     failed: dict[str, list[dict[str, Any]]]  # section -> raw items that did not validate
+    periods: list[str] | None = None  # period ids ([] without `periods`; None if not readable)
+    pairs: list[tuple[int, Any]] = field(default_factory=list)
+
+
+def _period_ids(raw: RawDoc) -> list[str] | None:
+    items = raw.data.get("periods") if isinstance(raw.data, dict) else None
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in items):
+        return None
+    return [i["id"] for i in items]
 
 
 def _written(raw: RawDoc, section: str, key: str) -> set[str] | None:
@@ -250,7 +265,7 @@ def _parts_of(inst: Instance, raw: RawDoc) -> _Parts:
         industry_ids={i.id for i in inst.industries} if "industries" in complete else None,
         park_ids={p.id for p in inst.parks} if "parks" in complete else None,
         sectors={i.sector for i in inst.industries} if "industries" in complete else None,
-        readable=complete, failed={})
+        readable=complete, failed={}, periods=_period_ids(raw), pairs=list(enumerate(inst.pairs)))
 
 
 def _valid_items(raw: RawDoc, section: str, check: Callable[[Any], Any]
@@ -291,7 +306,7 @@ def _parts_from_raw(raw: RawDoc) -> _Parts:
         industry_ids=_written(raw, "industries", "id"), park_ids=_written(raw, "parks", "id"),
         sectors=_written(raw, "industries", "sector"),
         readable={s for s, f in (("industries", failed_industries), ("parks", failed_parks)) if f is not None},
-        failed={"industries": failed_industries or [], "parks": failed_parks or []})
+        failed={"industries": failed_industries or [], "parks": failed_parks or []}, periods=_period_ids(raw))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,6 +452,20 @@ class _References:
     def problem(self, path: tuple, what: str, expected: str) -> None:
         self.add(self.raw.problem(path, what, expected))
 
+    def check_periods(self, path: tuple, ids: list[str] | None) -> None:
+        """Period ids a rule names are the instance's."""
+        known = self.parts.periods
+        if ids is None or known is None:
+            return
+        if not known:
+            self.problem(path, "names a period, but the instance has no `periods`",
+                         "`periods: [{id: .., years: ..}, ...]` at the top level, or no period here")
+            return
+        for m, q in enumerate(ids):
+            if q not in known:
+                self.problem((*path, m) if len(ids) > 1 or path[-1] == "periods" else path,
+                             f"unknown period {_describe(q)}", "one of: " + ", ".join(known))
+
     @staticmethod
     def describe(value: Any) -> str:
         return _describe(value)
@@ -544,7 +573,39 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
             hook(rule, path, refs)
 
     _check_weights(raw, add)
+    _check_time(raw, parts, add)
     return problems
+
+
+def _check_time(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
+    """Periods: ids once each; numbers given per period name known periods (data the first one
+    too: a value must hold from the start); nothing is timed in an instance without periods."""
+    known = parts.periods
+    if known is None:
+        return
+    for q in sorted(_duplicates(known)):
+        add(raw.problem(("periods", known.index(q), "id"), f"duplicate period id {_describe(q)}", "each id once"))
+    if not known and isinstance(raw.data, dict) and raw.data.get("discount_rate") is not None:
+        add(raw.problem(("discount_rate",), "is given, but the instance has no `periods`",
+                        "`periods: [{id: .., years: ..}, ...]` at the top level, or no discount_rate"))
+    found = [(("industries", n), item, True) for n, item in parts.industries]
+    found += [(("parks", n), item, True) for n, item in parts.parks]
+    found += [(("pairs", n), item, True) for n, item in parts.pairs]
+    found += [(("rules", n), item, False) for n, item in parts.rules]
+    for base, item, data in found:
+        for path, v in timed_values(item, base):
+            if not known:
+                add(raw.problem(path, "is given over time, but the instance has no `periods`",
+                                "a number, or `periods: [{id: .., years: ..}, ...]` at the top level"))
+                continue
+            if not isinstance(v, ByPeriod):
+                continue
+            for q in v.values:
+                if q not in known:
+                    add(raw.problem((*path, q), f"unknown period {_describe(q)}", "one of: " + ", ".join(known)))
+            if data and known[0] not in v.values:
+                add(raw.problem(path, f"gives no value for the first period {known[0]}",
+                                f"{known[0]}: NUMBER (a period not named takes the latest value named before it)"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -559,6 +620,14 @@ HALF_EARTH_KM = 20_016  # the longest great-circle distance: a bound of logistic
 
 
 def check_magnitudes(inst: Instance, raw: RawDoc) -> list[Problem]:
+    """`_magnitudes` of the instance in each of its periods."""
+    out: list[Problem] = []
+    for t in range(periods_of(inst).count):
+        out += [p for p in _magnitudes(resolve(inst, t), raw) if p not in out]
+    return out
+
+
+def _magnitudes(inst: Instance, raw: RawDoc) -> list[Problem]:
     """Bounds of every per-module coefficient (cost, CO2, value added, jobs, alone or weighted).
 
     Each bound takes every factor at its largest over the parks, so it is at most a few times the

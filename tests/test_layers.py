@@ -2,8 +2,8 @@
 
 The layers, bottom up (a module may import its own layer and those below):
     solvers: options, result, control, problem  →  the back-ends and the run  (nothing of model/)
-    errors, plan, options  →  schema → selectors → kpis → tables  →  the families and their registry
-    →  loader, validate, the package (`load`)  →  data  →  assemble  →  check  →  results  →  report,
+    errors, plan, options, periods  →  schema → selectors → kpis → tables  →  the families and their registry
+    →  loader, validate, the package (`load`)  →  data  →  assemble  →  check  →  results, timeline  →  report,
     outputs  →  run  →  the commands' modules (diagnose, sweep, pareto, compare, explain, ...)  →  cli
 Imports inside functions (deferred: the command line starts without the model) and under
 `TYPE_CHECKING` (type hints only) are not dependencies of the module and are not counted.
@@ -22,7 +22,7 @@ LAYERS = [
     ["solvers.options", "solvers.result", "solvers.control", "solvers.problem"],
     ["solvers.highs_direct", "solvers.pyomo_backend"],
     ["solvers.run", "solvers"],
-    ["model.errors", "model.plan", "model.options"],
+    ["model.errors", "model.plan", "model.options", "model.periods"],
     ["model.schema"],
     ["model.selectors"],
     ["model.kpis"],
@@ -35,7 +35,7 @@ LAYERS = [
     ["model.data"],
     ["model.assemble"],
     ["model.check"],
-    ["model.results"],
+    ["model.results", "model.timeline"],
     ["model.report", "model.outputs"],
     ["model.run"],
     ["model.*"],

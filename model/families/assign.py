@@ -1,10 +1,11 @@
 """`assign`: every module of an industry is placed at a park or stays at its origin.
 
-    assign[i]:         Σ_{p:(i,p)∈E} x[i,p] + stay[i] = modules_i        ∀ i ∈ I
+    assign[i]:         Σ_{p:(i,p)∈E} Σ_t x[i,p,t] + stay[i] = modules_i   ∀ i ∈ I   (each module moves once)
     must_transfer:     stay[i] ≤ 0 (as the variable's upper bound)       ∀ i with must_transfer
                        (elastic build: a row must_transfer[i]: stay[i] ≤ 0, relaxable, big modules_i)
-The variables x, stay, y, w themselves are made in `model/assemble.py`; a plan is also checked
-here for what the variables' domains say (whole modules, no negative amounts).
+With periods, must_transfer means moved by the end of the last period. The variables x, stay, y,
+w themselves are made in `model/assemble.py`; a plan is also checked here for what the
+variables' domains say (whole modules, no negative amounts).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     x, stay = problem.cols("x"), problem.cols("stay")
     modules = data.industry["modules"].to_numpy(dtype=float)
     problem.add_rows("assign", keys_of(data.industries),
-                     np.concatenate([data.pairs["i"].to_numpy(), np.arange(n_i)]), np.concatenate([x, stay]), 1.0,
+                     np.concatenate([data.tile(data.pairs["i"].to_numpy()), np.arange(n_i)]),
+                     np.concatenate([x, stay]), 1.0,
                      lo=modules, hi=modules, doc="each module placed or staying")
     if options.elastic:
         must = np.flatnonzero(data.industry["must_transfer"].to_numpy())
@@ -56,7 +58,7 @@ def check(c: CheckContext) -> list[str]:
             bad.append(f"{i}: {placed:g} modules placed + {stay:g} staying ≠ its {industry.modules} modules")
         if stay < -c.tol or (not industry.divisible and abs(stay - round(stay)) > c.tol):
             bad.append(f"{i}: {stay:g} modules staying is not a valid number of modules")
-        if industry.must_transfer and stay > c.tol:
+        if industry.must_transfer and stay > c.tol and c.last:
             bad.append(f"{i}: {stay:g} modules stay but {i} must transfer")
     return bad
 

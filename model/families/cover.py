@@ -40,9 +40,15 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     ks = np.flatnonzero(need > 0)
     where = np.full(n_k, -1)
     where[ks] = np.arange(len(ks))
-    p, k = np.nonzero(data.capacity[:, ks])
+    last = data.count - 1
+    capacity = data.at(last).capacity
+    p, k = np.nonzero(capacity[:, ks])
     u, uk = np.nonzero(data.adds[:, ks]) if len(data.upgrades) else (np.empty(0, int), np.empty(0, int))
+    assert data.ready is not None
+    ready = data.ready[u, last]
+    u, uk = u[ready >= 0], uk[ready >= 0]
+    y, w = problem.cols("y").reshape(data.count, -1), problem.cols("w").reshape(data.count, -1)
     problem.add_rows("cover", keys_of(np.asarray(data.resources, dtype=object)[ks]), np.r_[k, uk],
-                     np.r_[problem.cols("y")[p], problem.cols("w")[u]],
-                     np.r_[data.capacity[:, ks][p, k], data.adds[:, ks][u, uk]], lo=need[ks],
+                     np.r_[y[last, p], w[data.ready[u, last], u]],
+                     np.r_[capacity[:, ks][p, k], data.adds[:, ks][u, uk]], lo=need[ks],
                      doc="open capacity ≥ what must move")

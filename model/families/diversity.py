@@ -110,14 +110,17 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     rows = linked["r"].to_numpy()
     n = len(rows)
     x_max = data.pairs["x_max"].to_numpy(dtype=float)
+    x = problem.cols("x").reshape(data.count, -1)
     problem.add_rows("diversity_link",
                      keys_of(data.pairs["industry"].to_numpy()[rows], data.pairs["park"].to_numpy()[rows]),
-                     np.r_[np.arange(n), np.arange(n)], np.r_[problem.cols("x")[rows], linked["z"].to_numpy()],
-                     np.r_[np.ones(n), -x_max[rows]], hi=0.0, doc="x[i,p] ≤ x_max[i,p] · z[s(i),p]")
-    y = problem.var("y")
+                     np.r_[np.tile(np.arange(n), data.count), np.arange(n)],
+                     np.r_[x[:, rows].ravel(), linked["z"].to_numpy()],
+                     np.r_[np.ones(n * data.count), -x_max[rows]], hi=0.0, doc="x[i,p] ≤ x_max[i,p] · z[s(i),p]")
+    y = problem.cols("y").reshape(data.count, -1)[-1]
+    park_no = {p: n for n, p in enumerate(data.parks)}
     m = len(zs)
     problem.add_rows("sector_open", keys_of([s for s, _ in zs], [p for _, p in zs]), np.r_[np.arange(m), np.arange(m)],
-                     np.r_[z, [y.col(p) for _, p in zs]].astype(np.int64), np.r_[np.ones(m), -np.ones(m)], hi=0.0,
+                     np.r_[z, [y[park_no[p]] for _, p in zs]].astype(np.int64), np.r_[np.ones(m), -np.ones(m)], hi=0.0,
                      doc="z[s,p] ≤ y[p]")
     for component, found in _bound_rows(data, set(zs)).items():
         problem.add_lin_rows(component, keys_of([r.id for r, *_ in found], [w for _, w, *_ in found]),

@@ -4,7 +4,8 @@ Nothing is built in the ordinary model: `model/data.py` leaves forbidden pairs o
 are never created and never fixed to 0. Only the infeasibility diagnosis keeps them
 (`build_data(keep_forbidden=True)` with an elastic build), each behind a relaxation of every rule
 that forbids it (a pair two rules forbid needs both relaxed):
-    forbid[r,i,p]:  x[i,p] ≤ 0      ∀ rules r forbidding (i,p); relaxable, big x_max[i,p]
+    forbid[r,i,p]:  Σ_t x[i,p,t] ≤ 0      ∀ rules r forbidding (i,p); relaxable, big x_max[i,p]
+(a forbid holds in every period).
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     rows = np.concatenate([r for _, r in found] or [np.empty(0, dtype=int)])
     rules = np.concatenate([np.full(len(r), rid, dtype=object) for rid, r in found] or [np.empty(0, dtype=object)])
     pairs = data.pairs.iloc[rows]
+    x = problem.cols("x").reshape(data.count, -1)
     problem.add_rows("forbid", keys_of(rules, pairs["industry"], pairs["park"]),
-                     np.arange(len(rows)), problem.cols("x")[rows], 1.0, hi=0.0,
+                     np.tile(np.arange(len(rows)), data.count), x[:, rows].ravel(), 1.0, hi=0.0,
                      doc="x on a forbidden pair only by relaxing every rule that forbids it", relax="forbid",
                      big=pairs["x_max"].to_numpy(dtype=float))
 

@@ -7,20 +7,29 @@ With K(G_P, G_I) a KPI over the modules of industries G_I placed at parks G_P (`
 Each row is relaxable (big: the most the KPI can reach for a max, the bound for a min, and
 min_share_r times the most K(P, G_I) can reach for a share). A KPI counts the modules placed:
 emissions of the modules that stay at their origin are in the objective's co2, not in a limit.
+
+With periods (`model/periods.py`) each row holds in a period t, with K_t the KPI's value in t (a
+yearly flow, or the one-off amounts of t: a budget per period) and the bound's value in t:
+    limit[r,sense,t]:    K_t(G_P, G_I) ≤ max_r,t   (and so on)
+in every period, in the periods `periods` lists, or in those a bound given per period names (a
+declining cap {p2027: 900, p2035: 600}). `cumulative: true` bounds the total from the first period
+through t instead: Σ_{τ≤t} n_τ · K_τ with n_τ the years of τ for a flow and 1 for a one-off.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from model import kpis
 from model.options import BuildOptions
-from model.schema import Amount, IndustryRef, ParkRef, RuleBase, Share
+from model.periods import ByPeriod, named, periods_of, value
+from model.schema import Flag, IndustryRef, ParkRef, RuleBase, TimedAmount, TimedShare, Words
 from model.selectors import industries_of, parks_of
 from model.tables import ResultContext, limit_row
-from solvers.problem import Problem, keys_of
+from solvers.problem import Lin, Problem, keys_of, total
 
 if TYPE_CHECKING:
     from model.check import CheckContext
@@ -39,9 +48,12 @@ class LimitRule(RuleBase):
     kpi: str = Field(description="a KPI name or a resource id")
     parks: ParkRef | None = None
     industries: IndustryRef | None = None
-    max: Amount | None = None
-    min: Amount | None = None
-    min_share: Share | None = Field(None, description="≥ share × the KPI over all parks")
+    max: TimedAmount | None = None
+    min: TimedAmount | None = None
+    min_share: TimedShare | None = Field(None, description="≥ share × the KPI over all parks")
+    periods: Words | None = Field(None, description="the periods the rule holds in (all if absent)")
+    cumulative: Flag = Field(False, description="bound the total from the first period through each period "
+                                                "(years × the yearly value of a flow), not each period's value")
 
     @model_validator(mode="after")
     def _bound(self) -> LimitRule:
@@ -54,7 +66,7 @@ RULES = (LimitRule,)
 
 
 def validate(rule: LimitRule, path: tuple, refs: Any) -> None:
-    """The KPI is known, a park-level KPI names no industries, min ≤ max."""
+    """The KPI is known, a park-level KPI names no industries, min ≤ max, periods known."""
     if rule.kpi in kpis.RENAMED:
         refs.problem((*path, "kpi"), f"the KPI {rule.kpi} is now called {kpis.RENAMED[rule.kpi]}",
                      f"kpi: {kpis.RENAMED[rule.kpi]}")
@@ -64,33 +76,70 @@ def validate(rule: LimitRule, path: tuple, refs: Any) -> None:
     elif kpis.park_level(rule.kpi) and rule.industries is not None:
         refs.problem((*path, "industries"), f"{rule.kpi} belongs to parks, not industries",
                      "no `industries` on a limit of " + rule.kpi)
-    if rule.max is not None and rule.min is not None and rule.min > rule.max:
+    if isinstance(rule.max, float) and isinstance(rule.min, float) and rule.min > rule.max:
         refs.problem((*path, "min"), f"min {rule.min} exceeds max {rule.max}", "min ≤ max")
+    refs.check_periods((*path, "periods"), rule.periods)
+    if rule.periods is not None and any(isinstance(getattr(rule, s), ByPeriod) for s in SENSES):
+        refs.problem((*path, "periods"), "given with a bound per period",
+                     "either `periods` or bounds given per period, not both")
 
 
-def _rows(problem: Problem, data: Data) -> list[tuple[LimitRule, str, Any, float, float]]:
-    """(rule, sense, expression, bound, big) of every row; the expression is K(G_P,G_I) − share·K(P,G_I)
-    for a min_share row (bound 0)."""
+def applies(rule: Any, sense: str, data: Data) -> list[int]:
+    """The periods in which a rule's bound holds (see the module's docstring)."""
+    assert data.periods is not None
+    ts = named(getattr(rule, sense), data.periods)
+    if ts is not None:
+        return ts
+    if rule.periods is not None and data.phased:
+        return [data.periods.index(q) for q in rule.periods]
+    return list(range(data.count))
+
+
+def _value(problem: Problem, data: Data, rule: LimitRule, t: int, parks: Any) -> Lin:
+    """K_t(parks, G_I), or its total through t for a cumulative rule."""
+    if not rule.cumulative:
+        return kpis.expression(problem, data, rule.kpi, parks, rule.industries, t)
+    assert data.periods is not None
+    scale = np.ones(data.count) if kpis.once(rule.kpi) else data.periods.years
+    return total(kpis.expression(problem, data, rule.kpi, parks, rule.industries, tau) * float(scale[tau])
+                 for tau in range(t + 1))
+
+
+def _rows(problem: Problem, data: Data) -> list[tuple[LimitRule, str, int, Lin, float, float]]:
+    """(rule, sense, period, expression, bound, big) of every row; the expression is
+    K(G_P,G_I) − share·K(P,G_I) for a min_share row (bound 0)."""
+    assert data.periods is not None
     out = []
     for r in data.rules_of(LimitRule):
-        value = kpis.expression(problem, data, r.kpi, r.parks, r.industries)
-        if r.max is not None:
-            out.append((r, "max", value, float(r.max), kpis.upper(data, r.kpi, r.parks, r.industries)))
-        if r.min is not None:
-            out.append((r, "min", value, float(r.min), float(r.min)))
-        if r.min_share is not None:
-            whole = kpis.expression(problem, data, r.kpi, None, r.industries)
-            out.append((r, "min_share", value - whole * float(r.min_share), 0.0,
-                        float(r.min_share) * kpis.upper(data, r.kpi, None, r.industries)))
+        reach = data.periods.years.sum() if r.cumulative and not kpis.once(r.kpi) else float(data.count)
+        reach = reach if r.cumulative else 1.0
+        for sense in SENSES:
+            if getattr(r, sense) is None:
+                continue
+            for t in applies(r, sense, data):
+                bound = float(value(getattr(r, sense), t, data.periods))
+                here = _value(problem, data, r, t, r.parks)
+                if sense == "max":
+                    out.append((r, sense, t, here, bound, reach * kpis.upper(data, r.kpi, r.parks, r.industries)))
+                elif sense == "min":
+                    out.append((r, sense, t, here, bound, bound))
+                else:
+                    everywhere = _value(problem, data, r, t, None)
+                    out.append((r, sense, t, here - everywhere * bound, 0.0,
+                                bound * reach * kpis.upper(data, r.kpi, None, r.industries)))
     return out
 
 
 def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     rows = _rows(problem, data)
+    ids = data.periods.ids if data.periods is not None else ("",)
+    keys = [[r.id for r, *_ in rows], [s for _, s, *_ in rows]]
+    if data.phased:
+        keys.append([ids[t] for _, _, t, *_ in rows])
     problem.add_lin_rows(
-        "limit", keys_of([r.id for r, *_ in rows], [s for _, s, *_ in rows]), [e for _, _, e, _, _ in rows],
-        lo=[b if s != "max" else -float("inf") for _, s, _, b, _ in rows],
-        hi=[b if s == "max" else float("inf") for _, s, _, b, _ in rows],
+        "limit", keys_of(*keys), [e for _, _, _, e, _, _ in rows],
+        lo=[b if s != "max" else -float("inf") for _, s, _, _, b, _ in rows],
+        hi=[b if s == "max" else float("inf") for _, s, _, _, b, _ in rows],
         doc="KPI over a group within its bound", relax="limit", big=[g for *_, g in rows])
 
 
@@ -98,48 +147,65 @@ def check(c: CheckContext) -> list[str]:
     bad = []
     for r in c.rules(LimitRule):
         ps, iis = set(parks_of(c.inst, r.parks)), set(industries_of(c.inst, r.industries))
-        value, unit = c.kpi_over(r.kpi, ps, iis), c.unit(r.kpi)
-        if r.max is not None and value > r.max + c.tol * max(1.0, abs(r.max)):
-            bad.append(f"rule {r.id}: {r.kpi} {value:.6g} > max {r.max:g} {unit} (over by {abs(value - r.max):.6g})")
-        if r.min is not None and value < r.min - c.tol * max(1.0, abs(r.min)):
-            bad.append(f"rule {r.id}: {r.kpi} {value:.6g} < min {r.min:g} {unit} (short by {abs(value - r.min):.6g})")
-        if r.min_share is not None:
-            whole = c.kpi_over(r.kpi, set(c.park), iis)
-            if value < r.min_share * whole - c.tol * max(1.0, abs(whole)):
-                bad.append(f"rule {r.id}: {r.kpi} {value:.6g} < {r.min_share:g} × {whole:.6g} {unit} "
-                           f"(short by {abs(value - r.min_share * whole):.6g})")
+        unit = c.unit(r.kpi)
+        for sense in SENSES:
+            bound = getattr(r, sense)
+            if bound is None or c.period not in c.applies(bound, r.periods):
+                continue
+            bound = c.value(bound)
+            value = c.over_time(r.kpi, ps, iis, r.cumulative)
+            if sense == "max" and value > bound + c.tol * max(1.0, abs(bound)):
+                bad.append(f"rule {r.id}: {r.kpi} {value:.6g} > max {bound:g} {unit} "
+                           f"(over by {abs(value - bound):.6g})")
+            if sense == "min" and value < bound - c.tol * max(1.0, abs(bound)):
+                bad.append(f"rule {r.id}: {r.kpi} {value:.6g} < min {bound:g} {unit} "
+                           f"(short by {abs(value - bound):.6g})")
+            if sense == "min_share":
+                whole = c.over_time(r.kpi, set(c.park), iis, r.cumulative)
+                if value < bound * whole - c.tol * max(1.0, abs(whole)):
+                    bad.append(f"rule {r.id}: {r.kpi} {value:.6g} < {bound:g} × {whole:.6g} {unit} "
+                               f"(short by {abs(value - bound * whole):.6g})")
     return bad
 
 
 def rows(ctx: ResultContext) -> dict[str, list[dict]]:
     """One row per row of the model: the KPI's value, the bound (share × total for a min_share
-    row), slack, and the shadow price in money per unit of the KPI."""
+    row), slack, and the shadow price in money per unit of the KPI; with periods, the period."""
     data, problem = ctx.data, ctx.problem
     if problem is None or problem.solution is None:
         return {}
+    assert data.periods is not None
     x = problem.solution.values
     prices = ctx.prices("limit")
     money = data.inst.units.money
     out = []
     for r in data.rules_of(LimitRule):
-        value = kpis.expression(problem, data, r.kpi, r.parks, r.industries).value(x)
         for sense in SENSES:
-            bound = getattr(r, sense)
-            if bound is None:
+            if getattr(r, sense) is None:
                 continue
-            if sense == "min_share":
-                bound = bound * kpis.expression(problem, data, r.kpi, None, r.industries).value(x)
-            slack = bound - value if sense == "max" else value - bound
-            out.append(limit_row(r, r.kpi, sense, float(bound), value, slack,
-                                 prices.get((r.id, sense), float("nan")),
-                                 f"{money} per {kpis.unit(data.inst, r.kpi)}", "limit", f"{r.id},{sense}"))
+            for t in applies(r, sense, data):
+                bound = float(value(getattr(r, sense), t, data.periods))
+                here = _value(problem, data, r, t, r.parks).value(x)
+                if sense == "min_share":
+                    bound = bound * _value(problem, data, r, t, None).value(x)
+                slack = bound - here if sense == "max" else here - bound
+                key = (r.id, sense, data.periods.ids[t]) if data.phased else (r.id, sense)
+                row = limit_row(r, r.kpi, sense, float(bound), here, slack, prices.get(key, float("nan")),
+                                f"{money} per {kpis.unit(data.inst, r.kpi)}", "limit", ",".join(key))
+                if data.phased:
+                    row["period"] = data.periods.ids[t]
+                out.append(row)
     return {"limits.csv": out}
 
 
 def describe(inst: Instance, relax: str, label: tuple, amount: float) -> str:
-    rid, sense = label
+    rid, sense = label[:2]
     rule = next(r for r in inst.rules if r.id == rid)
     bound, a, unit = getattr(rule, sense), f"{amount:.6g}", kpis.unit(inst, rule.kpi)
+    if len(label) == 3:
+        periods = periods_of(inst)
+        bound = value(bound, periods.index(label[2]), periods)
+        unit += f" in period {label[2]}"
     if sense == "max":
         return f"rule {rid} ({rule.kpi} max {bound:g}): exceed by {a} {unit}"
     if sense == "min":

@@ -1,0 +1,167 @@
+"""Periods: small phased instances whose optimum is worked out by hand in each test's comment.
+
+Every solve runs under each formulation and through the Pyomo reference back-end, and every plan
+passes the independent checker, which re-verifies it period by period (see conftest.solve_data).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from model.check import check
+from model.options import FORMULATIONS
+from model.plan import Plan
+from tests.conftest import base, solve_data
+
+
+@pytest.fixture(params=[*FORMULATIONS, "strong@pyomo"])
+def formulation(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def phased(*years: int, rate: float = 0.0) -> dict:
+    """The base instance over periods t1, t2, ... of the given years; one park (p1, already open)."""
+    d = base()
+    d["parks"] = d["parks"][:1]
+    d["periods"] = [{"id": f"t{n + 1}", "years": y} for n, y in enumerate(years)]
+    d["discount_rate"] = rate
+    return d
+
+
+def moves(out) -> dict:
+    assert out.plan is not None
+    return dict(out.plan.moves)
+
+
+def test_growing_capacity_moves_in_the_second_period(tmp_path, formulation):
+    # a needs 10 ha; p1 has 5 ha in t1, growing 100 % a year: 5 · 2^1 = 10 ha in t2 (one year later).
+    # Staying costs 10 a year, moving nothing: stay in t1 (10), move in t2. Objective 10.
+    d = phased(1, 1)
+    d["industries"][0].update(use={"land": 10}, relocation_cost=0, stay_cost=10)
+    d["parks"][0]["capacity"] = {"land": {"value": 5, "growth": 1.0}}
+    out = solve_data(tmp_path, d, formulation)
+    assert out.result.objective == pytest.approx(10.0)
+    assert moves(out) == {("a", "p1", "t2"): 1.0}
+    assert out.kpis["stay_cost"] == pytest.approx(10.0)
+
+
+def test_capacity_given_per_period_holds_until_the_next_value(tmp_path):
+    # Capacity {t1: 5, t3: 10}: t2 keeps t1's 5 ha, so a (10 ha) moves in t3 only: two years of stay.
+    d = phased(1, 1, 1)
+    d["industries"][0].update(use={"land": 10}, relocation_cost=0, stay_cost=10)
+    d["parks"][0]["capacity"] = {"land": {"t1": 5, "t3": 10}}
+    out = solve_data(tmp_path, d)
+    assert moves(out) == {("a", "p1", "t3"): 1.0}
+    assert out.result.objective == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize(("lead", "period", "objective"), [(0, "t1", 1.0), (2, "t2", 21.0), (3, "t3", 41.0)])
+def test_upgrade_lead_time(tmp_path, formulation, lead, period, objective):
+    # p1 has no land; its upgrade u (cost 1) adds 10 ha `lead` years after the start of the period
+    # it is built in. Periods of 2 years each start at years 0, 2, 4. Built in t1 (it costs the
+    # same whenever), it is ready in the first period starting ≥ lead: t1 for 0, t2 for 2, t3 for 3.
+    # a stays until then at 10 a year: 1 + 0, 1 + 2·10, 1 + 4·10.
+    d = phased(2, 2, 2)
+    d["industries"][0].update(relocation_cost=0, stay_cost=10)
+    d["parks"][0].update(capacity={"land": 0},
+                         upgrades=[{"id": "u", "cost": 1, "adds": {"land": 10}, "lead_time": lead}])
+    out = solve_data(tmp_path, d, formulation)
+    assert out.result.objective == pytest.approx(objective)
+    assert moves(out) == {("a", "p1", period): 1.0}
+    assert out.plan.built == {("p1", "u"): "t1"}
+    parks = out.tables["parks.csv"]
+    ready = parks[parks["upgrade_capacity"] > 0]["period"].tolist()
+    assert ready == ["t1", "t2", "t3"][["t1", "t2", "t3"].index(period):]
+
+
+def test_cumulative_target_forces_an_early_move(tmp_path, formulation):
+    # a: 2 modules, relocation 5 each (one-off), nothing else costs. Rate 50 %: a move in t2 (one
+    # year later) costs 5 / 1.5. A target of 2 modules by t2 alone: both move in t2, 2 · 5/1.5.
+    # Targets {t1: 1, t2: 2}: one must move in t1: 5 + 5/1.5 = 8.333.
+    d = phased(1, 1, rate=0.5)
+    d["industries"][0].update(modules=2, relocation_cost=5, stay_cost=0)
+    d["rules"] = [{"id": "out", "kind": "transfer_target", "source": "test", "min_modules": 2, "by": "t2"}]
+    out = solve_data(tmp_path, d, formulation)
+    assert moves(out) == {("a", "p1", "t2"): 2.0}
+    assert out.result.objective == pytest.approx(2 * 5 / 1.5)
+    d["rules"][0].pop("by")
+    d["rules"][0]["min_modules"] = {"t1": 1, "t2": 2}
+    out = solve_data(tmp_path, d, formulation)
+    assert moves(out) == {("a", "p1", "t1"): 1.0, ("a", "p1", "t2"): 1.0}
+    assert out.result.objective == pytest.approx(5 + 5 / 1.5)
+    limits = out.tables["limits.csv"]
+    assert limits["period"].tolist() == ["t1", "t2"] and limits["bound"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(("rate", "period"), [(0.0, "t1"), (0.3, "t2")])
+def test_discounting_delays_a_costly_move(tmp_path, formulation, rate, period):
+    # a must move (by the end), relocation 10 (one-off), staying costs 2 a year; t1 lasts 1 year.
+    # Move in t1: 10. Move in t2: 2 + 10/(1+rate). Undiscounted 10 < 12: now. At 30 %: 2 + 7.69 < 10.
+    d = phased(1, 5, rate=rate)
+    d["industries"][0].update(must_transfer=True, relocation_cost=10, stay_cost=2)
+    out = solve_data(tmp_path, d, formulation)
+    assert moves(out) == {("a", "p1", period): 1.0}
+    assert out.result.objective == pytest.approx(10.0 if period == "t1" else 2 + 10 / 1.3)
+    ledger = out.tables["ledger.csv"]
+    assert ledger["weighted"].sum() == pytest.approx(out.result.objective)
+
+
+def test_budget_per_period_spreads_the_moves(tmp_path, formulation):
+    # a: 2 modules, relocation 5 each, staying 10 a year, must move. Without a budget both move
+    # in t1 (10). A spend budget of 5 per period: one in t1, one in t2: 5 + 10 (a year of stay) + 5.
+    d = phased(1, 1)
+    d["industries"][0].update(modules=2, relocation_cost=5, stay_cost=10, must_transfer=True)
+    d["rules"] = [{"id": "budget", "kind": "limit", "source": "test", "kpi": "spend", "max": 5}]
+    out = solve_data(tmp_path, d, formulation)
+    assert moves(out) == {("a", "p1", "t1"): 1.0, ("a", "p1", "t2"): 1.0}
+    assert out.result.objective == pytest.approx(20.0)
+
+
+def test_declining_cap_and_cumulative_cap(tmp_path, formulation):
+    # a (co2 8 a year wherever it runs) must move; p1 is cheap (0), p2 costs 10 a year; staying
+    # costs 3 a year. Two periods of a year.
+    d = phased(1, 1)
+    d["parks"] = base()["parks"]
+    d["industries"][0].update(co2_process=8, relocation_cost=0, stay_cost=3, must_transfer=True)
+    d["pairs"] = [{"industry": "a", "park": "p2", "cost": 10}]
+    # Without a cap: p1 now, 0. A cap at p1 declining from 10 to 5: a, once at p1, would still be
+    # there in t2 (8 > 5), so p1 is out; p2 now costs 10 + 10, staying a year then p2 costs 3 + 10.
+    d["rules"] = [{"id": "cap", "kind": "limit", "source": "test", "kpi": "co2", "parks": {"ids": ["p1"]},
+                   "max": {"t1": 10, "t2": 5}}]
+    out = solve_data(tmp_path, d, formulation)
+    assert moves(out) == {("a", "p2", "t2"): 1.0}
+    assert out.result.objective == pytest.approx(13.0)
+    # A cumulative cap of 12 by t2 at p1: a year there (8) fits, two (16) do not: stay in t1 (3),
+    # move to p1 in t2.
+    d["rules"] = [{"id": "cap", "kind": "limit", "source": "test", "kpi": "co2", "parks": {"ids": ["p1"]},
+                   "max": 12, "cumulative": True, "periods": ["t2"]}]
+    out = solve_data(tmp_path, d, formulation)
+    assert moves(out) == {("a", "p1", "t2"): 1.0}
+    assert out.result.objective == pytest.approx(3.0)
+
+
+def test_one_period_of_one_year_is_the_single_period_model(tmp_path, demo_path):
+    # The demo's hand-checked optimum (49.6, see instances/demo.yaml) with one explicit period.
+    import yaml
+
+    d = yaml.safe_load(demo_path.read_text(encoding="utf-8"))
+    d["periods"] = [{"id": "only", "years": 1}]
+    out = solve_data(tmp_path, d)
+    assert out.result.objective == pytest.approx(49.6)
+    d["discount_rate"] = 0.05  # nothing is discounted in the first period of one year
+    assert solve_data(tmp_path, d).result.objective == pytest.approx(49.6)
+
+
+def test_checker_rejects_a_move_before_the_capacity_is_there(tmp_path):
+    d = phased(1, 1)
+    d["industries"][0].update(use={"land": 10}, relocation_cost=0, stay_cost=10)
+    d["parks"][0]["capacity"] = {"land": {"t1": 5, "t2": 10}}
+    out = solve_data(tmp_path, d)
+    inst = out.loaded.instance
+    early = Plan({("a", "p1"): 1.0}, {"a": 0.0}, {"p1": 1, "p2": 1}, [], ("t1", "t2"),
+                 {("a", "p1", "t1"): 1.0}, {"p1": "t1"}, {})
+    report = check(inst, early)
+    assert report.violations == ["period t1: park p1: land use 10 > capacity 5 ha (over by 5)"]
+    assert check(inst, out.plan).ok
+    unphased = Plan({("a", "p1"): 1.0}, {"a": 0.0}, {"p1": 1}, [])
+    assert not check(inst, unphased).feasible
