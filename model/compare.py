@@ -25,7 +25,7 @@ class Comparison:
     names: list[str]
     checks: dict[str, list[str]]  # run -> what the independent checker says is wrong with its plan
     kpis: pd.DataFrame  # kpi × run, plus delta columns against the first run
-    allocations: pd.DataFrame  # industry, park, modules per run: rows that differ
+    allocations: pd.DataFrame  # industry, park (and period of the move), modules per run: rows that differ
     parks: pd.DataFrame  # park, open and modules hosted per run: rows that differ
     binding: pd.DataFrame  # row (park/resource or rule/sense), binding per run: rows that differ
     inputs: pd.DataFrame  # key, value per run: input keys that differ
@@ -102,10 +102,15 @@ def compare(folders: list[Path]) -> Comparison:
         kpis[f"delta {name}"] = b - a
     kpis = kpis.reset_index()
 
+    # Runs over the same periods differ in when modules move as well as where.
+    timed = all("period" in r["allocations.csv"] for r in runs)
+
     def placed(run: dict[str, Any]) -> pd.Series:
         a = run["allocations.csv"]
         a = a.assign(park=a["park"].fillna("(stays)"))
-        return a.groupby(["industry", "park"])["modules"].sum()
+        if timed:
+            a = a.assign(period=a["period"].fillna(""))
+        return a.groupby(["industry", "park", *(["period"] if timed else [])])["modules"].sum()
 
     alloc = pd.concat([placed(r).rename(n) for r, n in zip(runs, names)], axis=1).fillna(0.0)
     alloc = alloc[(alloc.max(axis=1) - alloc.min(axis=1)).abs() > 1e-9].reset_index()
@@ -113,7 +118,7 @@ def compare(folders: list[Path]) -> Comparison:
     def hosting(run: dict[str, Any]) -> pd.DataFrame:
         a = run["allocations.csv"].dropna(subset=["park"])
         modules = a.groupby("park")["modules"].sum()
-        opened = run["parks.csv"].groupby("park")["open"].first()
+        opened = run["parks.csv"].groupby("park", sort=False)["open"].max()  # open by the end
         return pd.DataFrame({"open": opened, "modules": modules.reindex(opened.index).fillna(0.0)})
 
     hosts = [hosting(r) for r in runs]

@@ -4,19 +4,24 @@ and the rules and capacities that keep it out of the other parks.
 Works from a results folder alone: `instance.json` is the instance as solved, `run.json` the
 options. Forcing re-solves the whole plan with all the bundle's modules at the park
 (x[i,p] = modules_i), so the other bundles may move too: the difference in objective is what
-forcing costs the plan, not just the bundle.
+forcing costs the plan, not just the bundle. With periods the bundle's modules may go to the park
+only (or only stay), each moving when it pays, and its costs per module are present values of a
+module moved (or staying) from the first period on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model import Loaded, kpis
 from model.assemble import assemble
-from model.data import build_data
+from model.data import Data, build_data
 from model.errors import InputError, Problem
 from model.loader import RawDoc
 from model.options import FORMULATIONS, BuildOptions
@@ -64,6 +69,16 @@ def _number(value: object, low: float, high: float) -> float | None:
     return float(value) if ok else None
 
 
+def _present(data: Data, kpi: str, coef: Callable[[Data, str], Any]) -> Any:
+    """A per-module figure as the objective counts it: itself in a single period; with periods,
+    its present value for a module moved (or staying) from the first period on."""
+    if not data.phased:
+        return coef(data, kpi)
+    f = kpis.factor(data, kpi)
+    span = [0] if kpis.once(kpi) else range(data.count)
+    return sum(float(f[t]) * coef(data.at(t), kpi) for t in span)
+
+
 def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     loaded, run, kpis = load_run(folder)
     inst = loaded.instance
@@ -87,12 +102,12 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     table = pd.DataFrame({"park": rows["park"].to_numpy(), "forbidden_by": rows["forbidden_by"].to_numpy(),
                           "x_max": rows["x_max"].to_numpy()})
     for t in per_module:
-        table[t] = full.pair_coef(t)[rows.index.to_numpy()] * weights[t]
+        table[t] = _present(full, t, lambda view, name: view.pair_coef(name)[rows.index.to_numpy()]) * weights[t]
     table["total"] = table[per_module].sum(axis=1)
     table["placed"] = table["park"].map(placed).fillna(0.0)
     modules = float(full.industry.at[industry, "modules"])
-    stay_cost = float(full.industry.at[industry, "stay_cost"]) * inst.weight("stay_cost") + float(
-        full.industry.at[industry, "stay_co2"]) * inst.weight("co2")
+    stay_cost = sum(float(_present(full, kpi, lambda view, _, c=column: view.industry.at[industry, c]))
+                    * inst.weight(kpi) for kpi, column in (("stay_cost", "stay_cost"), ("co2", "stay_co2")))
 
     reasons = []
     for r in table.itertuples():
@@ -137,19 +152,41 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
             continue
         if len(levels) > 1:
             problem = assemble(data, build_opts)
-        name = "stay" if park == "(stays)" else "x"
-        block = problem.var(name)
-        at = (block.col(industry) if park == "(stays)" else block.col(industry, park)) - block.start
-        before = (float(block.lb[at]), float(block.ub[at]))
-        if kept is not None:
-            kept.change_col_bounds(name, [at], modules, modules)
+        if data.phased:  # every module ends up there, moving when it pays: every other place closed to it
+            name, block = "x", problem.var("x")
+            shut = np.flatnonzero((block.keys[0] == industry) & (block.keys[1] != park))
+            if park != "(stays)":
+                problem.var("stay").ub[problem.var("stay").col(industry) - problem.var("stay").start] = 0.0
+            lb, ub = block.lb[shut].copy(), block.ub[shut].copy()
+            block.ub[shut] = 0.0
+            if kept is not None:
+                kept.change_col_bounds("x", shut, block.lb[shut], block.ub[shut])
+                if park != "(stays)":
+                    kept.change_col_bounds("stay", [problem.var("stay").col(industry) - problem.var("stay").start],
+                                           0.0, 0.0)
+            at, before = shut, (lb, ub)
         else:
-            block.lb[at] = block.ub[at] = modules
+            name = "stay" if park == "(stays)" else "x"
+            block = problem.var(name)
+            at = (block.col(industry) if park == "(stays)" else block.col(industry, park)) - block.start
+            before = (float(block.lb[at]), float(block.ub[at]))
+            if kept is not None:
+                kept.change_col_bounds(name, [at], modules, modules)
+            else:
+                block.lb[at] = block.ub[at] = modules
         if len(levels) > 1:
             result, _ = solve_levels(problem, levels, solve_opts)
         else:
             result = solve(problem, solve_opts, kept=kept)
-        if kept is not None:
+        if data.phased:
+            block.lb[at], block.ub[at] = before
+            stay = problem.var("stay")
+            n = stay.col(industry) - stay.start
+            stay.ub[n] = 0.0 if must else modules
+            if kept is not None:
+                kept.change_col_bounds("x", at, *before)
+                kept.change_col_bounds("stay", [n], 0.0, stay.ub[n])
+        elif kept is not None:
             kept.change_col_bounds(name, [at], *before)
         else:
             block.lb[at], block.ub[at] = before

@@ -1,9 +1,11 @@
 """Plans read from files: a results folder of this tool, or an allocations CSV made by hand or elsewhere.
 
 `allocations.csv` needs the columns `industry`, `park` (empty for modules that stay) and
-`modules`; any other column is ignored. Which parks open and which upgrades are built come from
-`parks.csv` (columns `park`, `open`, `upgrades` as `a;b`) when one sits beside it, as in a results
-folder. Without it, the parks hosting modules (and those already open) are taken as open and no
+`modules`, and `period` (the period of the move) when the instance has periods; any other column
+is ignored. Which parks open and which upgrades are built come from `parks.csv` (columns `park`,
+`open`, `upgrades` as `a;b`, and `period` with periods: a park is open, an upgrade built, from the
+first period its row says so) when one sits beside it, as in a results folder. Without it, the
+parks hosting modules (and those already open) are taken as open (from their first move) and no
 upgrade as built. Modules of an industry that no row places or keeps are taken to stay; each such
 assumption is returned as a note, so the user sees what was inferred.
 """
@@ -20,6 +22,7 @@ from typing import Any
 from model import kpis
 from model.check import CheckReport, check
 from model.errors import InputError, Problem
+from model.periods import periods_of, resolve
 from model.plan import Plan
 from model.schema import MAX_NUMBER, Instance
 
@@ -89,16 +92,21 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         if isinstance(status, str):  # a results folder of a run that found no plan
             raise InputError([Problem(str(source), "(results folder)", f"the run has no plan ({status[:40]})",
                                       "a results folder of a run that found a plan, or an allocations CSV")])
-    out = ReadPlan(Plan())
+    periods = periods_of(inst)
+    out = ReadPlan(Plan(periods=periods.ids if periods.phased else ()))
     plan = out.plan
     modules = {i.id: i.modules for i in inst.industries}
     stays_given: set[str] = set()
-    for line, row in _rows(table, ("industry", "park", "modules")):
+    timed = ("period",) if periods.phased else ()
+    for line, row in _rows(table, ("industry", "park", "modules", *timed)):
         where = f"{table}:{line}"
         value = _number(row["modules"], where, "modules")
         i, p = row["industry"], row["park"]
         if p:
             plan.x[(i, p)] = plan.x.get((i, p), 0.0) + value
+            if timed:
+                q = _period(row["period"], periods.ids, where)
+                plan.moves[(i, p, q)] = plan.moves.get((i, p, q), 0.0) + value
         else:
             plan.stay[i] = plan.stay.get(i, 0.0) + value
             stays_given.add(i)
@@ -114,17 +122,31 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
                          + ", ".join(inferred[:10]) + (f" and {len(inferred) - 10} more" if len(inferred) > 10 else ""))
     parks_csv = folder / "parks.csv"
     if parks_csv.is_file():
-        for line, row in _rows(parks_csv, ("park", "open", "upgrades")):
-            p = row["park"]
-            plan.open[p] = int(_number(row["open"], f"{parks_csv}:{line}", "open") > 0.5)
+        rank = {q: n for n, q in enumerate(periods.ids)}
+        for line, row in _rows(parks_csv, ("park", "open", "upgrades", *timed)):
+            p, where = row["park"], f"{parks_csv}:{line}"
+            is_open = int(_number(row["open"], where, "open") > 0.5)
+            q = _period(row["period"], periods.ids, where) if timed else ""
+            plan.open[p] = is_open if not timed else max(is_open, plan.open.get(p, 0))
+            if timed and is_open and rank[q] < rank.get(plan.opened.get(p, ""), len(rank)):
+                plan.opened[p] = q
             for u in filter(None, row["upgrades"].split(";")):
                 if (p, u) not in plan.upgrades:
                     plan.upgrades.append((p, u))
+                if timed and rank[q] < rank.get(plan.built.get((p, u), ""), len(rank)):
+                    plan.built[(p, u)] = q
     else:
         hosting = {p for (_, p), v in plan.x.items() if v > 1e-9}
-        plan.open = {p.id: int(p.id in hosting or p.open_cost == 0) for p in inst.parks}
+        already = {p.id for p in resolve(inst, 0).parks if p.open_cost == 0}
+        plan.open = {p.id: int(p.id in hosting or p.id in already) for p in inst.parks}
+        if timed:
+            for (_, p, q), v in sorted(plan.moves.items(), key=lambda kv: periods.ids.index(kv[0][2]), reverse=True):
+                if v > 1e-9:
+                    plan.opened[p] = q
+            plan.opened.update({p: periods.ids[0] for p in already})
         out.notes.append(f"no parks.csv beside {table.name}: the parks hosting modules (and those already open) "
-                         "are taken as open, and no upgrade as built")
+                         "are taken as open" + (" from their first move" if timed else "")
+                         + ", and no upgrade as built")
     summary = folder / "kpis.json"
     if source.is_dir() and summary.is_file():
         try:
@@ -134,6 +156,13 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         if out.reported is None:
             out.notes.append("kpis.json is not as this tool writes it: the reported KPIs are not compared")
     return out
+
+
+def _period(text: str, ids: tuple[str, ...], where: str) -> str:
+    if text not in ids:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InputError([Problem(where, "period", f"unknown period {shown!r}", "one of: " + ", ".join(ids))])
+    return text
 
 
 def _finite(value: Any) -> bool:

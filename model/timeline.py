@@ -80,7 +80,7 @@ def chart(periods: pd.DataFrame, allocations: pd.DataFrame, title: str) -> bytes
     left.legend(fontsize=8)
     for col in [c for c in periods.columns if c.endswith("_utilisation")]:
         right.plot(ids, 100 * periods[col], marker="o", label=col.removesuffix("_utilisation"))
-    right.set_ylabel("use / available capacity of all parks (%)")
+    right.set_ylabel("use / capacity of the open parks (%)")
     right.set_title("capacity used per period")
     right.legend(fontsize=8)
     for ax in (left, right):

@@ -454,7 +454,7 @@ class _References:
 
     def check_periods(self, path: tuple, ids: list[str] | None) -> None:
         """Period ids a rule names are the instance's."""
-        known = self.parts.periods
+        known = list(dict.fromkeys(self.parts.periods)) if self.parts.periods is not None else None
         if ids is None or known is None:
             return
         if not known:
@@ -583,8 +583,10 @@ def _check_time(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> N
     known = parts.periods
     if known is None:
         return
-    for q in sorted(_duplicates(known)):
-        add(raw.problem(("periods", known.index(q), "id"), f"duplicate period id {_describe(q)}", "each id once"))
+    for n, q in enumerate(known):
+        if q in known[:n]:
+            add(raw.problem(("periods", n, "id"), f"duplicate period id {_describe(q)}", "each id once"))
+    known = list(dict.fromkeys(known))
     if not known and isinstance(raw.data, dict) and raw.data.get("discount_rate") is not None:
         add(raw.problem(("discount_rate",), "is given, but the instance has no `periods`",
                         "`periods: [{id: .., years: ..}, ...]` at the top level, or no discount_rate"))

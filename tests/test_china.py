@@ -68,3 +68,34 @@ def test_each_scenario_changes_the_answer(base_run, scenario):
         assert run.result.status == "optimal" and run.check.ok
         beaten = run.result.objective < base_plan.objective - 1e-6 * abs(base_plan.objective)
     assert base_plan.violations or beaten
+
+
+PHASED = str(INSTANCES / "china-phased.yaml")
+
+
+@pytest.mark.slow
+def test_the_phased_instance_meets_its_timetable_and_the_faster_one_costs_more():
+    base = solve_instance(load(PHASED))
+    assert base.result.status == "optimal" and base.check.ok, base.check.violations
+    inst = base.loaded.instance
+    assert [p.id for p in inst.periods] == ["p2027", "p2030", "p2035"]
+    # The targets by 2027 and 2030, recounted from the moves of allocations.csv.
+    heavy = {i.id for i in inst.industries if i.origin in {"Beijing", "Tianjin", "Hebei"} and "heavy" in i.tags}
+    total = sum(i.modules for i in inst.industries if i.id in heavy)
+    alloc = base.tables["allocations.csv"]
+    moved = alloc[alloc["industry"].isin(heavy) & (alloc["park"] != "")]
+    by = {q: moved[moved["period"].isin(ids)]["modules"].sum()
+          for q, ids in (("p2027", ["p2027"]), ("p2030", ["p2027", "p2030"]))}
+    assert by["p2027"] >= 0.2 * total - 1e-6 and by["p2030"] >= 0.6 * total - 1e-6
+    # The ledger adds up to kpis.json and to the objective.
+    ledger = base.tables["ledger.csv"]
+    for term, value in base.kpis.items():
+        assert ledger[ledger["kpi"] == term]["present_value"].sum() == pytest.approx(value, rel=1e-9, abs=1e-6)
+    assert ledger["weighted"].sum() == pytest.approx(base.result.objective, rel=1e-9)
+    # Every module moves once: moves per period add up to the end state.
+    periods = base.tables["periods.csv"]
+    assert periods["modules_moved"].cumsum().tolist() == pytest.approx(periods["modules_placed"].tolist())
+    fast = solve_instance(load(PHASED, "fast_timetable"))
+    assert fast.result.status == "optimal" and fast.check.ok
+    # A tighter timetable cannot cost less than the base's proven bound.
+    assert fast.result.objective >= base.result.bound - 1e-6 * abs(base.result.bound)

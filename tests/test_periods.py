@@ -165,3 +165,79 @@ def test_checker_rejects_a_move_before_the_capacity_is_there(tmp_path):
     assert check(inst, out.plan).ok
     unphased = Plan({("a", "p1"): 1.0}, {"a": 0.0}, {"p1": 1}, [])
     assert not check(inst, unphased).feasible
+
+
+# Bad input over time: one line per problem, file:line, key, what is wrong, what is expected; exit 2.
+PHASED = """name: t
+resources: {land: {category: infrastructure, unit: ha}}
+periods:
+  - {id: t1, years: 1}
+  - {id: t2, years: 2}
+discount_rate: 0.05
+industries:
+  - {id: a, origin: X, sector: s, use: {land: 1}, stay_cost: 3}
+parks:
+  - {id: p1, province: A, region: central, capacity: {land: 5}}
+rules:
+  - {id: r1, kind: transfer_target, source: s, min_modules: 1}
+  - {id: r2, kind: limit, source: s, kpi: co2, max: 5}
+"""
+
+BAD = [
+    ("unknown period in data", "capacity: {land: 5}", "capacity: {land: {t1: 5, t9: 6}}", "t9: 6",
+     "parks.p1.capacity.land.t9: unknown period 't9'; expected one of: t1, t2"),
+    ("data without the first period", "capacity: {land: 5}", "capacity: {land: {t2: 5}}", "land: {t2",
+     "parks.p1.capacity.land: gives no value for the first period t1; expected t1: NUMBER"),
+    ("growth out of range", "stay_cost: 3", "stay_cost: {value: 3, growth: 2}", "growth: 2",
+     "industries.a.stay_cost.growth: got 2; expected a yearly rate between -0.99 and 1"),
+    ("growth without value", "stay_cost: 3", "stay_cost: {growth: 0.1}", "growth: 0.1",
+     "industries.a.stay_cost: a growth needs exactly `value` and `growth`"),
+    ("negative value per period", "max: 5", "max: {t1: -5}", "max: {t1: -5}",
+     "rules.r2.max.t1: got -5; expected a number ≥ 0"),
+    ("empty mapping", "stay_cost: 3", "stay_cost: {}", "stay_cost: {}",
+     "industries.a.stay_cost: is an empty mapping; expected a number, or period id: number"),
+    ("unknown by", "min_modules: 1}", "min_modules: 1, by: t7}", "by: t7",
+     "rules.r1.by: unknown period 't7'; expected one of: t1, t2"),
+    ("unknown limit period", "max: 5}", "max: 5, periods: [t1, t8]}", "periods: [t1, t8]",
+     "rules.r2.periods[1]: unknown period 't8'; expected one of: t1, t2"),
+    ("periods with a bound per period", "max: 5}", "max: {t1: 5}, periods: [t2]}", "periods: [t2]",
+     "rules.r2.periods: given with a bound per period; expected either `periods` or bounds given per period"),
+    ("zero years", "years: 2}", "years: 0}", "years: 0",
+     "periods.t2.years: got 0; expected a number ≥ 1"),
+    ("discount rate of 100 %", "discount_rate: 0.05", "discount_rate: 1.5", "discount_rate: 1.5",
+     "discount_rate: got 1.5; expected a number between 0 and 1"),
+    ("duplicate period", "  - {id: t2, years: 2}", "  - {id: t1, years: 2}", "{id: t1, years: 2}",
+     "periods.t1.id: duplicate period id 't1'; expected each id once"),
+    ("timed without periods", "periods:\n  - {id: t1, years: 1}\n  - {id: t2, years: 2}\ndiscount_rate: 0.05\n",
+     "", "stay_cost: 3", None),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "needle", "message"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_periods_input(tmp_path, old, new, needle, message):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    text = PHASED.replace(old, new, 1)
+    if message is None:  # the base without periods, and a number given over time
+        text = text.replace("stay_cost: 3", "stay_cost: {t1: 3}")
+        needle, message = "stay_cost: {t1: 3}", "industries.a.stay_cost: is given over time, but the instance has no"
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    errors = result.stderr.strip().splitlines()
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if needle in t)
+    assert result.exit_code == 2 and "Traceback" not in result.output + result.stderr
+    assert any(e.startswith(f"error: {path}:{line}: {message}") for e in errors), errors
+
+
+def test_a_valid_phased_instance_and_a_discount_rate_set_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    path = tmp_path / "ok.yaml"
+    path.write_text(PHASED, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path), "--set", "discount_rate=0.2"])
+    assert result.exit_code == 0, result.stderr

@@ -14,7 +14,8 @@ and the upgrades whose lead time has passed (`ready[u,t]`, `model/data.py`):
 Results: `parks.csv`, one row per park and resource: use, `capacity` (the instance's, as in the
 YAML), `upgrade_capacity` (added by the upgrades built), `available` (capacity · open +
 upgrade_capacity), slack, utilisation and the shadow price of the row; with periods, one row per
-park, resource and period (`period`), the capacity of that period.
+park, resource and period (`period`): the capacity of that period, the upgrades built by then
+(`upgrades`) and the capacity of those whose lead time has passed (`upgrade_capacity`).
 """
 
 from __future__ import annotations
@@ -136,9 +137,11 @@ def rows(r: ResultContext) -> dict[str, list[dict]]:
             use[park_no[p]] += data.use[pos[(i, p)]] * v
         added = np.zeros_like(use)
         names: dict[str, list[str]] = {}
+        built = set(plan.upgrades)
         for n, (p, u) in enumerate(zip(data.upgrades["park"], data.upgrades["upgrade"])):
             if (p, u) in ready:
                 added[park_no[p]] += data.adds[n]
+            if (p, u) in built:
                 names.setdefault(p, []).append(u)
         for n, p in enumerate(data.parks):
             is_open = plan.open.get(p, 0)
