@@ -521,6 +521,7 @@ def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], pl
     reported = got.reported or {}
     report = check(loaded.instance, got.plan, reported.get("kpis"), reported.get("objective"),
                    objective_weights(reported))
+    report.violations[:0] = got.violations
     console = Console(width=max(100, Console().width))
     for note in got.notes:
         console.print(f"note: {note}")
@@ -565,8 +566,12 @@ def explain(run: str, industry: str, candidates: int, out: str | None, force: bo
 
     result = explain_run(Path(run), industry, candidates)
     console = Console(width=max(100, Console().width))
-    where = ", ".join(f"{p} ({v:g} modules)" for p, v in result.placed.items()) or "nowhere"
+    when = result.when or {}
+    where = ", ".join(f"{p} ({v:g} modules" + (f", moved in {when[p]}" if p in when else "") + ")"
+                      for p, v in result.placed.items()) or "nowhere"
     console.print(f"{industry} went to: {where}. Plan objective {result.objective:,.6g}.")
+    if result.note:
+        console.print(result.note)
     if result.check:
         click.echo(f"warning: the plan of {run} fails the independent check: " + "; ".join(result.check[:5]),
                    err=True)
@@ -606,6 +611,8 @@ def compare(runs: tuple[str, ...], out: str | None) -> None:
               "inputs.csv": "Input differences (the instance as solved)"}
     for name, table in result.tables().items():
         print_table(console, titles[name], table)
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
     for name, problems in result.checks.items():
         if problems:
             click.echo(f"warning: the plan of {name} fails the independent check: " + "; ".join(problems[:5])

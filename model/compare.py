@@ -8,7 +8,7 @@ alike. The first run is the reference of every difference.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class Comparison:
     parks: pd.DataFrame  # park, open and modules hosted per run: rows that differ
     binding: pd.DataFrame  # row (park/resource or rule/sense), binding per run: rows that differ
     inputs: pd.DataFrame  # key, value per run: input keys that differ
+    notes: list[str] = field(default_factory=list)  # what makes the runs' figures not comparable
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"kpis.csv": self.kpis, "allocations.csv": self.allocations, "parks.csv": self.parks,
@@ -148,4 +149,12 @@ def compare(folders: list[Path]) -> Comparison:
         if any(json.dumps(v, sort_keys=True) != json.dumps(values[0], sort_keys=True) for v in values[1:]):
             diff_rows.append({"key": key, **{n: v for n, v in zip(names, values)}})
     inputs = pd.DataFrame(diff_rows, columns=["key", *names])
-    return Comparison(names, checks, kpis, alloc, parks, bind, inputs)
+    notes = []
+    horizons = {n: (json.dumps(r["kpis.json"].get("periods")), r["kpis.json"].get("discount_rate"))
+                for r, n in zip(runs, names)}
+    if len(set(horizons.values())) > 1:
+        notes.append("the runs are not over the same periods and discount rate: their KPIs (present values over "
+                      "the periods, or one year's values without periods) are not comparable: "
+                      + "; ".join(f"{n}: {json.loads(h) and [p['id'] for p in json.loads(h)] or 'one period'}"
+                                  + (f" at {rate:g}" if rate is not None else "") for n, (h, rate) in horizons.items()))
+    return Comparison(names, checks, kpis, alloc, parks, bind, inputs, notes)

@@ -45,6 +45,8 @@ class Explanation:
     excluded: pd.DataFrame  # park, reason
     objective: float
     check: list[str]  # what the independent checker finds wrong with the run's plan (empty: nothing)
+    when: dict[str, str] | None = None  # with periods: park -> the periods of the bundle's moves there
+    note: str = ""  # how to read the costs
 
 
 def load_run(folder: Path) -> tuple[Loaded, dict, dict]:
@@ -195,5 +197,15 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     shown = shown.assign(forced_objective=forced, delta=delta)
     unweighted = [t for t in per_module if weights[t] == 0]  # columns of zeros say nothing
     shown = shown.drop(columns=["x_max", *unweighted])
+    when, note = None, ""
+    if data.phased:
+        assert data.periods is not None
+        when = {}
+        for (i, p, q), _ in sorted(got.plan.moves.items(), key=lambda kv: data.periods.ids.index(kv[0][2])):
+            if i == industry:
+                when[p] = ", ".join(dict.fromkeys([*filter(None, when.get(p, "").split(", ")), q]))
+        ids = data.periods.ids
+        note = (f"Costs per module are present values of a module moved in the first period ({ids[0]}) and kept "
+                f"there through {ids[-1]} (staying: kept at the origin); forcing lets each module move when it pays.")
     return Explanation(industry, placed, shown.reset_index(drop=True), excluded, float(kpis["objective"]),
-                       report.violations + report.mismatches)
+                       report.violations + report.mismatches, when, note)

@@ -632,6 +632,29 @@ def _get(data: Any, path: Path) -> Any:
     return data
 
 
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _scaled(current: Any, factor: float) -> Any:
+    """A number times `factor`; a number over time (`model/periods.py`) scaled in every period:
+    each value of a mapping per period, the `value` of a growth (its rate unchanged). None: not a number."""
+    def times(v: Any) -> Any:
+        try:
+            return v * factor
+        except OverflowError:  # a 400-digit integer times a float
+            return float("inf")
+
+    if _number(current):
+        return times(current)
+    if isinstance(current, dict) and current:
+        if set(current) == {"value", "growth"} and _number(current["value"]):
+            return {**current, "value": times(current["value"])}
+        if all(_number(v) for v in current.values()):
+            return {k: times(v) for k, v in current.items()}
+    return None
+
+
 def _apply(raw: RawDoc, key: str, value: Any, where: str, origin: str) -> Problem | None:
     try:
         paths = _resolve(raw.data, key.split("."))
@@ -646,13 +669,10 @@ def _apply(raw: RawDoc, key: str, value: Any, where: str, origin: str) -> Proble
         if scale and current is None and "*" in key.split("."):
             continue  # `parks.*.capacity.cod: "*0.5"` scales the items that give a value, not the others
         if scale:
-            if isinstance(current, bool) or not isinstance(current, (int, float)):
+            new = _scaled(current, float(scale.group(1)))
+            if new is None:
                 return Problem(where, show_text(key), f"cannot scale {clip(repr(current))} by {clip(value)}",
-                               "a key that holds a number")
-            try:
-                new = current * float(scale.group(1))
-            except OverflowError:  # a 400-digit integer times a float
-                new = float("inf")
+                               "a key that holds a number, a number per period or {value, growth}")
         if last == "id" and isinstance(current, str) and path[:-1] not in raw.renamed:
             raw.renamed[path[:-1]] = current  # errors name the item as the overlay did
         if isinstance(current, dict) and isinstance(current.get("id"), str) and path not in raw.renamed:

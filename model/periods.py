@@ -19,6 +19,7 @@ Rules keep their bounds as given; the families read them with `value` and `named
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -93,7 +94,10 @@ def value(v: Any, t: int, periods: Periods) -> Any:
             found = v.values.get(pid, found)
         return found
     if isinstance(v, Growth):
-        return v.value * (1.0 + v.growth) ** float(periods.offset[t])
+        try:
+            return v.value * (1.0 + v.growth) ** float(periods.offset[t])
+        except OverflowError:  # beyond any float: validation refuses it (> 1e12)
+            return math.copysign(math.inf, v.value)
     return v
 
 
@@ -102,6 +106,11 @@ def named(v: Any, periods: Periods) -> list[int] | None:
     if isinstance(v, ByPeriod):
         return [t for t, pid in enumerate(periods.ids) if pid in v.values]
     return None
+
+
+def largest(v: Any, periods: Periods) -> float:
+    """The largest magnitude a number reaches over the periods."""
+    return max(abs(value(v, t, periods) or 0.0) for t in range(periods.count))
 
 
 def is_timed(v: Any) -> bool:

@@ -34,6 +34,8 @@ class ReadPlan:
     plan: Plan
     notes: list[str] = field(default_factory=list)
     reported: dict[str, Any] | None = None  # kpis.json of a results folder: status, objective, kpis
+    violations: list[str] = field(default_factory=list)  # what the files say that a plan may not do
+                                                         # (a park closing after it opened)
 
 
 def _number(text: str, where: str, key: str) -> float:
@@ -98,7 +100,16 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
     modules = {i.id: i.modules for i in inst.industries}
     stays_given: set[str] = set()
     timed = ("period",) if periods.phased else ()
-    for line, row in _rows(table, ("industry", "park", "modules", *timed)):
+    rows = _rows(table, ("industry", "park", "modules"))
+    given = bool(rows) and "period" in rows[0][1]
+    if timed and not given:
+        raise InputError([Problem(f"{table}:1", "(header)", "no column period: the plan is of one period",
+                                  "a plan over the instance's periods (" + ", ".join(periods.ids) + "), with "
+                                  "the period of each move in a column `period`")])
+    if not timed and given and any(row.get("period") for _, row in rows):
+        raise InputError([Problem(f"{table}:1", "period", "the plan is over periods but the instance has none",
+                                  "a plan of one period (no `period` column), or the instance it was made for")])
+    for line, row in rows:
         where = f"{table}:{line}"
         value = _number(row["modules"], where, "modules")
         i, p = row["industry"], row["park"]
@@ -123,18 +134,32 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
     parks_csv = folder / "parks.csv"
     if parks_csv.is_file():
         rank = {q: n for n, q in enumerate(periods.ids)}
+        seen: dict[tuple[str, str], set[str]] = {}  # (park, period) -> its upgrades then; "" stands for open
         for line, row in _rows(parks_csv, ("park", "open", "upgrades", *timed)):
             p, where = row["park"], f"{parks_csv}:{line}"
             is_open = int(_number(row["open"], where, "open") > 0.5)
             q = _period(row["period"], periods.ids, where) if timed else ""
             plan.open[p] = is_open if not timed else max(is_open, plan.open.get(p, 0))
+            now = seen.setdefault((p, q), set())
+            if is_open:
+                now.add("")
             if timed and is_open and rank[q] < rank.get(plan.opened.get(p, ""), len(rank)):
                 plan.opened[p] = q
             for u in filter(None, row["upgrades"].split(";")):
+                now.add(u)
                 if (p, u) not in plan.upgrades:
                     plan.upgrades.append((p, u))
                 if timed and rank[q] < rank.get(plan.built.get((p, u), ""), len(rank)):
                     plan.built[(p, u)] = q
+        if timed:  # a park opened stays open, an upgrade built stays built
+            for (p, q), now in seen.items():
+                for what, since in [("", plan.opened.get(p)), *((u, plan.built.get((p, u))) for u in
+                                                                  {u for (pp, _), us in seen.items() if pp == p
+                                                                   for u in us if u})]:
+                    if since is not None and rank[since] < rank[q] and what not in now:
+                        out.violations.append(f"period {q}: park {p}: " + (
+                            f"not open, though open from period {since} (a park opened stays open)" if not what
+                            else f"upgrade {what} not built, though built in period {since} (it stays built)"))
     else:
         hosting = {p for (_, p), v in plan.x.items() if v > 1e-9}
         already = {p.id for p in resolve(inst, 0).parks if p.open_cost == 0}
@@ -211,5 +236,6 @@ def check_results(folder: Path, inst: Instance) -> tuple[CheckReport, list[str]]
     reported = got.reported or {}
     if reported.get("objective") is None:  # no plan was found: nothing to check
         return CheckReport(), got.notes
-    return check(inst, got.plan, reported.get("kpis"), reported.get("objective"), objective_weights(reported)), \
-        got.notes
+    report = check(inst, got.plan, reported.get("kpis"), reported.get("objective"), objective_weights(reported))
+    report.violations[:0] = got.violations
+    return report, got.notes

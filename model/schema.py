@@ -347,7 +347,8 @@ class Scenario(Strict):
 
 class Period(Strict):
     id: Id
-    years: Count = Field(description="years the period lasts; periods follow each other in the order listed")
+    years: number(1, 100, whole=True) = Field(  # type: ignore[valid-type]
+        description="years the period lasts (1 to 100); periods follow each other in the order listed")
 
 
 class Instance(Strict):

@@ -14,13 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from model import families, kpis
 from model.errors import InputError, Problem, clip
 from model.loader import RawDoc, gc_paused
-from model.periods import ByPeriod, periods_of, resolve, timed_values
+from model.periods import ByPeriod, Growth, Periods, largest, periods_of, resolve, timed_values
 from model.schema import (
+    MAX_NUMBER,
     Group,
     Industry,
     IndustrySelector,
@@ -452,6 +454,15 @@ class _References:
     def problem(self, path: tuple, what: str, expected: str) -> None:
         self.add(self.raw.problem(path, what, expected))
 
+    def timeline(self) -> Periods | None:
+        """The instance's periods (one of a year without `periods`; None if not readable)."""
+        known = self.parts.periods
+        if known is None:
+            return None
+        if not known:
+            return Periods(("",), np.ones(1), 0.0, False)
+        return _periods_from(self.raw, list(dict.fromkeys(known)))
+
     def check_periods(self, path: tuple, ids: list[str] | None) -> None:
         """Period ids a rule names are the instance's."""
         known = list(dict.fromkeys(self.parts.periods)) if self.parts.periods is not None else None
@@ -461,8 +472,12 @@ class _References:
             self.problem(path, "names a period, but the instance has no `periods`",
                          "`periods: [{id: .., years: ..}, ...]` at the top level, or no period here")
             return
+        if not ids:
+            self.problem(path, "is empty", "at least one period id (or no `periods` key: every period)")
         for m, q in enumerate(ids):
-            if q not in known:
+            if q in ids[:m]:
+                self.problem((*path, m), f"period {_describe(q)} listed twice", "each period once")
+            elif q not in known:
                 self.problem((*path, m) if len(ids) > 1 or path[-1] == "periods" else path,
                              f"unknown period {_describe(q)}", "one of: " + ", ".join(known))
 
@@ -500,7 +515,7 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
 
     any_location_cost = False
     for n, ind in parts.industries:
-        if ind.logistics_cost_per_km > 0:
+        if _ever_positive(ind.logistics_cost_per_km):
             any_location_cost = True
             if ind.location is None:
                 add(raw.problem(("industries", n, "location"), "missing while logistics_cost_per_km > 0",
@@ -577,6 +592,25 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
     return problems
 
 
+def _periods_from(raw: RawDoc, known: list[str]) -> Periods:
+    """The periods' years as the raw file gives them (1 where a year count is not readable)."""
+    items = raw.data.get("periods") if isinstance(raw.data, dict) else None
+    years = [i.get("years") if isinstance(i, dict) else None for i in (items or [])]
+    years = [y if isinstance(y, int) and not isinstance(y, bool) and 1 <= y <= 100 else 1 for y in years]
+    return Periods(tuple(known), np.array(years[: len(known)] or [1], dtype=float), 0.0, True)
+
+
+def _ever_positive(v: Any) -> bool:
+    """A number, or a number over time, that is above 0 in some period."""
+    if isinstance(v, ByPeriod):
+        return max(v.values.values()) > 0
+    return (v.value if isinstance(v, Growth) else v) > 0
+
+
+RESERVED_PERIOD_IDS = ("value", "growth")  # the keys of a growth: a mapping naming them would be ambiguous
+SHARES = ("min_share",)  # fields whose numbers are shares (at most 1) in every period
+
+
 def _check_time(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
     """Periods: ids once each; numbers given per period name known periods (data the first one
     too: a value must hold from the start); nothing is timed in an instance without periods."""
@@ -586,10 +620,21 @@ def _check_time(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> N
     for n, q in enumerate(known):
         if q in known[:n]:
             add(raw.problem(("periods", n, "id"), f"duplicate period id {_describe(q)}", "each id once"))
+    for n, q in enumerate(known):
+        if q in RESERVED_PERIOD_IDS:
+            add(raw.problem(("periods", n, "id"), f"{q!r} cannot name a period (it is a key of a growth)",
+                            "another id, e.g. p2030"))
     known = list(dict.fromkeys(known))
     if not known and isinstance(raw.data, dict) and raw.data.get("discount_rate") is not None:
         add(raw.problem(("discount_rate",), "is given, but the instance has no `periods`",
                         "`periods: [{id: .., years: ..}, ...]` at the top level, or no discount_rate"))
+    if not known:
+        for n, park in parts.parks:
+            for m, up in enumerate(park.upgrades):
+                if up.lead_time > 0:
+                    add(raw.problem(("parks", n, "upgrades", m, "lead_time"),
+                                    "is given, but the instance has no `periods`",
+                                    "`periods: [{id: .., years: ..}, ...]` at the top level, or no lead_time"))
     found = [(("industries", n), item, True) for n, item in parts.industries]
     found += [(("parks", n), item, True) for n, item in parts.parks]
     found += [(("pairs", n), item, True) for n, item in parts.pairs]
@@ -600,6 +645,12 @@ def _check_time(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> N
                 add(raw.problem(path, "is given over time, but the instance has no `periods`",
                                 "a number, or `periods: [{id: .., years: ..}, ...]` at the top level"))
                 continue
+            if isinstance(v, Growth) and known and not any(q in RESERVED_PERIOD_IDS for q in known):
+                top = 1.0 if path[-1] in SHARES else MAX_NUMBER
+                reach = largest(v, _periods_from(raw, known))
+                if not reach <= top:
+                    add(raw.problem(path, f"grows to {reach:.3g} by the last period",
+                                    f"at most {bound_text(top)} in every period (a smaller value or growth rate)"))
             if not isinstance(v, ByPeriod):
                 continue
             for q in v.values:

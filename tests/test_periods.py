@@ -208,6 +208,20 @@ BAD = [
      "discount_rate: got 1.5; expected a number between 0 and 1"),
     ("duplicate period", "  - {id: t2, years: 2}", "  - {id: t1, years: 2}", "{id: t1, years: 2}",
      "periods.t1.id: duplicate period id 't1'; expected each id once"),
+    ("a share growing past 1", "min_modules: 1}", "min_share: {value: 0.6, growth: 1}}", "growth: 1}",
+     "rules.r1.min_share: grows to 1.2 by the last period; expected at most 1 in every period"),
+    ("a growth past 1e12", "stay_cost: 3", "stay_cost: {value: 1e12, growth: 0.5}", "1e12",
+     "industries.a.stay_cost: grows to 1.5e+12 by the last period; expected at most 1e12 in every period"),
+    ("min above max in a period", "max: 5}", "max: 5, min: {t1: 1, t2: 6}}", "min: {t1: 1",
+     "rules.r2.min: min 6 exceeds max 5 in period t2; expected min ≤ max"),
+    ("a period called value", "  - {id: t2, years: 2}", "  - {id: value, years: 2}", "id: value",
+     "periods.value.id: 'value' cannot name a period"),
+    ("no period listed", "max: 5}", "max: 5, periods: []}", "periods: []",
+     "rules.r2.periods: is empty"),
+    ("a period listed twice", "max: 5}", "max: 5, periods: [t1, t1]}", "periods: [t1, t1]",
+     "rules.r2.periods[1]: period 't1' listed twice"),
+    ("years beyond a century", "years: 2}", "years: 101}", "years: 101",
+     "periods.t2.years: got 101; expected a number between 1 and 100"),
     ("timed without periods", "periods:\n  - {id: t1, years: 1}\n  - {id: t2, years: 2}\ndiscount_rate: 0.05\n",
      "", "stay_cost: 3", None),
 ]
@@ -232,6 +246,21 @@ def test_bad_periods_input(tmp_path, old, new, needle, message):
     assert any(e.startswith(f"error: {path}:{line}: {message}") for e in errors), errors
 
 
+@pytest.mark.parametrize(("key", "value"), [("max: 5}", "max: 5, cumulative: true}"),
+                                            ("capacity: {land: 5}", "capacity: {land: 5}, upgrades: [{id: u, cost: 1, "
+                                                                    "lead_time: 2}]")])
+def test_time_keys_without_periods_are_refused(tmp_path, key, value):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    text = PHASED.replace("periods:\n  - {id: t1, years: 1}\n  - {id: t2, years: 2}\ndiscount_rate: 0.05\n", "")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(key, value), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2 and "but the instance has no `periods`" in result.stderr, result.stderr
+
+
 def test_a_valid_phased_instance_and_a_discount_rate_set_from_the_command_line(tmp_path):
     from click.testing import CliRunner
 
@@ -241,3 +270,59 @@ def test_a_valid_phased_instance_and_a_discount_rate_set_from_the_command_line(t
     path.write_text(PHASED, encoding="utf-8")
     result = CliRunner().invoke(main, ["validate", str(path), "--set", "discount_rate=0.2"])
     assert result.exit_code == 0, result.stderr
+
+
+def test_scaling_a_number_given_over_time_scales_every_period(tmp_path):
+    from model import load
+
+    path = tmp_path / "ok.yaml"
+    path.write_text(PHASED.replace("capacity: {land: 5}", "capacity: {land: {t1: 4, t2: 8}}")
+                    .replace("stay_cost: 3", "stay_cost: {value: 3, growth: 0.1}"), encoding="utf-8")
+    inst = load(str(path), None, [("parks.*.capacity.land", "*0.5"), ("industries.a.stay_cost", "*2")]).instance
+    assert inst.parks[0].capacity["land"].values == {"t1": 2.0, "t2": 4.0}
+    assert (inst.industries[0].stay_cost.value, inst.industries[0].stay_cost.growth) == (6.0, 0.1)
+
+
+def test_logistics_costs_over_time(tmp_path):
+    # a (must move) at 0.01 per km in t1, 0.02 in t2, p1 and a at the same place but p2 110 km off:
+    # only the distance matters and p1 wins, but a timed rate must be read (it once crashed validation).
+    d = phased(1, 1)
+    d["parks"] = base()["parks"]
+    d["industries"][0].update(must_transfer=True, relocation_cost=0, stay_cost=0, location={"lon": 117, "lat": 31},
+                              logistics_cost_per_km={"t1": 0.01, "t2": 0.02})
+    d["parks"][0]["location"] = {"lon": 117, "lat": 31}
+    d["parks"][1]["location"] = {"lon": 117, "lat": 32}
+    out = solve_data(tmp_path, d)
+    assert moves(out) == {("a", "p1", "t1"): 1.0} and out.result.objective == pytest.approx(0.0)
+
+
+def test_check_refuses_a_park_that_closes_and_a_plan_of_other_periods(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+    from model.run import write_outcome
+
+    d = phased(1, 1)
+    d["industries"][0].update(relocation_cost=0, stay_cost=10, must_transfer=True)
+    d["parks"][0]["open_cost"] = 1
+    out = solve_data(tmp_path, d)
+    folder = tmp_path / "run"
+    write_outcome(out, folder)
+    inst = tmp_path / "inst.yaml"
+    ok = CliRunner().invoke(main, ["check", str(inst), str(folder)])
+    assert ok.exit_code == 0, ok.stderr
+    import pandas as pd
+
+    from tests.conftest import write
+
+    parks = pd.read_csv(folder / "parks.csv", keep_default_na=False)
+    last = parks.index[(parks["park"] == "p1") & (parks["period"] == "t2")]
+    assert parks.loc[last, "open"].tolist() == [1]
+    parks.loc[last, "open"] = 0  # the park hosting a closes in t2
+    parks.to_csv(folder / "parks.csv", index=False)
+    bad = CliRunner().invoke(main, ["check", str(inst), str(folder)])
+    assert bad.exit_code == 6 and "period t2: park p1: not open, though open from period t1" in bad.stderr
+    del d["periods"], d["discount_rate"]
+    single = write(tmp_path, d, "single.yaml")
+    other = CliRunner().invoke(main, ["check", str(single), str(folder)])
+    assert other.exit_code == 2 and "the plan is over periods but the instance has none" in other.stderr

@@ -76,9 +76,18 @@ def validate(rule: LimitRule, path: tuple, refs: Any) -> None:
     elif kpis.park_level(rule.kpi) and rule.industries is not None:
         refs.problem((*path, "industries"), f"{rule.kpi} belongs to parks, not industries",
                      "no `industries` on a limit of " + rule.kpi)
-    if isinstance(rule.max, float) and isinstance(rule.min, float) and rule.min > rule.max:
-        refs.problem((*path, "min"), f"min {rule.min} exceeds max {rule.max}", "min ≤ max")
+    periods = refs.timeline()
+    if rule.max is not None and rule.min is not None and periods is not None:
+        for t in range(periods.count):  # in each period where both hold
+            low, high = value(rule.min, t, periods), value(rule.max, t, periods)
+            if low is not None and high is not None and low > high:
+                when = f" in period {periods.ids[t]}" if periods.phased else ""
+                refs.problem((*path, "min"), f"min {low:g} exceeds max {high:g}{when}", "min ≤ max")
+                break
     refs.check_periods((*path, "periods"), rule.periods)
+    if rule.cumulative and periods is not None and not periods.phased:
+        refs.problem((*path, "cumulative"), "is given, but the instance has no `periods`",
+                     "`periods: [{id: .., years: ..}, ...]` at the top level, or no `cumulative`")
     if rule.periods is not None and any(isinstance(getattr(rule, s), ByPeriod) for s in SENSES):
         refs.problem((*path, "periods"), "given with a bound per period",
                      "either `periods` or bounds given per period, not both")
@@ -205,7 +214,7 @@ def describe(inst: Instance, relax: str, label: tuple, amount: float) -> str:
     if len(label) == 3:
         periods = periods_of(inst)
         bound = value(bound, periods.index(label[2]), periods)
-        unit += f" in period {label[2]}"
+        unit += f" in total from the first period through {label[2]}" if rule.cumulative else f" in period {label[2]}"
     if sense == "max":
         return f"rule {rid} ({rule.kpi} max {bound:g}): exceed by {a} {unit}"
     if sense == "min":
