@@ -141,6 +141,21 @@ class CheckContext:
         return value
 
 
+def _discount(inst: Instance) -> tuple[list[float], list[float]]:
+    """Per period, the present value of one unit of money paid once at its start, and paid in each
+    of its years (the last period's also for the terminal years); [1], [1] without periods.
+    Recomputed here year by year, not taken from `model.periods`."""
+    if not inst.periods:
+        return [1.0], [1.0]
+    rate, start, once, annual = inst.discount_rate, 0, [], []
+    for n, period in enumerate(inst.periods):
+        years = period.years + (inst.terminal_years if n == len(inst.periods) - 1 else 0)
+        once.append(1.0 / (1.0 + rate) ** start)
+        annual.append(sum(1.0 / (1.0 + rate) ** (start + y) for y in range(years)))
+        start += period.years
+    return once, annual
+
+
 def _ready(inst: Instance, plan: Plan, periods: Periods, t: int) -> set[tuple[str, str]]:
     """The upgrades whose capacity is there in period t: built in a period starting at least
     lead_time years before t starts."""
@@ -199,10 +214,11 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
         contexts.append(ctx)
 
     # Whole-plan KPIs (present values over the periods) and the objective.
+    once, annual = _discount(inst)
     terms = kpis.objective_terms()
     for term in terms:
-        f = periods.once if kpis.once(term) else periods.annual
-        out.kpis[term] = sum(float(f[c.period]) * c.whole(term) for c in contexts)
+        f = once if kpis.once(term) else annual
+        out.kpis[term] = sum(f[c.period] * c.whole(term) for c in contexts)
     w = weights if weights is not None else {t: inst.weight(t) for t in terms}
     out.objective = sum(w.get(t, 0.0) * out.kpis[t] for t in terms)
     for term, value in (reported_kpis or {}).items():

@@ -17,8 +17,9 @@ rounded down for indivisible industries.
 With `periods` (`model/periods.py`), `build_data` makes one `Data` per period from the instance as
 it stands then (`resolve`): the pair set is the same in every period, the numbers may differ.
 The first period's is returned, holding the others (`at(t)`); its x_max is the largest over the
-periods, so that the big-M holds in each. An upgrade built in period τ adds its capacity in
-period t when offset_t ≥ offset_τ + lead_time: `ready[u, t]` is the latest such τ (−1: none).
+periods, so that the big-M holds in each (`x_max_by_period[t]` is period t's own). An upgrade
+built in period τ adds its capacity in period t when offset_t ≥ offset_τ + lead_time: `ready[u, t]`
+is the latest such τ (−1: none).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Data:
     periods: Periods | None = None
     views: list[Data] = field(default_factory=list, repr=False)  # per period; [self] without periods
     ready: np.ndarray | None = None  # upgrades × periods: the latest period of building that adds capacity in t
+    x_max_by_period: np.ndarray | None = None  # periods × pairs: x_max as it stands in each period
     _coef: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _position: dict[tuple[str, str], int] | None = field(default=None, repr=False)
 
@@ -137,7 +139,8 @@ def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
     views = [_build(resolve(inst, t), keep_forbidden) for t in range(periods.count)]
     data = views[0]
     data.inst, data.periods, data.views = inst, periods, views
-    data.pairs["x_max"] = np.max([v.pairs["x_max"].to_numpy() for v in views], axis=0)
+    data.x_max_by_period = np.array([v.pairs["x_max"].to_numpy(dtype=float) for v in views])
+    data.pairs["x_max"] = data.x_max_by_period.max(axis=0)
     lead = data.upgrades["lead_time"].to_numpy(dtype=float)
     offset = periods.offset
     ok = offset[None, None, :] >= offset[None, :, None] + lead[:, None, None] - 1e-9  # [u, built τ, t]

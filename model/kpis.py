@@ -250,7 +250,7 @@ def expression(problem: Problem, data: Data, name: str, parks: Any = None, indus
                 np.ones(len(data.upgrades), bool)
             block, coef = "w", k.upgrade(view)[chosen]
         out = Lin(at(problem, block, data, t)[chosen], coef)
-        if t > 0:  # built (opened) by t, less built by t−1: the amount falls in the period it happens
+        if t > 0 and once(name):  # built (opened) by t, less by t−1: the amount falls in the period it happens
             out = out - Lin(at(problem, block, data, t - 1)[chosen], coef)
         return out
     if k is not None and k.pair is None:

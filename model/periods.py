@@ -7,6 +7,10 @@ With `periods: [{id, years}, ...]` (in order) and a `discount_rate` ρ, period t
     offset_t = Σ_{τ<t} years_τ     years after the start of the horizon, and money is discounted by
     once_t   = (1+ρ)^−offset_t                                   for a one-off amount in period t
     annual_t = Σ_{y=0}^{years_t−1} (1+ρ)^−(offset_t+y)           for an amount paid every year of t
+and the last period's yearly amounts also count for the `terminal_years` after the horizon
+(an end-of-horizon value: without it a move late in the horizon pays its one-off cost in full but
+earns its yearly savings for the last period's years only):
+    annual_T += Σ_{y=years_T}^{years_T+terminal_years−1} (1+ρ)^−(offset_T+y)
 A number of the instance that may change over time (a capacity, cost, price, grid factor, cap or
 target) is given once (it holds in every period), as a mapping period → value, or as a growth:
     {p2027: 100, p2035: 140}       periods not named take the value of the latest earlier one named
@@ -55,6 +59,7 @@ class Periods:
     years: np.ndarray
     rate: float
     phased: bool  # the instance gives `periods` (else one implicit period of one year)
+    terminal: int = 0  # years after the last period that its yearly amounts still count
 
     @property
     def count(self) -> int:
@@ -72,8 +77,9 @@ class Periods:
     @property
     def annual(self) -> np.ndarray:
         """Present value of one unit of money paid in every year of each period."""
-        return np.array([sum((1.0 + self.rate) ** -(o + y) for y in range(int(n)))
-                         for o, n in zip(self.offset, self.years)])
+        last = self.count - 1
+        return np.array([sum((1.0 + self.rate) ** -(o + y) for y in range(int(n) + (self.terminal if t == last else 0)))
+                         for t, (o, n) in enumerate(zip(self.offset, self.years))])
 
     def index(self, pid: str) -> int:
         return self.ids.index(pid)
@@ -83,7 +89,7 @@ def periods_of(inst: Instance) -> Periods:
     if not inst.periods:
         return Periods(("",), np.ones(1), 0.0, False)
     return Periods(tuple(p.id for p in inst.periods), np.array([p.years for p in inst.periods], dtype=float),
-                   float(inst.discount_rate), True)
+                   float(inst.discount_rate), True, int(inst.terminal_years))
 
 
 def value(v: Any, t: int, periods: Periods) -> Any:

@@ -367,6 +367,8 @@ class Instance(Strict):
     periods: list[Period] | None = Field(None, min_length=1, description="the planning periods, in order; "
                                          "absent: one annualised period")
     discount_rate: Share = Field(0.0, description="yearly rate at which later money counts less (with `periods`)")
+    terminal_years: number(0, 100, whole=True) = Field(  # type: ignore[valid-type]
+        0, description="years after the last period that its yearly amounts still count (with `periods`)")
 
     def levels(self) -> list[tuple[dict[str, float], float]]:
         """The objective as levels of (weights over every KPI term, tolerance); one level if not lexicographic."""

@@ -1,6 +1,7 @@
 """Results over time (with `periods`): the plan period by period, the ledger and the timeline chart.
 
-    periods.csv   one row per period: its years and discount factors, modules moved in it and
+    periods.csv   one row per period: its years and discount factors (`discount_annual` of the last
+                  period counts its terminal years too), modules moved in it and
                   placed by its end, modules still at their origin, parks open and newly opened, upgrades whose
                   capacity is there, and each resource's use / available capacity over the parks
     ledger.csv    one row per period and objective KPI: its value in the period (a yearly flow,

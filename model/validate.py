@@ -625,9 +625,10 @@ def _check_time(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> N
             add(raw.problem(("periods", n, "id"), f"{q!r} cannot name a period (it is a key of a growth)",
                             "another id, e.g. p2030"))
     known = list(dict.fromkeys(known))
-    if not known and isinstance(raw.data, dict) and raw.data.get("discount_rate") is not None:
-        add(raw.problem(("discount_rate",), "is given, but the instance has no `periods`",
-                        "`periods: [{id: .., years: ..}, ...]` at the top level, or no discount_rate"))
+    for key in ("discount_rate", "terminal_years"):
+        if not known and isinstance(raw.data, dict) and raw.data.get(key) is not None:
+            add(raw.problem((key,), "is given, but the instance has no `periods`",
+                            f"`periods: [{{id: .., years: ..}}, ...]` at the top level, or no {key}"))
     if not known:
         for n, park in parts.parks:
             for m, up in enumerate(park.upgrades):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from model.check import check
-from model.options import FORMULATIONS
+from model.options import FORMULATIONS, BuildOptions
 from model.plan import Plan
 from tests.conftest import base, solve_data
 
@@ -104,6 +104,39 @@ def test_discounting_delays_a_costly_move(tmp_path, formulation, rate, period):
     assert out.result.objective == pytest.approx(10.0 if period == "t1" else 2 + 10 / 1.3)
     ledger = out.tables["ledger.csv"]
     assert ledger["weighted"].sum() == pytest.approx(out.result.objective)
+
+
+@pytest.mark.parametrize(("terminal", "objective"), [(0, 2.0), (10, 10.0)])
+def test_terminal_years_count_the_last_period_beyond_the_horizon(tmp_path, formulation, terminal, objective):
+    # One period of a year, undiscounted: a move costs 10 once and saves a stay of 2 a year. Over
+    # the year alone staying is cheaper (2); counting 10 more years, staying costs 22 and a moves (10).
+    d = phased(1)
+    d["industries"][0].update(relocation_cost=10, stay_cost=2)
+    d["terminal_years"] = terminal
+    out = solve_data(tmp_path, d, formulation)
+    assert out.result.objective == pytest.approx(objective)
+    assert moves(out) == ({} if terminal == 0 else {("a", "p1", "t1"): 1.0})
+
+
+def test_the_phased_link_is_tight_in_the_lp_relaxation(tmp_path):
+    # One module must move to p1 (open_cost 100, room for 10), over four periods of a year: the LP
+    # relaxation must pay the whole open cost, not a quarter of it by spreading the module (1/4 a
+    # period, each needing y = 1/4) as a link on x[i,p,t] alone would let it.
+    from model import load
+    from model.assemble import assemble
+    from model.data import build_data
+    from solvers import SolveOptions, solve
+    from tests.conftest import write
+
+    d = phased(1, 1, 1, 1)
+    d["industries"][0].update(relocation_cost=0, stay_cost=0, must_transfer=True)
+    d["parks"][0]["open_cost"] = 100
+    for formulation in FORMULATIONS:
+        problem = assemble(build_data(load(str(write(tmp_path, d))).instance), BuildOptions(formulation))
+        for block in problem.variables.values():
+            block.integer[:] = False
+        result = solve(problem, SolveOptions())
+        assert result.objective == pytest.approx(100.0), formulation
 
 
 def test_budget_per_period_spreads_the_moves(tmp_path, formulation):
@@ -326,3 +359,16 @@ def test_check_refuses_a_park_that_closes_and_a_plan_of_other_periods(tmp_path):
     single = write(tmp_path, d, "single.yaml")
     other = CliRunner().invoke(main, ["check", str(single), str(folder)])
     assert other.exit_code == 2 and "the plan is over periods but the instance has none" in other.stderr
+
+
+def test_a_park_whose_open_cost_falls_to_zero_is_not_already_open(tmp_path):
+    # "Already open" is open_cost 0 in the first period: a park costing 500 to open in t1 and 0 in t2
+    # may stay closed throughout, and the checker must not demand it open in t2.
+    d = phased(1, 1)
+    d["industries"][0].update(relocation_cost=5, stay_cost=0)
+    d["parks"][0]["open_cost"] = {"t1": 500, "t2": 0}
+    out = solve_data(tmp_path, d)
+    inst = out.loaded.instance
+    closed = Plan({}, {"a": 1.0}, {"p1": 0}, [], ("t1", "t2"), {}, {}, {})
+    assert check(inst, closed).feasible, check(inst, closed).violations
+    assert out.result.objective == pytest.approx(0.0)
