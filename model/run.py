@@ -23,7 +23,7 @@ from model.options import BuildOptions
 from model.plan import Plan
 from model.report import write_results
 from model.results import allocation_table, extract, family_tables, kpi_values
-from model.timeline import chart, ledger, period_table
+from model.timeline import chart, kpis_by_period, period_table
 from solvers import Problem, SolveOptions, SolveResult, solve
 from solvers.control import OutOfTime, budget_alarm, phase
 
@@ -201,7 +201,7 @@ def _tabulate(out: Outcome, problem: Problem, data: Data, levels: Levels) -> Non
     out.tables = {"allocations.csv": allocation_table(out.plan, data), **family_tables(out.plan, data, problem)}
     if data.phased:
         out.tables["periods.csv"] = period_table(out.plan, data, out.tables["parks.csv"])
-        out.tables["ledger.csv"] = ledger(problem, data, levels[-1][0])
+        out.tables["kpis_by_period.csv"] = kpis_by_period(problem, data, levels[-1][0])
         out.files["timeline.png"] = chart(out.tables["periods.csv"], out.tables["allocations.csv"],
                                           f"{loaded.instance.name}: the plan over time")
 

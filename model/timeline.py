@@ -1,14 +1,14 @@
-"""Results over time (with `periods`): the plan period by period, the ledger and the timeline chart.
+"""Results over time (with `periods`): the plan period by period, the KPIs per period and the timeline chart.
 
-    periods.csv   one row per period: its years and discount factors (`discount_annual` of the last
-                  period counts its terminal years too), modules moved in it and
-                  placed by its end, modules still at their origin, parks open and newly opened, upgrades whose
-                  capacity is there, and each resource's use / available capacity over the parks
-    ledger.csv    one row per period and objective KPI: its value in the period (a yearly flow,
-                  or the one-off amount), the discount factor, the present value and the weighted
-                  present value; `present_value` sums over the periods to the KPI of kpis.json and
-                  `weighted` over all rows to the objective
-    timeline.png  modules moved per period (by receiving region) and capacity used per period
+    periods.csv         one row per period: its years and discount factors (`discount_annual` of the
+                        last period counts its terminal years too), modules moved in it and placed by
+                        its end, modules still at their origin, parks open and newly opened, upgrades
+                        whose capacity is there, and each resource's use / available capacity
+    kpis_by_period.csv  one row per period and objective KPI: its value in the period (a yearly flow,
+                        or the one-off amount), the discount factor, the present value and the
+                        weighted present value; `present_value` sums over the periods to the KPI of
+                        kpis.json and `weighted` over all rows to the objective
+    timeline.png        modules moved per period (by receiving region) and capacity used per period
 A single-period run has none of them.
 """
 
@@ -44,7 +44,7 @@ def period_table(plan: Plan, data: Data, parks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def ledger(problem: Problem, data: Data, weights: dict[str, float]) -> pd.DataFrame:
+def kpis_by_period(problem: Problem, data: Data, weights: dict[str, float]) -> pd.DataFrame:
     assert data.periods is not None and problem.solution is not None
     x = problem.solution.values
     rows = []

@@ -88,7 +88,7 @@ def test_the_phased_instance_meets_its_timetable_and_the_faster_one_costs_more()
           for q, ids in (("p2027", ["p2027"]), ("p2030", ["p2027", "p2030"]))}
     assert by["p2027"] >= 0.2 * total - 1e-6 and by["p2030"] >= 0.6 * total - 1e-6
     # The ledger adds up to kpis.json and to the objective.
-    ledger = base.tables["ledger.csv"]
+    ledger = base.tables["kpis_by_period.csv"]
     for term, value in base.kpis.items():
         assert ledger[ledger["kpi"] == term]["present_value"].sum() == pytest.approx(value, rel=1e-9, abs=1e-6)
     assert ledger["weighted"].sum() == pytest.approx(base.result.objective, rel=1e-9)

@@ -102,7 +102,7 @@ def test_discounting_delays_a_costly_move(tmp_path, formulation, rate, period):
     out = solve_data(tmp_path, d, formulation)
     assert moves(out) == {("a", "p1", period): 1.0}
     assert out.result.objective == pytest.approx(10.0 if period == "t1" else 2 + 10 / 1.3)
-    ledger = out.tables["ledger.csv"]
+    ledger = out.tables["kpis_by_period.csv"]
     assert ledger["weighted"].sum() == pytest.approx(out.result.objective)
 
 
