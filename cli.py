@@ -298,7 +298,7 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
     unit_of.update({"money": units.money, "modules_moved": "module", "modules_stayed": "module"})
     print_summary(console, outcome.summary(), unit_of, outcome.tables.get("allocations.csv"),
                   outcome.tables.get("parks.csv"), outcome.tables.get("limits.csv"), folder,
-                  outcome.tables.get("periods.csv"))
+                  outcome.tables.get("periods.csv"), outcome.tables.get("ledger.csv"))
     if outcome.check is not None and not outcome.check.ok:
         _fail(ctx, ["the independent check rejected the plan:"] + outcome.check.violations
               + outcome.check.mismatches, EXIT_CHECK)

@@ -82,14 +82,17 @@ class CheckContext:
             return [self.periods.index(q) for q in listed]
         return list(range(self.periods.count))
 
-    def over_time(self, name: str, parks: set[str], inds: set[str], cumulative: bool) -> float:
-        """The KPI in this period, or its total from the first period through this one
-        (years × the yearly value of a flow)."""
+    def over_time(self, name: str, parks: set[str], inds: set[str], cumulative: bool,
+                  provinces: set[str] | None = None) -> float:
+        """The KPI in this period (over `provinces` when given: `kpi_in`), or its total from the
+        first period through this one (years × the yearly value of a flow)."""
+        def one(c: CheckContext) -> float:
+            return c.kpi_over(name, parks, inds) if provinces is None else c.kpi_in(name, provinces, inds)
+
         if not cumulative:
-            return self.kpi_over(name, parks, inds)
+            return one(self)
         flow = not kpis.once(name)
-        return sum(c.kpi_over(name, parks, inds) * (float(self.periods.years[c.period]) if flow else 1.0)
-                   for c in [*self.history, self])
+        return sum(one(c) * (float(self.periods.years[c.period]) if flow else 1.0) for c in [*self.history, self])
 
     @staticmethod
     def close(a: float, b: float, tol: float = TOL) -> bool:
@@ -131,6 +134,23 @@ class CheckContext:
             return sum(k.check_park(self.park[p], built.get(p, set())) for p in parks)
         x = plan.moved if once and plan.moved is not None else plan.x
         return sum(self.coef(name, i, p) * v for (i, p), v in x.items() if p in parks and i in inds)
+
+    def kpi_in(self, name: str, provinces: set[str], inds: set[str]) -> float:
+        """The KPI of what runs in `provinces` (placed at their parks, or at their origin there),
+        in this period; relocation_cost counts for the province a module leaves."""
+        k = self.kpi.get(name)
+        if k is not None and k.parts:
+            return sum(self.kpi_in(part, provinces, inds) for part in k.parts)
+        if k is not None and k.check_park is not None:
+            return self.kpi_over(name, {p for p, b in self.park.items() if b.province in provinces}, inds)
+        home = {i for i in inds if self.ind[i].origin in provinces}
+        if name == "relocation_cost":
+            return self.kpi_over(name, set(self.park), home)
+        value = self.kpi_over(name, {p for p, b in self.park.items() if b.province in provinces}, inds)
+        own = (k.check_origin or k.check_stay) if k is not None else None
+        if own is not None:
+            value += sum(own(self.ind[i]) * self.plan.stay.get(i, 0.0) for i in home)
+        return value
 
     def whole(self, name: str) -> float:
         """The KPI over the whole plan, the modules that stay included."""

@@ -164,7 +164,7 @@ def _build(inst: Instance, keep_forbidden: bool) -> Data:
         "stay_cost": [i.stay_cost for i in inst.industries],
         "stay_co2": [i.co2_process + i.power_use * i.grid_factor for i in inst.industries],
         **{f: [getattr(i, f) for i in inst.industries] for f in (
-            "relocation_cost", "value_added", "jobs", "co2_process", "power_use", "logistics_cost_per_km")},
+            "relocation_cost", "value_added", "jobs", "tax", "co2_process", "power_use", "logistics_cost_per_km")},
         "lon": [i.location.lon if i.location else 0.0 for i in inst.industries],
         "lat": [i.location.lat if i.location else 0.0 for i in inst.industries],
     }, index=pd.Index(ind_ids, name="industry"))

@@ -54,11 +54,13 @@ class Kpi:
     limit: bool = True  # a `limit` rule may bound it
     pair: Callable[[Data], np.ndarray] | None = None  # per module placed, over data.pairs
     stay: Callable[[Data], np.ndarray] | None = None  # per module staying, over data.industries
+    origin: Callable[[Data], np.ndarray] | None = None  # per module running at its origin (the ledger's); else `stay`
     park: Callable[[Data], np.ndarray] | None = None  # per park opened, over data.parks
     upgrade: Callable[[Data], np.ndarray] | None = None  # per upgrade built, over data.upgrades
     parts: tuple[str, ...] = ()  # a sum of other KPIs
     check_pair: Callable[[Any, str, str], float] | None = None  # (checker context, industry, park)
     check_stay: Callable[[Industry], float] | None = None
+    check_origin: Callable[[Industry], float] | None = None
     check_park: Callable[[Park, set[str]], float] | None = None  # (park, upgrades built there)
 
 
@@ -138,11 +140,20 @@ KPIS: tuple[Kpi, ...] = (
         check_pair=lambda c, i, p: c.ind[i].co2_process + c.ind[i].power_use * c.park[p].grid_factor,
         check_stay=lambda a: a.co2_process + a.power_use * a.grid_factor),
     Kpi("value_added", "money", "value_added per module placed (a benefit: weigh it negatively)",
-        pair=lambda d: _ind(d, "value_added"), check_pair=lambda c, i, p: c.ind[i].value_added),
+        pair=lambda d: _ind(d, "value_added"), check_pair=lambda c, i, p: c.ind[i].value_added,
+        origin=lambda d: d.industry["value_added"].to_numpy(dtype=float), check_origin=lambda a: a.value_added),
     Kpi("jobs", "jobs", "jobs per module placed (a benefit: weigh it negatively)",
-        pair=lambda d: _ind(d, "jobs"), check_pair=lambda c, i, p: c.ind[i].jobs),
+        pair=lambda d: _ind(d, "jobs"), check_pair=lambda c, i, p: c.ind[i].jobs,
+        origin=lambda d: d.industry["jobs"].to_numpy(dtype=float), check_origin=lambda a: a.jobs),
+    Kpi("tax", "money", "tax per module placed (revenue of the province where it runs)", objective=False,
+        pair=lambda d: _ind(d, "tax"), check_pair=lambda c, i, p: c.ind[i].tax,
+        origin=lambda d: d.industry["tax"].to_numpy(dtype=float), check_origin=lambda a: a.tax),
+    Kpi("power_use", "power", "power_use per module placed", objective=False,
+        pair=lambda d: _ind(d, "power_use"), check_pair=lambda c, i, p: c.ind[i].power_use,
+        origin=lambda d: d.industry["power_use"].to_numpy(dtype=float), check_origin=lambda a: a.power_use),
     Kpi("modules", "module", "modules placed", objective=False,
-        pair=lambda d: np.ones(len(d.pairs)), check_pair=lambda c, i, p: 1.0),
+        pair=lambda d: np.ones(len(d.pairs)), check_pair=lambda c, i, p: 1.0,
+        origin=lambda d: np.ones(len(d.industries)), check_origin=lambda a: 1.0),
     Kpi("spend", "money", "investment: open_cost + upgrade_cost + relocation_cost", objective=False, once=True,
         parts=("open_cost", "upgrade_cost", "relocation_cost")),
 )
@@ -260,6 +271,50 @@ def expression(problem: Problem, data: Data, name: str, parks: Any = None, indus
     if once(name):
         return Lin(at(problem, "x", data, t)[rows], coef[rows])
     return total(Lin(at(problem, "x", data, tau)[rows], coef[rows]) for tau in range(t + 1))
+
+
+SENDER = ("relocation_cost",)  # in a province's account: borne by the province the module leaves
+
+
+def in_provinces(problem: Problem, data: Data, name: str, provinces: list[str], industries: Any = None,
+                 period: int | None = None) -> Lin:
+    """The KPI of a jurisdiction (the ledger's, `model/ledger.py`): over the modules of `industries`
+    running in `provinces` in `period`, placed at their parks or at their origin there,
+        Σ_{p∈P_G} coef_t[i,p] · placed_t[i,p]  +  Σ_{i: origin_i∈G} origin_t[i] · at_origin_t[i]
+    with origin_t the per-module figure at the origin (`origin`, else `stay`; none for the hosts'
+    costs); a one-off of parks (open_cost, upgrade_cost) is the host's, relocation_cost the sending
+    province's. Its present value when `period` is None, as `expression`."""
+    if period is None:
+        if not data.phased:
+            return in_provinces(problem, data, name, provinces, industries, 0)
+        f = factor(data, name)
+        return total(in_provinces(problem, data, name, provinces, industries, t) * float(f[t])
+                     for t in range(data.count))
+    from model.schema import ParkSelector
+
+    t, view = period, data.at(period)
+    k = registry().get(name)
+    if k is not None and k.parts:
+        return total(in_provinces(problem, data, part, provinces, industries, t) for part in k.parts)
+    if k is not None and (k.park is not None or k.upgrade is not None):
+        return expression(problem, data, name, ParkSelector(province=list(provinces)), None, t)
+    pi, pp = data.pairs["i"].to_numpy(), data.pairs["p"].to_numpy()
+    home = np.isin(data.industry["origin"].to_numpy(), provinces) & (
+        np.isin(data.industries, data.industry_set(industries)) if industries is not None else True)
+    coef = view.pair_coef(name)
+    if name in SENDER:
+        rows = np.flatnonzero(home[pi] & (coef != 0))
+        return Lin(at(problem, "x", data, t)[rows], coef[rows])
+    host = np.isin(data.park["province"].to_numpy(), provinces)
+    rows = np.flatnonzero(data.pair_mask(None, industries) & host[pp] & (coef != 0))
+    out = total(Lin(at(problem, "x", data, tau)[rows], coef[rows]) for tau in range(t + 1))
+    own = (k.origin or k.stay) if k is not None else None
+    if own is not None and home.any():
+        figure = own(view) * home
+        out = out + Lin(problem.cols("stay"), figure)
+        for tau in range(t + 1, data.count):  # modules that move later are at home until then
+            out = out + Lin(at(problem, "x", data, tau), figure[pi])
+    return out
 
 
 def whole(problem: Problem, data: Data, name: str, period: int | None = None) -> Lin:

@@ -53,7 +53,8 @@ def _fmt(value: Any) -> str:
 
 def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
                   allocations: pd.DataFrame | None, parks: pd.DataFrame | None,
-                  limits: pd.DataFrame | None, out: Path | None, periods: pd.DataFrame | None = None) -> None:
+                  limits: pd.DataFrame | None, out: Path | None, periods: pd.DataFrame | None = None,
+                  ledger: pd.DataFrame | None = None) -> None:
     """Status line, KPIs, allocations, park utilisation and the binding limits; with periods, the
     plan period by period, and the utilisation of the last period."""
     gap = kpis.get("gap")
@@ -114,6 +115,8 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
         for park, row in util.head(MAX_ROWS).iterrows():
             ptab.add_row(park, *[f"{v:.0%}" if math.isfinite(v) else "-" for v in row], ups.get(park, ""))
         console.print(ptab)
+    if ledger is not None and len(ledger):
+        _print_ledger(console, ledger)
     if limits is not None and len(limits):
         binding = limits[limits["binding"]]
         if len(binding):
@@ -121,6 +124,31 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
                                                          f"{_fmt(r.bound)})" for r in binding.itertuples())))
     if out is not None:
         console.print(f"Results in {out}")
+
+
+LEDGER_SHOWN = ("modules", "value_added", "tax", "jobs", "co2")
+
+
+def _print_ledger(console: Console, ledger: pd.DataFrame) -> None:
+    """Per province: modules under the status quo and the plan, and the change of the main measures
+    (the last period's with periods); ledger.csv holds every measure."""
+    last = ""
+    if "period" in ledger:
+        last = str(ledger["period"].iloc[-1])
+        ledger = ledger[ledger["period"] == last]
+    wide = ledger.pivot_table(index="province", columns="measure", values=["status_quo", "plan", "change"],
+                              sort=False)
+    units = dict(zip(ledger["measure"], ledger["unit"]))
+    table = Table(title="Ledger per province: the plan against every module at its origin"
+                  + (f" (period {last}, per year)" if last else "") + "; all measures in ledger.csv")
+    table.add_column("province")
+    table.add_column("modules (status quo → plan)", justify="right")
+    for m in LEDGER_SHOWN[1:]:
+        table.add_column(f"Δ {m} ({units.get(m, '')})", justify="right")
+    for province, row in wide.head(MAX_ROWS).iterrows():
+        table.add_row(escape(str(province)), f"{_fmt(row['status_quo', 'modules'])} → {_fmt(row['plan', 'modules'])}",
+                      *[_fmt(float(row["change", m])) for m in LEDGER_SHOWN[1:]])
+    console.print(table)
 
 
 def print_table(console: Console, title: str, table: pd.DataFrame) -> None:

@@ -19,6 +19,7 @@ from model import Loaded
 from model.assemble import assemble
 from model.check import CheckReport, check
 from model.data import Data, build_data
+from model.ledger import ledger
 from model.options import BuildOptions
 from model.plan import Plan
 from model.report import write_results
@@ -198,7 +199,8 @@ def _tabulate(out: Outcome, problem: Problem, data: Data, levels: Levels) -> Non
     out.check = check(loaded.instance, out.plan, out.kpis, result.objective, levels[-1][0])
     timings["check"] = time.perf_counter() - t
     timings["duals"] = result.dual_seconds
-    out.tables = {"allocations.csv": allocation_table(out.plan, data), **family_tables(out.plan, data, problem)}
+    out.tables = {"allocations.csv": allocation_table(out.plan, data), **family_tables(out.plan, data, problem),
+                  "ledger.csv": ledger(out.plan, data)}
     if data.phased:
         out.tables["periods.csv"] = period_table(out.plan, data, out.tables["parks.csv"])
         out.tables["kpis_by_period.csv"] = kpis_by_period(problem, data, levels[-1][0])

@@ -204,6 +204,7 @@ class Industry(Strict):
     use: dict[str, Amount] = Field(default_factory=dict, description="resource use per module")
     value_added: Amount = Field(0, description="value added per module (money)")
     jobs: Amount = Field(0, description="jobs per module")
+    tax: TimedAmount = Field(0, description="tax revenue per module (money per year), to the province where it runs")
     co2_process: Amount = Field(0, description="process CO2 per module (co2)")
     power_use: Amount = Field(0, description="electricity per module (power); scope-2 CO2 = "
                                              "power_use × grid_factor of wherever it runs")

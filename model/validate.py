@@ -448,6 +448,14 @@ class _References:
         return self.parts.industry_ids
 
     @property
+    def provinces(self) -> set[str] | None:
+        """Origins of the industries and provinces of the parks (None when not fully known)."""
+        if not {"industries", "parks"} <= self.parts.readable or self.parts.failed.get("industries") \
+                or self.parts.failed.get("parks"):
+            return None
+        return {i.origin for _, i in self.parts.industries} | {p.province for _, p in self.parts.parks}
+
+    @property
     def park_ids(self) -> set[str] | None:
         return self.parts.park_ids
 

@@ -7,6 +7,10 @@ With K(G_P, G_I) a KPI over the modules of industries G_I placed at parks G_P (`
 Each row is relaxable (big: the most the KPI can reach for a max, the bound for a min, and
 min_share_r times the most K(P, G_I) can reach for a share). A KPI counts the modules placed:
 emissions of the modules that stay at their origin are in the objective's co2, not in a limit.
+With `provinces` instead of `parks`, the KPI is the provinces' own, as in the ledger
+(`model.kpis.in_provinces`): the modules placed at their parks and those at their origin there,
+    limit[r,sense]:      K(G) ≤ max_r   with K(G) = Σ_{p∈P_G} K[i,p]·x[i,p] + Σ_{i: origin∈G} origin_K[i]·stay[i]
+and min_share against the KPI over every province (`value_added` of Jiangsu ≥ 40 % of the total).
 
 With periods (`model/periods.py`) each row holds in a period t, with K_t the KPI's value in t (a
 yearly flow, or the one-off amounts of t: a budget per period) and the bound's value in t:
@@ -52,6 +56,8 @@ class LimitRule(RuleBase):
     min: TimedAmount | None = None
     min_share: TimedShare | None = Field(None, description="≥ share × the KPI over all parks")
     periods: Words | None = Field(None, description="the periods the rule holds in (all if absent)")
+    provinces: Words | None = Field(None, description="the KPI of these provinces instead of `parks`: modules "
+                                                      "placed at their parks and modules at their origin there")
     cumulative: Flag = Field(False, description="bound the total from the first period through each period "
                                                 "(years × the yearly value of a flow), not each period's value")
 
@@ -85,6 +91,14 @@ def validate(rule: LimitRule, path: tuple, refs: Any) -> None:
                 refs.problem((*path, "min"), f"min {low:g} exceeds max {high:g}{when}", "min ≤ max")
                 break
     refs.check_periods((*path, "periods"), rule.periods)
+    if rule.provinces is not None:
+        if rule.parks is not None:
+            refs.problem((*path, "provinces"), "given with `parks`", "either `parks` or `provinces`, not both")
+        known = refs.provinces
+        for m, q in enumerate(rule.provinces):
+            if known is not None and q not in known:
+                refs.problem((*path, "provinces", m), f"no industry comes from and no park is in {refs.describe(q)}",
+                             "one of: " + ", ".join(sorted(known)))
     if rule.cumulative and periods is not None and not periods.phased:
         refs.problem((*path, "cumulative"), "is given, but the instance has no `periods`",
                      "`periods: [{id: .., years: ..}, ...]` at the top level, or no `cumulative`")
@@ -105,13 +119,34 @@ def applies(rule: Any, sense: str, data: Data) -> list[int]:
 
 
 def _value(problem: Problem, data: Data, rule: LimitRule, t: int, parks: Any) -> Lin:
-    """K_t(parks, G_I), or its total through t for a cumulative rule."""
+    """K_t(parks, G_I), or its total through t for a cumulative rule; with `provinces`, the
+    provinces' KPI (parks: "all" for every province)."""
+    def one(tau: int) -> Lin:
+        if rule.provinces is None:
+            return kpis.expression(problem, data, rule.kpi, parks, rule.industries, tau)
+        chosen = _all_provinces(data) if parks == "all" else list(rule.provinces)
+        return kpis.in_provinces(problem, data, rule.kpi, chosen, rule.industries, tau)
+
     if not rule.cumulative:
-        return kpis.expression(problem, data, rule.kpi, parks, rule.industries, t)
+        return one(t)
     assert data.periods is not None
     scale = np.ones(data.count) if kpis.once(rule.kpi) else data.periods.years
-    return total(kpis.expression(problem, data, rule.kpi, parks, rule.industries, tau) * float(scale[tau])
-                 for tau in range(t + 1))
+    return total(one(tau) * float(scale[tau]) for tau in range(t + 1))
+
+
+def _all_provinces(data: Data) -> list[str]:
+    return list(dict.fromkeys([*data.industry["origin"], *data.park["province"]]))
+
+
+def _upper(data: Data, rule: LimitRule, parks: Any) -> float:
+    """A bound on the KPI in a period; with `provinces`, the modules at their origin too."""
+    bound = kpis.upper(data, rule.kpi, None if rule.provinces is not None else parks, rule.industries)
+    k = kpis.registry().get(rule.kpi)
+    own = (k.origin or k.stay) if k is not None else None
+    if rule.provinces is not None and own is not None:
+        modules = data.industry["modules"].to_numpy(dtype=float)
+        bound += max(float((abs(own(view)) * modules).sum()) for view in (data.views or [data]))
+    return bound
 
 
 def _rows(problem: Problem, data: Data) -> list[tuple[LimitRule, str, int, Lin, float, float]]:
@@ -129,13 +164,12 @@ def _rows(problem: Problem, data: Data) -> list[tuple[LimitRule, str, int, Lin, 
                 bound = float(value(getattr(r, sense), t, data.periods))
                 here = _value(problem, data, r, t, r.parks)
                 if sense == "max":
-                    out.append((r, sense, t, here, bound, reach * kpis.upper(data, r.kpi, r.parks, r.industries)))
+                    out.append((r, sense, t, here, bound, reach * _upper(data, r, r.parks)))
                 elif sense == "min":
                     out.append((r, sense, t, here, bound, bound))
                 else:
-                    everywhere = _value(problem, data, r, t, None)
-                    out.append((r, sense, t, here - everywhere * bound, 0.0,
-                                bound * reach * kpis.upper(data, r.kpi, None, r.industries)))
+                    everywhere = _value(problem, data, r, t, None if r.provinces is None else "all")
+                    out.append((r, sense, t, here - everywhere * bound, 0.0, bound * reach * _upper(data, r, None)))
     return out
 
 
@@ -157,12 +191,15 @@ def check(c: CheckContext) -> list[str]:
     for r in c.rules(LimitRule):
         ps, iis = set(parks_of(c.inst, r.parks)), set(industries_of(c.inst, r.industries))
         unit = c.unit(r.kpi)
+        where = set(r.provinces) if r.provinces is not None else None
+        everywhere = None if where is None else \
+            {a.origin for a in c.ind.values()} | {b.province for b in c.park.values()}
         for sense in SENSES:
             bound = getattr(r, sense)
             if bound is None or c.period not in c.applies(bound, r.periods):
                 continue
             bound = c.value(bound)
-            value = c.over_time(r.kpi, ps, iis, r.cumulative)
+            value = c.over_time(r.kpi, ps, iis, r.cumulative, where)
             if sense == "max" and value > bound + c.tol * max(1.0, abs(bound)):
                 bad.append(f"rule {r.id}: {r.kpi} {value:.6g} > max {bound:g} {unit} "
                            f"(over by {abs(value - bound):.6g})")
@@ -170,7 +207,7 @@ def check(c: CheckContext) -> list[str]:
                 bad.append(f"rule {r.id}: {r.kpi} {value:.6g} < min {bound:g} {unit} "
                            f"(short by {abs(value - bound):.6g})")
             if sense == "min_share":
-                whole = c.over_time(r.kpi, set(c.park), iis, r.cumulative)
+                whole = c.over_time(r.kpi, set(c.park), iis, r.cumulative, everywhere)
                 if value < bound * whole - c.tol * max(1.0, abs(whole)):
                     bad.append(f"rule {r.id}: {r.kpi} {value:.6g} < {bound:g} × {whole:.6g} {unit} "
                                f"(short by {abs(value - bound * whole):.6g})")
@@ -196,7 +233,7 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
                 bound = float(value(getattr(r, sense), t, data.periods))
                 here = _value(problem, data, r, t, r.parks).value(x)
                 if sense == "min_share":
-                    bound = bound * _value(problem, data, r, t, None).value(x)
+                    bound = bound * _value(problem, data, r, t, None if r.provinces is None else "all").value(x)
                 slack = bound - here if sense == "max" else here - bound
                 key = (r.id, sense, data.periods.ids[t]) if data.phased else (r.id, sense)
                 row = limit_row(r, r.kpi, sense, float(bound), here, slack, prices.get(key, float("nan")),
