@@ -44,7 +44,7 @@ def test_solve_command_writes_the_results_folder(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("optimal  objective 49.6 million yuan  gap 0.00%")
     assert sorted(p.name for p in out.iterdir()) == [".industry-transfer", "allocations.csv", "instance.json",
-                                                     "kpis.json", "limits.csv",
+                                                     "kpis.json", "ledger.csv", "limits.csv",
                                                      "parks.csv", "run.json"]
     assert json.loads((out / "instance.json").read_text())["name"] == "demo"  # the instance as solved
     kpis = json.loads((out / "kpis.json").read_text())

@@ -83,7 +83,7 @@ CASES = [
      "  co2: {category: ecology, unit: kt}\n  cod: {category: ecology", "co2: {category",
      "resources.co2: resource 'co2' has the name of a KPI; expected an id that is not a KPI name (open_cost, "
      "upgrade_cost, relocation_cost, operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs, "
-     "modules, spend)"),
+     "tax, power_use, modules, spend)"),
     ("diversity sector listed twice", "scenarios:",
      "  - {id: div, kind: diversity, source: t, sectors: [textiles, textiles], max_sectors_per_park: 1}\n"
      "scenarios:", "sectors: [textiles, textiles]",

@@ -3,7 +3,7 @@
 The layers, bottom up (a module may import its own layer and those below):
     solvers: options, result, control, problem  →  the back-ends and the run  (nothing of model/)
     errors, plan, options, periods  →  schema → selectors → kpis → tables  →  the families and their registry
-    →  loader, validate, the package (`load`)  →  data  →  assemble  →  check  →  results, timeline  →  report,
+    →  loader, validate, the package (`load`)  →  data  →  assemble  →  check  →  results, timeline, ledger  →  report,
     outputs  →  run  →  the commands' modules (diagnose, sweep, pareto, compare, explain, ...)  →  cli
 Imports inside functions (deferred: the command line starts without the model) and under
 `TYPE_CHECKING` (type hints only) are not dependencies of the module and are not counted.
@@ -35,7 +35,7 @@ LAYERS = [
     ["model.data"],
     ["model.assemble"],
     ["model.check"],
-    ["model.results", "model.timeline"],
+    ["model.results", "model.timeline", "model.ledger"],
     ["model.report", "model.outputs"],
     ["model.run"],
     ["model.*"],
