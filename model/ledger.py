@@ -8,9 +8,11 @@ period t; without, the single year), each measure is summed over what runs or ha
                         operating, logistics and pair costs are the hosts'
     borne by P        relocation_cost of the modules leaving P in the period (the sending side);
                       open_cost and upgrade_cost of P's parks opened or built in it (the host side)
-`change` = plan − status quo. Every KPI is the registry's (`model/kpis.py`), so the plan column of
-a measure summed over the provinces is the plan's KPI (with the stays' part where the KPI has one,
-and with periods the value in that period, not discounted).
+`change` = plan − status quo; `basis` says whether a measure is a yearly figure or (with periods)
+the one-off amounts of the period. Summed over the provinces, the plan column of a cost and of co2
+is the plan's KPI (with periods, its value in the period, not discounted). value_added, tax, jobs
+and power_use count the modules at their origin too, where the KPIs of kpis.json count the modules
+placed: what moved; here, what each province has. Values within 1e-9 of 0 are written as 0.
 """
 
 from __future__ import annotations
@@ -68,7 +70,13 @@ def ledger(plan: Plan, data: Data) -> pd.DataFrame:
                 got[host[pu[0]], "upgrade_cost"] += float(up_cost[n])
         for p in provinces:
             for m in MEASURES:
+                change = got[p, m] - quo[p, m]
                 rows.append({"province": p, **({"period": pid} if data.phased else {}), "measure": m,
-                             "unit": kpis.unit(data.inst, m), "status_quo": quo[p, m], "plan": got[p, m],
-                             "change": got[p, m] - quo[p, m]})
+                             "unit": kpis.unit(data.inst, m),
+                             "basis": "one-off" if data.phased and kpis.once(m) else "per year",
+                             "status_quo": _clean(quo[p, m]), "plan": _clean(got[p, m]), "change": _clean(change)})
     return pd.DataFrame(rows)
+
+
+def _clean(v: float) -> float:
+    return 0.0 if abs(v) < 1e-9 else v

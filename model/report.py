@@ -139,8 +139,10 @@ def _print_ledger(console: Console, ledger: pd.DataFrame) -> None:
     wide = ledger.pivot_table(index="province", columns="measure", values=["status_quo", "plan", "change"],
                               sort=False)
     units = dict(zip(ledger["measure"], ledger["unit"]))
-    table = Table(title="Ledger per province: the plan against every module at its origin"
-                  + (f" (period {last}, per year)" if last else "") + "; all measures in ledger.csv")
+    moved = wide["change", "modules"].abs() + wide["change", "value_added"].abs() * 1e-12  # ties: by value added
+    wide = wide.loc[moved.sort_values(ascending=False, kind="stable").index]
+    table = Table(title="Ledger per province: the plan against every module at its origin, largest changes "
+                  "first" + (f" (period {last}, per year)" if last else "") + "; all measures in ledger.csv")
     table.add_column("province")
     table.add_column("modules (status quo → plan)", justify="right")
     for m in LEDGER_SHOWN[1:]:
@@ -149,6 +151,8 @@ def _print_ledger(console: Console, ledger: pd.DataFrame) -> None:
         table.add_row(escape(str(province)), f"{_fmt(row['status_quo', 'modules'])} → {_fmt(row['plan', 'modules'])}",
                       *[_fmt(float(row["change", m])) for m in LEDGER_SHOWN[1:]])
     console.print(table)
+    if len(wide) > MAX_ROWS:
+        console.print(f"... {len(wide) - MAX_ROWS} more provinces in ledger.csv")
 
 
 def print_table(console: Console, title: str, table: pd.DataFrame) -> None:

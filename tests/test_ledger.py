@@ -100,3 +100,8 @@ def test_provinces_are_checked(tmp_path):
     assert "rules.keep.provinces: given with `parks`" in result.stderr
     assert "rules.keep.provinces[0]: no industry comes from and no park is in 'Z'; expected one of: A, B, C" \
         in result.stderr
+    d["rules"] = [{"id": "keep", "kind": "limit", "source": "test", "kpi": "stay_cost", "provinces": [], "max": 1}]
+    result = CliRunner().invoke(main, ["validate", str(write(tmp_path, d))])
+    assert result.exit_code == 2
+    assert "rules.keep.provinces: is empty; expected at least one province" in result.stderr
+    assert "rules.keep.kpi: stay_cost cannot be bounded by a limit" in result.stderr

@@ -76,6 +76,9 @@ def validate(rule: LimitRule, path: tuple, refs: Any) -> None:
     if rule.kpi in kpis.RENAMED:
         refs.problem((*path, "kpi"), f"the KPI {rule.kpi} is now called {kpis.RENAMED[rule.kpi]}",
                      f"kpi: {kpis.RENAMED[rule.kpi]}")
+    elif rule.kpi in kpis.registry() and rule.kpi not in kpis.limit_kpis():
+        refs.problem((*path, "kpi"), f"{rule.kpi} cannot be bounded by a limit",
+                     "one of: " + ", ".join(kpis.limit_kpis()) + ", or a resource")
     elif refs.resources is not None and rule.kpi not in kpis.limit_kpis() and rule.kpi not in refs.resources:
         refs.problem((*path, "kpi"), f"unknown KPI {refs.describe(rule.kpi)}",
                      "one of: " + ", ".join(kpis.limit_kpis()) + f", or a resource ({', '.join(refs.resources)})")
@@ -95,6 +98,8 @@ def validate(rule: LimitRule, path: tuple, refs: Any) -> None:
         if rule.parks is not None:
             refs.problem((*path, "provinces"), "given with `parks`", "either `parks` or `provinces`, not both")
         known = refs.provinces
+        if not rule.provinces:
+            refs.problem((*path, "provinces"), "is empty", "at least one province")
         for m, q in enumerate(rule.provinces):
             if known is not None and q not in known:
                 refs.problem((*path, "provinces", m), f"no industry comes from and no park is in {refs.describe(q)}",
