@@ -237,16 +237,31 @@ def at(problem: Problem, block: str, data: Data, t: int) -> np.ndarray:
     return cols.reshape(data.count, -1)[t]
 
 
+def _present(data: Data, name: str, one: Callable[[int], Lin]) -> Lin:
+    """Σ_t factor_t · one(t): a KPI's present value from its value in each period (one(0) alone
+    without periods)."""
+    if not data.phased:
+        return one(0)
+    f = factor(data, name)
+    return total(one(t) * float(f[t]) for t in range(data.count))
+
+
+def _at_home(problem: Problem, data: Data, figure: np.ndarray, t: int) -> Lin:
+    """Σ_i figure[i] · (modules of i at their origin in period t): those that never move, and
+    those that move later."""
+    out = Lin(problem.cols("stay"), figure)
+    pi = data.pairs["i"].to_numpy()
+    for tau in range(t + 1, data.count):
+        out = out + Lin(at(problem, "x", data, tau), figure[pi])
+    return out
+
+
 def expression(problem: Problem, data: Data, name: str, parks: Any = None, industries: Any = None,
                period: int | None = None) -> Lin:
     """The KPI summed over the placed modules of `industries` at `parks` (None = all), in `period`,
     or its present value over the periods when `period` is None (see the module's docstring)."""
     if period is None:
-        if not data.phased:
-            return expression(problem, data, name, parks, industries, 0)
-        f = factor(data, name)
-        return total(expression(problem, data, name, parks, industries, t) * float(f[t])
-                     for t in range(data.count))
+        return _present(data, name, lambda t: expression(problem, data, name, parks, industries, t))
     t = period
     view = data.at(t)
     k = registry().get(name)
@@ -285,11 +300,7 @@ def in_provinces(problem: Problem, data: Data, name: str, provinces: list[str], 
     costs); a one-off of parks (open_cost, upgrade_cost) is the host's, relocation_cost the sending
     province's. Its present value when `period` is None, as `expression`."""
     if period is None:
-        if not data.phased:
-            return in_provinces(problem, data, name, provinces, industries, 0)
-        f = factor(data, name)
-        return total(in_provinces(problem, data, name, provinces, industries, t) * float(f[t])
-                     for t in range(data.count))
+        return _present(data, name, lambda t: in_provinces(problem, data, name, provinces, industries, t))
     from model.schema import ParkSelector
 
     t, view = period, data.at(period)
@@ -310,28 +321,19 @@ def in_provinces(problem: Problem, data: Data, name: str, provinces: list[str], 
     out = total(Lin(at(problem, "x", data, tau)[rows], coef[rows]) for tau in range(t + 1))
     own = (k.origin or k.stay) if k is not None else None
     if own is not None and home.any():
-        figure = own(view) * home
-        out = out + Lin(problem.cols("stay"), figure)
-        for tau in range(t + 1, data.count):  # modules that move later are at home until then
-            out = out + Lin(at(problem, "x", data, tau), figure[pi])
+        out = out + _at_home(problem, data, own(view) * home, t)
     return out
 
 
 def whole(problem: Problem, data: Data, name: str, period: int | None = None) -> Lin:
     """The KPI over the whole plan, including the modules that stay where that applies (a modules
     moving later stays until then); its present value when `period` is None."""
-    if period is None and data.phased:
-        f = factor(data, name)
-        return total(whole(problem, data, name, t) * float(f[t]) for t in range(data.count))
-    t = period or 0
-    expr = expression(problem, data, name, period=t)
+    if period is None:
+        return _present(data, name, lambda t: whole(problem, data, name, t))
+    expr = expression(problem, data, name, period=period)
     k = registry().get(name)
     if k is not None and k.stay is not None:
-        coef = k.stay(data.at(t))
-        expr = expr + Lin(problem.cols("stay"), coef)
-        pi = data.pairs["i"].to_numpy()
-        for tau in range(t + 1, data.count):
-            expr = expr + Lin(at(problem, "x", data, tau), coef[pi])
+        expr = expr + _at_home(problem, data, k.stay(data.at(period)), period)
     return expr
 
 

@@ -48,9 +48,6 @@ class Growth:
     growth: float
 
 
-Timed = float | ByPeriod | Growth
-
-
 @dataclass(frozen=True)
 class Periods:
     """The periods of an instance: ids, years, offsets and discount factors (arrays over periods)."""

@@ -152,11 +152,10 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
                 if timed and rank[q] < rank.get(plan.built.get((p, u), ""), len(rank)):
                     plan.built[(p, u)] = q
         if timed:  # a park opened stays open, an upgrade built stays built
-            for (p, q), now in seen.items():
-                for what, since in [("", plan.opened.get(p)), *((u, plan.built.get((p, u))) for u in
-                                                                  {u for (pp, _), us in seen.items() if pp == p
-                                                                   for u in us if u})]:
-                    if since is not None and rank[since] < rank[q] and what not in now:
+            taken = [((p, ""), since) for p, since in plan.opened.items()] + list(plan.built.items())
+            for (p, what), since in taken:
+                for q in periods.ids[rank[since] + 1:]:
+                    if (p, q) in seen and what not in seen[p, q]:
                         out.violations.append(f"period {q}: park {p}: " + (
                             f"not open, though open from period {since} (a park opened stays open)" if not what
                             else f"upgrade {what} not built, though built in period {since} (it stays built)"))

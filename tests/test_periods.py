@@ -7,7 +7,9 @@ passes the independent checker, which re-verifies it period by period (see conft
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+from cli import main
 from model.check import check
 from model.options import FORMULATIONS, BuildOptions
 from model.plan import Plan
@@ -262,10 +264,6 @@ BAD = [
 
 @pytest.mark.parametrize(("old", "new", "needle", "message"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
 def test_bad_periods_input(tmp_path, old, new, needle, message):
-    from click.testing import CliRunner
-
-    from cli import main
-
     text = PHASED.replace(old, new, 1)
     if message is None:  # the base without periods, and a number given over time
         text = text.replace("stay_cost: 3", "stay_cost: {t1: 3}")
@@ -283,10 +281,6 @@ def test_bad_periods_input(tmp_path, old, new, needle, message):
                                             ("capacity: {land: 5}", "capacity: {land: 5}, upgrades: [{id: u, cost: 1, "
                                                                     "lead_time: 2}]")])
 def test_time_keys_without_periods_are_refused(tmp_path, key, value):
-    from click.testing import CliRunner
-
-    from cli import main
-
     text = PHASED.replace("periods:\n  - {id: t1, years: 1}\n  - {id: t2, years: 2}\ndiscount_rate: 0.05\n", "")
     path = tmp_path / "bad.yaml"
     path.write_text(text.replace(key, value), encoding="utf-8")
@@ -295,10 +289,6 @@ def test_time_keys_without_periods_are_refused(tmp_path, key, value):
 
 
 def test_a_valid_phased_instance_and_a_discount_rate_set_from_the_command_line(tmp_path):
-    from click.testing import CliRunner
-
-    from cli import main
-
     path = tmp_path / "ok.yaml"
     path.write_text(PHASED, encoding="utf-8")
     result = CliRunner().invoke(main, ["validate", str(path), "--set", "discount_rate=0.2"])
@@ -330,9 +320,6 @@ def test_logistics_costs_over_time(tmp_path):
 
 
 def test_check_refuses_a_park_that_closes_and_a_plan_of_other_periods(tmp_path):
-    from click.testing import CliRunner
-
-    from cli import main
     from model.run import write_outcome
 
     d = phased(1, 1)
