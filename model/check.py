@@ -21,6 +21,7 @@ from typing import Any
 from model import kpis
 from model import periods as time
 from model.families import FAMILIES
+from model.jurisdictions import expand
 from model.periods import Periods, named, periods_of, resolve
 from model.plan import Plan
 from model.schema import Instance, RuleBase
@@ -122,6 +123,8 @@ class CheckContext:
         k = self.kpi.get(name)
         if k is not None and k.parts:
             return sum(self.kpi_over(part, parks, inds) for part in k.parts)
+        if k is not None and k.check_plan is not None:
+            return k.check_plan(self)
         plan, once = self.plan, kpis.once(name)  # a one-off: what happens in this period only
         if k is not None and k.check_park is not None:
             ups = plan.building if once and plan.building is not None else plan.upgrades
@@ -223,7 +226,8 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
                 {p: v for p, v in plan.open.items() if p in park}, [(p, u) for p, u in plan.upgrades if p in park],
                 plan.periods, {k: v for k, v in plan.moves.items() if k[0] in ind and k[1] in park and k[2] in known},
                 {p: q for p, q in plan.opened.items() if p in park and q in known},
-                {pu: q for pu, q in plan.built.items() if pu[0] in park and q in known})
+                {pu: q for pu, q in plan.built.items() if pu[0] in park and q in known},
+                transfers={k: v for k, v in plan.transfers.items() if k[4] in known or (not known and k[4] == "")})
     contexts: list[CheckContext] = []
     for t in range(periods.count):
         ctx = CheckContext(resolve(inst, t), plan.period(t), t, periods, list(contexts), _ready(inst, plan, periods, t))
@@ -235,10 +239,16 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
 
     # Whole-plan KPIs (present values over the periods) and the objective.
     once, annual = _discount(inst)
-    terms = kpis.objective_terms()
+    own = [t for w, _ in inst.levels() for t in w if "@" in t] + [t for t in (weights or {}) if "@" in t]
+    terms = [*kpis.objective_terms(), *dict.fromkeys(own)]
     for term in terms:
-        f = once if kpis.once(term) else annual
-        out.kpis[term] = sum(f[c.period] * c.whole(term) for c in contexts)
+        kpi, _, where = term.partition("@")
+        f = once if kpis.once(kpi) else annual
+        if where:  # a jurisdiction's own KPI
+            members = set(expand([where], inst))
+            out.kpis[term] = sum(f[c.period] * c.kpi_in(kpi, members, set(c.ind)) for c in contexts)
+        else:
+            out.kpis[term] = sum(f[c.period] * c.whole(term) for c in contexts)
     w = weights if weights is not None else {t: inst.weight(t) for t in terms}
     out.objective = sum(w.get(t, 0.0) * out.kpis[t] for t in terms)
     for term, value in (reported_kpis or {}).items():

@@ -6,7 +6,9 @@ A KPI is a linear expression of the decisions, over a subset of parks G_P and in
     per park      open_cost(G_P) = Σ_{p∈G_P, not already open} open_cost_p · y[p]
     per upgrade   upgrade_cost(G_P) = Σ_{p∈G_P} Σ_{u∈U_p} cost_u · w[p,u]
     a sum         spend = open_cost + upgrade_cost + relocation_cost   (investment, for budgets)
-and any resource id is a per-pair KPI too (its use). Each entry says it twice, on purpose: once
+and any resource id is a per-pair KPI too (its use); a family's own variables may make a KPI too
+(`block`: a side payment's cost, allowances' transaction cost), over the whole plan only.
+Each entry says it twice, on purpose: once
 vectorised over the pair table (`pair`, `stay`, `park`, `upgrade`: arrays from `Data`) for the
 model and the results, and once per placement from the instance's raw fields (`check_*`) for the
 independent checker (`model/check.py`), so that a mistake in one shows up as a disagreement.
@@ -58,6 +60,8 @@ class Kpi:
     park: Callable[[Data], np.ndarray] | None = None  # per park opened, over data.parks
     upgrade: Callable[[Data], np.ndarray] | None = None  # per upgrade built, over data.upgrades
     parts: tuple[str, ...] = ()  # a sum of other KPIs
+    block: Callable[[Problem, Data, int], Lin] | None = None  # in period t, over a family's own variables
+    check_plan: Callable[[Any], float] | None = None  # the same from the checker's context (the plan's amounts)
     check_pair: Callable[[Any, str, str], float] | None = None  # (checker context, industry, park)
     check_stay: Callable[[Industry], float] | None = None
     check_origin: Callable[[Industry], float] | None = None
@@ -267,6 +271,8 @@ def expression(problem: Problem, data: Data, name: str, parks: Any = None, indus
     k = registry().get(name)
     if k is not None and k.parts:
         return total(expression(problem, data, part, parks, industries, t) for part in k.parts)
+    if k is not None and k.block is not None:
+        return k.block(problem, data, t)
     if k is not None and (k.park is not None or k.upgrade is not None):
         if k.park is not None:
             chosen = np.isin(data.parks, data.park_set(parks)) if parks is not None else np.ones(len(data.parks), bool)

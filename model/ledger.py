@@ -1,4 +1,4 @@
-"""The ledger per province: what each province has under the status quo and under the plan.
+"""The ledger per jurisdiction: what each province, region and group has under the status quo and the plan.
 
 The status quo is every module running at its origin. For a province P (and, with periods, a
 period t; without, the single year), each measure is summed over what runs or happens in P:
@@ -8,11 +8,18 @@ period t; without, the single year), each measure is summed over what runs or ha
                         operating, logistics and pair costs are the hosts'
     borne by P        relocation_cost of the modules leaving P in the period (the sending side);
                       open_cost and upgrade_cost of P's parks opened or built in it (the host side)
+    transfers         what P receives less what it pays (`model/transfers.py`): an enclave's agreed
+                      shares, eco-compensation, side payments, allowances bought (net)
+With enclave parks, `value_added_agreed` and `tax_agreed` are the agreed attribution (the on-site
+figure plus the enclave shares) next to the on-site (statistical) `value_added` and `tax`.
+A region's and a group's rows are the sums of their provinces' (`model/jurisdictions.py`; a
+transfer booked to a region or a group itself, the allowances of a cap over it, count there).
 `change` = plan − status quo; `basis` says whether a measure is a yearly figure or (with periods)
 the one-off amounts of the period. Summed over the provinces, the plan column of a cost and of co2
-is the plan's KPI (with periods, its value in the period, not discounted). value_added, tax, jobs
-and power_use count the modules at their origin too, where the KPIs of kpis.json count the modules
-placed: what moved; here, what each province has. Values within 1e-9 of 0 are written as 0.
+is the plan's KPI (with periods, its value in the period, not discounted), and each transfer
+measure sums to zero (a market's allowances by its balance). value_added, tax, jobs and power_use
+count the modules at their origin too, where the KPIs of kpis.json count the modules placed: what
+moved; here, what each province has. Values within 1e-9 of 0 are written as 0.
 """
 
 from __future__ import annotations
@@ -21,8 +28,12 @@ import pandas as pd
 
 from model import kpis
 from model.data import Data
+from model.jurisdictions import levels
+from model.jurisdictions import provinces as all_provinces
 from model.plan import Plan
 from model.tables import ResultContext
+from model.transfers import flows, measures
+from solvers.problem import Problem
 
 MEASURES = ("modules", "value_added", "tax", "jobs", "co2", "power_use", "stay_cost", "operating_cost",
             "logistics_cost", "pair_cost", "relocation_cost", "open_cost", "upgrade_cost")
@@ -30,21 +41,24 @@ AT_ORIGIN = ("modules", "value_added", "tax", "jobs", "co2", "power_use", "stay_
 SENDER = kpis.SENDER  # borne by the province a module leaves
 
 
-def ledger(plan: Plan, data: Data) -> pd.DataFrame:
-    """One row per province (in the order the instance names them: origins, then hosts), period
-    and measure: status_quo, plan, change."""
+def ledger(plan: Plan, data: Data, problem: Problem | None = None) -> pd.DataFrame:
+    """One row per jurisdiction (provinces in the order the instance names them: origins, then
+    hosts; then regions, then groups of provinces), period and measure: status_quo, plan, change.
+    Transfers need the solved `problem` (without it, a plan read from a file, they are left out)."""
     registry = kpis.registry()
-    provinces = list(dict.fromkeys([*data.industry["origin"], *data.park["province"]]))
+    provinces = all_provinces(data.inst)
     origin = data.industry["origin"].to_dict()
     host = data.park["province"].to_dict()
     modules = data.industry["modules"].astype(float).to_dict()
     pos = data.pair_position()
+    solved = problem is not None and problem.solution is not None
+    kinds = measures()
     rows = []
-    for _, pid, view, now, _ready in ResultContext(data, None, plan).periods():
+    for t, pid, view, now, _ready in ResultContext(data, None, plan).periods():
         index = {i: n for n, i in enumerate(data.industries)}
         coef = {m: view.pair_coef(m) for m in MEASURES if registry[m].pair is not None}
         at_home = {m: (registry[m].origin or registry[m].stay)(view) for m in AT_ORIGIN}
-        quo = {(p, m): 0.0 for p in provinces for m in MEASURES}
+        quo: dict[tuple[str, str], float] = {(p, m): 0.0 for p in provinces for m in MEASURES}
         got = dict(quo)
         for i, n in index.items():
             for m in AT_ORIGIN:
@@ -68,13 +82,39 @@ def ledger(plan: Plan, data: Data) -> pd.DataFrame:
         for n, pu in enumerate(zip(data.upgrades["park"], data.upgrades["upgrade"])):
             if pu in building:
                 got[host[pu[0]], "upgrade_cost"] += float(up_cost[n])
-        for p in provinces:
-            for m in MEASURES:
-                change = got[p, m] - quo[p, m]
-                rows.append({"province": p, **({"period": pid} if data.phased else {}), "measure": m,
-                             "unit": kpis.unit(data.inst, m),
+        names = list(MEASURES)
+        direct: dict[tuple[str, str], tuple[float, float]] = {}  # transfers booked to a region or group
+        if solved:
+            assert problem is not None and problem.solution is not None
+            for f in flows(problem, data, t):
+                names.append(f.measure)
+                amount = f.amount.value(problem.solution.values)
+                for who, sign in ((f.payee, 1.0), (f.payer, -1.0)):
+                    if who is None:
+                        continue
+                    book = (quo, got) if who in provinces else None
+                    if book is None:
+                        old = direct.get((who, f.measure), (0.0, 0.0))
+                        direct[who, f.measure] = (old[0] + sign * f.status_quo, old[1] + sign * amount)
+                        continue
+                    quo[who, f.measure] = quo.get((who, f.measure), 0.0) + sign * f.status_quo
+                    got[who, f.measure] = got.get((who, f.measure), 0.0) + sign * amount
+        names = list(dict.fromkeys(names))
+        for kpi in ("value_added", "tax"):  # the agreed attribution next to the on-site one
+            if f"enclave_{kpi}" in names:
+                names.append(f"{kpi}_agreed")
+                for p in provinces:
+                    for book in (quo, got):
+                        book[p, f"{kpi}_agreed"] = book[p, kpi] + book.get((p, f"enclave_{kpi}"), 0.0)
+        for name, level, members in levels(data.inst):
+            for m in names:
+                a = sum(quo.get((q, m), 0.0) for q in members) + direct.get((name, m), (0.0, 0.0))[0]
+                b = sum(got.get((q, m), 0.0) for q in members) + direct.get((name, m), (0.0, 0.0))[1]
+                unit_of = kinds[m].unit if m in kinds else m.removesuffix("_agreed")
+                rows.append({"jurisdiction": name, "level": level, **({"period": pid} if data.phased else {}),
+                             "measure": m, "unit": kpis.unit(data.inst, unit_of),
                              "basis": "one-off" if data.phased and kpis.once(m) else "per year",
-                             "status_quo": _clean(quo[p, m]), "plan": _clean(got[p, m]), "change": _clean(change)})
+                             "status_quo": _clean(a), "plan": _clean(b), "change": _clean(b - a)})
     return pd.DataFrame(rows)
 
 

@@ -28,6 +28,9 @@ class Plan:
     moved: dict[tuple[str, str], float] | None = None
     opening: dict[str, int] | None = None
     building: list[tuple[str, str]] | None = None
+    # Amounts the model decides between jurisdictions (side payments, allowances bought), by
+    # (measure, rule, payer, payee, period): `model/transfers.py`; period "" without periods.
+    transfers: dict[tuple[str, str, str, str, str], float] = field(default_factory=dict)
 
     @property
     def phased(self) -> bool:
@@ -52,4 +55,5 @@ class Plan:
         is_open = {p: int(self.opened.get(p) in before) for p in self.open}
         return Plan(x, stay, is_open, [pu for pu, q in self.built.items() if q in before],
                     moved=moved, opening={p: int(self.opened.get(p) == now) for p in self.open},
-                    building=[pu for pu, q in self.built.items() if q == now])
+                    building=[pu for pu, q in self.built.items() if q == now],
+                    transfers={k: v for k, v in self.transfers.items() if k[4] == now})

@@ -25,6 +25,7 @@ from model.errors import InputError, Problem
 from model.periods import periods_of, resolve
 from model.plan import Plan
 from model.schema import MAX_NUMBER, Instance
+from model.transfers import decided_key, measures
 
 MAX_BYTES = 200 * 2**20  # an allocations table of a million rows is about 60 MB
 
@@ -171,6 +172,15 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         out.notes.append(f"no parks.csv beside {table.name}: the parks hosting modules (and those already open) "
                          "are taken as open" + (" from their first move" if timed else "")
                          + ", and no upgrade as built")
+    moved = folder / "transfers.csv"
+    if moved.is_file():  # the amounts the model decided: side payments, allowances
+        decided = {m for m, t in measures().items() if t.decided}
+        for line, row in _rows(moved, ("measure", "rule", "payer", "payee", "amount", *timed)):
+            if row["measure"] in decided:
+                where = f"{moved}:{line}"
+                q = _period(row["period"], periods.ids, where) if timed else ""
+                key = decided_key(row["measure"], row["rule"], row["payer"] or None, row["payee"], q)
+                plan.transfers[key] = plan.transfers.get(key, 0.0) + _number(row["amount"], where, "amount")
     summary = folder / "kpis.json"
     if source.is_dir() and summary.is_file():
         try:

@@ -130,29 +130,41 @@ LEDGER_SHOWN = ("modules", "value_added", "tax", "jobs", "co2")
 
 
 def _print_ledger(console: Console, ledger: pd.DataFrame) -> None:
-    """Per province: modules under the status quo and the plan, and the change of the main measures
-    (the last period's with periods); ledger.csv holds every measure."""
+    """Per province, then per region: modules under the status quo and the plan, the change of the
+    main measures and the transfers received (net) under the plan (the last period's with periods);
+    ledger.csv holds every measure, and the groups."""
+    from model.transfers import measures
+
     last = ""
     if "period" in ledger:
         last = str(ledger["period"].iloc[-1])
         ledger = ledger[ledger["period"] == last]
-    wide = ledger.pivot_table(index="province", columns="measure", values=["status_quo", "plan", "change"],
+    level = dict(zip(ledger["jurisdiction"], ledger["level"]))
+    ledger = ledger[ledger["level"].isin(["province", "region"])]
+    wide = ledger.pivot_table(index="jurisdiction", columns="measure", values=["status_quo", "plan", "change"],
                               sort=False)
     units = dict(zip(ledger["measure"], ledger["unit"]))
     moved = wide["change", "modules"].abs() + wide["change", "value_added"].abs() * 1e-12  # ties: by value added
-    wide = wide.loc[moved.sort_values(ascending=False, kind="stable").index]
-    table = Table(title="Ledger per province: the plan against every module at its origin, largest changes "
-                  "first" + (f" (period {last}, per year)" if last else "") + "; all measures in ledger.csv")
+    provinces = [q for q in moved.sort_values(ascending=False, kind="stable").index if level[q] == "province"]
+    regions = [q for q in wide.index if level[q] == "region"]
+    shown = [m for m in measures() if m in wide["plan"] and (wide["plan", m].abs() > 1e-9).any()]
+    table = Table(title="Ledger per province and region: the plan against every module at its origin, largest "
+                  "changes first" + (f" (period {last}, per year)" if last else "") + "; all measures in ledger.csv")
     table.add_column("province")
     table.add_column("modules (status quo → plan)", justify="right")
     for m in LEDGER_SHOWN[1:]:
         table.add_column(f"Δ {m} ({units.get(m, '')})", justify="right")
-    for province, row in wide.head(MAX_ROWS).iterrows():
-        table.add_row(escape(str(province)), f"{_fmt(row['status_quo', 'modules'])} → {_fmt(row['plan', 'modules'])}",
-                      *[_fmt(float(row["change", m])) for m in LEDGER_SHOWN[1:]])
+    for m in shown:
+        table.add_column(f"{m} received ({units.get(m, '')})", justify="right")
+    for name in [*provinces[:MAX_ROWS], *regions]:
+        row = wide.loc[name]
+        label = escape(str(name)) if level[name] == "province" else f"region {escape(str(name))}"
+        table.add_row(label, f"{_fmt(row['status_quo', 'modules'])} → {_fmt(row['plan', 'modules'])}",
+                      *[_fmt(float(row["change", m])) for m in LEDGER_SHOWN[1:]],
+                      *[_fmt(float(row["plan", m])) for m in shown])
     console.print(table)
-    if len(wide) > MAX_ROWS:
-        console.print(f"... {len(wide) - MAX_ROWS} more provinces in ledger.csv")
+    if len(provinces) > MAX_ROWS:
+        console.print(f"... {len(provinces) - MAX_ROWS} more provinces in ledger.csv")
 
 
 def print_table(console: Console, title: str, table: pd.DataFrame) -> None:

@@ -46,6 +46,9 @@ def extract(problem: Problem, data: Data) -> Plan:
     plan.open = dict(zip(data.parks, y[-1].tolist()))
     built = np.flatnonzero(w[-1] == 1)
     plan.upgrades = list(zip(data.upgrades["park"].to_numpy()[built], data.upgrades["upgrade"].to_numpy()[built]))
+    for family in FAMILIES:  # side payments, allowances: amounts the model decides
+        if hasattr(family, "decided"):
+            plan.transfers.update(family.decided(problem, data))
     if data.phased:
         assert data.periods is not None
         ids = data.periods.ids

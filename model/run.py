@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import Loaded
+from model import Loaded, transfers
 from model.assemble import assemble
 from model.check import CheckReport, check
 from model.data import Data, build_data
@@ -200,7 +200,10 @@ def _tabulate(out: Outcome, problem: Problem, data: Data, levels: Levels) -> Non
     timings["check"] = time.perf_counter() - t
     timings["duals"] = result.dual_seconds
     out.tables = {"allocations.csv": allocation_table(out.plan, data), **family_tables(out.plan, data, problem),
-                  "ledger.csv": ledger(out.plan, data)}
+                  "ledger.csv": ledger(out.plan, data, problem)}
+    moved = transfers.table(problem, data)
+    if len(moved):
+        out.tables["transfers.csv"] = moved
     if data.phased:
         out.tables["periods.csv"] = period_table(out.plan, data, out.tables["parks.csv"])
         out.tables["kpis_by_period.csv"] = kpis_by_period(problem, data, levels[-1][0])

@@ -228,6 +228,33 @@ class Upgrade(Strict):
     description: str = ""
 
 
+class Enclave(Strict):
+    """An enclave park (飞地经济): co-built by a partner province, which gets a share of what it yields."""
+
+    partner: str = Field(description="the province that co-builds the park (usually a sending province)")
+    share: Share | None = Field(None, description="the partner's agreed share of the park's value added and tax")
+    contribution: Share | None = Field(None, description="the partner's share of the park's investment (open_cost, "
+                                                         "upgrade_cost); it gets the same share of value added "
+                                                         "and tax")
+    partner_only: Flag = Field(False, description="only industries from the partner province may come")
+
+    @model_validator(mode="after")
+    def _one_split(self) -> Enclave:
+        if (self.share is None) == (self.contribution is None):
+            raise ValueError("give either `share` or `contribution`, not both or neither")
+        return self
+
+    @property
+    def split(self) -> float:
+        """The partner's share of value added and tax."""
+        return float(self.share if self.share is not None else self.contribution)  # type: ignore[arg-type]
+
+    @property
+    def invests(self) -> float:
+        """The partner's share of the park's investment (0 for a fixed `share`)."""
+        return float(self.contribution or 0.0)
+
+
 class Park(Strict):
     id: Id
     province: str
@@ -242,6 +269,7 @@ class Park(Strict):
                                           description="money per unit of each resource used (wage, land rent)")
     power_price: TimedAmount = Field(0, description="money per power unit")
     location: Location | None = None
+    enclave: Enclave | None = Field(None, description="co-built with a partner province, which gets a share")
     description: str = ""
 
 
@@ -284,17 +312,25 @@ class IndustrySelector(Strict):
 
 
 class Group(Strict):
-    """A named set of parks or of industries."""
+    """A named set of parks, of industries, or of provinces."""
 
     parks: ParkSelector | None = None
     industries: IndustrySelector | None = None
+    provinces: Words | None = Field(None, description="provinces, as the ledger and `provinces:` of rules name them")
     description: str = ""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Group:
-        if (self.parks is None) == (self.industries is None):
-            raise ValueError("a group selects either `parks` or `industries`")
+        if sum(v is not None for v in (self.parks, self.industries, self.provinces)) != 1:
+            raise ValueError("a group selects one of `parks`, `industries` or `provinces`")
         return self
+
+
+class Province(Strict):
+    """A province (or any jurisdiction) as the ledger reports it."""
+
+    region: str = Field("", description="its region (else the region of its parks)")
+    description: str = ""
 
 
 # A rule names a set by group name or selects it inline.
@@ -328,7 +364,8 @@ class Objective(Strict):
     weights: dict[str, Money] = Field(
         default_factory=dict,
         description="KPI name -> weight; minimise Σ weight × KPI. Cost terms default to 1, co2 "
-                    "(the carbon price), value_added and jobs to 0; a benefit gets a negative weight.")
+                    "(the carbon price), value_added and jobs to 0; a benefit gets a negative weight. "
+                    "`KPI@JURISDICTION` weighs a province's (group's, region's) own KPI, as in the ledger.")
     lexicographic: list[Level] | None = Field(
         None, min_length=1,
         description="levels minimised in turn, each kept within its tolerance of its optimum by the later "
@@ -361,6 +398,8 @@ class Instance(Strict):
     parks: list[Park] = Field(min_length=1)
     pairs: list[Pair] = Field(default_factory=list)
     groups: dict[Id, Group] = Field(default_factory=dict)
+    provinces: dict[str, Province] = Field(default_factory=dict, description="regions of provinces that have "
+                                           "no park (the sending provinces), for the ledger by region")
     rules: list[RuleBase] = Field(default_factory=list, description="policy rules; the kinds are the "
                                   "families' (`model/families/__init__.py`)")
     objective: Objective = Field(default_factory=Objective)
@@ -376,10 +415,15 @@ class Instance(Strict):
         from model.kpis import default_weights
 
         defaults = default_weights()
+
+        def own(weights: dict[str, float]) -> dict[str, float]:  # a jurisdiction's KPI: `value_added@Anhui`
+            return {t: float(w) for t, w in weights.items() if "@" in t}
+
         if self.objective.lexicographic:
-            return [({t: float(s.weights.get(t, 0.0)) for t in defaults}, s.tolerance)
+            return [({**{t: float(s.weights.get(t, 0.0)) for t in defaults}, **own(s.weights)}, s.tolerance)
                     for s in self.objective.lexicographic]
-        return [({t: float(self.objective.weights.get(t, w)) for t, w in defaults.items()}, 0.0)]
+        return [({**{t: float(self.objective.weights.get(t, w)) for t, w in defaults.items()},
+                  **own(self.objective.weights)}, 0.0)]
 
     def weight(self, term: str) -> float:
         """Weight of a KPI term in the objective that is finally minimised (the last level)."""

@@ -233,6 +233,7 @@ class _Parts:
     failed: dict[str, list[dict[str, Any]]]  # section -> raw items that did not validate
     periods: list[str] | None = None  # period ids ([] without `periods`; None if not readable)
     pairs: list[tuple[int, Any]] = field(default_factory=list)
+    province_table: dict[str, str] = field(default_factory=dict)  # the `provinces:` table: province -> region
 
 
 def _period_ids(raw: RawDoc) -> list[str] | None:
@@ -267,7 +268,8 @@ def _parts_of(inst: Instance, raw: RawDoc) -> _Parts:
         industry_ids={i.id for i in inst.industries} if "industries" in complete else None,
         park_ids={p.id for p in inst.parks} if "parks" in complete else None,
         sectors={i.sector for i in inst.industries} if "industries" in complete else None,
-        readable=complete, failed={}, periods=_period_ids(raw), pairs=list(enumerate(inst.pairs)))
+        readable=complete, failed={}, periods=_period_ids(raw), pairs=list(enumerate(inst.pairs)),
+        province_table={q: v.region for q, v in inst.provinces.items()})
 
 
 def _valid_items(raw: RawDoc, section: str, check: Callable[[Any], Any]
@@ -308,7 +310,15 @@ def _parts_from_raw(raw: RawDoc) -> _Parts:
         industry_ids=_written(raw, "industries", "id"), park_ids=_written(raw, "parks", "id"),
         sectors=_written(raw, "industries", "sector"),
         readable={s for s, f in (("industries", failed_industries), ("parks", failed_parks)) if f is not None},
-        failed={"industries": failed_industries or [], "parks": failed_parks or []}, periods=_period_ids(raw))
+        failed={"industries": failed_industries or [], "parks": failed_parks or []}, periods=_period_ids(raw),
+        province_table=_province_table(raw))
+
+
+def _province_table(raw: RawDoc) -> dict[str, str]:
+    table = raw.data.get("provinces") if isinstance(raw.data, dict) else None
+    if not isinstance(table, dict):
+        return {}
+    return {str(q): str(v.get("region", "")) if isinstance(v, dict) else "" for q, v in table.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,7 +419,7 @@ def _check_pairs(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> 
             seen.add((industry, park))
 
 
-def _check_weights(raw: RawDoc, add: Callable[[Problem], None]) -> None:
+def _check_weights(raw: RawDoc, add: Callable[[Problem], None], words: set[str] | None = None) -> None:
     objective = raw.data.get("objective") if isinstance(raw.data, dict) else None
     if not isinstance(objective, dict):
         return
@@ -422,8 +432,17 @@ def _check_weights(raw: RawDoc, add: Callable[[Problem], None]) -> None:
             if term in kpis.RENAMED:
                 add(raw.problem((*path, term), f"the KPI {term} is now called {kpis.RENAMED[term]}",
                                 kpis.RENAMED[term]))
+            elif "@" in term:
+                kpi, _, where = term.partition("@")
+                if kpi not in kpis.limit_kpis():
+                    add(raw.problem((*path, term), f"{_describe(kpi)} is not a KPI of a jurisdiction",
+                                    "KPI@JURISDICTION with a KPI among: " + ", ".join(kpis.limit_kpis())))
+                elif words is not None and where not in words:
+                    add(raw.problem((*path, term), f"no province, group of provinces or region {_describe(where)}",
+                                    "KPI@JURISDICTION with one of: " + ", ".join(sorted(words)[:30])))
             elif term not in kpis.objective_terms():
-                add(raw.problem((*path, term), "unknown KPI term", "one of: " + ", ".join(kpis.objective_terms())))
+                add(raw.problem((*path, term), "unknown KPI term", "one of: " + ", ".join(kpis.objective_terms())
+                                + ", or KPI@JURISDICTION"))
 
 
 @dataclass
@@ -453,7 +472,38 @@ class _References:
         if not {"industries", "parks"} <= self.parts.readable or self.parts.failed.get("industries") \
                 or self.parts.failed.get("parks"):
             return None
-        return {i.origin for _, i in self.parts.industries} | {p.province for _, p in self.parts.parks}
+        return {i.origin for _, i in self.parts.industries} | {p.province for _, p in self.parts.parks} | \
+            set(self.parts.province_table)
+
+    @property
+    def province_words(self) -> dict[str, str] | None:
+        """What a word in `provinces:` may be: province, group of provinces or region -> which."""
+        known = self.provinces
+        if known is None:
+            return None
+        out = {r: "region" for r in self.parts.province_table.values() if r}
+        out.update({p.region: "region" for _, p in self.parts.parks})
+        out.update({g: "group" for g, grp in self.parts.groups.items() if grp.provinces is not None})
+        out.update({q: "province" for q in known})
+        return out
+
+    def check_provinces(self, path: tuple, names: list[str] | None, words: bool = True) -> None:
+        """Names of provinces are known and not empty; with `words`, a group of provinces or a
+        region may stand for its provinces (`model/jurisdictions.py`)."""
+        if names is None:
+            return
+        if not names:
+            self.problem(path, "is empty", "at least one province")
+            return
+        known = self.province_words if words else dict.fromkeys(self.provinces or (), "province")
+        if known is None or (not words and self.provinces is None):
+            return
+        for m, q in enumerate(names):
+            if q not in known:
+                where = (*path, m) if path[-1] != "partner" else path
+                expected = "a province, a group of provinces or a region: " if words else "a province: "
+                self.problem(where, f"no industry comes from and no park is in {_describe(q)}",
+                             expected + ", ".join(sorted(known)[:30]))
 
     @property
     def park_ids(self) -> set[str] | None:
@@ -568,10 +618,22 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
                 _may_match(item, sel) for item in parts.failed.get(section, [])):
             add(raw.problem(path, "selects nothing", "a selector matching at least one item"))
 
+    refs = _References(parts, raw, add)
     for name, group in parts.groups.items():
+        if group.provinces is not None:
+            refs.check_provinces(("groups", name, "provinces"), group.provinces, words=False)
+            continue
         sel = group.parks or group.industries
         assert sel is not None
         check_selector(("groups", name, "parks" if group.parks else "industries"), sel)
+    for n, park in parts.parks:
+        if park.enclave is not None:
+            if park.enclave.partner == park.province:
+                add(raw.problem(("parks", n, "enclave", "partner"),
+                                f"is the park's own province {_describe(park.province)}",
+                                "another province (the one that co-builds the park)"))
+            else:
+                refs.check_provinces(("parks", n, "enclave", "partner"), [park.enclave.partner], words=False)
 
     def check_ref(path: tuple, ref: Any, kind: str) -> None:
         if ref is None:
@@ -586,7 +648,6 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
         else:
             check_selector(path, ref)
 
-    refs = _References(parts, raw, add)
     for n, rule in parts.rules:
         path = ("rules", n)
         for name, kind in _references(type(rule)):
@@ -595,7 +656,7 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
         if hook is not None:
             hook(rule, path, refs)
 
-    _check_weights(raw, add)
+    _check_weights(raw, add, set(refs.province_words or {}) if refs.province_words is not None else None)
     _check_time(raw, parts, add)
     return problems
 

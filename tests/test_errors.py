@@ -62,7 +62,8 @@ CASES = [
      "rules.yangtze_chemicals.parks: unknown group 'yangtze'; expected a group of parks defined under "
      "`groups:`, or an inline selector"),
     ("unknown rule kind", "kind: forbid", "kind: forbidd", "- id: yangtze_chemicals",
-     "rules.yangtze_chemicals: got kind 'forbidd'; expected kind: forbid | limit | transfer_target | diversity"),
+     "rules.yangtze_chemicals: got kind 'forbidd'; expected kind: forbid | carbon_trade | limit | transfer_target | "
+     "diversity | eco_compensation | participation"),
     ("missing required key", "    source: Yangtze", "    sources: Yangtze", "- id: yangtze_chemicals",
      "rules.yangtze_chemicals.source: required key is missing; expected a value for it"),
     ("unknown prerequisite", "{id: sewage_plant, cost: 3, adds: {cod: 6}}",
@@ -78,12 +79,13 @@ CASES = [
     ("YAML syntax", "name: demo", "name: demo: x", "name: demo: x", None),
     ("unknown objective term", "scenarios:", "objective: {weights: {carbon: 1}}\nscenarios:", "objective:",
      "objective.weights.carbon: unknown KPI term; expected one of: open_cost, upgrade_cost, relocation_cost, "
-     "operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs"),
+     "operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs, trade_cost, side_payment_cost, "
+     "or KPI@JURISDICTION"),
     ("resource named as a KPI", "  cod: {category: ecology",
      "  co2: {category: ecology, unit: kt}\n  cod: {category: ecology", "co2: {category",
      "resources.co2: resource 'co2' has the name of a KPI; expected an id that is not a KPI name (open_cost, "
      "upgrade_cost, relocation_cost, operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs, "
-     "tax, power_use, modules, spend)"),
+     "tax, power_use, modules, spend, trade_cost, side_payment_cost)"),
     ("diversity sector listed twice", "scenarios:",
      "  - {id: div, kind: diversity, source: t, sectors: [textiles, textiles], max_sectors_per_park: 1}\n"
      "scenarios:", "sectors: [textiles, textiles]",
@@ -92,7 +94,8 @@ CASES = [
      "objective.weights.opening_cost: the KPI opening_cost is now called open_cost; expected open_cost"),
     ("empty list", "rules:\n  - id: yangtze_chemicals", "pairs: []\nindustries_x:\nrules:\n  - id: yangtze_chemicals",
      "industries_x:", "industries_x: unknown key; expected one of: name, description, units, resources, "
-     "industries, parks, pairs, groups, rules, objective, scenarios, periods, discount_rate, terminal_years"),
+     "industries, parks, pairs, groups, provinces, rules, objective, scenarios, periods, discount_rate, "
+     "terminal_years"),
     ("overlay naming a missing park", 'parks.*.capacity.cod: "*0.5"', "parks.nowhere.capacity.cod: 3",
      "parks.nowhere", "parks.nowhere.capacity.cod: cannot apply overlay: no item with id 'nowhere' in parks; "
      "expected a dotted key naming an existing item, e.g. parks.<id>.capacity.land"),

@@ -27,7 +27,7 @@ def three_provinces() -> dict:
 
 def book(out) -> dict:
     table = out.tables["ledger.csv"]
-    return {(r.province, r.measure): (r.status_quo, r.plan, r.change) for r in table.itertuples()}
+    return {(r.jurisdiction, r.measure): (r.status_quo, r.plan, r.change) for r in table.itertuples()}
 
 
 def test_the_ledger_of_a_plan(tmp_path):
@@ -82,7 +82,7 @@ def test_a_province_limit_per_period(tmp_path):
     assert out.plan.moves == {("a", "p1", "t1"): 1.0, ("a", "p1", "t2"): 1.0}
     assert out.result.objective == pytest.approx(102.0)
     got = out.tables["ledger.csv"]
-    a = got[(got["province"] == "A") & (got["measure"] == "modules")]
+    a = got[(got["jurisdiction"] == "A") & (got["measure"] == "modules")]
     assert a["period"].tolist() == ["t1", "t2"] and a["plan"].tolist() == [1.0, 0.0]
 
 
@@ -98,7 +98,8 @@ def test_provinces_are_checked(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(write(tmp_path, d))])
     assert result.exit_code == 2
     assert "rules.keep.provinces: given with `parks`" in result.stderr
-    assert "rules.keep.provinces[0]: no industry comes from and no park is in 'Z'; expected one of: A, B, C" \
+    assert "rules.keep.provinces[0]: no industry comes from and no park is in 'Z'; expected a province, " \
+        "a group of provinces or a region: A, B, C, west" \
         in result.stderr
     d["rules"] = [{"id": "keep", "kind": "limit", "source": "test", "kpi": "stay_cost", "provinces": [], "max": 1}]
     result = CliRunner().invoke(main, ["validate", str(write(tmp_path, d))])

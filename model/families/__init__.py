@@ -7,6 +7,9 @@ and, as it needs them,
     RULES                 rule schema classes (pydantic, `kind: Literal[...]`) it owns
     RELAX                 {relaxation name: default weight} of the rows it marks relaxable
     KPIS                  KPIs it defines (`model.kpis.Kpi`)
+    TRANSFERS, transfers(problem, data, t), check_transfers(ctx)   amounts it moves between
+                          jurisdictions (`model/transfers.py`), and decided(problem, data) for those
+                          the model decides (`Plan.transfers`)
     validate(rule, path, refs)      checks of its rules across sections (refs: see `model/validate.py`)
     check(ctx)            the independent check of a plan: plain data in, violations out
     rows(ctx)             its rows of the results: {"limits.csv" | "parks.csv" | own table: [row dicts]}
@@ -25,16 +28,23 @@ from model import schema
 from model.families import (
     assign,
     capacity,
+    carbon_trade,
     cover,
     diversity,
+    eco_compensation,
+    enclave,
     forbid,
     limit,
     link,
     objective,
+    participation,
     transfer_target,
 )
 
-FAMILIES: list[ModuleType] = [assign, forbid, link, capacity, cover, limit, transfer_target, diversity, objective]
+# carbon_trade before limit (a traded cap's row reads its allowances); participation after every
+# family with transfers (its rows count them); objective last (it sums every family's KPIs).
+FAMILIES: list[ModuleType] = [assign, forbid, link, capacity, cover, carbon_trade, limit, transfer_target, diversity,
+                              enclave, eco_compensation, participation, objective]
 
 
 def rule_classes() -> list[type]:

@@ -16,7 +16,8 @@ With periods (`model/periods.py`) each row holds in a period t, with K_t the KPI
 yearly flow, or the one-off amounts of t: a budget per period) and the bound's value in t:
     limit[r,sense,t]:    K_t(G_P, G_I) ≤ max_r,t   (and so on)
 in every period, in the periods `periods` lists, or in those a bound given per period names (a
-declining cap {p2027: 900, p2035: 600}). `cumulative: true` bounds the total from the first period
+declining cap {p2027: 900, p2035: 600}). A cap in a carbon market (`carbon_trade.py`) may emit
+what it buys: K_t − buy_t + sell_t ≤ max_t. `cumulative: true` bounds the total from the first period
 through t instead: Σ_{τ≤t} n_τ · K_τ with n_τ the years of τ for a flow and 1 for a one-off.
 """
 
@@ -28,6 +29,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from model import kpis
+from model.families import carbon_trade
+from model.jurisdictions import expand
 from model.options import BuildOptions
 from model.periods import ByPeriod, named, periods_of, value
 from model.schema import Flag, IndustryRef, ParkRef, RuleBase, TimedAmount, TimedShare, Words
@@ -57,7 +60,8 @@ class LimitRule(RuleBase):
     min_share: TimedShare | None = Field(None, description="≥ share × the KPI over all parks")
     periods: Words | None = Field(None, description="the periods the rule holds in (all if absent)")
     provinces: Words | None = Field(None, description="the KPI of these provinces instead of `parks`: modules "
-                                                      "placed at their parks and modules at their origin there")
+                                                      "placed at their parks and modules at their origin there; "
+                                                      "a group of provinces or a region stands for its provinces")
     cumulative: Flag = Field(False, description="bound the total from the first period through each period "
                                                 "(years × the yearly value of a flow), not each period's value")
 
@@ -97,13 +101,7 @@ def validate(rule: LimitRule, path: tuple, refs: Any) -> None:
     if rule.provinces is not None:
         if rule.parks is not None:
             refs.problem((*path, "provinces"), "given with `parks`", "either `parks` or `provinces`, not both")
-        known = refs.provinces
-        if not rule.provinces:
-            refs.problem((*path, "provinces"), "is empty", "at least one province")
-        for m, q in enumerate(rule.provinces):
-            if known is not None and q not in known:
-                refs.problem((*path, "provinces", m), f"no industry comes from and no park is in {refs.describe(q)}",
-                             "one of: " + ", ".join(sorted(known)))
+        refs.check_provinces((*path, "provinces"), rule.provinces)
     if rule.cumulative and periods is not None and not periods.phased:
         refs.problem((*path, "cumulative"), "is given, but the instance has no `periods`",
                      "`periods: [{id: .., years: ..}, ...]` at the top level, or no `cumulative`")
@@ -129,7 +127,7 @@ def _value(problem: Problem, data: Data, rule: LimitRule, t: int, parks: Any) ->
     def one(tau: int) -> Lin:
         if rule.provinces is None:
             return kpis.expression(problem, data, rule.kpi, parks, rule.industries, tau)
-        chosen = _all_provinces(data) if parks == "all" else list(rule.provinces)
+        chosen = _all_provinces(data) if parks == "all" else expand(rule.provinces, data.inst)
         return kpis.in_provinces(problem, data, rule.kpi, chosen, rule.industries, tau)
 
     if not rule.cumulative:
@@ -168,7 +166,8 @@ def _rows(problem: Problem, data: Data) -> list[tuple[LimitRule, str, int, Lin, 
             for t in applies(r, sense, data):
                 bound = float(value(getattr(r, sense), t, data.periods))
                 here = _value(problem, data, r, t, r.parks)
-                if sense == "max":
+                if sense == "max":  # a cap in a carbon market may emit what it buys (`carbon_trade.py`)
+                    here = here - carbon_trade.net(problem, data, r.id, t)
                     out.append((r, sense, t, here, bound, reach * _upper(data, r, r.parks)))
                 elif sense == "min":
                     out.append((r, sense, t, here, bound, bound))
@@ -196,14 +195,14 @@ def check(c: CheckContext) -> list[str]:
     for r in c.rules(LimitRule):
         ps, iis = set(parks_of(c.inst, r.parks)), set(industries_of(c.inst, r.industries))
         unit = c.unit(r.kpi)
-        where = set(r.provinces) if r.provinces is not None else None
+        where = set(expand(r.provinces, c.inst)) if r.provinces is not None else None
         everywhere = None if where is None else \
             {a.origin for a in c.ind.values()} | {b.province for b in c.park.values()}
         for sense in SENSES:
             bound = getattr(r, sense)
             if bound is None or c.period not in c.applies(bound, r.periods):
                 continue
-            bound = c.value(bound)
+            bound = c.value(bound) + (carbon_trade.bought(c, r.id) if sense == "max" else 0.0)
             value = c.over_time(r.kpi, ps, iis, r.cumulative, where)
             if sense == "max" and value > bound + c.tol * max(1.0, abs(bound)):
                 bad.append(f"rule {r.id}: {r.kpi} {value:.6g} > max {bound:g} {unit} "
@@ -237,6 +236,8 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
             for t in applies(r, sense, data):
                 bound = float(value(getattr(r, sense), t, data.periods))
                 here = _value(problem, data, r, t, r.parks).value(x)
+                if sense == "max":  # the cap plus the allowances it bought
+                    bound += carbon_trade.net(problem, data, r.id, t).value(x)
                 if sense == "min_share":
                     bound = bound * _value(problem, data, r, t, None if r.provinces is None else "all").value(x)
                 slack = bound - here if sense == "max" else here - bound

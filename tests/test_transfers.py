@@ -1,0 +1,283 @@
+"""Who gains and who pays: enclave parks, participation with side payments, eco-compensation and
+carbon trading, each on a small case worked out by hand. Every plan passes the independent checker
+(`solve_data`), which recomputes every new rule from the raw fields.
+
+The base (as in tests/test_ledger.py): bundle a (province A, 2 modules: value added 10, tax 2, co2 1,
+staying costs 100 a module, moving 1) and b (province B, 1 module: value added 20, tax 4; staying
+costs nothing, moving 1, so it stays); one open park p1 in province C (region west).
+"""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from model import load
+from model.diagnose import diagnose
+from solvers import SolveOptions
+from tests.conftest import solve_data, write
+from tests.test_ledger import book, three_provinces
+
+
+def transfer_sums(out) -> dict[str, float]:
+    """Each transfer measure's plan column summed over the provinces (zero when nothing is lost)."""
+    table = out.tables["ledger.csv"]
+    rows = table[(table["level"] == "province") & table["measure"].str.startswith(
+        ("enclave_", "eco_", "side_", "allowances"))]
+    return rows.groupby("measure")["plan"].sum().to_dict()
+
+
+# ---------------------------------------------------------------------------------------------
+# Enclave parks
+
+
+def test_an_enclave_shares_value_added_and_tax_with_its_partner(tmp_path):
+    d = three_provinces()
+    d["parks"][0]["enclave"] = {"partner": "A", "share": 0.4}
+    out = solve_data(tmp_path, d)
+    got = book(out)
+    # a's 2 modules run at p1: value added 20 and tax 4 on site in C; A gets 40 % of them.
+    assert got["C", "value_added"] == (0, 20, 20) and got["A", "value_added"] == (20, 0, -20)
+    assert got["A", "enclave_value_added"][1] == pytest.approx(8)
+    assert got["C", "enclave_value_added"][1] == pytest.approx(-8)
+    assert got["A", "enclave_tax"][1] == pytest.approx(1.6) and got["C", "enclave_tax"][1] == pytest.approx(-1.6)
+    assert got["A", "value_added_agreed"] == pytest.approx((20, 8, -12))
+    assert got["C", "value_added_agreed"] == pytest.approx((0, 12, 12))
+    assert all(v == pytest.approx(0) for v in transfer_sums(out).values())
+    # The region's rows are the sums of its provinces'.
+    assert got["west", "value_added"] == got["C", "value_added"]
+
+
+def test_by_contribution_the_partner_pays_its_share_of_the_investment(tmp_path):
+    d = three_provinces()
+    d["parks"][0].update(open_cost=10, enclave={"partner": "A", "contribution": 0.3})
+    out = solve_data(tmp_path, d)
+    assert out.result.objective == pytest.approx(12)  # open 10 + move 2
+    got = book(out)
+    assert got["A", "enclave_investment"][1] == pytest.approx(-3)
+    assert got["C", "enclave_investment"][1] == pytest.approx(3)
+    assert got["A", "enclave_value_added"][1] == pytest.approx(6)  # 30 % of 20
+
+
+def test_a_partner_only_enclave_turns_other_provinces_away(tmp_path):
+    d = three_provinces()
+    d["industries"][1]["stay_cost"] = 50  # b would move too (1 < 50)
+    assert solve_data(tmp_path, d).result.objective == pytest.approx(3)
+    d["parks"][0]["enclave"] = {"partner": "A", "share": 0.5, "partner_only": True}
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("a", "p1"): 2.0} and out.result.objective == pytest.approx(52)
+
+
+# ---------------------------------------------------------------------------------------------
+# No region worse off
+
+
+def test_participation_binds_and_changes_the_plan(tmp_path):
+    # A's value added is 20 at home; moving a leaves it 0, so A keeps both modules (200 a year).
+    d = three_provinces()
+    d["rules"] = [{"id": "a_gains", "kind": "participation", "source": "test", "provinces": ["A"]}]
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {} and out.result.objective == pytest.approx(200)
+    row = out.tables["participation.csv"].iloc[0]
+    assert (row["province"], row["status_quo"], row["plan"], bool(row["binding"])) == ("A", 20, 20, True)
+
+
+def test_side_payments_buy_the_sender_in(tmp_path):
+    # Paying A its lost 20 costs 10 % of 20 = 2; with a moving (2) the objective is 4, not 200.
+    d = three_provinces()
+    d["rules"] = [{"id": "a_gains", "kind": "participation", "source": "test", "provinces": ["A"],
+                   "side_payments": {"max": 50, "cost": 0.1, "payers": ["C"]}}]
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("a", "p1"): 2.0} and out.result.objective == pytest.approx(4)
+    assert out.kpis["side_payment_cost"] == pytest.approx(2)
+    got = book(out)
+    assert got["A", "side_payment"][1] == pytest.approx(20) and got["C", "side_payment"][1] == pytest.approx(-20)
+    assert transfer_sums(out)["side_payment"] == pytest.approx(0)
+    assert out.tables["transfers.csv"].query("measure == 'side_payment'")["amount"].sum() == pytest.approx(20)
+
+
+def test_participation_that_no_plan_meets_is_diagnosed_by_province_and_amount(tmp_path):
+    # C can host at most a's 20 and b's 20 of value added: a minimum of 50 falls short by 10.
+    d = three_provinces()
+    d["industries"][0]["must_transfer"] = True
+    d["rules"] = [{"id": "c_gains", "kind": "participation", "source": "test", "provinces": ["C"], "min": 50}]
+    out = solve_data(tmp_path, d)
+    assert out.result.status == "infeasible"
+    found = diagnose(load(str(write(tmp_path, d))), None, SolveOptions(mip_gap=0.0))
+    texts = [r.text for r in found.relaxations]
+    assert texts == ["rule c_gains (participation): C's net benefit falls short of its stated minimum by 10 "
+                     "million yuan a year"]
+
+
+def test_bounded_side_payments_that_do_not_suffice_are_diagnosed(tmp_path):
+    # a must move: A loses 20; two payers may pay at most 5 each, so A is short by 10.
+    d = three_provinces()
+    d["industries"][0]["must_transfer"] = True
+    d["rules"] = [{"id": "a_gains", "kind": "participation", "source": "test", "provinces": ["A"],
+                   "side_payments": {"max": 5}}]
+    assert solve_data(tmp_path, d).result.status == "infeasible"
+    found = diagnose(load(str(write(tmp_path, d))), {"must_transfer": 100.0}, SolveOptions(mip_gap=0.0))
+    assert [r.text for r in found.relaxations] == [
+        "rule a_gains (participation): A's net benefit falls short of the status quo by 10 million yuan a year"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Eco-compensation
+
+
+def eco(budget: float | None = None) -> dict:
+    # p1 has a quota of 10 t COD; each module of a uses 3. A (downstream) pays C 2 per tonne unused.
+    d = three_provinces()
+    d["resources"]["cod"] = {"category": "ecology", "unit": "t"}
+    d["industries"][0]["use"]["cod"] = 3
+    d["parks"][0]["capacity"]["cod"] = 10
+    rule = {"id": "basin", "kind": "eco_compensation", "source": "test", "payers": ["A"], "payees": ["C"],
+            "resource": "cod", "basis": "unused", "rate": 2}
+    if budget is not None:
+        rule["budget"] = budget
+    d["rules"] = [rule]
+    return d
+
+
+def test_eco_compensation_pays_for_the_quota_left_unused(tmp_path):
+    # a moves: 6 t used, 4 unused: A pays C 8 (status quo: 10 unused, 20).
+    out = solve_data(tmp_path, eco())
+    got = book(out)
+    assert got["C", "eco_compensation"] == pytest.approx((20, 8, -12))
+    assert got["A", "eco_compensation"] == pytest.approx((-20, -8, 12))
+
+
+@pytest.mark.parametrize("budget, paid, quo", [(15, 8, 15), (5, 5, 5)])
+def test_a_budget_caps_the_payment(tmp_path, budget, paid, quo):
+    got = book(solve_data(tmp_path, eco(budget)))
+    assert got["C", "eco_compensation"] == pytest.approx((quo, paid, paid - quo))
+
+
+def test_the_capped_payment_is_exact_even_when_the_payer_would_pay_less(tmp_path):
+    # A (weighing only money) may lose at most 4; the payment is min(8, 5) = 5 whatever A wants:
+    # no plan meets it (a looser model would pay 4).
+    d = eco(5)
+    d["rules"].append({"id": "a_pays_little", "kind": "participation", "source": "test", "provinces": ["A"],
+                       "weights": {"value_added": 0}, "min": -4})
+    d["industries"][0]["must_transfer"] = True
+    assert solve_data(tmp_path, d).result.status == "infeasible"
+    d["rules"][1]["min"] = -5
+    assert solve_data(tmp_path, d).result.status == "optimal"
+
+
+# ---------------------------------------------------------------------------------------------
+# Carbon trading
+
+
+def market(price: float | None = None) -> dict:
+    """A and B emit 10 each at home (grid 1); at p1 in C (grid 0.5) a module emits 0.5. Moving a
+    costs 2 a module, b 3: abatement costs 4 per tonne for a, 6 for b. Caps A 7, B 7, C 3 (17 in
+    all): 3 t must be abated, by 6 modules of a, at 4 a tonne; A sells 3 allowances, B buys 3."""
+    d = {
+        "name": "market",
+        "resources": {"land": {"category": "infrastructure", "unit": "ha"}},
+        "industries": [
+            {"id": "a", "origin": "A", "sector": "s", "modules": 10, "divisible": True, "use": {"land": 1},
+             "power_use": 1, "grid_factor": 1, "relocation_cost": 2},
+            {"id": "b", "origin": "B", "sector": "s", "modules": 10, "divisible": True, "use": {"land": 1},
+             "power_use": 1, "grid_factor": 1, "relocation_cost": 3}],
+        "parks": [{"id": "p1", "province": "C", "region": "west", "capacity": {"land": 100}, "grid_factor": 0.5}],
+    }
+    if price is None:
+        d["rules"] = [*({"id": f"cap_{q}", "kind": "limit", "source": "test", "kpi": "co2", "provinces": [q],
+                         "max": m} for q, m in (("A", 7), ("B", 7), ("C", 3))),
+                      {"id": "ets", "kind": "carbon_trade", "source": "test", "caps": ["cap_A", "cap_B", "cap_C"]}]
+    else:
+        d["objective"] = {"weights": {"co2": price}}
+    return d
+
+
+def test_the_allowance_price_is_the_dual_of_the_balance_and_clears_the_market(tmp_path):
+    out = solve_data(tmp_path, market())
+    assert out.plan.x == {("a", "p1"): pytest.approx(6.0)} and out.result.objective == pytest.approx(12)
+    table = out.tables["carbon_market.csv"].set_index("cap")
+    assert table["price"].tolist() == pytest.approx([4, 4, 4])
+    assert (table.at["cap_A", "sold"], table.at["cap_B", "bought"]) == pytest.approx((3, 3))
+    got = book(out)
+    assert got["A", "allowances"][1] == pytest.approx(-3) and got["B", "allowances"][1] == pytest.approx(3)
+    assert transfer_sums(out)["allowances"] == pytest.approx(0)
+    # A fixed price of 4 makes the trading plan optimal: cost 12 + 4 × 17 t = 80, the best at that price;
+    # a little above, more is abated (15 t); a little below, nothing (20 t).
+    fixed = solve_data(tmp_path, market(4.0))
+    assert fixed.result.objective == pytest.approx(12 + 4 * 17)
+    assert solve_data(tmp_path, market(4.5)).kpis["co2"] == pytest.approx(15)
+    assert solve_data(tmp_path, market(3.5)).kpis["co2"] == pytest.approx(20)
+
+
+def test_a_transaction_cost_and_a_trade_bound(tmp_path):
+    # With m_a + m_b = 6 moves every cap binds: n_A = 3 − m_a, n_B = m_a − 3, n_C = 0, and the cost
+    # 2 m_a + 3 (6 − m_a) + 0.5 (m_a − 3) falls with m_a; unbounded, m_a = 6 (13.5); a bound of 2 on
+    # what one cap trades stops it at m_a = 5, m_b = 1: 10 + 3 + 0.5 × 2 = 14.
+    d = market()
+    d["rules"][-1].update(transaction_cost=0.5)
+    assert solve_data(tmp_path, d).result.objective == pytest.approx(13.5)
+    d["rules"][-1].update(max_trade=2)
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("a", "p1"): pytest.approx(5.0), ("b", "p1"): pytest.approx(1.0)}
+    assert out.kpis["trade_cost"] == pytest.approx(1) and out.result.objective == pytest.approx(14)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["parks"][0].update(enclave={"partner": "C", "share": 0.5}),
+     "parks.p1.enclave.partner: is the park's own province 'C'"),
+    (lambda d: d["parks"][0].update(enclave={"partner": "Z", "share": 0.5}),
+     "parks.p1.enclave.partner: no industry comes from and no park is in 'Z'"),
+    (lambda d: d["parks"][0].update(enclave={"partner": "A", "share": 0.5, "contribution": 0.5}),
+     "give either `share` or `contribution`"),
+    (lambda d: d.update(rules=[{"id": "r", "kind": "participation", "source": "s", "provinces": ["A"],
+                                "weights": {"gdp": 1}}]), "rules.r.weights.gdp: unknown ledger measure 'gdp'"),
+    (lambda d: d.update(rules=[{"id": "r", "kind": "eco_compensation", "source": "s", "payers": {"A": 0.5},
+                                "payees": ["C"], "resource": "land", "basis": "unused", "rate": 1}]),
+     "rules.r.payers: shares sum to 0.5; expected shares summing to 1"),
+    (lambda d: d.update(rules=[{"id": "cap", "kind": "limit", "source": "s", "kpi": "co2", "max": 1},
+                               {"id": "r", "kind": "carbon_trade", "source": "s", "caps": ["cap", "nope"]}]),
+     "rules.r.caps[0]: rule cap does not name one jurisdiction"),
+])
+def test_new_keys_are_validated(tmp_path, edit, message):
+    d = three_provinces()
+    edit(d)
+    result = CliRunner().invoke(main, ["validate", str(write(tmp_path, d))])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# A jurisdiction's own KPI in the objective, and the check of a results folder
+
+
+def test_a_provinces_own_value_added_in_the_objective(tmp_path):
+    # Weighing A's own value added at −10 a unit: keeping a module of a at home (10 of value added)
+    # is worth 100, which the stay cost of 100 exactly offsets; at −11 both stay.
+    d = three_provinces()
+    d["objective"] = {"weights": {"value_added@A": -11}}
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {} and out.kpis["value_added@A"] == pytest.approx(20)
+    assert out.result.objective == pytest.approx(200 - 11 * 20)
+
+
+def test_check_of_a_results_folder_reads_the_decided_transfers(tmp_path):
+    d = three_provinces()
+    d["rules"] = [{"id": "a_gains", "kind": "participation", "source": "test", "provinces": ["A"],
+                   "side_payments": {"max": 50, "cost": 0.1, "payers": ["C"]}}]
+    path = write(tmp_path, d)
+    runner = CliRunner()
+    assert runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 0
+    result = runner.invoke(main, ["check", str(path), str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    # Paying A less than it loses breaks the rule, and the checker says by how much.
+    moved = tmp_path / "run" / "transfers.csv"
+    moved.write_text(moved.read_text().replace("A,20,0,", "A,15,0,"))
+    result = runner.invoke(main, ["check", str(path), str(tmp_path / "run")])
+    assert result.exit_code == 6
+    assert "rule a_gains: A's net benefit 15 < the status quo's 20 million yuan (short by 5)" in result.output + \
+        result.stderr
