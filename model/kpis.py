@@ -204,6 +204,8 @@ def unit(inst: Instance, name: str) -> str:
     """The unit a KPI (or a resource, or a count) is reported in, from the instance's `units`."""
     if name in inst.resources:
         return inst.resources[name].unit
+    if "@" in name:  # a jurisdiction's own KPI (`value_added@Anhui`)
+        return unit(inst, name.partition("@")[0])
     k = registry().get(name)
     word = k.unit if k is not None else "money"
     return getattr(inst.units, word, word)

@@ -113,7 +113,8 @@ def ledger(plan: Plan, data: Data, problem: Problem | None = None) -> pd.DataFra
                 unit_of = kinds[m].unit if m in kinds else m.removesuffix("_agreed")
                 rows.append({"jurisdiction": name, "level": level, **({"period": pid} if data.phased else {}),
                              "measure": m, "unit": kpis.unit(data.inst, unit_of),
-                             "basis": "one-off" if data.phased and kpis.once(m) else "per year",
+                             "basis": "one-off" if data.phased and (kinds[m].once if m in kinds else kpis.once(m))
+                             else "per year",
                              "status_quo": _clean(a), "plan": _clean(b), "change": _clean(b - a)})
     return pd.DataFrame(rows)
 

@@ -216,7 +216,8 @@ def reported_kpis(doc: Any) -> dict[str, Any] | None:
         return None
     weights = doc.get("objective_weights")
     if weights is not None and (not isinstance(weights, dict) or not all(
-            k in kpis.objective_terms() and _finite(v) and abs(v) <= MAX_NUMBER for k, v in weights.items())):
+            (k in kpis.objective_terms() or k.partition("@")[0] in kpis.limit_kpis() and "@" in k)
+            and _finite(v) and abs(v) <= MAX_NUMBER for k, v in weights.items())):
         return None  # this tool writes objective terms with weights an instance may give
     return doc
 
@@ -227,7 +228,8 @@ def objective_weights(reported: dict[str, Any]) -> dict[str, float] | None:
     weights = reported.get("objective_weights")
     if not isinstance(weights, dict):
         return None
-    return {t: float(weights.get(t, 0.0)) for t in kpis.objective_terms()}
+    return {**{t: float(weights.get(t, 0.0)) for t in kpis.objective_terms()},
+            **{t: float(w) for t, w in weights.items() if "@" in t}}
 
 
 def read_json(path: Path) -> Any:

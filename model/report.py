@@ -148,14 +148,16 @@ def _print_ledger(console: Console, ledger: pd.DataFrame) -> None:
     provinces = [q for q in moved.sort_values(ascending=False, kind="stable").index if level[q] == "province"]
     regions = [q for q in wide.index if level[q] == "region"]
     shown = [m for m in measures() if m in wide["plan"] and (wide["plan", m].abs() > 1e-9).any()]
+    named = dict.fromkeys(f"{m} in {units[m]}" for m in (*LEDGER_SHOWN[1:], *shown) if units.get(m))
     table = Table(title="Ledger per province and region: the plan against every module at its origin, largest "
-                  "changes first" + (f" (period {last}, per year)" if last else "") + "; all measures in ledger.csv")
-    table.add_column("province")
-    table.add_column("modules (status quo → plan)", justify="right")
+                  "changes first" + (f" (period {last}, per year)" if last else "") + "; Δ: the change, "
+                  "→: received (net) under the plan; " + ", ".join(named) + "; all measures in ledger.csv")
+    table.add_column("province", no_wrap=True)
+    table.add_column("modules", justify="right", no_wrap=True)
     for m in LEDGER_SHOWN[1:]:
-        table.add_column(f"Δ {m} ({units.get(m, '')})", justify="right")
+        table.add_column(f"Δ {m}", justify="right")
     for m in shown:
-        table.add_column(f"{m} received ({units.get(m, '')})", justify="right")
+        table.add_column(f"→ {m}", justify="right")
     for name in [*provinces[:MAX_ROWS], *regions]:
         row = wide.loc[name]
         label = escape(str(name)) if level[name] == "province" else f"region {escape(str(name))}"

@@ -21,6 +21,7 @@ import pandas as pd
 
 from model import kpis
 from model.data import Data
+from model.jurisdictions import expand
 from model.plan import Plan
 from model.tables import ResultContext
 from solvers.problem import Problem
@@ -48,12 +49,16 @@ def kpis_by_period(problem: Problem, data: Data, weights: dict[str, float]) -> p
     assert data.periods is not None and problem.solution is not None
     x = problem.solution.values
     rows = []
-    for term in kpis.objective_terms():
-        f = kpis.factor(data, term)
+    own = [t for t in weights if "@" in t]  # a jurisdiction's own KPI (`value_added@Anhui`)
+    for term in (*kpis.objective_terms(), *own):
+        kpi, _, where = term.partition("@")
+        f = kpis.factor(data, kpi)
         for t, pid in enumerate(data.periods.ids):
-            v = kpis.whole(problem, data, term, t).value(x)
+            lin = kpis.in_provinces(problem, data, kpi, expand([where], data.inst), None, t) if where else \
+                kpis.whole(problem, data, term, t)
+            v = lin.value(x)
             rows.append({"period": pid, "kpi": term, "unit": kpis.unit(data.inst, term),
-                         "basis": "one-off" if kpis.once(term) else "per year", "value": v,
+                         "basis": "one-off" if kpis.once(kpi) else "per year", "value": v,
                          "discount": float(f[t]), "present_value": float(f[t]) * v,
                          "weight": weights.get(term, 0.0), "weighted": weights.get(term, 0.0) * float(f[t]) * v})
     return pd.DataFrame(rows)

@@ -39,6 +39,7 @@ class Transfer:
     doc: str
     follows: str | None = None
     decided: bool = False
+    once: bool = False  # a one-off amount of the period it occurs in (else a yearly flow)
 
 
 @dataclass

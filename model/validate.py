@@ -481,11 +481,31 @@ class _References:
         known = self.provinces
         if known is None:
             return None
-        out = {r: "region" for r in self.parts.province_table.values() if r}
-        out.update({p.region: "region" for _, p in self.parts.parks})
+        out = {r: "region" for r in self.regions().values() if r}
         out.update({g: "group" for g, grp in self.parts.groups.items() if grp.provinces is not None})
         out.update({q: "province" for q in known})
         return out
+
+    def regions(self) -> dict[str, str]:
+        """Province -> region, as `model.jurisdictions.regions` says it: the `provinces:` table's, else
+        its parks' when they agree."""
+        of_parks: dict[str, set[str]] = {}
+        for _, p in self.parts.parks:
+            of_parks.setdefault(p.province, set()).add(p.region)
+        out = {q: next(iter(r)) if len(r) == 1 else "" for q, r in of_parks.items()}
+        out.update({q: r for q, r in self.parts.province_table.items() if r})
+        return out
+
+    def provinces_of(self, word: str) -> set[str] | None:
+        """The provinces a word of `provinces:` stands for (None when not known)."""
+        kind = (self.province_words or {}).get(word)
+        if kind == "province":
+            return {word}
+        if kind == "group":
+            return set(self.parts.groups[word].provinces or ())
+        if kind == "region":
+            return {q for q, r in self.regions().items() if r == word}
+        return None
 
     def check_provinces(self, path: tuple, names: list[str] | None, words: bool = True) -> None:
         """Names of provinces are known and not empty; with `words`, a group of provinces or a
@@ -622,10 +642,19 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
     for name, group in parts.groups.items():
         if group.provinces is not None:
             refs.check_provinces(("groups", name, "provinces"), group.provinces, words=False)
+            taken = "a province" if name in (refs.provinces or ()) else \
+                "a region" if name in set(refs.regions().values()) else ""
+            if taken:
+                add(raw.problem(("groups", name), f"a group of provinces has the name of {taken}",
+                                "another name: a word in `provinces:` must mean one thing"))
             continue
         sel = group.parks or group.industries
         assert sel is not None
         check_selector(("groups", name, "parks" if group.parks else "industries"), sel)
+    for q, region in parts.province_table.items():
+        if region and region in (refs.provinces or ()):
+            add(raw.problem(("provinces", q, "region"), f"is the name of a province ({_describe(region)})",
+                            "a region's name, which no province has"))
     for n, park in parts.parks:
         if park.enclave is not None:
             if park.enclave.partner == park.province:

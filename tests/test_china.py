@@ -29,7 +29,9 @@ def test_shape_of_the_instance():
     assert {r.category for r in inst.resources.values()} == {"labor", "infrastructure", "ecology"}
     assert any(p.upgrades for p in inst.parks)
     kinds = {r.kind for r in inst.rules}
-    assert kinds == {"forbid", "limit", "transfer_target", "diversity"}
+    assert kinds == {"forbid", "limit", "transfer_target", "diversity", "carbon_trade", "eco_compensation",
+                     "participation"}
+    assert {p.enclave.partner for p in inst.parks if p.enclave is not None} <= EAST
     assert {"yangtze_chemicals", "key_ecological_heavy", "central_carbon_cap", "west_carbon_cap",
             "west_value_share"} <= {r.id for r in inst.rules}
     assert len(check_scenarios(CHINA)) >= 3
@@ -99,3 +101,52 @@ def test_the_phased_instance_meets_its_timetable_and_the_faster_one_costs_more()
     assert fast.result.status == "optimal" and fast.check.ok
     # A tighter timetable cannot cost less than the base's proven bound.
     assert fast.result.objective >= base.result.bound - 1e-6 * abs(base.result.bound)
+
+
+def test_the_ledger_of_the_base_plan(base_run):
+    """Enclave shares and the Yangtze eco-compensation sum to zero over the provinces; the upstream
+    hosts are paid; a region's rows are its provinces' sums."""
+    ledger = base_run.tables["ledger.csv"]
+    provinces = ledger[ledger["level"] == "province"].set_index(["jurisdiction", "measure"])
+    for measure in ("enclave_value_added", "enclave_tax", "eco_compensation"):
+        assert provinces.xs(measure, level="measure")["plan"].sum() == pytest.approx(0, abs=1e-6)
+    paid = provinces.xs("eco_compensation", level="measure")["plan"]
+    assert paid["Anhui"] > 0 and paid["Jiangxi"] > 0 and paid["central_government"] < 0
+    regions = ledger[ledger["level"] == "region"].set_index(["jurisdiction", "measure"])["plan"]
+    west = {p.province for p in base_run.loaded.instance.parks if p.region == "west"}
+    assert regions["west", "value_added"] == pytest.approx(
+        provinces.loc[(sorted(west), "value_added"), "plan"].sum())
+
+
+@pytest.mark.slow
+def test_a_regional_carbon_market_clears_where_a_fixed_cap_binds(base_run):
+    """The base plan breaks a central cap of 4,000 kt; traded, the central provinces sell allowances to
+    the west at a positive price, the shadow price of the seller's own cap."""
+    fixed = load(CHINA, "central_cap_4000")
+    assert any("central_carbon_cap" in v for v in check(fixed.instance, base_run.plan).violations)
+    run = solve_instance(load(CHINA, "central_cap_4000_traded"))
+    assert run.result.status == "optimal" and run.check.ok, run.check.violations
+    market = run.tables["carbon_market.csv"].set_index("cap")
+    assert market.at["central_carbon_cap", "sold"] > 0 and market.at["west_carbon_cap", "bought"] > 0
+    price = market.at["central_carbon_cap", "price"]
+    limits = run.tables["limits.csv"].set_index("rule")
+    assert price > 0 and price == pytest.approx(limits.at["central_carbon_cap", "shadow_price"], rel=1e-6)
+
+
+@pytest.mark.slow
+def test_no_sender_worse_off_paid_by_the_hosts_and_unpaid_infeasible(base_run):
+    run = solve_instance(load(CHINA, "senders_no_worse_off"))
+    assert run.result.status == "optimal" and run.check.ok, run.check.violations
+    rows = run.tables["participation.csv"]
+    assert len(rows) == 9 and (rows["plan"] >= rows["status_quo"] - 1e-6).all()
+    paid = run.tables["transfers.csv"].query("measure == 'side_payment'")["amount"].sum()
+    assert paid > 0 and run.kpis["side_payment_cost"] == pytest.approx(0.05 * paid)
+    assert run.result.objective > base_run.result.bound
+    # Without payments Beijing, whose bundles must all move, cannot keep its tax.
+    from model.diagnose import diagnose
+
+    unpaid = load(CHINA, "senders_unpaid")
+    assert solve_instance(unpaid).result.status == "infeasible"
+    texts = [r.text for r in diagnose(unpaid, None, SolveOptions(mip_gap=0.0)).relaxations]
+    assert any(t.startswith("rule senders_no_worse_off (participation): Beijing's net benefit falls short of the "
+                            "status quo by 80.2 million yuan") for t in texts), texts

@@ -281,3 +281,108 @@ def test_check_of_a_results_folder_reads_the_decided_transfers(tmp_path):
     assert result.exit_code == 6
     assert "rule a_gains: A's net benefit 15 < the status quo's 20 million yuan (short by 5)" in result.output + \
         result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# What an attack found: each now fails as it should
+
+
+def test_check_refuses_forged_allowances_and_side_payments(tmp_path):
+    d = three_provinces()
+    d["rules"] = [{"id": "a_gains", "kind": "participation", "source": "test", "provinces": ["A"],
+                   "side_payments": {"max": 50, "cost": 0.1, "payers": ["C"]}},
+                  {"id": "cap_C", "kind": "limit", "source": "test", "kpi": "co2", "provinces": ["C"], "max": 0}]
+    path = write(tmp_path, d)
+    runner = CliRunner()
+    runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")])
+    moved = tmp_path / "run" / "transfers.csv"
+    if not moved.exists():  # cap_C keeps a at home: nothing is paid; forge a file of the same shape
+        moved.write_text("measure,rule,payer,payee,amount,status_quo,unit,decided\n")
+    moved.write_text(moved.read_text() + "allowances,cap_C,,C,5,0,kt CO2,True\n"
+                     "side_payment,a_gains,C,A,200,0,million yuan,True\n"
+                     "side_payment,a_gains,B,A,1,0,million yuan,True\n"
+                     "side_payment,nope,C,A,1,0,million yuan,True\n")
+    result = runner.invoke(main, ["check", str(path), str(tmp_path / "run")])
+    assert result.exit_code == 6
+    for line in ("allowances of cap_C (5 kt CO2 to C): cap_C is not a cap of an enabled carbon_trade rule",
+                 "rule a_gains: side payment C → A (200 million yuan): outside 0..50",
+                 "rule a_gains: side payment B → A (1 million yuan): B may not pay",
+                 "side payment C → A (1 million yuan): no enabled participation rule nope with side_payments"):
+        assert line in result.stderr, result.stderr
+
+
+def test_an_upgraded_quota_keeps_the_basis_whole_and_the_payment_free(tmp_path):
+    # An upgrade adds 10 t COD to p1's 10: a's 5 modules (15 t) fit only with it. The payment moves
+    # money between provinces and costs the plan nothing, so the plan is the one without the rule.
+    d = eco(100)
+    d["industries"][0]["modules"] = 5
+    d["industries"][0]["stay_cost"] = 100
+    d["parks"][0]["upgrades"] = [{"id": "u", "cost": 0.5, "adds": {"cod": 10}}]
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("a", "p1"): 5.0} and out.result.objective == pytest.approx(5.5)
+    assert book(out)["C", "eco_compensation"][1] == pytest.approx(2 * (20 - 15))
+    d["rules"][0]["basis"], d["rules"][0]["rate"], d["rules"][0]["budget"] = "used", 1, 2
+    out = solve_data(tmp_path, d)
+    assert out.result.objective == pytest.approx(5.5) and book(out)["C", "eco_compensation"][1] == pytest.approx(2)
+
+
+def test_the_carbon_price_is_per_unit_in_a_year_of_a_long_period(tmp_path):
+    # Over one 5-year period moving a costs 2 once and abates 0.5 t a year for 5 years: 0.8 a tonne.
+    d = market()
+    d["periods"] = [{"id": "t1", "years": 5}]
+    out = solve_data(tmp_path, d)
+    assert out.tables["carbon_market.csv"]["price"].tolist() == pytest.approx([0.8, 0.8, 0.8])
+    d["rules"] = []
+    d["objective"] = {"weights": {"co2": 0.81}}
+    assert solve_data(tmp_path, d).kpis["co2"] == pytest.approx(15 * 5)  # a little above it: all of a moves
+
+
+def test_terms_given_from_a_later_period_on(tmp_path):
+    # Rate, budget, trade bound and payment bound start in t2: nothing is paid or traded in t1.
+    d = eco(None)
+    d["periods"] = [{"id": "t1", "years": 1}, {"id": "t2", "years": 1}]
+    d["rules"][0].update(rate={"t2": 2}, budget={"t2": 5})
+    out = solve_data(tmp_path, d)
+    assert out.result.status == "optimal"
+    rows = out.tables["transfers.csv"].set_index("period")["amount"]
+    assert rows["t1"] == 0 and rows["t2"] == pytest.approx(5)
+    m = market()
+    m["periods"] = [{"id": "t1", "years": 1}, {"id": "t2", "years": 1}]
+    m["rules"][-1]["max_trade"] = {"t2": 1}
+    assert solve_data(tmp_path, m).result.status == "optimal"
+
+
+def test_a_jurisdictions_kpi_keeps_check_comparing_kpis_json(tmp_path):
+    d = three_provinces()
+    d["objective"] = {"weights": {"value_added@A": -11}}
+    path = write(tmp_path, d)
+    runner = CliRunner()
+    assert runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 0
+    result = runner.invoke(main, ["check", str(path), str(tmp_path / "run")])
+    assert result.exit_code == 0 and "not as this tool writes it" not in result.output + result.stderr
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.update(rules=[{"id": "r", "kind": "participation", "source": "s", "provinces": ["A"],
+                                "weights": {"side_payment_cost": -1}}]),
+     "rules.r.weights.side_payment_cost: side_payment_cost is a cost of the whole plan, not of a province"),
+    (lambda d: d.update(groups={"B": {"provinces": ["A"]}}),
+     "groups.B: a group of provinces has the name of a province"),
+    (lambda d: d.update(provinces={"C": {"region": "A"}}), "provinces.C.region: is the name of a province ('A')"),
+    (lambda d: d.update(rules=[
+        {"id": "c1", "kind": "limit", "source": "s", "kpi": "co2", "provinces": ["C"], "max": 0},
+        {"id": "c2", "kind": "limit", "source": "s", "kpi": "co2", "provinces": ["west"], "max": 10},
+        {"id": "r", "kind": "carbon_trade", "source": "s", "caps": ["c1", "c2"]}]),
+     "rules.r.caps[1]: caps c1 and c2 both count C"),
+    (lambda d: d.update(rules=[{"id": "r", "kind": "eco_compensation", "source": "s", "payers": ["A", "A"],
+                                "payees": ["C"], "resource": "land", "basis": "unused", "rate": 1}]),
+     "lists A twice"),
+    (lambda d: d.update(rules=[{"id": "r", "kind": "eco_compensation", "source": "s", "payers": ["C"],
+                                "payees": ["A"], "resource": "land", "basis": "unused", "rate": 1}]),
+     "rules.r.payees: no park is in the payees' provinces"),
+])
+def test_more_bad_keys_are_refused(tmp_path, edit, message):
+    d = three_provinces()
+    edit(d)
+    result = CliRunner().invoke(main, ["validate", str(write(tmp_path, d))])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr

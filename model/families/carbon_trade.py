@@ -8,7 +8,8 @@ province, group or region). In each period t a cap c holds in, allowances are bo
 and the transaction cost is an objective term:
     trade_cost_t = Σ_r transaction_cost_r · Σ_c buy[r,c,t]                 (money per year)
 At an optimum with the buys and sells free, the shadow price of the balance row is the price at
-which the market clears: π_t = −∂objective/∂(balance right-hand side) (money per co2 unit), the
+which the market clears: π_t = −∂objective/∂(balance right-hand side) / annual_t (money per co2
+unit in a year of period t; annual_t, the period's discounted years, is 1 without periods), the
 carbon price at which each region, facing it alone, would emit what it does under trading
 (the Lagrangian of the pooled cap). `carbon_market.csv` reports it with each cap's emissions and
 its allowances; the ledger books the allowances bought (net, co2 units) to the cap's jurisdiction
@@ -76,8 +77,7 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     if not caps:
         return
     assert data.periods is not None
-    ub = np.array([(float(value(r.max_trade, t, data.periods)) if r.max_trade is not None else np.inf)
-                   if _holds(c, t, data) else 0.0 for t in range(data.count) for r, c in caps])
+    ub = np.array([_most(r, t, data) if _holds(c, t, data) else 0.0 for t in range(data.count) for r, c in caps])
     keys = data.keys([r.id for r, _ in caps], [c.id for _, c in caps])
     problem.add_vars("allowance_buy", keys, 0.0, ub, doc="allowances bought (co2 per year)")
     problem.add_vars("allowance_sell", keys, 0.0, ub, doc="allowances sold (co2 per year)")
@@ -89,6 +89,16 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     problem.add_rows("allowance_balance", data.keys(trades), rows, np.r_[buy.ravel(), sell.ravel()],
                      np.r_[np.ones(m * data.count), -np.ones(m * data.count)], lo=0.0, hi=0.0,
                      doc="allowances bought = allowances sold")
+
+
+def _most(rule: CarbonTradeRule, t: int, data: Data) -> float:
+    """The most one cap trades in period t: unbounded without `max_trade`, 0 before one given per
+    period starts."""
+    if rule.max_trade is None:
+        return np.inf
+    assert data.periods is not None
+    most = value(rule.max_trade, t, data.periods)
+    return 0.0 if most is None else float(most)
 
 
 def net(problem: Problem, data: Data, cap: str, t: int) -> Lin:
@@ -123,8 +133,10 @@ def validate(rule: CarbonTradeRule, path: tuple, refs: Any) -> None:
     from model.families.limit import LimitRule
 
     rules = {r.id: r for _, r in refs.parts.rules}
-    if not rule.caps:
-        refs.problem((*path, "caps"), "is empty", "at least two limit rule ids")
+    if len(rule.caps) < 2:
+        refs.problem((*path, "caps"), f"names {len(rule.caps)} cap", "at least two limit rule ids: a market "
+                     "trades between caps")
+    covered: dict[str, str] = {}  # province -> the cap of this trade that counts it
     for m, cid in enumerate(rule.caps):
         cap = rules.get(cid)
         where = (*path, "caps", m)
@@ -142,6 +154,12 @@ def validate(rule: CarbonTradeRule, path: tuple, refs: Any) -> None:
         elif not cap.enabled:
             refs.problem(where, f"rule {cid} is disabled", "an enabled cap")
         else:
+            members = refs.provinces_of(cap.provinces[0])
+            twice = sorted(q for q in members or () if q in covered)
+            if twice:
+                refs.problem(where, f"caps {covered[twice[0]]} and {cid} both count {', '.join(twice)}",
+                             "caps over jurisdictions that share no province")
+            covered.update(dict.fromkeys(members or (), cid))
             for other in rules.values():
                 if isinstance(other, CarbonTradeRule) and other.id != rule.id and other.enabled and \
                         cid in other.caps and rule.enabled:
@@ -152,9 +170,17 @@ def validate(rule: CarbonTradeRule, path: tuple, refs: Any) -> None:
 def transfers(problem: Problem, data: Data, t: int) -> list[Flow]:
     out = []
     for r, c in _caps(data):
-        bound = float(value(r.max_trade, t, data.periods)) if r.max_trade is not None else 0.0
+        most = _most(r, t, data)
+        bound = most if np.isfinite(most) else _cap_bound(data, c)
         out.append(Flow("allowances", c.id, None, _jurisdiction(c), net(problem, data, c.id, t), 0.0, bound))
     return out
+
+
+def _cap_bound(data: Data, cap: Any) -> float:
+    """The most allowances a cap can need: its jurisdiction's largest emissions (every module there)."""
+    from model import kpis
+
+    return kpis.upper(data, "co2") + float(data.industry["stay_co2"].abs().mul(data.industry["modules"]).sum())
 
 
 def check_transfers(c: CheckContext) -> list[tuple[str, str, str | None, str, float]]:
@@ -170,13 +196,19 @@ def bought(c: CheckContext, cap: str) -> float:
 
 def check(c: CheckContext) -> list[str]:
     bad = []
+    caps = traded(c.inst.rules)
+    for (m, rule, _, payee, q), v in c.plan.transfers.items():
+        if m == "allowances" and q == c.period_id and rule not in caps:
+            bad.append(f"allowances of {rule} ({v:g} {c.unit('co2')} to {payee}): {rule} is not a cap of an "
+                       "enabled carbon_trade rule")
     for r in c.rules(CarbonTradeRule):
         amounts = [bought(c, cap) for cap in r.caps]
         if abs(sum(amounts)) > c.tol * max(1.0, sum(map(abs, amounts))):
             bad.append(f"rule {r.id}: allowances bought and sold differ by {sum(amounts):.6g} "
                        f"{c.unit('co2')}")
+        most = c.value(r.max_trade) if r.max_trade is not None else None
         if r.max_trade is not None:
-            most = c.value(r.max_trade)
+            most = 0.0 if most is None else most
             for cap, a in zip(r.caps, amounts):
                 if abs(a) > most + c.tol * max(1.0, most):
                     bad.append(f"rule {r.id}: cap {cap} trades {abs(a):.6g} > max_trade {most:g} {c.unit('co2')}")
@@ -211,6 +243,9 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
     duals = problem.dual("allowance_balance")
     trades = list(dict.fromkeys(r.id for r, _ in caps))
     co2, money = data.inst.units.co2, data.inst.units.money
+    # The balance holds a year's allowances of period t, whose emissions count annual_t times in the
+    # objective (its years, discounted): the price of one unit in a year is the dual over that.
+    annual = data.periods.annual if data.phased else np.ones(1)
     out = []
     for t in range(data.count):
         for r, c in caps:
@@ -222,6 +257,6 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
             out.append({"trade": r.id, "cap": c.id, "jurisdiction": _jurisdiction(c),
                         **({"period": data.periods.ids[t]} if data.phased else {}),
                         "cap_amount": cap, "bought": max(a, 0.0), "sold": max(-a, 0.0), "allowed": cap + a,
-                        "price": -float(duals[k]) if duals is not None else float("nan"),
+                        "price": -float(duals[k]) / annual[t] if duals is not None else float("nan"),
                         "unit": co2, "price_unit": f"{money} per {co2}"})
     return {"carbon_market.csv": out}

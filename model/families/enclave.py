@@ -37,7 +37,8 @@ TRANSFERS = (
     Transfer("enclave_value_added", "money", "the partner's agreed share of an enclave park's value added",
              follows="value_added"),
     Transfer("enclave_tax", "money", "the partner's agreed share of an enclave park's tax", follows="tax"),
-    Transfer("enclave_investment", "money", "the partner's share of an enclave park's open and upgrade costs"),
+    Transfer("enclave_investment", "money", "the partner's share of an enclave park's open and upgrade costs",
+             once=True),
 )
 
 

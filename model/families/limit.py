@@ -202,7 +202,8 @@ def check(c: CheckContext) -> list[str]:
             bound = getattr(r, sense)
             if bound is None or c.period not in c.applies(bound, r.periods):
                 continue
-            bound = c.value(bound) + (carbon_trade.bought(c, r.id) if sense == "max" else 0.0)
+            traded = sense == "max" and r.id in carbon_trade.traded(c.inst.rules)
+            bound = c.value(bound) + (carbon_trade.bought(c, r.id) if traded else 0.0)
             value = c.over_time(r.kpi, ps, iis, r.cumulative, where)
             if sense == "max" and value > bound + c.tol * max(1.0, abs(bound)):
                 bad.append(f"rule {r.id}: {r.kpi} {value:.6g} > max {bound:g} {unit} "

@@ -5,8 +5,9 @@ KPIs of what runs in P (`model.kpis.in_provinces`, the modules at P's parks and 
 origin in P) and the transfers it receives less those it pays (`model/transfers.py`),
     NB_t(P) = Σ_m w_m · K_m,t(P)  +  Σ_{flows f → P} w_f · a_f  −  Σ_{flows P → f} w_f · a_f
 with the rule's `weights` w (default value_added: 1); a transfer takes the weight of the measure it
-`follows` (an enclave's share of value added that of value_added), and money received weighs 1
-unless the weights say otherwise. The status quo NB⁰_t(P) is the same with every module at its
+`follows` (an enclave's share of value added that of value_added), money received weighs 1 and
+allowances 0 unless the weights say otherwise (what allowances are worth is the market's price,
+which the model finds, not a weight it can be given). The status quo NB⁰_t(P) is the same with every module at its
 origin (and each transfer at its status-quo amount). For each province P the rule names (a word
 may be a group of provinces or a region) and each period t it holds in:
     participation[r,P,t]:  NB_t(P) − NB⁰_t(P) ≥ min_change_t     (default 0: no worse off)
@@ -53,7 +54,8 @@ DEFAULT_WEIGHTS = {"value_added": 1.0}
 class SidePayments(Strict):
     max: TimedAmount = Field(description="the most one payer pays one province (money per year)")
     cost: Amount = Field(0.0, description="transaction cost per unit of money paid (0.02 = 2 %), in the objective")
-    payers: Words | None = Field(None, description="who may pay (default: every province)")
+    payers: Words | None = Field(None, description="who may pay (default: every province; a group of provinces "
+                                                   "or a region stands for its provinces)")
 
 
 class ParticipationRule(RuleBase):
@@ -108,10 +110,13 @@ def validate(rule: ParticipationRule, path: tuple, refs: Any) -> None:
     """Known provinces and payers, weights on ledger measures, periods known."""
     refs.check_provinces((*path, "provinces"), rule.provinces)
     if rule.side_payments is not None:
-        refs.check_provinces((*path, "side_payments", "payers"), rule.side_payments.payers, words=False)
-    known = [*kpis.registry(), *measures(), *(refs.resources or [])]
+        refs.check_provinces((*path, "side_payments", "payers"), rule.side_payments.payers)
+    known = [k.name for k in kpis.registry().values() if k.block is None] + [*measures(), *(refs.resources or [])]
     for m in rule.weights:
-        if m not in known:
+        if m in kpis.registry() and m not in known:
+            refs.problem((*path, "weights", m), f"{m} is a cost of the whole plan, not of a province",
+                         "a measure of the ledger: " + ", ".join(known))
+        elif m not in known:
             refs.problem((*path, "weights", m), f"unknown ledger measure {refs.describe(m)}",
                          "one of: " + ", ".join(known))
     refs.check_periods((*path, "periods"), rule.periods)
@@ -124,7 +129,7 @@ def _payments(data: Data) -> list[tuple[ParticipationRule, str, str]]:
     for r in data.rules_of(ParticipationRule):
         if r.side_payments is None:
             continue
-        payers = r.side_payments.payers if r.side_payments.payers is not None else everyone
+        payers = expand(r.side_payments.payers, data.inst) if r.side_payments.payers is not None else everyone
         out += [(r, j, q) for q in expand(r.provinces, data.inst) for j in payers if j != q]
     return out
 
@@ -146,7 +151,9 @@ def weight(rule: ParticipationRule, measure: str) -> float:
     t = measures().get(measure)
     if t is None:
         return 0.0
-    return float(rule.weights.get(t.follows, 0.0)) if t.follows is not None else 1.0
+    if t.follows is not None:
+        return float(rule.weights.get(t.follows, 0.0))
+    return 1.0 if t.unit == "money" else 0.0  # money received counts as such; other units only if weighed
 
 
 def _status_quo(problem: Problem, data: Data) -> np.ndarray:
@@ -182,9 +189,15 @@ def transfers(problem: Problem, data: Data, t: int) -> list[Flow]:
         return []
     assert data.periods is not None
     cols = problem.cols("pay").reshape(data.count, -1)[t]
-    return [Flow("side_payment", r.id, j, q, Lin(np.array([c]), np.ones(1)), 0.0,
-                 float(value(r.side_payments.max, t, data.periods)))
+    return [Flow("side_payment", r.id, j, q, Lin(np.array([c]), np.ones(1)), 0.0, _most(r, t, data))
             for c, (r, j, q) in zip(cols, _payments(data))]
+
+
+def _most(rule: ParticipationRule, t: int, data: Data) -> float:
+    """The most one payment of the rule may be in period t (0 before a bound given per period starts)."""
+    assert data.periods is not None and rule.side_payments is not None
+    most = value(rule.side_payments.max, t, data.periods)
+    return 0.0 if most is None else float(most)
 
 
 def check_transfers(c: CheckContext) -> list[tuple[str, str, str | None, str, float]]:
@@ -214,8 +227,7 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     assert data.periods is not None
     pays = _payments(data)
     if pays:
-        ub = np.concatenate([[float(value(r.side_payments.max, t, data.periods)) for r, _, _ in pays]
-                             for t in range(data.count)])
+        ub = np.concatenate([[_most(r, t, data) for r, _, _ in pays] for t in range(data.count)])
         problem.add_vars("pay", data.keys([r.id for r, _, _ in pays], [j for _, j, _ in pays],
                                           [q for *_, q in pays]), 0.0, ub, doc="side payment (money per year)")
     rows = _rows(problem, data)
@@ -229,8 +241,35 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
                          relax="participation", big=[big for *_, big in rows])
 
 
-def check(c: CheckContext) -> list[str]:
+def _check_payments(c: CheckContext) -> list[str]:
+    """Each side payment of the plan is one a rule allows: its payer, its payee, within [0, max]."""
     bad = []
+    allowed = {r.id: r for r in c.rules(ParticipationRule) if r.side_payments is not None}
+    money = c.inst.units.money
+    for (m, rid, payer, payee, q), v in c.plan.transfers.items():
+        if m != "side_payment" or q != c.period_id:
+            continue
+        what = f"side payment {payer} → {payee} ({v:g} {money})"
+        r = allowed.get(rid)
+        if r is None:
+            bad.append(f"{what}: no enabled participation rule {rid} with side_payments")
+            continue
+        assert r.side_payments is not None
+        payers = expand(r.side_payments.payers, c.inst) if r.side_payments.payers is not None else \
+            provinces(c.inst)
+        most = c.value(r.side_payments.max)
+        most = 0.0 if most is None else most
+        if payer not in payers:
+            bad.append(f"rule {rid}: {what}: {payer} may not pay")
+        if payee not in expand(r.provinces, c.inst) or payee == payer:
+            bad.append(f"rule {rid}: {what}: {payee} is not paid under the rule")
+        if v < -c.tol or v > most + c.tol * max(1.0, most):
+            bad.append(f"rule {rid}: {what}: outside 0..{most:g}")
+    return bad
+
+
+def check(c: CheckContext) -> list[str]:
+    bad = _check_payments(c)
     rules = c.rules(ParticipationRule)
     if not rules:
         return bad
@@ -239,8 +278,8 @@ def check(c: CheckContext) -> list[str]:
     quo_ctx = Context(c.inst, Plan(stay={i: float(a.modules) for i, a in c.ind.items()},
                                    open=dict.fromkeys(c.park, 0)), c.period, c.periods, [], set())
     now, before = check_flows(c), check_flows(quo_ctx)
-    money = c.inst.units.money
     for r in rules:
+        money = unit(r, c.inst)
         bound = r.min if r.min is not None else r.min_change
         if c.period not in c.applies(bound, r.periods):
             continue
@@ -252,6 +291,15 @@ def check(c: CheckContext) -> list[str]:
                     f" + {c.value(r.min_change):g}" if r.min_change else "")
                 bad.append(f"rule {r.id}: {q}'s net benefit {plan:.6g} < {what} {money} (short by {low - plan:.6g})")
     return bad
+
+
+def unit(rule: ParticipationRule, inst: Instance) -> str:
+    """The net benefit's unit: money when every measure weighed is money, else weighted units."""
+    kinds = measures()
+    words = {kinds[m].unit if m in kinds else kpis.registry()[m].unit if m in kpis.registry() else m
+             for m, w in rule.weights.items() if w}
+    money = inst.units.money
+    return money if words <= {"money"} else f"weighted units ({money} where the weights are money per unit)"
 
 
 def _check_nb(c: CheckContext, rule: ParticipationRule, q: str, found: list) -> float:
@@ -289,7 +337,7 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
                 out.append({"rule": r.id, "province": q, **({"period": data.periods.ids[t]} if data.phased else {}),
                             "status_quo": quo, "plan": here, "change": here - quo, "bound": low,
                             "slack": here - low, "binding": abs(here - low) <= 1e-6 * max(1.0, abs(low)),
-                            "shadow_price": prices.get(key, float("nan")), "unit": data.inst.units.money})
+                            "shadow_price": prices.get(key, float("nan")), "unit": unit(r, data.inst)})
     return {"participation.csv": out}
 
 
@@ -316,4 +364,4 @@ def describe(inst: Instance, relax: str, label: tuple, amount: float) -> str:
     against = "its stated minimum" if rule.min is not None else "the status quo" + (
         " plus min_change" if rule.min_change is not None else "")
     return (f"rule {rid} (participation): {q}'s net benefit falls short of {against} by {amount:.6g} "
-            f"{inst.units.money} a year{when}")
+            f"{unit(rule, inst)} a year{when}")
