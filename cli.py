@@ -294,7 +294,7 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
     from model import kpis
 
     units = loaded.instance.units
-    unit_of = {t: kpis.unit(loaded.instance, t) for t in kpis.objective_terms()}
+    unit_of = {t: kpis.unit(loaded.instance, t) for t in (*kpis.objective_terms(), *outcome.kpis)}
     unit_of.update({"money": units.money, "modules_moved": "module", "modules_stayed": "module"})
     print_summary(console, outcome.summary(), unit_of, outcome.tables.get("allocations.csv"),
                   outcome.tables.get("parks.csv"), outcome.tables.get("limits.csv"), folder,
@@ -580,6 +580,89 @@ def explain(run: str, industry: str, candidates: int, out: str | None, force: bo
     print_table(console, "Parks it cannot go to", result.excluded)
     if out is not None:
         write_file(Path(out), result.costs.to_csv(index=False, float_format="%.10g"))
+
+
+@main.command()
+@instance_options
+@click.option("--players", metavar="A,B,...",
+              help="Provinces whose cooperation is split, comma-separated [every province that sends or receives "
+                   "modules in the optimal plan]; the other provinces always cooperate.")
+@click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Random orders of the players, when there are more than --exact-up-to.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random orders.")
+@click.option("--exact-up-to", type=click.IntRange(0, 12), default=5, show_default=True,  # model.shapley.EXACT_UP_TO
+              help="Exact over all 2^n coalitions up to this many players (0 to 12); sampled above.")
+@click.option("--solver", default="highs", show_default=True, help="Any solver Pyomo knows.")
+@click.option("--backend", type=click.Choice(["direct", "pyomo"]), default="direct", show_default=True,
+              help="How the model reaches HiGHS: direct (one matrix through highspy) or through Pyomo.")
+@click.option("--time-limit", type=SECONDS, metavar="S",
+              help="Wall-clock limit of each coalition's solve in seconds (a solve stopped with a plan is used "
+                   "and reported as not optimal).")
+@click.option("--mip-gap", type=GAP, metavar="G", default=0.0, show_default=True,
+              help="Relative MIP gap of each solve, 0 to 1; above 0 each value may be off by up to G × |objective|.")
+@click.option("--threads", type=click.IntRange(1, 256), help="Solver threads (1 to 256).")
+@click.option("--option", "raw", multiple=True, metavar="NAME=VALUE",
+              help="Raw solver option, checked against HiGHS (e.g. presolve=off).")
+@click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True,
+              help="strong or aggregated link; strong_cover adds the total-capacity cover cut.")
+@click.option("--out", type=click.Path(file_okay=False), help="Also write shapley.csv and shapley.json to this folder.")
+@click.option("--force", is_flag=True, help="Replace the results of an earlier shapley run in --out.")
+@click.option("--progress", is_flag=True, help="Print a line per solve on stderr.")
+@reports_errors
+def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players: str | None, samples: int, seed: int,
+            exact_up_to: int, solver: str, backend: str, time_limit: float | None, mip_gap: float,
+            threads: int | None, raw: tuple[str, ...], formulation: str, out: str | None, force: bool,
+            progress: bool) -> None:
+    """Split the gain of cooperation among provinces by their Shapley values: each coalition's saving
+    against the status quo is its re-solve with the other players' industries kept home and their
+    parks closed (exact up to --exact-up-to players, else sampled over random orders)."""
+    from model.errors import InputError, Problem
+    from model.options import BuildOptions
+    from model.outputs import check_folder
+    from model.report import print_table, write_results
+    from model.shapley import NoValue, check_players, table
+    from model.shapley import shapley as split
+
+    loaded = _load(instance, scenario, sets)
+    chosen = check_players(loaded.instance, players.split(",")) if players is not None else None
+    options = _solve_options(solver, time_limit, mip_gap, threads, None, raw, backend=backend)
+    if out is not None:  # before any solve: never lose the user's files, nor an hour of solves
+        check_folder(Path(out), "--out", kind="shapley")
+        if (Path(out) / "shapley.json").exists() and not force:
+            raise InputError([Problem("--out", out, "holds the results of an earlier shapley run; nothing was "
+                                                     "written", "a new folder, or --force to replace them")])
+    try:
+        result = split(loaded, chosen, samples=samples, seed=seed, exact_up_to=exact_up_to, solve_options=options,
+                       build_options=BuildOptions(formulation),
+                       progress=(lambda line: click.echo(line, err=True)) if progress else None)
+    except NoValue as exc:
+        _fail(click.get_current_context(), [str(exc)],
+              EXIT_INFEASIBLE if exc.status == "infeasible" else EXIT_NO_SOLUTION)
+    money = loaded.instance.units.money
+    frame = table(result, money)
+    console = Console(width=max(100, Console().width))
+    how = ("exact over all coalitions" if result.exact else
+           f"sampled: {result.samples} random orders, seed {result.seed}; std_error is each estimate's")
+    grand = result.reference - result.v_grand
+    if result.reference_is == "status quo":
+        console.print(f"Gain of cooperation v(P) = {result.v_grand:,.6g} {money}: the status quo's objective "
+                      f"{result.z0:,.6g} less the grand coalition's optimum {grand:,.6g}.")
+    else:
+        console.print(f"Gain of cooperation v(P) = {result.v_grand:,.6g} {money}: the optimum without the players "
+                      f"{result.reference:,.6g} (the others cooperating) less the grand coalition's {grand:,.6g}; "
+                      f"status quo {result.z0:,.6g}.")
+    print_table(console, f"Shapley values ({how})", frame)
+    console.print(f"{len(result.players)} players, {result.solves} solves in {result.seconds:.1f} s; "
+                  f"{len(result.infeasible)} infeasible coalition(s) valued at the best of their parts"
+                  + (f"; always cooperating: {', '.join(result.non_players)}" if result.non_players else "") + ".")
+    if result.not_optimal:
+        click.echo(f"warning: {len(result.not_optimal)} coalition solve(s) stopped at a limit before proving "
+                   "optimality; their values may be low (see shapley.json)", err=True)
+    if out is not None:
+        doc = {"instance": loaded.raw.file, "scenario": scenario, "overlays": loaded.overlays,
+               "unit": money, "solve_options": options.as_dict(), "formulation": formulation, **result.as_dict()}
+        write_results(Path(out), {"shapley.csv": frame}, {"shapley.json": doc}, kind="shapley")
+        console.print(f"Written to {out} (shapley.csv, shapley.json)")
 
 
 @main.command()
