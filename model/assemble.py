@@ -3,6 +3,7 @@
 Variables (see `model/families/*` for the rows):
     x[i,p] ∈ [0, modules_i]   modules of industry i placed at park p, (i,p) ∈ E; integer unless divisible
     stay[i] ∈ [0, modules_i]  modules left at the origin; 0 if must_transfer; integer unless divisible
+    retire[i] ∈ [0, modules_i]  modules of i closed, only for industries that `may_retire`
     y[p] ∈ {0,1}              park p opens (fixed at 1 where open_cost is 0: it is already open)
     w[p,u] ∈ {0,1}            upgrade u of park p is built
 Column r of block `x` is pair row r of `data.pairs`.
@@ -10,7 +11,8 @@ Column r of block `x` is pair row r of `data.pairs`.
 With `periods` (`model/periods.py`) the blocks gain the period as their last key, period-major
 (`model.kpis.at` gives a period's columns):
     x[i,p,t]   modules of i moving to p in period t (a module moves once, and stays)
-    stay[i]    modules that never move
+    retire[i,t] modules of i closing in period t
+    stay[i]    modules that never move nor close
     y[p,t]     p is open in period t;  w[p,u,t]  upgrade u is built by period t
 and the families' rows hold period by period. Without periods the blocks are exactly the above.
 """
@@ -39,6 +41,11 @@ def assemble(data: Data, options: BuildOptions | None = None) -> Problem:
     must = data.industry["must_transfer"].to_numpy() & (not options.elastic)
     problem.add_vars("stay", keys_of(data.industries), 0.0, np.where(must, 0.0, modules), whole,
                      "modules left at origin")
+    retiring = np.flatnonzero(data.industry["may_retire"].to_numpy())
+    if len(retiring):  # only where an industry may close: an instance without keeps its model exactly
+        problem.add_vars("retire", data.keys(np.asarray(data.industries, dtype=object)[retiring]), 0.0,
+                         data.tile(modules[retiring]), data.tile(whole[retiring]),
+                         "modules of i closed" + (" in period t" if data.phased else ""))
     problem.add_vars("y", data.keys(data.parks), data.tile(data.park["already_open"].to_numpy(dtype=float)),
                      1.0, True, "park opens" + (" (open in period t)" if data.phased else ""))
     problem.add_vars("w", data.keys(data.upgrades["park"], data.upgrades["upgrade"]), 0.0, 1.0, True,

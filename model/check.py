@@ -125,6 +125,9 @@ class CheckContext:
             return sum(self.kpi_over(part, parks, inds) for part in k.parts)
         if k is not None and k.check_plan is not None:
             return k.check_plan(self)
+        if k is not None and k.check_retire is not None:  # per module closed (in this period, a one-off)
+            closed = self.plan.retired if self.plan.retired is not None else self.plan.retire
+            return sum(k.check_retire(self.ind[i]) * v for i, v in closed.items() if i in inds)
         plan, once = self.plan, kpis.once(name)  # a one-off: what happens in this period only
         if k is not None and k.check_park is not None:
             ups = plan.building if once and plan.building is not None else plan.upgrades
@@ -147,7 +150,7 @@ class CheckContext:
         if k is not None and k.check_park is not None:
             return self.kpi_over(name, {p for p, b in self.park.items() if b.province in provinces}, inds)
         home = {i for i in inds if self.ind[i].origin in provinces}
-        if name == "relocation_cost":
+        if name == "relocation_cost" or (k is not None and k.check_retire is not None):  # the origin's
             return self.kpi_over(name, set(self.park), home)
         value = self.kpi_over(name, {p for p, b in self.park.items() if b.province in provinces}, inds)
         own = (k.check_origin or k.check_stay) if k is not None else None
@@ -203,7 +206,7 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
     for i, p in plan.x:
         if i not in ind or p not in park:
             bad(f"{i} at {p}: unknown {'industry' if i not in ind else 'park'}")
-    for i in plan.stay:
+    for i in [*plan.stay, *plan.retire]:
         if i not in ind:
             bad(f"{i}: unknown industry")
     for p, u in plan.upgrades:
@@ -227,7 +230,9 @@ def check(inst: Instance, plan: Plan, reported_kpis: dict[str, float] | None = N
                 plan.periods, {k: v for k, v in plan.moves.items() if k[0] in ind and k[1] in park and k[2] in known},
                 {p: q for p, q in plan.opened.items() if p in park and q in known},
                 {pu: q for pu, q in plan.built.items() if pu[0] in park and q in known},
-                transfers={k: v for k, v in plan.transfers.items() if k[4] in known or (not known and k[4] == "")})
+                transfers={k: v for k, v in plan.transfers.items() if k[4] in known or (not known and k[4] == "")},
+                retire={i: v for i, v in plan.retire.items() if i in ind},
+                retirements={k: v for k, v in plan.retirements.items() if k[0] in ind and k[1] in known})
     contexts: list[CheckContext] = []
     for t in range(periods.count):
         ctx = CheckContext(resolve(inst, t), plan.period(t), t, periods, list(contexts), _ready(inst, plan, periods, t))

@@ -71,6 +71,11 @@ class Data:
     def phased(self) -> bool:
         return self.periods is not None and self.periods.phased
 
+    @property
+    def retiring(self) -> np.ndarray:
+        """The industries that may close (`may_retire`), by position: the `retire` block's order."""
+        return np.flatnonzero(self.industry["may_retire"].to_numpy())
+
     def tile(self, values: object) -> np.ndarray:
         """Per-item values repeated for every period (blocks over periods are period-major)."""
         return np.tile(np.asarray(values), self.count)
@@ -161,10 +166,12 @@ def _build(inst: Instance, keep_forbidden: bool) -> Data:
         "modules": [i.modules for i in inst.industries],
         "divisible": [i.divisible for i in inst.industries],
         "must_transfer": [i.must_transfer for i in inst.industries],
+        "may_retire": [i.may_retire for i in inst.industries],
         "stay_cost": [i.stay_cost for i in inst.industries],
         "stay_co2": [i.co2_process + i.power_use * i.grid_factor for i in inst.industries],
         **{f: [getattr(i, f) for i in inst.industries] for f in (
-            "relocation_cost", "value_added", "jobs", "tax", "co2_process", "power_use", "logistics_cost_per_km")},
+            "relocation_cost", "value_added", "jobs", "tax", "co2_process", "power_use", "logistics_cost_per_km",
+            "retire_cost", "production_capacity")},
         "lon": [i.location.lon if i.location else 0.0 for i in inst.industries],
         "lat": [i.location.lat if i.location else 0.0 for i in inst.industries],
     }, index=pd.Index(ind_ids, name="industry"))

@@ -5,6 +5,7 @@ A KPI is a linear expression of the decisions, over a subset of parks G_P and in
                   (+ Σ_i stay_K[i] · stay[i] over the whole plan, for the modules that stay)
     per park      open_cost(G_P) = Σ_{p∈G_P, not already open} open_cost_p · y[p]
     per upgrade   upgrade_cost(G_P) = Σ_{p∈G_P} Σ_{u∈U_p} cost_u · w[p,u]
+    per closure   retire_cost(G_I) = Σ_{i∈G_I} retire_cost_i · retire[i]   (modules closed)
     a sum         spend = open_cost + upgrade_cost + relocation_cost   (investment, for budgets)
 and any resource id is a per-pair KPI too (its use); a family's own variables may make a KPI too
 (`block`: a side payment's cost, allowances' transaction cost), over the whole plan only.
@@ -57,6 +58,7 @@ class Kpi:
     pair: Callable[[Data], np.ndarray] | None = None  # per module placed, over data.pairs
     stay: Callable[[Data], np.ndarray] | None = None  # per module staying, over data.industries
     origin: Callable[[Data], np.ndarray] | None = None  # per module running at its origin (the ledger's); else `stay`
+    retire: Callable[[Data], np.ndarray] | None = None  # per module closed, over data.industries
     park: Callable[[Data], np.ndarray] | None = None  # per park opened, over data.parks
     upgrade: Callable[[Data], np.ndarray] | None = None  # per upgrade built, over data.upgrades
     parts: tuple[str, ...] = ()  # a sum of other KPIs
@@ -65,6 +67,7 @@ class Kpi:
     check_pair: Callable[[Any, str, str], float] | None = None  # (checker context, industry, park)
     check_stay: Callable[[Industry], float] | None = None
     check_origin: Callable[[Industry], float] | None = None
+    check_retire: Callable[[Industry], float] | None = None
     check_park: Callable[[Park, set[str]], float] | None = None  # (park, upgrades built there)
 
 
@@ -158,6 +161,14 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("modules", "module", "modules placed", objective=False,
         pair=lambda d: np.ones(len(d.pairs)), check_pair=lambda c, i, p: 1.0,
         origin=lambda d: np.ones(len(d.industries)), check_origin=lambda a: 1.0),
+    Kpi("retire_cost", "money", "retire_cost per module closed (one-off, or annualised without periods)",
+        weight=1.0, once=True, limit=False, retire=lambda d: d.industry["retire_cost"].to_numpy(dtype=float),
+        check_retire=lambda a: a.retire_cost),
+    Kpi("production_capacity", "production", "physical capacity (production_capacity) of the modules "
+        "placed", objective=False, pair=lambda d: _ind(d, "production_capacity"),
+        check_pair=lambda c, i, p: c.ind[i].production_capacity,
+        origin=lambda d: d.industry["production_capacity"].to_numpy(dtype=float),
+        check_origin=lambda a: a.production_capacity),
     Kpi("spend", "money", "investment: open_cost + upgrade_cost + relocation_cost", objective=False, once=True,
         parts=("open_cost", "upgrade_cost", "relocation_cost")),
 )
@@ -254,11 +265,13 @@ def _present(data: Data, name: str, one: Callable[[int], Lin]) -> Lin:
 
 def _at_home(problem: Problem, data: Data, figure: np.ndarray, t: int) -> Lin:
     """Σ_i figure[i] · (modules of i at their origin in period t): those that never move, and
-    those that move later."""
+    those that move or close later."""
     out = Lin(problem.cols("stay"), figure)
     pi = data.pairs["i"].to_numpy()
     for tau in range(t + 1, data.count):
         out = out + Lin(at(problem, "x", data, tau), figure[pi])
+        if "retire" in problem.variables:
+            out = out + Lin(at(problem, "retire", data, tau), figure[data.retiring])
     return out
 
 
@@ -275,6 +288,13 @@ def expression(problem: Problem, data: Data, name: str, parks: Any = None, indus
         return total(expression(problem, data, part, parks, industries, t) for part in k.parts)
     if k is not None and k.block is not None:
         return k.block(problem, data, t)
+    if k is not None and k.retire is not None:  # per module closed: a one-off of the period it closes in
+        if "retire" not in problem.variables:
+            return Lin()
+        chosen = np.isin(data.industries, data.industry_set(industries)) if industries is not None else \
+            np.ones(len(data.industries), bool)
+        rows = np.flatnonzero(chosen[data.retiring])
+        return Lin(at(problem, "retire", data, t)[rows], k.retire(view)[data.retiring][rows])
     if k is not None and (k.park is not None or k.upgrade is not None):
         if k.park is not None:
             chosen = np.isin(data.parks, data.park_set(parks)) if parks is not None else np.ones(len(data.parks), bool)
@@ -309,7 +329,7 @@ def in_provinces(problem: Problem, data: Data, name: str, provinces: list[str], 
     province's. Its present value when `period` is None, as `expression`."""
     if period is None:
         return _present(data, name, lambda t: in_provinces(problem, data, name, provinces, industries, t))
-    from model.schema import ParkSelector
+    from model.schema import IndustrySelector, ParkSelector
 
     t, view = period, data.at(period)
     k = registry().get(name)
@@ -320,6 +340,9 @@ def in_provinces(problem: Problem, data: Data, name: str, provinces: list[str], 
     pi, pp = data.pairs["i"].to_numpy(), data.pairs["p"].to_numpy()
     home = np.isin(data.industry["origin"].to_numpy(), provinces) & (
         np.isin(data.industries, data.industry_set(industries)) if industries is not None else True)
+    if k is not None and k.retire is not None:  # closing costs are the origin's
+        ids = [str(i) for i in np.asarray(data.industries, dtype=object)[home]]
+        return expression(problem, data, name, None, IndustrySelector(ids=ids), t) if ids else Lin()
     coef = view.pair_coef(name)
     if name in SENDER:
         rows = np.flatnonzero(home[pi] & (coef != 0))

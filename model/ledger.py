@@ -6,7 +6,8 @@ period t; without, the single year), each measure is summed over what runs or ha
                       + modules at their origin in P × the per-module figure at the origin (`origin`,
                         else `stay`): modules, value_added, tax, jobs, co2, power_use, stay_cost;
                         operating, logistics and pair costs are the hosts'
-    borne by P        relocation_cost of the modules leaving P in the period (the sending side);
+    borne by P        relocation_cost of the modules leaving P in the period (the sending side), and
+                      retire_cost of those closing in it (`retired`: the modules closed by then);
                       open_cost and upgrade_cost of P's parks opened or built in it (the host side)
     transfers         what P receives less what it pays (`model/transfers.py`): an enclave's agreed
                       shares, eco-compensation, side payments, allowances bought (net)
@@ -35,9 +36,11 @@ from model.tables import ResultContext
 from model.transfers import flows, measures
 from solvers.problem import Problem
 
-MEASURES = ("modules", "value_added", "tax", "jobs", "co2", "power_use", "stay_cost", "operating_cost",
-            "logistics_cost", "pair_cost", "relocation_cost", "open_cost", "upgrade_cost")
-AT_ORIGIN = ("modules", "value_added", "tax", "jobs", "co2", "power_use", "stay_cost")  # also count at home
+MEASURES = ("modules", "value_added", "tax", "jobs", "co2", "power_use", "production_capacity", "stay_cost",
+            "operating_cost", "logistics_cost", "pair_cost", "relocation_cost", "open_cost", "upgrade_cost",
+            "retired", "retire_cost")
+AT_ORIGIN = ("modules", "value_added", "tax", "jobs", "co2", "power_use", "production_capacity",
+             "stay_cost")  # also count at home
 SENDER = kpis.SENDER  # borne by the province a module leaves
 
 
@@ -56,7 +59,7 @@ def ledger(plan: Plan, data: Data, problem: Problem | None = None) -> pd.DataFra
     rows = []
     for t, pid, view, now, _ready in ResultContext(data, None, plan).periods():
         index = {i: n for n, i in enumerate(data.industries)}
-        coef = {m: view.pair_coef(m) for m in MEASURES if registry[m].pair is not None}
+        coef = {m: view.pair_coef(m) for m in MEASURES if m in registry and registry[m].pair is not None}
         at_home = {m: (registry[m].origin or registry[m].stay)(view) for m in AT_ORIGIN}
         quo: dict[tuple[str, str], float] = {(p, m): 0.0 for p in provinces for m in MEASURES}
         got = dict(quo)
@@ -73,6 +76,12 @@ def ledger(plan: Plan, data: Data, problem: Problem | None = None) -> pd.DataFra
         for (i, p), v in moved.items():
             for m in SENDER:
                 got[origin[i], m] += float(coef[m][pos[(i, p)]]) * v
+        closing = now.retired if now.retired is not None else now.retire  # the origin's: closed in the period
+        cost = registry["retire_cost"].retire(view)
+        for i, v in closing.items():
+            got[origin[i], "retire_cost"] += float(cost[index[i]]) * v
+        for i, v in now.retire.items():  # closed by the period
+            got[origin[i], "retired"] += v
         opening = now.opening if now.opening is not None else now.open
         park_cost = registry["open_cost"].park(view)
         for n, p in enumerate(data.parks):
@@ -110,7 +119,7 @@ def ledger(plan: Plan, data: Data, problem: Problem | None = None) -> pd.DataFra
             for m in names:
                 a = sum(quo.get((q, m), 0.0) for q in members) + direct.get((name, m), (0.0, 0.0))[0]
                 b = sum(got.get((q, m), 0.0) for q in members) + direct.get((name, m), (0.0, 0.0))[1]
-                unit_of = kinds[m].unit if m in kinds else m.removesuffix("_agreed")
+                unit_of = kinds[m].unit if m in kinds else "modules" if m == "retired" else m.removesuffix("_agreed")
                 rows.append({"jurisdiction": name, "level": level, **({"period": pid} if data.phased else {}),
                              "measure": m, "unit": kpis.unit(data.inst, unit_of),
                              "basis": "one-off" if data.phased and (kinds[m].once if m in kinds else kpis.once(m))

@@ -114,7 +114,12 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         where = f"{table}:{line}"
         value = _number(row["modules"], where, "modules")
         i, p = row["industry"], row["park"]
-        if p:
+        if row.get("fate") == "retired":
+            plan.retire[i] = plan.retire.get(i, 0.0) + value
+            if timed:
+                q = _period(row["period"], periods.ids, where)
+                plan.retirements[(i, q)] = plan.retirements.get((i, q), 0.0) + value
+        elif p:
             plan.x[(i, p)] = plan.x.get((i, p), 0.0) + value
             if timed:
                 q = _period(row["period"], periods.ids, where)
@@ -125,7 +130,7 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
     inferred = []
     for i, total in modules.items():
         if i not in stays_given:
-            rest = total - sum(v for (a, _), v in plan.x.items() if a == i)
+            rest = total - sum(v for (a, _), v in plan.x.items() if a == i) - plan.retire.get(i, 0.0)
             plan.stay[i] = max(rest, 0.0)
             if rest > 1e-9:
                 inferred.append(f"{i} ({rest:g})")

@@ -41,6 +41,14 @@ def extract(problem: Problem, data: Data) -> Plan:
     plan = Plan()
     plan.x = {(i, p): float(v) for i, p, v in zip(industry[placed], park[placed], x[placed])}
     plan.stay = dict(zip(data.industries, stay.tolist()))
+    if "retire" in problem.variables:
+        closing = _clean(problem.value("retire"), data.tile(whole[data.retiring])).reshape(n_t, -1)
+        ids = [str(i) for i in np.asarray(data.industries, dtype=object)[data.retiring]]
+        plan.retire = {i: float(v) for i, v in zip(ids, closing.sum(axis=0)) if v}
+        if data.phased:
+            assert data.periods is not None
+            plan.retirements = {(ids[n], data.periods.ids[q]): float(closing[q, n])
+                                for q, n in zip(*np.nonzero(closing))}
     y = np.round(problem.value("y")).astype(int).reshape(n_t, -1)
     w = np.round(problem.value("w")).astype(int).reshape(n_t, -1)
     plan.open = dict(zip(data.parks, y[-1].tolist()))
@@ -72,7 +80,8 @@ def allocation_table(plan: Plan, data: Data) -> pd.DataFrame:
     each per-pair KPI of the registry and stay_cost. With periods, one row per move and its
     period (`period`), and each KPI is the present value of what those modules cause over the
     periods: at the park from their move on, at their origin before it (the columns sum to the
-    KPIs of kpis.json, less the parks' open and upgrade costs)."""
+    KPIs of kpis.json, less the parks' open and upgrade costs). Where an industry may close, a
+    `fate` column says moved, stays or retired, and a row per closure carries its retire_cost."""
     registry = kpis.registry()
     pair_kpis = [k.name for k in registry.values() if k.objective and k.pair is not None]
     stay_kpis = [k.name for k in registry.values() if k.objective and k.stay is not None]
@@ -105,8 +114,29 @@ def allocation_table(plan: Plan, data: Data) -> pd.DataFrame:
                          **({"period": ""} if data.phased else {}), "modules": v, **{k: 0.0 for k in pair_kpis},
                          **{k: sum(float(factor[k][u] * stay_coef[k][u][n]) for u in range(n_t)) * v
                             for k in stay_kpis}})
+    fates = len(data.retiring) > 0  # a `fate` column and retire_cost only where a module may close
+    retire_kpis = [k.name for k in registry.values() if k.objective and k.retire is not None] if fates else []
+    closings = [(i, ids.index(q), v) for (i, q), v in plan.retirements.items()] if data.phased else \
+        [(i, 0, v) for i, v in plan.retire.items()]
+    for i, t, v in closings:
+        if v:
+            n = order[i]
+            row = {"industry": i, "origin": data.industry.at[i, "origin"], "sector": data.industry.at[i, "sector"],
+                   "park": "", "province": "", "region": "", **({"period": ids[t]} if data.phased else {}),
+                   "modules": v, **{k: 0.0 for k in pair_kpis}}
+            for k in stay_kpis:  # running at its origin until it closes
+                row[k] = row.get(k, 0.0) + sum(float(factor[k][u] * stay_coef[k][u][n]) for u in range(t)) * v
+            for k in retire_kpis:
+                row[k] = float(kpis.factor(data, k)[t] * registry[k].retire(data.at(t))[n]) * v
+            rows.append(row | {"fate": "retired"})
+    if fates:
+        for row in rows:
+            row.setdefault("fate", "moved" if row["park"] else "stays")
+            for k in retire_kpis:
+                row.setdefault(k, 0.0)
     columns = ["industry", "origin", "sector", "park", "province", "region", *(["period"] if data.phased else []),
-               "modules", *pair_kpis, *[k for k in stay_kpis if k not in pair_kpis]]
+               *(["fate"] if fates else []), "modules", *pair_kpis, *[k for k in stay_kpis if k not in pair_kpis],
+               *retire_kpis]
     table = pd.DataFrame(rows, columns=columns)
     by = ["industry", "park", *(["period"] if data.phased else [])]
     rank = {q: n for n, q in enumerate(ids)}

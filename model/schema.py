@@ -181,6 +181,7 @@ class Units(Strict):
     power: str = Field("GWh", description="unit of `power_use` (per year); grid factors are co2 per power")
     distance: str = Field("km", description="unit of distances (great-circle between locations)")
     jobs: str = Field("persons", description="unit of `jobs`")
+    production: str = Field("Mt a year", description="unit of `production_capacity` (physical capacity)")
 
 
 class Resource(Strict):
@@ -201,6 +202,11 @@ class Industry(Strict):
     modules: Count = Field(1, description="transferable units; 1 = indivisible bundle")
     divisible: Flag = Field(False, description="modules may be split over parks (continuous)")
     must_transfer: Flag = Field(False, description="no module may stay at the origin")
+    may_retire: Flag = Field(False, description="modules may close instead of moving or staying")
+    retire_cost: TimedAmount = Field(0, description="cost per module closed (money; annualised in a single "
+                                                    "period, one-off in the period it closes with `periods`)")
+    production_capacity: Amount = Field(0, description="physical capacity per module (e.g. Mt of crude steel a "
+                                                       "year), for capacity replacement rules")
     use: dict[str, Amount] = Field(default_factory=dict, description="resource use per module")
     value_added: Amount = Field(0, description="value added per module (money)")
     jobs: Amount = Field(0, description="jobs per module")

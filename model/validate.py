@@ -453,6 +453,7 @@ class _References:
     parts: _Parts
     raw: RawDoc
     add: Callable[[Problem], None]
+    check_ref: Callable[[tuple, Any, str], None] = lambda path, ref, kind: None  # set by check_references
 
     @property
     def resources(self) -> list[str] | None:
@@ -677,6 +678,7 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
         else:
             check_selector(path, ref)
 
+    refs.check_ref = check_ref  # for a family's references nested below a rule's own fields
     for n, rule in parts.rules:
         path = ("rules", n)
         for name, kind in _references(type(rule)):

@@ -247,8 +247,9 @@ def test_csv_cell_over_the_field_limit(tmp_path):
                                                "column per key: location.{lon,lat}"),
     ("jobs\n", "jobs,jobs\n", "column 'jobs' appears twice (columns 12 and 13); expected each column once"),
     ("jobs\n", "jobs,colour\n", "unknown column 'colour'; expected columns among: id, origin, sector, modules, "
-                                "divisible, must_transfer, use.<resource>, value_added, jobs, tax, co2_process, "
-                                "power_use, grid_factor, relocation_cost, stay_cost, logistics_cost_per_km, "
+                                "divisible, must_transfer, may_retire, retire_cost, production_capacity, "
+                                "use.<resource>, value_added, jobs, tax, co2_process, power_use, grid_factor, "
+                                "relocation_cost, stay_cost, logistics_cost_per_km, "
                                 "location.{lon,lat}, tags"),
 ])
 def test_csv_header_clashes(tmp_path, old, new, message):

@@ -28,6 +28,7 @@ from model import schema
 from model.families import (
     assign,
     capacity,
+    capacity_replacement,
     carbon_trade,
     cover,
     diversity,
@@ -44,7 +45,7 @@ from model.families import (
 # carbon_trade before limit (a traded cap's row reads its allowances); participation after every
 # family with transfers (its rows count them); objective last (it sums every family's KPIs).
 FAMILIES: list[ModuleType] = [assign, forbid, link, capacity, cover, carbon_trade, limit, transfer_target, diversity,
-                              enclave, eco_compensation, participation, objective]
+                              capacity_replacement, enclave, eco_compensation, participation, objective]
 
 
 def rule_classes() -> list[type]:

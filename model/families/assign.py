@@ -1,9 +1,11 @@
-"""`assign`: every module of an industry is placed at a park or stays at its origin.
+"""`assign`: every module of an industry is placed at a park, stays at its origin, or closes.
 
-    assign[i]:         Σ_{p:(i,p)∈E} Σ_t x[i,p,t] + stay[i] = modules_i   ∀ i ∈ I   (each module moves once)
+    assign[i]:         Σ_{p:(i,p)∈E} Σ_t x[i,p,t] + Σ_t retire[i,t] + stay[i] = modules_i   ∀ i ∈ I
+                       (each module moves once, or closes once; retire only for industries that
+                       `may_retire`, the block absent when none may)
     must_transfer:     stay[i] ≤ 0 (as the variable's upper bound)       ∀ i with must_transfer
                        (elastic build: a row must_transfer[i]: stay[i] ≤ 0, relaxable, big modules_i)
-With periods, must_transfer means moved by the end of the last period. The variables x, stay, y,
+With periods, must_transfer means moved (or closed) by the end of the last period. The variables x, stay, y,
 w themselves are made in `model/assemble.py`; a plan is also checked here for what the
 variables' domains say (whole modules, no negative amounts).
 """
@@ -30,10 +32,12 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     n_i = len(data.industries)
     x, stay = problem.cols("x"), problem.cols("stay")
     modules = data.industry["modules"].to_numpy(dtype=float)
-    problem.add_rows("assign", keys_of(data.industries),
-                     np.concatenate([data.tile(data.pairs["i"].to_numpy()), np.arange(n_i)]),
-                     np.concatenate([x, stay]), 1.0,
-                     lo=modules, hi=modules, doc="each module placed or staying")
+    rows, cols = [data.tile(data.pairs["i"].to_numpy()), np.arange(n_i)], [x, stay]
+    if "retire" in problem.variables:
+        rows.append(data.tile(data.retiring))
+        cols.append(problem.cols("retire"))
+    problem.add_rows("assign", keys_of(data.industries), np.concatenate(rows), np.concatenate(cols), 1.0,
+                     lo=modules, hi=modules, doc="each module placed, staying or closed")
     if options.elastic:
         must = np.flatnonzero(data.industry["must_transfer"].to_numpy())
         problem.add_rows("must_transfer", keys_of(np.asarray(data.industries, dtype=object)[must]),
@@ -54,8 +58,14 @@ def check(c: CheckContext) -> list[str]:
     for i, industry in c.ind.items():
         placed = placed_of.get(i, 0.0)
         stay = c.plan.stay.get(i, 0.0)
-        if not c.close(placed + stay, industry.modules):
-            bad.append(f"{i}: {placed:g} modules placed + {stay:g} staying ≠ its {industry.modules} modules")
+        closed = c.plan.retire.get(i, 0.0)
+        if not c.close(placed + stay + closed, industry.modules):
+            shut = f" + {closed:g} closed" if closed else ""
+            bad.append(f"{i}: {placed:g} modules placed + {stay:g} staying{shut} ≠ its {industry.modules} modules")
+        if closed < -c.tol or (not industry.divisible and abs(closed - round(closed)) > c.tol):
+            bad.append(f"{i}: {closed:g} modules closed is not a valid number of modules")
+        if closed > c.tol and not industry.may_retire:
+            bad.append(f"{i}: {closed:g} modules closed but {i} may not retire")
         if stay < -c.tol or (not industry.divisible and abs(stay - round(stay)) > c.tol):
             bad.append(f"{i}: {stay:g} modules staying is not a valid number of modules")
         if industry.must_transfer and stay > c.tol and c.last:

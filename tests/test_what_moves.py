@@ -1,0 +1,131 @@
+"""What moves together and what must close: the retire fate and capacity replacement, on small
+cases worked out by hand. Every plan passes the independent checker (`solve_data`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from model import load
+from model.check import check
+from model.plan import Plan
+from tests.conftest import solve_data, write
+
+
+def steel(modules: int = 4) -> dict:
+    """Bundle s (province A, steel, `modules` modules of 1 Mt each): staying costs 100 a module,
+    closing 5, moving 1 to p1 (in C) or 1.5 to p2 (in D). b (province B) moves too (stay 100, move 1)."""
+    return {
+        "name": "steel",
+        "resources": {"land": {"category": "infrastructure", "unit": "ha"}},
+        "industries": [
+            {"id": "s", "origin": "A", "sector": "steel", "modules": modules, "use": {"land": 1},
+             "production_capacity": 1, "may_retire": True, "retire_cost": 5, "stay_cost": 100,
+             "value_added": 10, "jobs": 5},
+            {"id": "b", "origin": "B", "sector": "textiles", "modules": 1, "use": {"land": 1}, "stay_cost": 100,
+             "relocation_cost": 1}],
+        "parks": [{"id": "p1", "province": "C", "region": "east", "tags": ["key_air"], "capacity": {"land": 10}},
+                  {"id": "p2", "province": "D", "region": "west", "capacity": {"land": 10}}],
+        "pairs": [{"industry": "s", "park": "p1", "cost": 1}, {"industry": "s", "park": "p2", "cost": 1.5}],
+    }
+
+
+def one_park(d: dict) -> None:
+    d["parks"], d["pairs"] = d["parks"][:1], d["pairs"][:1]
+
+
+def replacement(ratio: float = 1.5, **extra) -> dict:
+    return {"id": "steel_swap", "kind": "capacity_replacement", "source": "MIIT 2021",
+            "industries": {"sector": "steel"}, "ratio": ratio, **extra}
+
+
+def test_a_module_may_close_instead_of_staying(tmp_path):
+    # p1 holds one module of s: the rest close at 5 rather than stay at 100.
+    d = steel(3)
+    one_park(d)
+    d["parks"][0]["capacity"]["land"] = 2  # b and one module of s
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("s", "p1"): 1.0, ("b", "p1"): 1.0} and out.plan.retire == {"s": 2.0}
+    assert out.result.objective == pytest.approx(1 + 1 + 2 * 5) and out.kpis["retire_cost"] == pytest.approx(10)
+    table = out.tables["allocations.csv"]
+    assert table.groupby("fate")["modules"].sum().to_dict() == {"moved": 2.0, "retired": 2.0}
+    ledger = out.tables["ledger.csv"].set_index(["jurisdiction", "measure"])
+    assert ledger.loc[("A", "retired"), "plan"] == 2 and ledger.loc[("A", "retire_cost"), "plan"] == 10
+    assert ledger.loc[("A", "value_added"), "plan"] == 0  # closed: nothing runs at the origin
+    assert ledger.loc[("A", "production_capacity"), "change"] == -3
+    assert ledger.loc[("C", "production_capacity"), "plan"] == 1
+
+
+def test_a_replacement_ratio_forces_a_retirement(tmp_path):
+    # Without the rule all four modules move to p1 (4). At 1.5 : 1 each module moved needs half a
+    # module closed: m/2 ≤ r with m + r = 4 (staying costs 100): m = 2, r = 2, 2 + 10 = 12. With p2
+    # too (1.25 : 1 there, moving 1.5): m1/2 + m2/4 ≤ r, m1 + m2 + r = 4; r = 1 allows m1 = 1, m2 = 2
+    # (1 + 3 + 5 = 9; m2 = 3 would cost 9.5, m1 = 2 breaks the rule); r = 2 costs at least 12.
+    d = steel()
+    one_park(d)
+    assert solve_data(tmp_path, d).result.objective == pytest.approx(4 + 1)
+    d["rules"] = [replacement(1.5)]
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("s", "p1"): 2.0, ("b", "p1"): 1.0} and out.plan.retire == {"s": 2.0}
+    assert out.result.objective == pytest.approx(2 + 10 + 1)
+    d = steel()
+    d["rules"] = [replacement(1.25, ratios=[{"parks": {"tags": "key_air"}, "ratio": 1.5}])]
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("s", "p1"): 1.0, ("s", "p2"): 2.0, ("b", "p1"): 1.0} and out.plan.retire == {"s": 1.0}
+    assert out.result.objective == pytest.approx(1 + 3 + 5 + 1)
+    row = out.tables["limits.csv"].set_index("rule").loc["steel_swap"]
+    assert (row["value"], row["bound"]) == pytest.approx((1.5 + 2 * 1.25, 4.0))  # built × ratio, closed
+
+
+def test_parks_that_may_not_receive_covered_capacity(tmp_path):
+    d = steel()
+    d["rules"] = [replacement(1.0, no_new_capacity={"province": "D"})]
+    out = solve_data(tmp_path, d)
+    assert ("s", "p2") not in out.plan.x and out.plan.x[("s", "p1")] == 4.0
+
+
+def test_replacement_over_periods_counts_closures_by_then(tmp_path):
+    # Two periods: closing in t2 does not cover a move in t1.
+    d = steel(2)
+    one_park(d)
+    d["periods"] = [{"id": "t1", "years": 1}, {"id": "t2", "years": 1}]
+    d["rules"] = [replacement(2.0)]
+    out = solve_data(tmp_path, d)
+    moved_at = {q for (_, p, q), v in out.plan.moves.items() if p == "p1" and _ == "s"}
+    closed_at = {q for (_, q), v in out.plan.retirements.items()}
+    assert out.plan.retire == {"s": 1.0} and out.plan.x[("s", "p1")] == 1.0
+    assert min(closed_at) <= min(moved_at)
+
+
+def test_the_checker_refuses_a_move_without_its_closure(tmp_path):
+    d = steel(2)
+    one_park(d)
+    d["rules"] = [replacement(1.5)]
+    inst = load(str(write(tmp_path, d))).instance
+    plan = Plan({("s", "p1"): 2.0, ("b", "p1"): 1.0}, {"s": 0.0, "b": 0.0}, {"p1": 1})
+    assert check(inst, plan).violations == [
+        "rule steel_swap: capacity built × its ratio 3 > capacity closed 2 Mt a year (short by 1)"]
+    plan = Plan({("s", "p1"): 1.0, ("b", "p1"): 1.0}, {"s": 0.0, "b": 0.0}, {"p1": 1}, retire={"b": 1.0, "s": 1.0})
+    assert "b: 1 modules closed but b may not retire" in check(inst, plan).violations
+
+
+def test_a_replacement_no_plan_meets_is_diagnosed(tmp_path):
+    d = steel(2)
+    one_park(d)
+    d["industries"][0].update(may_retire=False, must_transfer=True)
+    d["rules"] = [replacement(1.5)]
+    assert solve_data(tmp_path, d).result.status == "infeasible"
+    result = CliRunner().invoke(main, ["diagnose", str(write(tmp_path, d)), "--weight", "must_transfer=100"])
+    assert "rule steel_swap (capacity_replacement): build 1 Mt a year less capacity × its ratio, or close that " \
+           "much more" in result.output
+
+
+def test_results_folder_with_closures_is_checked(tmp_path):
+    d = steel(3)
+    d["rules"] = [replacement(1.5)]
+    path = write(tmp_path, d)
+    runner = CliRunner()
+    assert runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 0
+    assert runner.invoke(main, ["check", str(path), str(tmp_path / "run")]).exit_code == 0
