@@ -129,3 +129,32 @@ def test_results_folder_with_closures_is_checked(tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 0
     assert runner.invoke(main, ["check", str(path), str(tmp_path / "run")]).exit_code == 0
+
+
+def test_an_intensity_cap_binds(tmp_path):
+    # C may use at most 0.15 GWh of power per unit of value added. a (divisible: 3 GWh and 10 of
+    # value added a module) and b (1 GWh, 20) both move without it (cost 3). With it, x modules of a
+    # and b: (3x + 1) ≤ 0.15 (10x + 20), x ≤ 4/3; the rest of a stays at 100 a module.
+    d = {
+        "name": "intensity",
+        "resources": {"land": {"category": "infrastructure", "unit": "ha"}},
+        "industries": [
+            {"id": "a", "origin": "A", "sector": "s", "modules": 2, "divisible": True, "use": {"land": 1},
+             "value_added": 10, "power_use": 3, "stay_cost": 100, "relocation_cost": 1},
+            {"id": "b", "origin": "B", "sector": "s", "modules": 1, "use": {"land": 1}, "value_added": 20,
+             "power_use": 1, "stay_cost": 50, "relocation_cost": 1}],
+        "parks": [{"id": "p1", "province": "C", "region": "west", "capacity": {"land": 10}}],
+    }
+    assert solve_data(tmp_path, d).result.objective == pytest.approx(3)
+    d["rules"] = [{"id": "dual_control", "kind": "limit", "source": "energy intensity", "kpi": "power_use",
+                   "per": "value_added", "provinces": ["C"], "max": 0.15}]
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("a", "p1"): pytest.approx(4 / 3), ("b", "p1"): 1.0}
+    assert out.result.objective == pytest.approx(1 + 4 / 3 + 100 * 2 / 3)
+    row = out.tables["limits.csv"].iloc[0]
+    assert row["kpi"] == "power_use per value_added" and row["value"] == pytest.approx(0.15) and row["binding"]
+    # The checker recomputes the intensity: a plan with all of a is refused, with the ratio.
+    inst = load(str(write(tmp_path, d))).instance
+    report = check(inst, Plan({("a", "p1"): 2.0, ("b", "p1"): 1.0}, {"a": 0.0, "b": 0.0}, {"p1": 1}))
+    assert report.violations == ["rule dual_control: power_use per value_added 0.175 above max 0.15 "
+                                 "(power_use 7, value_added 40)"]

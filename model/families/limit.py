@@ -4,8 +4,12 @@ With K(G_P, G_I) a KPI over the modules of industries G_I placed at parks G_P (`
     limit[r,max]:        K(G_P, G_I) ≤ max_r
     limit[r,min]:        K(G_P, G_I) ≥ min_r
     limit[r,min_share]:  K(G_P, G_I) − min_share_r · K(P, G_I) ≥ 0   (a share of the KPI over all parks)
+With `per: J` the bound is on the intensity K/J over the same group, linearised exactly (J ≥ 0):
+    limit[r,max]:        K(G_P, G_I) − max_r · J(G_P, G_I) ≤ 0      (K/J ≤ max_r; no J, no K)
+    limit[r,min]:        K(G_P, G_I) − min_r · J(G_P, G_I) ≥ 0
 Each row is relaxable (big: the most the KPI can reach for a max, the bound for a min, and
-min_share_r times the most K(P, G_I) can reach for a share). A KPI counts the modules placed:
+min_share_r times the most K(P, G_I) can reach for a share; for an intensity, the most K or
+bound × J can reach). A KPI counts the modules placed:
 emissions of the modules that stay at their origin are in the objective's co2, not in a limit.
 With `provinces` instead of `parks`, the KPI is the provinces' own, as in the ledger
 (`model.kpis.in_provinces`): the modules placed at their parks and those at their origin there,
@@ -64,6 +68,8 @@ class LimitRule(RuleBase):
                                                       "a group of provinces or a region stands for its provinces")
     cumulative: Flag = Field(False, description="bound the total from the first period through each period "
                                                 "(years × the yearly value of a flow), not each period's value")
+    per: str | None = Field(None, description="bound the intensity: the KPI per unit of this KPI (energy per "
+                                              "value added), over the same parks or provinces and industries")
 
     @model_validator(mode="after")
     def _bound(self) -> LimitRule:
@@ -89,6 +95,14 @@ def validate(rule: LimitRule, path: tuple, refs: Any) -> None:
     elif kpis.park_level(rule.kpi) and rule.industries is not None:
         refs.problem((*path, "industries"), f"{rule.kpi} belongs to parks, not industries",
                      "no `industries` on a limit of " + rule.kpi)
+    if rule.per is not None:
+        if rule.per not in kpis.limit_kpis() and (refs.resources is None or rule.per not in refs.resources):
+            refs.problem((*path, "per"), f"unknown KPI {refs.describe(rule.per)}",
+                         "one of: " + ", ".join(kpis.limit_kpis()) + ", or a resource")
+        if rule.min_share is not None:
+            refs.problem((*path, "per"), "given with min_share", "an intensity bound by `max` or `min`")
+        elif kpis.park_level(rule.per) and rule.industries is not None:
+            refs.problem((*path, "per"), f"{rule.per} belongs to parks, not industries", "no `industries` with it")
     periods = refs.timeline()
     if rule.max is not None and rule.min is not None and periods is not None:
         for t in range(periods.count):  # in each period where both hold
@@ -121,19 +135,21 @@ def applies(rule: Any, sense: str, data: Data) -> list[int]:
     return list(range(data.count))
 
 
-def _value(problem: Problem, data: Data, rule: LimitRule, t: int, parks: Any) -> Lin:
+def _value(problem: Problem, data: Data, rule: LimitRule, t: int, parks: Any, kpi: str | None = None) -> Lin:
     """K_t(parks, G_I), or its total through t for a cumulative rule; with `provinces`, the
-    provinces' KPI (parks: "all" for every province)."""
+    provinces' KPI (parks: "all" for every province); `kpi` another KPI over the same group (`per`)."""
+    name = kpi or rule.kpi
+
     def one(tau: int) -> Lin:
         if rule.provinces is None:
-            return kpis.expression(problem, data, rule.kpi, parks, rule.industries, tau)
+            return kpis.expression(problem, data, name, parks, rule.industries, tau)
         chosen = _all_provinces(data) if parks == "all" else expand(rule.provinces, data.inst)
-        return kpis.in_provinces(problem, data, rule.kpi, chosen, rule.industries, tau)
+        return kpis.in_provinces(problem, data, name, chosen, rule.industries, tau)
 
     if not rule.cumulative:
         return one(t)
     assert data.periods is not None
-    scale = np.ones(data.count) if kpis.once(rule.kpi) else data.periods.years
+    scale = np.ones(data.count) if kpis.once(name) else data.periods.years
     return total(one(tau) * float(scale[tau]) for tau in range(t + 1))
 
 
@@ -141,10 +157,11 @@ def _all_provinces(data: Data) -> list[str]:
     return list(dict.fromkeys([*data.industry["origin"], *data.park["province"]]))
 
 
-def _upper(data: Data, rule: LimitRule, parks: Any) -> float:
-    """A bound on the KPI in a period; with `provinces`, the modules at their origin too."""
-    bound = kpis.upper(data, rule.kpi, None if rule.provinces is not None else parks, rule.industries)
-    k = kpis.registry().get(rule.kpi)
+def _upper(data: Data, rule: LimitRule, parks: Any, kpi: str | None = None) -> float:
+    """A bound on the KPI (or `kpi`) in a period; with `provinces`, the modules at their origin too."""
+    name = kpi or rule.kpi
+    bound = kpis.upper(data, name, None if rule.provinces is not None else parks, rule.industries)
+    k = kpis.registry().get(name)
     own = (k.origin or k.stay) if k is not None else None
     if rule.provinces is not None and own is not None:
         modules = data.industry["modules"].to_numpy(dtype=float)
@@ -166,6 +183,11 @@ def _rows(problem: Problem, data: Data) -> list[tuple[LimitRule, str, int, Lin, 
             for t in applies(r, sense, data):
                 bound = float(value(getattr(r, sense), t, data.periods))
                 here = _value(problem, data, r, t, r.parks)
+                if r.per is not None:  # an intensity: K − bound · J against 0
+                    per = _value(problem, data, r, t, r.parks, r.per)
+                    big = reach * max(_upper(data, r, r.parks), bound * _upper(data, r, r.parks, r.per))
+                    out.append((r, sense, t, here - per * bound, 0.0, big))
+                    continue
                 if sense == "max":  # a cap in a carbon market may emit what it buys (`carbon_trade.py`)
                     here = here - carbon_trade.net(problem, data, r.id, t)
                     out.append((r, sense, t, here, bound, reach * _upper(data, r, r.parks)))
@@ -205,6 +227,15 @@ def check(c: CheckContext) -> list[str]:
             traded = sense == "max" and r.id in carbon_trade.traded(c.inst.rules)
             bound = c.value(bound) + (carbon_trade.bought(c, r.id) if traded else 0.0)
             value = c.over_time(r.kpi, ps, iis, r.cumulative, where)
+            if r.per is not None:  # an intensity: K ≤ bound · J (or ≥)
+                per = c.over_time(r.per, ps, iis, r.cumulative, where)
+                ratio = value / per if abs(per) > 1e-12 else 0.0
+                short = value - bound * per if sense == "max" else bound * per - value
+                if short > c.tol * max(1.0, abs(value), abs(bound * per)):
+                    word = "above" if sense == "max" else "below"
+                    bad.append(f"rule {r.id}: {r.kpi} per {r.per} {ratio:.6g} {word} {sense} {bound:g} "
+                               f"({r.kpi} {value:.6g}, {r.per} {per:.6g})")
+                continue
             if sense == "max" and value > bound + c.tol * max(1.0, abs(bound)):
                 bad.append(f"rule {r.id}: {r.kpi} {value:.6g} > max {bound:g} {unit} "
                            f"(over by {abs(value - bound):.6g})")
@@ -237,13 +268,17 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
             for t in applies(r, sense, data):
                 bound = float(value(getattr(r, sense), t, data.periods))
                 here = _value(problem, data, r, t, r.parks).value(x)
-                if sense == "max":  # the cap plus the allowances it bought
+                if r.per is not None:  # the intensity K/J against its bound
+                    per = _value(problem, data, r, t, r.parks, r.per).value(x)
+                    here = here / per if abs(per) > 1e-12 else 0.0
+                elif sense == "max":  # the cap plus the allowances it bought
                     bound += carbon_trade.net(problem, data, r.id, t).value(x)
                 if sense == "min_share":
                     bound = bound * _value(problem, data, r, t, None if r.provinces is None else "all").value(x)
                 slack = bound - here if sense == "max" else here - bound
                 key = (r.id, sense, data.periods.ids[t]) if data.phased else (r.id, sense)
-                row = limit_row(r, r.kpi, sense, float(bound), here, slack, prices.get(key, float("nan")),
+                name = f"{r.kpi} per {r.per}" if r.per is not None else r.kpi
+                row = limit_row(r, name, sense, float(bound), here, slack, prices.get(key, float("nan")),
                                 f"{money} per {kpis.unit(data.inst, r.kpi)}", "limit", ",".join(key))
                 if data.phased:
                     row["period"] = data.periods.ids[t]
@@ -259,6 +294,9 @@ def describe(inst: Instance, relax: str, label: tuple, amount: float) -> str:
         periods = periods_of(inst)
         bound = value(bound, periods.index(label[2]), periods)
         unit += f" in total from the first period through {label[2]}" if rule.cumulative else f" in period {label[2]}"
+    if rule.per is not None:
+        return (f"rule {rid} ({rule.kpi} per {rule.per} {sense} {bound:g}): let {rule.kpi} be {a} {unit} "
+                f"{'above' if sense == 'max' else 'below'} {bound:g} × {rule.per}")
     if sense == "max":
         return f"rule {rid} ({rule.kpi} max {bound:g}): exceed by {a} {unit}"
     if sense == "min":
