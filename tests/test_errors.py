@@ -63,7 +63,7 @@ CASES = [
      "`groups:`, or an inline selector"),
     ("unknown rule kind", "kind: forbid", "kind: forbidd", "- id: yangtze_chemicals",
      "rules.yangtze_chemicals: got kind 'forbidd'; expected kind: forbid | carbon_trade | limit | transfer_target | "
-     "diversity | capacity_replacement | eco_compensation | participation"),
+     "diversity | capacity_replacement | chain | cluster | eco_compensation | participation"),
     ("missing required key", "    source: Yangtze", "    sources: Yangtze", "- id: yangtze_chemicals",
      "rules.yangtze_chemicals.source: required key is missing; expected a value for it"),
     ("unknown prerequisite", "{id: sewage_plant, cost: 3, adds: {cod: 6}}",
@@ -80,12 +80,13 @@ CASES = [
     ("unknown objective term", "scenarios:", "objective: {weights: {carbon: 1}}\nscenarios:", "objective:",
      "objective.weights.carbon: unknown KPI term; expected one of: open_cost, upgrade_cost, relocation_cost, "
      "operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs, retire_cost, trade_cost, "
-     "side_payment_cost, or KPI@JURISDICTION"),
+     "chain_bonus, cluster_bonus, side_payment_cost, or KPI@JURISDICTION"),
     ("resource named as a KPI", "  cod: {category: ecology",
      "  co2: {category: ecology, unit: kt}\n  cod: {category: ecology", "co2: {category",
      "resources.co2: resource 'co2' has the name of a KPI; expected an id that is not a KPI name (open_cost, "
      "upgrade_cost, relocation_cost, operating_cost, logistics_cost, pair_cost, stay_cost, co2, value_added, jobs, "
-     "tax, power_use, modules, retire_cost, production_capacity, spend, trade_cost, side_payment_cost)"),
+     "tax, power_use, modules, retire_cost, production_capacity, spend, trade_cost, chain_bonus, cluster_bonus, "
+     "side_payment_cost)"),
     ("diversity sector listed twice", "scenarios:",
      "  - {id: div, kind: diversity, source: t, sectors: [textiles, textiles], max_sectors_per_park: 1}\n"
      "scenarios:", "sectors: [textiles, textiles]",

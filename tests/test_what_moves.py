@@ -158,3 +158,119 @@ def test_an_intensity_cap_binds(tmp_path):
     report = check(inst, Plan({("a", "p1"): 2.0, ("b", "p1"): 1.0}, {"a": 0.0, "b": 0.0}, {"p1": 1}))
     assert report.violations == ["rule dual_control: power_use per value_added 0.175 above max 0.15 "
                                  "(power_use 7, value_added 40)"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What moves together: chains and clusters (under every formulation)
+
+FORMULATIONS = ["strong", "aggregated", "strong_cover"]
+
+
+def chain_case() -> dict:
+    """Vehicle maker v (A, 1 module) may go only to p2 (in D); parts f (B, 2 modules) are cheapest at
+    p1 (in C, pair cost 0) against p2 (3 a module). Staying costs 100 a module."""
+    return {
+        "name": "chain",
+        "resources": {"land": {"category": "infrastructure", "unit": "ha"}},
+        "industries": [
+            {"id": "v", "origin": "A", "sector": "vehicles", "modules": 1, "use": {"land": 1}, "stay_cost": 100,
+             "tags": ["vehicle_maker"]},
+            {"id": "f", "origin": "B", "sector": "auto_parts", "modules": 2, "use": {"land": 1}, "stay_cost": 100}],
+        "parks": [{"id": "p1", "province": "C", "region": "west", "capacity": {"land": 10},
+                   "location": {"lon": 104.0, "lat": 30.6}},
+                  {"id": "p2", "province": "D", "region": "west", "capacity": {"land": 10},
+                   "location": {"lon": 106.5, "lat": 29.5}},
+                  {"id": "p3", "province": "C", "region": "west", "capacity": {"land": 10},
+                   "location": {"lon": 104.1, "lat": 30.7}}],
+        "pairs": [{"industry": "f", "park": "p1", "cost": 0}, {"industry": "f", "park": "p2", "cost": 3},
+                  {"industry": "f", "park": "p3", "cost": 5}, {"industry": "v", "park": "p2", "cost": 0},
+                  {"industry": "v", "park": "p3", "cost": 1}],
+        "rules": [{"id": "no_v_at_p1", "kind": "forbid", "source": "test", "industries": {"ids": ["v"]},
+                   "parks": {"ids": ["p1"]}}],
+    }
+
+
+def chain(**terms) -> dict:
+    return {"id": "parts_follow", "kind": "chain", "source": "test", "industries": {"sector": "auto_parts"},
+            "leaders": {"tags": "vehicle_maker"}, **terms}
+
+
+@pytest.mark.parametrize("formulation", FORMULATIONS)
+def test_a_must_link_moves_a_bundle_away_from_its_cheapest_park(tmp_path, formulation):
+    d = chain_case()
+    out = solve_data(tmp_path, d, formulation)
+    assert out.plan.x == {("v", "p2"): 1.0, ("f", "p1"): 2.0} and out.result.objective == pytest.approx(0)
+    d["rules"].append(chain(near="park", must=True))
+    out = solve_data(tmp_path, d, formulation)
+    assert out.plan.x == {("v", "p2"): 1.0, ("f", "p2"): 2.0} and out.result.objective == pytest.approx(6)
+    # The same province: v at p3 (1) lets f stay at p1 beside it (C): 1 in all.
+    d["rules"][-1]["near"] = "province"
+    out = solve_data(tmp_path, d, formulation)
+    assert out.plan.x == {("v", "p3"): 1.0, ("f", "p1"): 2.0} and out.result.objective == pytest.approx(1)
+    # Within 300 km: p1 and p2 are 269 km apart, so the cheapest plan stands.
+    d["rules"][-1].update(near="distance", km=300)
+    assert solve_data(tmp_path, d, formulation).result.objective == pytest.approx(0)
+
+
+@pytest.mark.parametrize("formulation", FORMULATIONS)
+def test_a_bonus_or_a_penalty_pulls_followers_to_their_leader(tmp_path, formulation):
+    d = chain_case()
+    d["rules"].append(chain(near="park", bonus=2))  # 2 < 3: f stays at p1, no bonus
+    out = solve_data(tmp_path, d, formulation)
+    assert out.plan.x[("f", "p1")] == 2.0 and out.kpis["chain_bonus"] == pytest.approx(0)
+    d["rules"][-1]["bonus"] = 4  # 4 > 3: beside v, 2 × (3 − 4) = −2
+    out = solve_data(tmp_path, d, formulation)
+    assert out.plan.x[("f", "p2")] == 2.0 and out.kpis["chain_bonus"] == pytest.approx(8)
+    assert out.result.objective == pytest.approx(6 - 8)
+    d["rules"][-1].update(bonus=0, penalty=4)  # away from v costs 4 a module: beside it (6) is cheaper than 8
+    out = solve_data(tmp_path, d, formulation)
+    assert out.plan.x[("f", "p2")] == 2.0 and out.result.objective == pytest.approx(6)
+
+
+@pytest.mark.parametrize("formulation", FORMULATIONS)
+def test_a_cluster_bonus_pulls_a_third_module_into_a_park(tmp_path, formulation):
+    # Three textile modules: two at p1 (cheapest), one cheaper at p2 by 2. A cluster of 3 at a park
+    # earns 5 a year: the third joins p1 (2 − 5 = −3).
+    d = {
+        "name": "cluster",
+        "resources": {"land": {"category": "infrastructure", "unit": "ha"}},
+        "industries": [{"id": f"t{n}", "origin": "A", "sector": "textiles", "modules": 1, "use": {"land": 1},
+                        "stay_cost": 100} for n in range(3)],
+        "parks": [{"id": "p1", "province": "C", "region": "west", "capacity": {"land": 10}},
+                  {"id": "p2", "province": "D", "region": "west", "capacity": {"land": 10}}],
+        "pairs": [{"industry": "t0", "park": "p2", "cost": 4}, {"industry": "t1", "park": "p2", "cost": 4},
+                  {"industry": "t2", "park": "p1", "cost": 2}],
+    }
+    out = solve_data(tmp_path, d, formulation)
+    assert out.plan.x[("t2", "p2")] == 1.0 and out.result.objective == pytest.approx(0)
+    d["rules"] = [{"id": "textile_cluster", "kind": "cluster", "source": "test", "industries": {"sector": "textiles"},
+                   "min_modules": 3, "bonus": 5}]
+    out = solve_data(tmp_path, d, formulation)
+    assert out.plan.x[("t2", "p1")] == 1.0 and out.kpis["cluster_bonus"] == pytest.approx(5)
+    assert out.result.objective == pytest.approx(2 - 5)
+    d["rules"][0].update(bonus=0, bonus_per_module=1)  # 3 × 1 = 3 > 2: it still joins
+    out = solve_data(tmp_path, d, formulation)
+    assert out.plan.x[("t2", "p1")] == 1.0 and out.result.objective == pytest.approx(2 - 3)
+
+
+def test_the_checker_refuses_a_follower_without_its_leader(tmp_path):
+    d = chain_case()
+    d["rules"].append(chain(near="park", must=True))
+    inst = load(str(write(tmp_path, d))).instance
+    plan = Plan({("v", "p2"): 1.0, ("f", "p1"): 2.0}, {"v": 0.0, "f": 0.0}, {"p1": 1, "p2": 1, "p3": 1})
+    assert check(inst, plan).violations == ["rule parts_follow: 2 modules of f at p1, but no leader module at p1"]
+
+
+def test_chains_clusters_and_closures_over_periods(tmp_path):
+    # Two periods: the parts may not run at p2 before the vehicle maker does, and the checker
+    # recomputes the bonuses period by period (solve_data checks every plan).
+    d = chain_case()
+    d["periods"] = [{"id": "t1", "years": 2}, {"id": "t2", "years": 3}]
+    d["rules"] += [chain(near="park", must=True),
+                   {"id": "parts_cluster", "kind": "cluster", "source": "test", "industries": {"sector": "auto_parts"},
+                    "min_modules": 2, "bonus": 1}]
+    d["industries"][0].update(relocation_cost={"t1": 500, "t2": 0}, stay_cost=10)  # the maker moves in t2
+    out = solve_data(tmp_path, d)
+    assert out.result.status == "optimal"
+    moves = {(i, q): p for (i, p, q) in out.plan.moves}
+    assert moves[("v", "t2")] == "p2" and ("f", "t1") not in moves and moves[("f", "t2")] == "p2"

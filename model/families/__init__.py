@@ -39,13 +39,14 @@ from model.families import (
     link,
     objective,
     participation,
+    supply_chain,
     transfer_target,
 )
 
 # carbon_trade before limit (a traded cap's row reads its allowances); participation after every
 # family with transfers (its rows count them); objective last (it sums every family's KPIs).
 FAMILIES: list[ModuleType] = [assign, forbid, link, capacity, cover, carbon_trade, limit, transfer_target, diversity,
-                              capacity_replacement, enclave, eco_compensation, participation, objective]
+                              capacity_replacement, supply_chain, enclave, eco_compensation, participation, objective]
 
 
 def rule_classes() -> list[type]:
