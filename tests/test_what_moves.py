@@ -274,3 +274,14 @@ def test_chains_clusters_and_closures_over_periods(tmp_path):
     assert out.result.status == "optimal"
     moves = {(i, q): p for (i, p, q) in out.plan.moves}
     assert moves[("v", "t2")] == "p2" and ("f", "t1") not in moves and moves[("f", "t2")] == "p2"
+
+
+def test_leader_parks_hold_leaders_already(tmp_path):
+    # A vehicle plant already at p2: parts must be in its province (D), whatever moves.
+    d = chain_case()
+    d["industries"] = d["industries"][1:]
+    d["pairs"] = [pr for pr in d["pairs"] if pr["industry"] == "f"]
+    d["rules"] = [{"id": "parts_follow", "kind": "chain", "source": "test", "industries": {"sector": "auto_parts"},
+                   "leader_parks": {"ids": ["p2"]}, "near": "province", "must": True}]
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("f", "p2"): 2.0} and out.result.objective == pytest.approx(6)

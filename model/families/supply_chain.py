@@ -5,6 +5,8 @@ a follower's module placed at park p is near a leader when some leader module is
 q ∈ N(p): p itself (`near: park`), a park of p's province (`near: province`) or a park within `km`
 great-circle kilometres (`near: distance`). With placed_t[i,p] = Σ_{τ≤t} x[i,p,τ]:
     chain_leader[r,q,t] ∈ {0,1}:  u[r,q,t] ≤ Σ_{i∈L} placed_t[i,q]        (a leader module at q)
+    (u[r,q,t] = 1 as a constant at the `leader_parks`, which hold leaders already: a follower near one
+    needs no row)
     must (`must: true`):          placed_t[i,p] ≤ x_max[i,p] · Σ_{q∈N(p)} u[r,q,t]      i ∈ F
     should (bonus or penalty):    v[r,i,p,t] ≤ placed_t[i,p],  v[r,i,p,t] ≤ x_max[i,p] · Σ_{q∈N(p)} u[r,q,t]
                                   chain_bonus_t = Σ_r Σ_{i,p} (bonus_r + penalty_r) · v − penalty_r · placed_t
@@ -48,7 +50,10 @@ class ChainRule(RuleBase):
 
     kind: Literal["chain"]
     industries: IndustryRef = Field(description="the followers (e.g. {sector: auto_parts})")
-    leaders: IndustryRef = Field(description="the industries they follow (e.g. {tags: vehicle_maker})")
+    leaders: IndustryRef | None = Field(None, description="the industries they follow, where those are placed "
+                                                          "(e.g. {tags: vehicle_maker})")
+    leader_parks: ParkRef | None = Field(None, description="parks that hold leaders already (an existing vehicle "
+                                                           "plant): a follower near one is near a leader")
     near: Literal["park", "province", "distance"] = Field(description="the same park, the same province, or "
                                                                        "within `km`")
     km: Amount | None = Field(None, description="great-circle km, with near: distance")
@@ -60,6 +65,8 @@ class ChainRule(RuleBase):
     def _terms(self) -> ChainRule:
         if (self.near == "distance") != (self.km is not None):
             raise ValueError("`km` goes with near: distance, and only with it")
+        if self.leaders is None and self.leader_parks is None:
+            raise ValueError("follows nothing; give `leaders`, `leader_parks` or both")
         if not self.must and not self.bonus and not self.penalty:
             raise ValueError("neither must nor a bonus or penalty; give `must: true`, `bonus` or `penalty`")
         return self
@@ -118,13 +125,21 @@ def _placed(problem: Problem, data: Data, rows: np.ndarray, t: int) -> list[Lin]
 
 
 def _chains(data: Data) -> list[tuple[ChainRule, np.ndarray, np.ndarray]]:
-    """(rule, its follower pair rows, its leader parks) of each enabled chain rule."""
+    """(rule, its follower pair rows, the parks a leader could be placed at) of each enabled chain rule."""
     out = []
     for r in data.rules_of(ChainRule):
         followers = np.flatnonzero(data.pair_mask(None, r.industries))
-        leaders = np.flatnonzero(data.pair_mask(None, r.leaders))
+        leaders = np.flatnonzero(data.pair_mask(None, r.leaders)) if r.leaders is not None else np.empty(0, int)
         out.append((r, followers, np.unique(data.pairs["p"].to_numpy()[leaders])))
     return out
+
+
+def _anchored(rule: ChainRule, data: Data) -> set[str]:
+    """Parks near a `leader_parks` park: a follower there is near a leader whatever is placed."""
+    if rule.leader_parks is None:
+        return set()
+    fixed = set(data.park_set(rule.leader_parks))
+    return {p for p, near in near_parks(rule, data.inst).items() if fixed & set(near)}
 
 
 def add(problem: Problem, data: Data, options: BuildOptions) -> None:
@@ -145,26 +160,33 @@ def _add_chains(problem: Problem, data: Data, options: BuildOptions) -> None:
     industry = data.pairs["industry"].to_numpy()
     x_max = data.pairs["x_max"].to_numpy(dtype=float)
     lead = [(r, int(q), t) for r, _, qs in chains for t in range(data.count) for q in qs]
-    if not lead:
-        return
-    problem.add_vars("chain_leader", keys_of(*zip(*[_key(data, t, r.id, data.parks[q]) for r, q, t in lead])),
-                     0.0, 1.0, True, "a leader module is placed at the park")
-    u = dict(zip([(r.id, q, t) for r, q, t in lead], problem.cols("chain_leader").tolist()))
+    u: dict[tuple[str, int, int], int] = {}
+    if lead:
+        problem.add_vars("chain_leader", keys_of(*zip(*[_key(data, t, r.id, data.parks[q]) for r, q, t in lead])),
+                         0.0, 1.0, True, "a leader module is placed at the park")
+        u = dict(zip([(r.id, q, t) for r, q, t in lead], problem.cols("chain_leader").tolist()))
     present = []  # u ≤ Σ leader modules placed at q
     for r, q, t in lead:
         rows = np.flatnonzero(data.pair_mask(None, r.leaders) & (pp == q))
         present.append(Lin(np.array([u[r.id, q, t]]), np.ones(1)) - total(_placed(problem, data, rows, t)))
-    problem.add_lin_rows("chain_leader_present", keys_of(*zip(*[_key(data, t, r.id, data.parks[q])
-                                                                for r, q, t in lead])), present, hi=0.0,
-                         doc="a leader counts at a park where one of its modules is")
-    must, soft = [], []  # (rule, pair row, t, the leader columns near it)
+    if lead:
+        problem.add_lin_rows("chain_leader_present", keys_of(*zip(*[_key(data, t, r.id, data.parks[q])
+                                                                    for r, q, t in lead])), present, hi=0.0,
+                             doc="a leader counts at a park where one of its modules is")
+    must, soft = [], []  # (rule, pair row, t, the leader columns near it; None: a leader park is near)
     for r, followers, qs in chains:
         near = near_parks(r, data.inst)
         index = {data.parks[q]: int(q) for q in qs}
+        anchored = _anchored(r, data)
         for t in range(data.count):
             for n in followers:
-                cols = np.array([u[r.id, index[q], t] for q in near[data.parks[pp[n]]] if q in index], dtype=np.int64)
-                (must if r.must else soft).append((r, int(n), t, cols))
+                park = data.parks[pp[n]]
+                cols = None if park in anchored else \
+                    np.array([u[r.id, index[q], t] for q in near[park] if q in index], dtype=np.int64)
+                if r.must and cols is not None:
+                    must.append((r, int(n), t, cols))
+                elif not r.must:
+                    soft.append((r, int(n), t, cols))
     if must:
         problem.add_lin_rows(
             "chain", keys_of(*zip(*[_key(data, t, r.id, industry[n], data.parks[pp[n]]) for r, n, t, _ in must])),
@@ -179,8 +201,11 @@ def _add_chains(problem: Problem, data: Data, options: BuildOptions) -> None:
         lins, names = [], []
         for k, (_, n, t, cols) in enumerate(soft):
             me = Lin(np.array([v[k]]), np.ones(1))
-            lins += [me - _placed(problem, data, np.array([n]), t)[0], me - Lin(cols, np.full(len(cols), x_max[n]))]
-            names += [(*keys[k], "placed"), (*keys[k], "leader")]
+            lins.append(me - _placed(problem, data, np.array([n]), t)[0])
+            names.append((*keys[k], "placed"))
+            if cols is not None:  # else a leader park is near: v is bounded by the modules placed alone
+                lins.append(me - Lin(cols, np.full(len(cols), x_max[n])))
+                names.append((*keys[k], "leader"))
         problem.add_lin_rows("chain_near_is", keys_of(*zip(*names)), lins, hi=0.0,
                              doc="near: at most the modules placed, and only with a leader near")
 
@@ -272,9 +297,11 @@ def _cluster_bonus(problem: Problem, data: Data, t: int) -> Lin:
 
 def _check_near(c: CheckContext, rule: ChainRule) -> dict[tuple[str, str], bool]:
     """(follower, park) placed -> whether a leader module is placed near it (this period)."""
-    leaders = set(industries_of(c.inst, rule.leaders))
+    leaders = set(industries_of(c.inst, rule.leaders)) if rule.leaders is not None else set()
     followers = set(industries_of(c.inst, rule.industries))
     hosting = {p for (i, p), v in c.plan.x.items() if i in leaders and v >= 1 - c.tol}
+    if rule.leader_parks is not None:
+        hosting |= set(parks_of(c.inst, rule.leader_parks))
     out = {}
     for (i, p), v in c.plan.x.items():
         if i in followers and v > c.tol:
