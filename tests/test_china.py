@@ -30,7 +30,7 @@ def test_shape_of_the_instance():
     assert any(p.upgrades for p in inst.parks)
     kinds = {r.kind for r in inst.rules}
     assert kinds == {"forbid", "limit", "transfer_target", "diversity", "carbon_trade", "eco_compensation",
-                     "participation"}
+                     "participation", "capacity_replacement", "chain", "cluster"}
     assert {p.enclave.partner for p in inst.parks if p.enclave is not None} <= EAST
     assert {"yangtze_chemicals", "key_ecological_heavy", "central_carbon_cap", "west_carbon_cap",
             "west_value_share"} <= {r.id for r in inst.rules}
@@ -55,7 +55,8 @@ def test_solves_to_optimality_and_passes_the_check(base_run):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", ["yangtze_cod_cut", "carbon_price_200", "no_yangtze_ban", "west_share_80"])
+@pytest.mark.parametrize("scenario", ["yangtze_cod_cut", "carbon_price_200", "no_yangtze_ban", "west_share_80",
+                                      "no_capacity_replacement", "no_chain_links", "no_energy_caps"])
 def test_each_scenario_changes_the_answer(base_run, scenario):
     """Under the scenario, the base plan is either infeasible or beaten by the scenario's own plan."""
     loaded = load(CHINA, scenario)
@@ -101,6 +102,19 @@ def test_the_phased_instance_meets_its_timetable_and_the_faster_one_costs_more()
     assert fast.result.status == "optimal" and fast.check.ok
     # A tighter timetable cannot cost less than the base's proven bound.
     assert fast.result.objective >= base.result.bound - 1e-6 * abs(base.result.bound)
+
+
+def test_what_moves_together_and_what_closes_in_the_base_plan(base_run):
+    """Auto parts sit in provinces with a vehicle plant; the cement moved is covered by closures at
+    the replacement ratios; the checker (base_run.check.ok) recomputed all of it."""
+    inst = base_run.loaded.instance
+    plants = {p.province for p in inst.parks if "vehicle_plant" in p.tags}
+    alloc = base_run.tables["allocations.csv"]
+    parts = alloc[(alloc["sector"] == "auto_parts") & (alloc["park"] != "")]
+    assert len(parts) and set(parts["province"]) <= plants
+    rows = base_run.tables["limits.csv"].set_index("rule")
+    assert rows.at["cement_replacement", "value"] <= rows.at["cement_replacement", "bound"] + 1e-6
+    assert (alloc["fate"] == "retired").any()
 
 
 def test_the_ledger_of_the_base_plan(base_run):
