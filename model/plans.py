@@ -114,7 +114,12 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         where = f"{table}:{line}"
         value = _number(row["modules"], where, "modules")
         i, p = row["industry"], row["park"]
-        if row.get("fate") == "retired":
+        fate = row.get("fate", "")
+        if fate not in ("", "moved", "stays", "retired") or (fate == "moved") != bool(p) and fate:
+            expected = "moved (with a park), stays or retired (with no park)"
+            raise InputError([Problem(where, "fate", f"got {fate[:20]!r}" + (f" with park {p[:40]!r}" if p else
+                                                                               " with no park"), expected)])
+        if fate == "retired":
             plan.retire[i] = plan.retire.get(i, 0.0) + value
             if timed:
                 q = _period(row["period"], periods.ids, where)

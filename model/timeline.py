@@ -2,7 +2,8 @@
 
     periods.csv         one row per period: its years and discount factors (`discount_annual` of the
                         last period counts its terminal years too), modules moved in it and placed by
-                        its end, modules still at their origin, parks open and newly opened, upgrades
+                        its end, modules still at their origin (and closed by then, where modules may
+                        close), parks open and newly opened, upgrades
                         whose capacity is there, and each resource's use / available capacity
     kpis_by_period.csv  one row per period and objective KPI: its value in the period (a yearly flow,
                         or the one-off amount), the discount factor, the present value and the
@@ -34,7 +35,9 @@ def period_table(plan: Plan, data: Data, parks: pd.DataFrame) -> pd.DataFrame:
         row = {"period": pid, "years": int(data.periods.years[t]), "start": float(data.periods.offset[t]),
                "discount_once": float(data.periods.once[t]), "discount_annual": float(data.periods.annual[t]),
                "modules_moved": sum((now.moved or {}).values()), "modules_placed": sum(now.x.values()),
-               "modules_at_origin": sum(now.stay.values()), "parks_open": sum(now.open.values()),
+               "modules_at_origin": sum(now.stay.values()),
+               **({"modules_retired": sum(now.retire.values())} if len(data.retiring) else {}),
+               "parks_open": sum(now.open.values()),
                "parks_opened": sum(v for p, v in (now.opening or {}).items() if not data.park.at[p, "already_open"]),
                "upgrades_ready": len(ready)}
         here = parks[parks["period"] == pid]

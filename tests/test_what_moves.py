@@ -285,3 +285,62 @@ def test_leader_parks_hold_leaders_already(tmp_path):
                    "leader_parks": {"ids": ["p2"]}, "near": "province", "must": True}]
     out = solve_data(tmp_path, d)
     assert out.plan.x == {("f", "p2"): 2.0} and out.result.objective == pytest.approx(6)
+
+
+# ---------------------------------------------------------------------------------------------
+# What an attack found: each now fails as it should
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["rules"].append(chain(near="park", must=True, bonus=3)),
+     "a bonus or penalty goes with `must: false`"),
+    (lambda d: (d["rules"].append(chain(near="park", bonus=3)), d.update(objective={"weights": {"chain_bonus": 0}})),
+     "objective.weights: chain_bonus weighs 0 while rule parts_follow gives a bonus"),
+    (lambda d: d["rules"].append({"id": "cl", "kind": "cluster", "source": "s", "industries": {"sector": "auto_parts"},
+                                  "min_modules": 2, "bonus": 1}) or d.update(objective={"lexicographic": [
+                                      {"weights": {"pair_cost": 1, "stay_cost": 1}}]}),
+     "cluster_bonus weighs 0 while rule cl gives a bonus"),
+    (lambda d: d["rules"].append({"id": "swap", "kind": "capacity_replacement", "source": "s",
+                                  "industries": {"sector": "auto_parts"}, "ratio": 1.5}),
+     "rules.swap.industries: none of the covered industries gives a production_capacity"),
+    (lambda d: d["rules"].extend([
+        {"id": "c1", "kind": "limit", "source": "s", "kpi": "co2", "per": "value_added", "provinces": ["C"], "max": 1},
+        {"id": "c2", "kind": "limit", "source": "s", "kpi": "co2", "provinces": ["D"], "max": 1},
+        {"id": "ets", "kind": "carbon_trade", "source": "s", "caps": ["c1", "c2"]}]),
+     "rules.ets.caps[0]: rule c1 is not a cap on co2"),
+])
+def test_bad_rules_of_what_moves_are_refused(tmp_path, edit, message):
+    d = chain_case()
+    edit(d)
+    result = CliRunner().invoke(main, ["validate", str(write(tmp_path, d))])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+def test_divisible_leaders_lead_together_in_model_and_checker(tmp_path):
+    # Two divisible makers with half a module each at p2 lead together (one module in all).
+    d = chain_case()
+    d["resources"]["plant"] = {"category": "infrastructure", "unit": "lines"}
+    d["industries"][0].update(divisible=True, use={"land": 1, "plant": 1})
+    d["industries"].insert(1, {**d["industries"][0], "id": "v2"})
+    d["parks"][1]["capacity"]["plant"] = 1
+    for park in (0, 2):
+        d["parks"][park]["capacity"]["plant"] = 0
+    d["pairs"].append({"industry": "v2", "park": "p2", "cost": 0})
+    d["rules"][0]["industries"] = {"ids": ["v", "v2"]}
+    d["rules"].append(chain(near="park", must=True))
+    out = solve_data(tmp_path, d)
+    assert out.plan.x[("f", "p2")] == 2.0
+
+
+def test_a_bad_fate_in_an_allocations_file_is_named(tmp_path):
+    d = steel(3)
+    d["rules"] = [replacement(1.5)]
+    path = write(tmp_path, d)
+    runner = CliRunner()
+    assert runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 0
+    table = tmp_path / "run" / "allocations.csv"
+    text = table.read_text()
+    table.write_text(text.replace(",retired,", ",exploded,", 1))
+    result = runner.invoke(main, ["check", str(path), str(tmp_path / "run")])
+    assert result.exit_code == 2 and "fate: got 'exploded' with no park; expected moved (with a park), stays or " \
+        "retired (with no park)" in result.stderr

@@ -60,6 +60,16 @@ def validate(rule: CapacityReplacementRule, path: tuple, refs: Any) -> None:
     """The parks of each ratio are known (a group of parks, or a selector that selects some)."""
     for n, entry in enumerate(rule.ratios):
         refs.check_ref((*path, "ratios", n, "parks"), entry.parks, "parks")
+    if refs.industry_ids is not None and not refs.parts.failed.get("industries"):
+        from model.selectors import matches
+
+        group = refs.parts.groups.get(rule.industries) if isinstance(rule.industries, str) else None
+        sel = group.industries if group is not None else rule.industries
+        if sel is not None and not isinstance(sel, str):
+            chosen = [i for _, i in refs.parts.industries if matches(i, sel)]
+            if chosen and not any(i.production_capacity > 0 for i in chosen):
+                refs.problem((*path, "industries"), "none of the covered industries gives a production_capacity",
+                             "production_capacity (capacity per module) on the covered industries")
 
 
 def ratios(rule: CapacityReplacementRule, inst: Instance) -> dict[str, float]:

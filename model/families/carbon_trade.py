@@ -144,8 +144,9 @@ def validate(rule: CarbonTradeRule, path: tuple, refs: Any) -> None:
             refs.problem(where, f"cap {refs.describe(cid)} listed twice", "each cap once")
         elif not isinstance(cap, LimitRule):
             refs.problem(where, f"no limit rule {refs.describe(cid)}", "the id of a `limit` rule")
-        elif cap.kpi != "co2" or cap.max is None:
-            refs.problem(where, f"rule {cid} is not a cap on co2", "a limit with kpi: co2 and a max")
+        elif cap.kpi != "co2" or cap.max is None or cap.per is not None:
+            refs.problem(where, f"rule {cid} is not a cap on co2", "a limit with kpi: co2 and a max (not an "
+                         "intensity)")
         elif cap.provinces is None or len(cap.provinces) != 1:
             refs.problem(where, f"rule {cid} does not name one jurisdiction",
                          "a limit with `provinces:` naming one province, group or region")

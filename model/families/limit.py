@@ -268,14 +268,17 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
             for t in applies(r, sense, data):
                 bound = float(value(getattr(r, sense), t, data.periods))
                 here = _value(problem, data, r, t, r.parks).value(x)
+                per = None
                 if r.per is not None:  # the intensity K/J against its bound
                     per = _value(problem, data, r, t, r.parks, r.per).value(x)
-                    here = here / per if abs(per) > 1e-12 else 0.0
+                    raw, here = here, here / per if abs(per) > 1e-12 else 0.0
                 elif sense == "max":  # the cap plus the allowances it bought
                     bound += carbon_trade.net(problem, data, r.id, t).value(x)
                 if sense == "min_share":
                     bound = bound * _value(problem, data, r, t, None if r.provinces is None else "all").value(x)
                 slack = bound - here if sense == "max" else here - bound
+                if per is not None and abs(per) <= 1e-12:  # nothing to divide by: the row K − bound·J itself
+                    slack = -raw if sense == "max" else raw
                 key = (r.id, sense, data.periods.ids[t]) if data.phased else (r.id, sense)
                 name = f"{r.kpi} per {r.per}" if r.per is not None else r.kpi
                 row = limit_row(r, name, sense, float(bound), here, slack, prices.get(key, float("nan")),

@@ -12,7 +12,7 @@ great-circle kilometres (`near: distance`). With placed_t[i,p] = Σ_{τ≤t} x[i
                                   chain_bonus_t = Σ_r Σ_{i,p} (bonus_r + penalty_r) · v − penalty_r · placed_t
 so that v counts the follower modules near a leader (the objective pushes v up to
 min(placed, x_max · [a leader near])) and a follower module not near one costs `penalty`.
-A leader counts from one whole module (a divisible leader below one module does not lead).
+Leaders count at a park from one module in all (divisible leaders below one module do not lead).
 A `cluster` rule rewards k modules of a group sharing a park (cluster economies):
     cluster_at[r,p,t] ∈ {0,1}:    k_r · c[r,p,t] ≤ Σ_{i∈G} placed_t[i,p]
                                   cluster_bonus_t = Σ_r Σ_p bonus_r · c[r,p,t]
@@ -69,6 +69,9 @@ class ChainRule(RuleBase):
             raise ValueError("follows nothing; give `leaders`, `leader_parks` or both")
         if not self.must and not self.bonus and not self.penalty:
             raise ValueError("neither must nor a bonus or penalty; give `must: true`, `bonus` or `penalty`")
+        if self.must and (self.bonus or self.penalty):
+            raise ValueError("a bonus or penalty goes with `must: false` (a must leaves nothing to reward); "
+                             "give one or the other")
         return self
 
 
@@ -93,7 +96,25 @@ RULES = (ChainRule, ClusterRule)
 
 
 def validate(rule: Any, path: tuple, refs: Any) -> None:
-    """Parks carry locations where a distance is asked."""
+    """Parks carry locations where a distance is asked; a bonus is rewarded by the objective (the
+    model counts a follower near a leader, or a cluster, only where the objective pays for it, so
+    its weight must be negative in the objective finally minimised)."""
+    bonus = isinstance(rule, ClusterRule) or bool(rule.bonus or rule.penalty)
+    if bonus:
+        term = "cluster_bonus" if isinstance(rule, ClusterRule) else "chain_bonus"
+        objective = refs.raw.data.get("objective") if isinstance(refs.raw.data, dict) else None
+        levels = objective.get("lexicographic") if isinstance(objective, dict) else None
+        if isinstance(levels, list) and levels and isinstance(levels[-1], dict):
+            weights, where = levels[-1].get("weights"), ("objective", "lexicographic", len(levels) - 1, "weights")
+            given = weights.get(term, 0.0) if isinstance(weights, dict) else 0.0
+        else:
+            weights = objective.get("weights") if isinstance(objective, dict) else None
+            where = ("objective", "weights")
+            given = weights.get(term, -1.0) if isinstance(weights, dict) else -1.0
+        if isinstance(given, (int, float)) and not isinstance(given, bool) and given >= 0:
+            refs.problem(where if isinstance(weights, dict) else path, f"{term} weighs {given:g} while rule "
+                         f"{rule.id} gives a bonus", f"a negative weight on {term} (default -1) in the objective "
+                         "finally minimised: the model counts a bonus only where the objective rewards it")
     if isinstance(rule, ChainRule) and rule.near == "distance":
         missing = [p.id for _, p in refs.parts.parks if p.location is None]
         if missing:
@@ -299,7 +320,11 @@ def _check_near(c: CheckContext, rule: ChainRule) -> dict[tuple[str, str], bool]
     """(follower, park) placed -> whether a leader module is placed near it (this period)."""
     leaders = set(industries_of(c.inst, rule.leaders)) if rule.leaders is not None else set()
     followers = set(industries_of(c.inst, rule.industries))
-    hosting = {p for (i, p), v in c.plan.x.items() if i in leaders and v >= 1 - c.tol}
+    at: dict[str, float] = {}
+    for (i, p), v in c.plan.x.items():
+        if i in leaders:
+            at[p] = at.get(p, 0.0) + v
+    hosting = {p for p, v in at.items() if v >= 1 - c.tol}  # one module of the leaders in all
     if rule.leader_parks is not None:
         hosting |= set(parks_of(c.inst, rule.leader_parks))
     out = {}
