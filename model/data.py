@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from model import kpis
+from model.families.assign import may_retire
 from model.periods import Periods, periods_of, resolve
 from model.schema import IndustrySelector, Instance, ParkSelector, RuleBase
 from model.selectors import industries_of, parks_of
@@ -160,13 +161,14 @@ def _build(inst: Instance, keep_forbidden: bool) -> Data:
     park_ids = [p.id for p in inst.parks]
     n_i, n_p, n_k = len(ind_ids), len(park_ids), len(res)
 
+    closing = may_retire(inst)
     industry = pd.DataFrame({
         "origin": [i.origin for i in inst.industries],
         "sector": [i.sector for i in inst.industries],
         "modules": [i.modules for i in inst.industries],
         "divisible": [i.divisible for i in inst.industries],
         "must_transfer": [i.must_transfer for i in inst.industries],
-        "may_retire": [i.may_retire for i in inst.industries],
+        "may_retire": [i.id in closing for i in inst.industries],
         "stay_cost": [i.stay_cost for i in inst.industries],
         "stay_co2": [i.co2_process + i.power_use * i.grid_factor for i in inst.industries],
         **{f: [getattr(i, f) for i in inst.industries] for f in (

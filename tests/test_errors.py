@@ -62,8 +62,8 @@ CASES = [
      "rules.yangtze_chemicals.parks: unknown group 'yangtze'; expected a group of parks defined under "
      "`groups:`, or an inline selector"),
     ("unknown rule kind", "kind: forbid", "kind: forbidd", "- id: yangtze_chemicals",
-     "rules.yangtze_chemicals: got kind 'forbidd'; expected kind: forbid | carbon_trade | limit | transfer_target | "
-     "diversity | capacity_replacement | chain | cluster | eco_compensation | participation"),
+     "rules.yangtze_chemicals: got kind 'forbidd'; expected kind: retire | forbid | carbon_trade | limit | "
+     "transfer_target | diversity | capacity_replacement | chain | cluster | eco_compensation | participation"),
     ("missing required key", "    source: Yangtze", "    sources: Yangtze", "- id: yangtze_chemicals",
      "rules.yangtze_chemicals.source: required key is missing; expected a value for it"),
     ("unknown prerequisite", "{id: sewage_plant, cost: 3, adds: {cod: 6}}",

@@ -190,5 +190,5 @@ def test_registering_twice_or_a_taken_kind_is_refused(min_open):
 def test_without_the_family_its_rule_kind_is_unknown(tmp_path):
     r = CliRunner().invoke(main, ["validate", str(write(tmp_path, _instance(2)))])
     assert r.exit_code == 2
-    assert "got kind 'min_open'; expected kind: forbid | carbon_trade | limit | transfer_target | diversity | " \
-        "capacity_replacement | chain | cluster | eco_compensation | participation" in r.stderr
+    assert "got kind 'min_open'; expected kind: retire | forbid | carbon_trade | limit | transfer_target | " \
+        "diversity | capacity_replacement | chain | cluster | eco_compensation | participation" in r.stderr

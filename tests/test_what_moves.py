@@ -344,3 +344,16 @@ def test_a_bad_fate_in_an_allocations_file_is_named(tmp_path):
     result = runner.invoke(main, ["check", str(path), str(tmp_path / "run")])
     assert result.exit_code == 2 and "fate: got 'exploded' with no park; expected moved (with a park), stays or " \
         "retired (with no park)" in result.stderr
+
+
+def test_a_retire_rule_lets_a_whole_sector_close(tmp_path):
+    # As test_a_module_may_close_instead_of_staying, with the switch given for the sector.
+    d = steel(3)
+    one_park(d)
+    d["parks"][0]["capacity"]["land"] = 2
+    d["industries"][0]["may_retire"] = False
+    out = solve_data(tmp_path, d)
+    assert out.plan.retire == {} and out.result.objective == pytest.approx(1 + 1 + 2 * 100)
+    d["rules"] = [{"id": "steel_may_close", "kind": "retire", "source": "test", "industries": {"sector": "steel"}}]
+    out = solve_data(tmp_path, d)
+    assert out.plan.retire == {"s": 2.0} and out.result.objective == pytest.approx(1 + 1 + 2 * 5)

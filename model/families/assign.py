@@ -5,18 +5,23 @@
                        `may_retire`, the block absent when none may)
     must_transfer:     stay[i] ≤ 0 (as the variable's upper bound)       ∀ i with must_transfer
                        (elastic build: a row must_transfer[i]: stay[i] ≤ 0, relaxable, big modules_i)
-With periods, must_transfer means moved (or closed) by the end of the last period. The variables x, stay, y,
+With periods, must_transfer means moved (or closed) by the end of the last period. An industry may
+close when its own `may_retire` says so, or when an enabled `retire` rule selects it (a switch
+for a whole sector: `{kind: retire, industries: {sector: steel}}`). The variables x, stay, y,
 w themselves are made in `model/assemble.py`; a plan is also checked here for what the
 variables' domains say (whole modules, no negative amounts).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from model.options import BuildOptions
+from model.schema import IndustryRef, RuleBase
+from model.selectors import industries_of
 from solvers.problem import Problem, keys_of
 
 if TYPE_CHECKING:
@@ -26,6 +31,25 @@ if TYPE_CHECKING:
 
 NAME = "assign"
 RELAX = {"must_transfer": 1.0}
+
+
+class RetireRule(RuleBase):
+    """The selected industries may close (`may_retire` for a whole sector or group)."""
+
+    kind: Literal["retire"]
+    industries: IndustryRef = Field(description="the industries that may close")
+
+
+RULES = (RetireRule,)
+
+
+def may_retire(inst: Any) -> set[str]:
+    """The industries that may close: their own `may_retire`, or an enabled `retire` rule's."""
+    out = {i.id for i in inst.industries if i.may_retire}
+    for r in inst.rules:
+        if isinstance(r, RetireRule) and r.enabled:
+            out.update(industries_of(inst, r.industries))
+    return out
 
 
 def add(problem: Problem, data: Data, options: BuildOptions) -> None:
@@ -52,6 +76,7 @@ def check(c: CheckContext) -> list[str]:
             bad.append(f"{i} at {p}: {v:g} modules, fewer than 0")
         if not c.ind[i].divisible and abs(v - round(v)) > c.tol:
             bad.append(f"{i} at {p}: {v:g} modules is not whole but {i} is not divisible")
+    allowed = may_retire(c.inst)
     placed_of: dict[str, float] = {}
     for (i, _), v in c.plan.x.items():  # one pass, not one per industry
         placed_of[i] = placed_of.get(i, 0.0) + v
@@ -64,7 +89,7 @@ def check(c: CheckContext) -> list[str]:
             bad.append(f"{i}: {placed:g} modules placed + {stay:g} staying{shut} ≠ its {industry.modules} modules")
         if closed < -c.tol or (not industry.divisible and abs(closed - round(closed)) > c.tol):
             bad.append(f"{i}: {closed:g} modules closed is not a valid number of modules")
-        if closed > c.tol and not industry.may_retire:
+        if closed > c.tol and i not in allowed:
             bad.append(f"{i}: {closed:g} modules closed but {i} may not retire")
         if stay < -c.tol or (not industry.divisible and abs(stay - round(stay)) > c.tol):
             bad.append(f"{i}: {stay:g} modules staying is not a valid number of modules")

@@ -257,7 +257,7 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
             cap = float(value(c.max, t, data.periods))
             out.append({"trade": r.id, "cap": c.id, "jurisdiction": _jurisdiction(c),
                         **({"period": data.periods.ids[t]} if data.phased else {}),
-                        "cap_amount": cap, "bought": max(a, 0.0), "sold": max(-a, 0.0), "allowed": cap + a,
+                        "cap_amount": cap, "bought": max(a, 0.0) + 0.0, "sold": max(-a, 0.0) + 0.0, "allowed": cap + a,
                         "price": -float(duals[k]) / annual[t] if duals is not None else float("nan"),
                         "unit": co2, "price_unit": f"{money} per {co2}"})
     return {"carbon_market.csv": out}
