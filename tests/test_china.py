@@ -55,21 +55,24 @@ def test_solves_to_optimality_and_passes_the_check(base_run):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", ["yangtze_cod_cut", "carbon_price_200", "no_yangtze_ban", "west_share_80",
-                                      "no_capacity_replacement", "no_chain_links", "no_energy_caps"])
+# no_yangtze_ban changed the plan by 2.3 million yuan before chains and capacity replacement came;
+# since, no chemical bundle wants a shoreline park (its optimum is the base plan's within the gap).
+# no_capacity_replacement is shown by the base plan itself: a closure costs more than staying, so
+# any closure there is the replacement rule's (test_what_moves_together_and_what_closes_...).
+@pytest.mark.parametrize("scenario", ["yangtze_cod_cut", "carbon_price_200", "west_share_80", "no_chain_links",
+                                      "no_energy_caps"])
 def test_each_scenario_changes_the_answer(base_run, scenario):
     """Under the scenario, the base plan is either infeasible or beaten by the scenario's own plan."""
     loaded = load(CHINA, scenario)
-    run = solve_instance(loaded)
-    assert run.result.status == "optimal" and run.check.ok
     base_plan = check(loaded.instance, base_run.plan)
-    beaten = run.result.objective < base_plan.objective - 1e-6 * abs(base_plan.objective)
-    if not (base_plan.violations or beaten):
-        # A change smaller than HiGHS's default gap (1e-4, about 3.4 million yuan here) needs a
-        # tighter solve to show (no_yangtze_ban: 33,867.6 against the base plan's 33,869.9).
-        run = solve_instance(loaded, None, SolveOptions(mip_gap=1e-6))
+    # Proving 1e-4 takes the most time here; a looser gap shows most changes, and only a change
+    # smaller than the gap allows (1e-3: about 34 million yuan) needs a tighter solve.
+    for gap in (1e-3, 1e-4, 1e-6):
+        run = solve_instance(loaded, None, SolveOptions(mip_gap=gap))
         assert run.result.status == "optimal" and run.check.ok
         beaten = run.result.objective < base_plan.objective - 1e-6 * abs(base_plan.objective)
+        if base_plan.violations or beaten:
+            break
     assert base_plan.violations or beaten
 
 
@@ -106,7 +109,8 @@ def test_the_phased_instance_meets_its_timetable_and_the_faster_one_costs_more()
 
 def test_what_moves_together_and_what_closes_in_the_base_plan(base_run):
     """Auto parts sit in provinces with a vehicle plant; the cement moved is covered by closures at
-    the replacement ratios; the checker (base_run.check.ok) recomputed all of it."""
+    the replacement ratios (a closure costs a year's running cost and the value added lost, more than
+    staying: only the replacement rule makes one pay); the checker (base_run.check.ok) recomputed it."""
     inst = base_run.loaded.instance
     plants = {p.province for p in inst.parks if "vehicle_plant" in p.tags}
     alloc = base_run.tables["allocations.csv"]
@@ -114,7 +118,11 @@ def test_what_moves_together_and_what_closes_in_the_base_plan(base_run):
     assert len(parts) and set(parts["province"]) <= plants
     rows = base_run.tables["limits.csv"].set_index("rule")
     assert rows.at["cement_replacement", "value"] <= rows.at["cement_replacement", "bound"] + 1e-6
-    assert (alloc["fate"] == "retired").any()
+    closed = alloc[alloc["fate"] == "retired"]
+    assert len(closed) and set(closed["sector"]) <= {"building_materials", "steel"}
+    for i in inst.industries:
+        if i.id in set(closed["industry"]):
+            assert i.retire_cost > i.stay_cost
 
 
 def test_the_ledger_of_the_base_plan(base_run):

@@ -357,3 +357,23 @@ def test_a_retire_rule_lets_a_whole_sector_close(tmp_path):
     d["rules"] = [{"id": "steel_may_close", "kind": "retire", "source": "test", "industries": {"sector": "steel"}}]
     out = solve_data(tmp_path, d)
     assert out.plan.retire == {"s": 2.0} and out.result.objective == pytest.approx(1 + 1 + 2 * 5)
+
+
+def test_polish_counts_the_bonus_an_early_incumbent_left_out(tmp_path):
+    # An incumbent stopped before optimality may leave u, v, c, w at 0; polish sets them to what
+    # the plan earns, as an optimal solve does.
+    from model.families import supply_chain
+
+    d = chain_case()
+    d["rules"] += [chain(near="park", bonus=4),
+                   {"id": "cl", "kind": "cluster", "source": "test", "industries": {"sector": "auto_parts"},
+                    "min_modules": 2, "bonus": 1, "bonus_per_module": 0.5}]
+    out = solve_data(tmp_path, d)
+    problem = out.problem
+    earned = {t: problem.expressions[t].value(problem.solution.values) for t in ("chain_bonus", "cluster_bonus")}
+    assert earned == pytest.approx({"chain_bonus": 8, "cluster_bonus": 2})
+    for block in ("chain_leader", "chain_near", "cluster_at", "cluster_member"):
+        problem.solution.values[problem.cols(block)] = 0.0
+    supply_chain.polish(problem, out.data)
+    again = {t: problem.expressions[t].value(problem.solution.values) for t in ("chain_bonus", "cluster_bonus")}
+    assert again == pytest.approx(earned)

@@ -316,6 +316,51 @@ def _cluster_bonus(problem: Problem, data: Data, t: int) -> Lin:
     return out
 
 
+def polish(problem: Problem, data: Data) -> None:
+    """Set u, v, c and w to what the plan earns, each at the most its rows allow: an incumbent
+    stopped early may have left a bonus uncounted (at an optimum they are there already). Rows
+    are Σ A·v ≤ hi; a variable's room in a row is hi − (the row's value with the variable at 0)."""
+    if problem.solution is None:
+        return
+    x = problem.solution.values
+    if "chain_leader" in problem.variables:  # u − Σ leaders placed ≤ 0: u = 1 where one module is
+        u = problem.cols("chain_leader")
+        x[u] = 0.0
+        placed = -problem.row_values("chain_leader_present")
+        x[u] = (placed >= 1 - 1e-9).astype(float)
+    if "chain_near" in problem.variables:
+        _to_room(problem, "chain_near_is", problem.cols("chain_near"))
+    if "cluster_at" in problem.variables:  # k·c − Σ placed ≤ 0: c = 1 where k modules are
+        c = problem.cols("cluster_at")
+        x[c] = 0.0
+        placed = -problem.row_values("cluster")
+        x[c] = (placed >= np.array(_cluster_k(problem, data), dtype=float) - 1e-9).astype(float)
+    if "cluster_member" in problem.variables:
+        _to_room(problem, "cluster_member_of", problem.cols("cluster_member"))
+
+
+def _to_room(problem: Problem, name: str, cols: np.ndarray) -> None:
+    """Each column of `cols` (coefficient +1 in its rows of block `name`) to the least room its rows leave."""
+    assert problem.solution is not None
+    x = problem.solution.values
+    b = problem.constraints[name]
+    x[cols] = 0.0
+    room = b.hi - problem.row_values(name)
+    best = np.full(len(cols), np.inf)
+    where = {c: n for n, c in enumerate(cols.tolist())}
+    for r, c in zip(b.rows.tolist(), b.cols.tolist()):
+        n = where.get(c)
+        if n is not None:
+            best[n] = min(best[n], room[r])
+    x[cols] = np.maximum(np.where(np.isfinite(best), best, 0.0), 0.0)
+
+
+def _cluster_k(problem: Problem, data: Data) -> list[int]:
+    keys = problem.var("cluster_at").keys
+    by_id = {r.id: r for r in data.rules_of(ClusterRule)}
+    return [by_id[rid].min_modules for rid in keys[0]]
+
+
 def _check_near(c: CheckContext, rule: ChainRule) -> dict[tuple[str, str], bool]:
     """(follower, park) placed -> whether a leader module is placed near it (this period)."""
     leaders = set(industries_of(c.inst, rule.leaders)) if rule.leaders is not None else set()
