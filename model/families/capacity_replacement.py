@@ -90,12 +90,7 @@ def _row(problem: Problem, data: Data, rule: CapacityReplacementRule, t: int) ->
     rows = np.flatnonzero(covered[pi] & (coef != 0))
     x = problem.cols("x").reshape(data.count, -1)
     out = Lin(np.concatenate([x[tau, rows] for tau in range(t + 1)]),
-              np.concatenate([coef[rows]] * (t + 1)))
-    if "retire" in problem.variables:
-        r = np.flatnonzero(covered[data.retiring] & (cap[data.retiring] > 0))
-        closing = problem.cols("retire").reshape(data.count, -1)
-        out = out - Lin(np.concatenate([closing[tau, r] for tau in range(t + 1)]),
-                        np.concatenate([cap[data.retiring][r]] * (t + 1)))
+              np.concatenate([coef[rows]] * (t + 1))) - _retired(problem, data, rule, t)
     modules = data.industry["modules"].to_numpy(dtype=float)
     big = float((np.maximum(coef[rows], 0.0) * modules[pi[rows]]).sum())
     return out, big
@@ -188,13 +183,19 @@ def _closed(problem: Problem, data: Data, rule: CapacityReplacementRule, t: int)
     pi = data.pairs["i"].to_numpy()
     rows = np.flatnonzero(covered[pi] & (cap[pi] > 0))
     x = problem.cols("x").reshape(data.count, -1)
-    out = Lin(np.concatenate([x[tau, rows] for tau in range(t + 1)]), np.concatenate([cap[pi][rows]] * (t + 1)))
-    if "retire" in problem.variables:
-        r = np.flatnonzero(covered[data.retiring] & (cap[data.retiring] > 0))
-        closing = problem.cols("retire").reshape(data.count, -1)
-        out = out + Lin(np.concatenate([closing[tau, r] for tau in range(t + 1)]),
-                        np.concatenate([cap[data.retiring][r]] * (t + 1)))
-    return out
+    moved = Lin(np.concatenate([x[tau, rows] for tau in range(t + 1)]), np.concatenate([cap[pi][rows]] * (t + 1)))
+    return moved + _retired(problem, data, rule, t)
+
+
+def _retired(problem: Problem, data: Data, rule: CapacityReplacementRule, t: int) -> Lin:
+    """Capacity of the covered industries closed by t (nothing where no industry may close)."""
+    if "retire" not in problem.variables:
+        return Lin()
+    covered = np.isin(data.industries, data.industry_set(rule.industries))[data.retiring]
+    cap = data.industry["production_capacity"].to_numpy(dtype=float)[data.retiring]
+    r = np.flatnonzero(covered & (cap > 0))
+    closing = problem.cols("retire").reshape(data.count, -1)
+    return Lin(np.concatenate([closing[tau, r] for tau in range(t + 1)]), np.concatenate([cap[r]] * (t + 1)))
 
 
 def describe(inst: Instance, relax: str, label: tuple, amount: float) -> str:

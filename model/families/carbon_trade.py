@@ -172,13 +172,13 @@ def transfers(problem: Problem, data: Data, t: int) -> list[Flow]:
     out = []
     for r, c in _caps(data):
         most = _most(r, t, data)
-        bound = most if np.isfinite(most) else _cap_bound(data, c)
+        bound = most if np.isfinite(most) else _cap_bound(data)
         out.append(Flow("allowances", c.id, None, _jurisdiction(c), net(problem, data, c.id, t), 0.0, bound))
     return out
 
 
-def _cap_bound(data: Data, cap: Any) -> float:
-    """The most allowances a cap can need: its jurisdiction's largest emissions (every module there)."""
+def _cap_bound(data: Data) -> float:
+    """The most allowances a cap can need: the largest emissions of every module (a bound for any cap)."""
     from model import kpis
 
     return kpis.upper(data, "co2") + float(data.industry["stay_co2"].abs().mul(data.industry["modules"]).sum())

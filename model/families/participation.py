@@ -135,13 +135,9 @@ def _payments(data: Data) -> list[tuple[ParticipationRule, str, str]]:
 
 
 def _holds(rule: ParticipationRule, data: Data) -> list[int]:
-    return applies(rule, rule.sense, data) if getattr(rule, rule.sense) is not None else \
-        applies(_Listed(rule.periods), "min_change", data)
-
-
-class _Listed:  # a rule without a bound of its own (min_change 0) holds in the periods it lists
-    def __init__(self, periods: list[str] | None) -> None:
-        self.periods, self.min_change = periods, None
+    """The periods it holds in: those its bound names, else those it lists, else all (a rule
+    without a bound of its own, min_change 0, names none)."""
+    return applies(rule, rule.sense, data)
 
 
 def weight(rule: ParticipationRule, measure: str) -> float:
