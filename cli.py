@@ -180,6 +180,12 @@ def solver_options(budget: str = "command", gap: float | None = None) -> Callabl
     return decorate
 
 
+def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+                        help="Label provinces, parks, sectors and industries by their name_zh or name_en "
+                             "(ids where a name is not given) [ids].")(func)
+
+
 def _max_bytes() -> int:
     """The --max-input-mb of this command, in bytes (the library's default outside the command line)."""
     from model.loader import MAX_BYTES
@@ -235,11 +241,14 @@ def validate(instance: str, scenario: str | None, sets: tuple[str, ...]) -> None
 @solver_options()
 @click.option("--out", type=click.Path(file_okay=False), help="Results folder [results/<instance>-<scenario>].")
 @click.option("--tee", is_flag=True, help="Stream the solver's log.")
+@click.option("--report", "with_report", is_flag=True,
+              help="Also write report.html and report.xlsx into the results folder (see `report`).")
+@lang_option
 @reports_errors
 def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str | None, capacity: float | None,
           sourcing: str, index: int, solver: str, backend: str, time_limit: float | None, mip_gap: float | None,
           threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, out: str | None,
-          tee: bool) -> None:
+          tee: bool, with_report: bool, lang: str | None) -> None:
     """Solve an instance, print a summary and write the results folder."""
     from model.errors import InputError, Problem
     from model.options import BuildOptions
@@ -263,10 +272,25 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     # in children the parent ends); then a signal waits for the results to be written.
     diagnosis = diagnose_outcome(outcome, time_limit)
     with phase("writing"):
-        _finish(ctx, loaded, outcome, folder, diagnosis)
+        _finish(ctx, loaded, outcome, folder, diagnosis, with_report, lang)
 
 
-def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnosis: Any) -> None:
+def _report_files(lang: str | None) -> Callable[[Path], dict[str, bytes]]:
+    """report.html and report.xlsx made from a results folder as written (before it is swapped in)."""
+
+    def make(tmp: Path) -> dict[str, bytes]:
+        from model.htmlreport import render
+        from model.runfolder import read_run
+        from model.workbook import workbook
+
+        run = read_run(tmp)
+        return {"report.html": render([run], lang=lang).encode("utf-8"), "report.xlsx": workbook([run], lang=lang)}
+
+    return make
+
+
+def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnosis: Any, with_report: bool = False,
+            lang: str | None = None) -> None:
     """Diagnose an infeasible run, write the results folder, print the summary, set the exit code."""
     from model.outputs import check_folder
     from model.report import print_summary
@@ -290,7 +314,7 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
         kept, folder = folder, folder.with_name(folder.name + "-" + r.status.replace("_", "-"))
         check_folder(folder, "results folder")
         click.echo(f"No plan ({r.status}): {kept} keeps its results; this run's record goes to {folder}.", err=True)
-    write_outcome(outcome, folder, diagnosis)
+    write_outcome(outcome, folder, diagnosis, report=_report_files(lang) if with_report else None)
     from model import kpis
 
     units = loaded.instance.units
@@ -663,6 +687,43 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
                "unit": money, "solve_options": options.as_dict(), "formulation": formulation, **result.as_dict()}
         write_results(Path(out), {"shapley.csv": frame}, {"shapley.json": doc}, kind="shapley")
         console.print(f"Written to {out} (shapley.csv, shapley.json)")
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
+              help="Write the report as one self-contained HTML page here (a new file).")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False),
+              help="Write the tables as an Excel workbook here (a new file).")
+@click.option("--force", is_flag=True, help="Replace the --html and --xlsx files if they exist.")
+@lang_option
+@reports_errors
+def report(runs: tuple[str, ...], html_path: str | None, xlsx_path: str | None, force: bool, lang: str | None) -> None:
+    """Report one results folder, or several side by side with their comparison: an HTML page
+    (charts, map, utilisation, ledger, sortable tables) and an Excel workbook."""
+    from model.errors import InputError, Problem
+    from model.outputs import check_new_files, write_file
+
+    if html_path is None and xlsx_path is None:
+        raise InputError([Problem("--html/--xlsx", "(none given)", "nothing to write",
+                                  "--html PATH, --xlsx PATH, or both")])
+    targets = [Path(p) for p in (html_path, xlsx_path) if p is not None]
+    if len({t.resolve() for t in targets}) < len(targets):
+        raise InputError([Problem("--xlsx", str(xlsx_path), "is the same file as --html", "two different files")])
+    if len({Path(r).resolve() for r in runs}) < len(runs):
+        raise InputError([Problem("RUNS", " ".join(runs), "the same folder is given twice", "different runs")])
+    check_new_files(targets, force, "--html/--xlsx")
+    from model.htmlreport import render
+    from model.runfolder import read_run
+    from model.workbook import workbook
+
+    folders = [read_run(Path(r)) for r in runs]
+    if html_path is not None:
+        write_file(Path(html_path), render(folders, lang=lang))
+        click.echo(f"Report in {html_path}")
+    if xlsx_path is not None:
+        write_file(Path(xlsx_path), workbook(folders, lang=lang))
+        click.echo(f"Workbook in {xlsx_path}")
 
 
 @main.command()

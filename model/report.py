@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[str, dict],
-                  kind: str = "results", option: str = "--out", files: dict[str, bytes] | None = None) -> None:
+                  kind: str = "results", option: str = "--out", files: dict[str, bytes] | None = None,
+                  finish: Callable[[Path], dict[str, bytes]] | None = None) -> None:
     """Write every file into a fresh folder beside `out`, then swap it in: no half-written results,
-    and only ever in place of an empty folder or one of ours (`model.outputs`)."""
+    and only ever in place of an empty folder or one of ours (`model.outputs`). `finish` reads the
+    written folder and returns more files for it (a report of exactly these results), swapped in
+    with the rest."""
     with Folder(Path(out), kind, option) as tmp:
         for name, table in tables.items():
             table.to_csv(tmp / name, index=False, float_format="%.10g")
@@ -38,6 +42,8 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[st
             (tmp / name).write_text(json.dumps(_jsonable(doc), indent=2, ensure_ascii=False) + "\n",
                                     encoding="utf-8")
         for name, content in (files or {}).items():
+            (tmp / name).write_bytes(content)
+        for name, content in (finish(tmp) if finish is not None else {}).items():
             (tmp / name).write_bytes(content)
 
 

@@ -252,16 +252,18 @@ def diagnosis_doc(diagnosis: Any) -> dict:
                              "text": r.text} for r in diagnosis.relaxations]}
 
 
-def write_outcome(out: Outcome, folder: Path, diagnosis: Any = None, extra: dict[str, dict] | None = None) -> None:
+def write_outcome(out: Outcome, folder: Path, diagnosis: Any = None, extra: dict[str, dict] | None = None,
+                  report: Callable[[Path], dict[str, bytes]] | None = None) -> None:
     """The results folder; instance.json is the instance as solved (overlays applied), so that
     `compare` and `explain` can work from the folder alone; diagnosis.json when a diagnosis is
-    given. A signal while writing waits for the folder to be complete."""
+    given; `report` makes files from the folder as written (report.html), swapped in with it.
+    A signal while writing waits for the folder to be complete."""
     docs = {"kpis.json": out.summary(), "run.json": out.run_record(), "instance.json": out.loaded.raw.data,
             **(extra or {})}
     if diagnosis is not None:
         docs["diagnosis.json"] = diagnosis_doc(diagnosis)
     with phase("writing"):
-        write_results(folder, out.tables, docs, files=out.files)
+        write_results(folder, out.tables, docs, files=out.files, finish=report)
 
 
 def run(loaded: Loaded, folder: Path, build_options: BuildOptions | None = None,

@@ -1,0 +1,105 @@
+"""The Excel workbook: one sheet per table, units in the headers, frozen headers, number formats,
+and the run manifest on its own sheet (openpyxl, through pandas).
+
+One run gives its tables (allocations, parks, limits, ledger, ...) and a `kpis` sheet; several
+runs give the comparison's tables and one manifest row block per run. Values are written at full
+precision; the number formats only round what is shown, so a reader's sums stay exact.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from model.runfolder import RunFolder, distinct_labels
+
+SHEET = 31  # Excel's limit on a sheet name's length
+SHARES = ("utilisation", "gap")  # columns shown as percentages
+
+
+def _headers(table: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """Each column named with its unit where it has one: `value_added [million yuan]`."""
+    return table.rename(columns=lambda c: f"{c} [{units[c]}]" if c in units and units[c] else c)
+
+
+def manifest(run: RunFolder, label: str) -> pd.DataFrame:
+    """The run's record, one key per row: label, instance, scenario, options, solver, status, gap."""
+    rows = [("label", label), ("folder", str(run.folder))]
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(value, list):
+            rows.append((prefix, json.dumps(value, ensure_ascii=False)))
+        else:
+            rows.append((prefix, value))
+
+    walk("", {k: v for k, v in run.kpis.items() if k != "kpis"})
+    walk("", run.run)
+    return pd.DataFrame(rows, columns=["key", "value"]).astype({"value": object})
+
+
+def _kpis(run: RunFolder) -> pd.DataFrame:
+    units = run.units
+    rows = [("objective", run.kpis.get("objective"), run.instance.units.money)]
+    rows += [(k, v, units.get(k, "")) for k, v in run.kpis.get("kpis", {}).items()]
+    return pd.DataFrame(rows, columns=["kpi", "value", "unit"])
+
+
+def sheets(runs: list[RunFolder]) -> dict[str, pd.DataFrame]:
+    """The sheets of the workbook, by name, in order."""
+    labels = distinct_labels(runs)
+    out: dict[str, pd.DataFrame] = {}
+    if len(runs) == 1:
+        run = runs[0]
+        out["manifest"] = manifest(run, labels[0])
+        out["kpis"] = _kpis(run)
+        units = run.units
+        for name, table in run.tables.items():
+            out[name.removesuffix(".csv")[:SHEET]] = _headers(table, units)
+        return out
+    from model.compare import compare
+
+    result = compare([r.folder for r in runs])
+    out["manifest"] = pd.concat([manifest(r, lab).assign(run=lab) for r, lab in zip(runs, labels)],
+                                ignore_index=True)[["run", "key", "value"]]
+    for name, table in result.tables().items():
+        out[name.removesuffix(".csv")[:SHEET]] = table
+    return out
+
+
+def _format(ws: object, table: pd.DataFrame) -> None:
+    """Frozen header, widths to fit, and number formats by column type."""
+    ws.freeze_panes = "A2"  # type: ignore[attr-defined]
+    for n, col in enumerate(table.columns, start=1):
+        letter = get_column_letter(n)
+        values = table[col]
+        width = max([len(str(col))] + [len(str(v)) for v in values.head(200)])
+        ws.column_dimensions[letter].width = min(60, max(8, width + 2))  # type: ignore[attr-defined]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            continue
+        name = str(col).split(" [")[0]
+        if name in SHARES:
+            fmt = "0.00%"
+        elif pd.api.types.is_integer_dtype(values):
+            fmt = "#,##0"
+        else:
+            fmt = "#,##0.00"
+        for row in range(2, len(table) + 2):
+            ws.cell(row=row, column=n).number_format = fmt  # type: ignore[attr-defined]
+
+
+def workbook(runs: list[RunFolder], lang: str | None = None) -> bytes:
+    """The workbook as bytes (written by the caller, atomically); ids named in `lang` (zh or en)."""
+    names = None
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, table in sheets(runs).items():
+            shown = names(table) if names is not None and name != "manifest" else table
+            shown.to_excel(writer, sheet_name=name, index=False)
+            _format(writer.sheets[name], shown)
+    return buffer.getvalue()

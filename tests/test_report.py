@@ -1,0 +1,189 @@
+"""The reports: the HTML page in a real browser, the Excel workbook read back, `solve --report`.
+
+The browser test opens the page in headless Chromium (Debian's chromium and chromium-driver,
+which `.ci/run` installs) and fails on any console error, on a chart that did not render or a
+table DataTables did not fill. Without the browser it is skipped, saying so, except where
+REQUIRE_BROWSER=1 (CI), where a missing browser fails it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "instances" / "demo.yaml"
+CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The demo solved as it is and under `tight_cod`, each with its report written by `solve --report`."""
+    tmp = tmp_path_factory.mktemp("report")
+    base, tight = tmp / "base", tmp / "tight"
+    for folder, extra in ((base, []), (tight, ["--scenario", "tight_cod"])):
+        got = cli("solve", str(DEMO), *extra, "--mip-gap", "0", "--report", "--out", str(folder))
+        assert got.returncode == 0, got.stderr
+    return base, tight
+
+
+def test_solve_report_writes_both_files_into_the_results_folder(runs: tuple[Path, Path]) -> None:
+    base, _ = runs
+    from model.outputs import manifest
+
+    listed = manifest(base)["files"]
+    assert {"report.html", "report.xlsx"} <= set(listed)
+    page = (base / "report.html").read_text(encoding="utf-8")
+    # Self-contained: no script or stylesheet named by address (the browser test proves nothing is fetched).
+    assert "<script src=" not in page and "<link " not in page and "<h1>demo: base</h1>" in page
+
+
+def test_workbook_round_trip(runs: tuple[Path, Path]) -> None:
+    """Every sheet reads back with pandas, the same rows and values as the CSV files, units in headers."""
+    base, _ = runs
+    sheets = pd.read_excel(base / "report.xlsx", sheet_name=None)
+    kpis = json.loads((base / "kpis.json").read_text())
+    assert list(sheets)[:2] == ["manifest", "kpis"]
+    manifest = dict(zip(sheets["manifest"]["key"], sheets["manifest"]["value"]))
+    assert manifest["status"] == "optimal" and manifest["label"] == "base"
+    assert math.isclose(float(manifest["objective"]), 49.6, rel_tol=1e-9)
+    assert dict(zip(sheets["kpis"]["kpi"], sheets["kpis"]["value"]))["objective"] == pytest.approx(49.6)
+    assert dict(zip(sheets["kpis"]["kpi"], sheets["kpis"]["unit"]))["value_added"] == "million yuan"
+    for name in ("allocations", "parks", "limits", "ledger"):
+        csv = pd.read_csv(base / f"{name}.csv", keep_default_na=False, na_values=[""])
+        sheet = sheets[name]
+        assert len(sheet) == len(csv), name
+        # Headers carry units: `value_added [million yuan]`; stripped, they are the CSV's columns.
+        assert [c.split(" [")[0] for c in sheet.columns] == list(csv.columns), name
+        for col, header in zip(csv.columns, sheet.columns):
+            if pd.api.types.is_numeric_dtype(csv[col]) and not pd.api.types.is_bool_dtype(csv[col]):
+                assert sheet[header].to_numpy() == pytest.approx(csv[col].to_numpy(), nan_ok=True), (name, col)
+    assert "value_added [million yuan]" in sheets["allocations"].columns
+    assert "modules [modules]" in sheets["allocations"].columns
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(base / "report.xlsx")
+    assert all(ws.freeze_panes == "A2" for ws in book.worksheets)
+    for name in ("allocations", "parks"):  # whole numbers with thousands; others two decimals shown, all kept
+        for n, col in enumerate(sheets[name].columns, start=1):
+            values = sheets[name][col]
+            if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
+                    and col != "utilisation":
+                expected = "#,##0" if pd.api.types.is_integer_dtype(values) else "#,##0.00"
+                assert book[name].cell(row=2, column=n).number_format == expected, (name, col)
+    assert book["parks"].cell(row=2, column=list(sheets["parks"].columns).index("utilisation") + 1
+                              ).number_format == "0.00%"
+
+
+def test_comparison_workbook_and_labels(runs: tuple[Path, Path], tmp_path: Path) -> None:
+    """Two runs: the comparison's tables, each run's manifest, the runs named by their scenarios."""
+    base, tight = runs
+    got = cli("report", str(base), str(tight), "--xlsx", str(tmp_path / "c.xlsx"), "--html", str(tmp_path / "c.html"))
+    assert got.returncode == 0, got.stderr
+    sheets = pd.read_excel(tmp_path / "c.xlsx", sheet_name=None)
+    assert set(sheets["manifest"]["run"]) == {"base", "tight_cod"}
+    kpis = sheets["kpis"].set_index("kpi")
+    assert float(kpis.at["objective", "base"]) == pytest.approx(49.6)
+    assert float(kpis.at["objective", "tight_cod"]) == pytest.approx(61.6)  # by hand in demo.yaml
+    page = (tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "Comparison: base vs tight_cod" in page
+
+
+def test_report_refuses_what_it_should(runs: tuple[Path, Path], tmp_path: Path) -> None:
+    base, _ = runs
+    got = cli("report", str(base))
+    assert got.returncode == 2 and got.stderr.count("\n") == 1 and "--html PATH" in got.stderr
+    kept = tmp_path / "mine.html"
+    kept.write_text("the user's own page")
+    got = cli("report", str(base), "--html", str(kept))
+    assert got.returncode == 2 and "exists already" in got.stderr and "Traceback" not in got.stderr
+    assert kept.read_text() == "the user's own page"
+    got = cli("report", str(tmp_path / "nowhere"), "--html", str(tmp_path / "r.html"))
+    assert got.returncode == 2 and got.stderr.count("\n") == 1 and not (tmp_path / "r.html").exists()
+    got = cli("report", str(base), "--html", str(tmp_path / "same"), "--xlsx", str(tmp_path / "same"))
+    assert got.returncode == 2 and "same file" in got.stderr
+
+
+def _browser() -> object:
+    if not (CHROMIUM.exists() and DRIVER.exists()):
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"REQUIRE_BROWSER is set but {CHROMIUM} or {DRIVER} is missing (see .ci/run)")
+        pytest.skip(f"no browser: {CHROMIUM} and {DRIVER} (Debian's chromium, chromium-driver) are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    # No network: the page must need none; these flags keep Chromium from trying its own services.
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+
+
+RENDERED = """
+const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+return {
+  plots: plots.length,
+  empty: plots.filter(p => !p.querySelector('svg.main-svg') || p.getBoundingClientRect().height < 50).length,
+  sankey_nodes: document.querySelectorAll('.sankey-node').length,
+  points: document.querySelectorAll('.scatterlayer .point').length,
+  heatmaps: document.querySelectorAll('.hm image').length,
+  bars: document.querySelectorAll('.bars path').length,
+  tables: document.querySelectorAll('table.dataTable').length,
+  rows: document.querySelectorAll('table.dataTable tbody tr').length,
+  title: document.title,
+};
+"""
+
+
+@pytest.mark.parametrize("which", ["one", "two"])
+def test_report_in_a_real_browser(runs: tuple[Path, Path], tmp_path: Path, which: str) -> None:
+    base, tight = runs
+    page = tmp_path / "report.html"
+    folders = [base] if which == "one" else [base, tight]
+    got = cli("report", *map(str, folders), "--html", str(page))
+    assert got.returncode == 0, got.stderr
+    driver = _browser()
+    try:
+        driver.get(page.as_uri())
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(driver, 30).until(
+            lambda d: d.execute_script("return document.querySelectorAll('table.dataTable tbody tr').length > 0"))
+        state = driver.execute_script(RENDERED)
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        height = driver.execute_script("return document.body.scrollHeight")
+        driver.set_window_size(1400, min(int(height), 12000))
+        shot = tmp_path / f"report-{which}.png"
+        driver.save_screenshot(str(shot))
+        if os.environ.get("REPORT_SCREENSHOTS"):
+            target = Path(os.environ["REPORT_SCREENSHOTS"])
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, target / shot.name)
+    finally:
+        driver.quit()
+    assert errors == [], errors
+    runs_shown = len(folders)
+    # Per run: the Sankey, the map, the heatmap and the ledger's bars; with two, the region bars too.
+    assert state["plots"] == 4 * runs_shown + (runs_shown > 1), state
+    assert state["empty"] == 0, state
+    assert state["sankey_nodes"] > 0 and state["points"] > 0 and state["heatmaps"] == runs_shown, state
+    assert state["bars"] > 0 and state["tables"] > 0 and state["rows"] > 0, state
+    assert shot.stat().st_size > 10_000
