@@ -171,6 +171,53 @@ def _as_list(value: object) -> object:
 
 Words = Annotated[list[str], BeforeValidator(_as_list)]
 
+
+def _as_name(value: Any) -> Any:
+    """A label for people: any text but blank (a blank name would print as nothing in a table)."""
+    if isinstance(value, str) and not value.strip():
+        raise PydanticCustomError("text_format", "{expected}", {"expected": "a name (text that is not blank)"})
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_as_name)]
+
+# GB/T 2260 codes begin with the two digits of a province-level division: a code outside these is
+# a typo, whatever its level (a city's code, 340200 for Wuhu, begins with its province's 34).
+GB2260_PROVINCES = frozenset({"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36",
+                              "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62",
+                              "63", "64", "65", "71", "81", "82"})
+# GB/T 4754-2017: each section letter covers a range of two-digit divisions (C, manufacturing, 13-43).
+GB4754_SECTIONS = {"A": (1, 5), "B": (6, 12), "C": (13, 43), "D": (44, 46), "E": (47, 50), "F": (51, 52),
+                   "G": (53, 60), "H": (61, 62), "I": (63, 65), "J": (66, 69), "K": (70, 70), "L": (71, 72),
+                   "M": (73, 75), "N": (76, 79), "O": (80, 82), "P": (83, 83), "Q": (84, 85), "R": (86, 90),
+                   "S": (91, 96), "T": (97, 97)}
+_GB2260 = re.compile(r"^[0-9]{6}$")
+_GB4754 = re.compile(r"^([A-T])([0-9]{2,4})$")
+
+
+def _as_province_code(value: Any) -> Any:
+    """A GB/T 2260 code as text; YAML reads `code: 110000` as a number, which is taken as written (no
+    code begins with 0, so no digit is lost)."""
+    text = str(value) if type(value) is int else value
+    if not isinstance(text, str) or not _GB2260.match(text) or text[:2] not in GB2260_PROVINCES:
+        raise PydanticCustomError("text_format", "{expected}", {
+            "expected": "a six-digit GB/T 2260 code beginning with a province's two digits, e.g. 110000 (Beijing)"})
+    return text
+
+
+def _as_sector_code(value: Any) -> Any:
+    """A GB/T 4754-2017 code: a section letter and a division (2 digits), group (3) or class (4) of it."""
+    found = _GB4754.match(value) if isinstance(value, str) else None
+    if found is None or not (GB4754_SECTIONS[found[1]][0] <= int(found[2][:2]) <= GB4754_SECTIONS[found[1]][1]):
+        raise PydanticCustomError("text_format", "{expected}", {
+            "expected": "a GB/T 4754-2017 code: a section letter A-T and 2 to 4 digits of a division of "
+                        "that section, e.g. C31 or C3130"})
+    return value
+
+
+ProvinceCode = Annotated[str, BeforeValidator(_as_province_code)]
+SectorCode = Annotated[str, BeforeValidator(_as_sector_code)]
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
@@ -222,6 +269,8 @@ class Industry(Strict):
     logistics_cost_per_km: TimedAmount = Field(0, description="money per module per km from `location` (per year)")
     location: Location | None = Field(None, description="where the bundle's market and suppliers are")
     tags: Words = Field(default_factory=list)
+    name_zh: Name | None = Field(None, description="name in Chinese, for `--lang zh`")
+    name_en: Name | None = Field(None, description="name in English, for `--lang en`")
 
 
 class Upgrade(Strict):
@@ -277,6 +326,8 @@ class Park(Strict):
     location: Location | None = None
     enclave: Enclave | None = Field(None, description="co-built with a partner province, which gets a share")
     description: str = ""
+    name_zh: Name | None = Field(None, description="name in Chinese, for `--lang zh`")
+    name_en: Name | None = Field(None, description="name in English, for `--lang en`")
 
 
 class Pair(Strict):
@@ -335,7 +386,21 @@ class Group(Strict):
 class Province(Strict):
     """A province (or any jurisdiction) as the ledger reports it."""
 
-    region: str = Field("", description="its region (else the region of its parks)")
+    region: str = Field("", description="its region (else the region of its parks, which it must then agree with)")
+    code: ProvinceCode | None = Field(None, description="GB/T 2260 administrative division code, six digits "
+                                                        "(110000 Beijing); each code once")
+    name_zh: Name | None = Field(None, description="name in Chinese, for `--lang zh`")
+    name_en: Name | None = Field(None, description="name in English, for `--lang en`")
+    description: str = ""
+
+
+class Sector(Strict):
+    """A sector that industries name (`sector:`), with its names and industry code."""
+
+    code: SectorCode | None = Field(None, description="GB/T 4754-2017 code: section letter and division "
+                                                      "(C31), group or class (C3130)")
+    name_zh: Name | None = Field(None, description="name in Chinese, for `--lang zh`")
+    name_en: Name | None = Field(None, description="name in English, for `--lang en`")
     description: str = ""
 
 
@@ -405,7 +470,10 @@ class Instance(Strict):
     pairs: list[Pair] = Field(default_factory=list)
     groups: dict[Id, Group] = Field(default_factory=dict)
     provinces: dict[str, Province] = Field(default_factory=dict, description="regions of provinces that have "
-                                           "no park (the sending provinces), for the ledger by region")
+                                           "no park (the sending provinces), for the ledger by region; codes "
+                                           "and names of any province")
+    sectors: dict[str, Sector] = Field(default_factory=dict, description="codes and names of the sectors "
+                                       "industries name")
     rules: list[RuleBase] = Field(default_factory=list, description="policy rules; the kinds are the "
                                   "families' (`model/families/__init__.py`)")
     objective: Objective = Field(default_factory=Objective)

@@ -29,6 +29,7 @@ from model.schema import (
     Instance,
     Park,
     ParkSelector,
+    Province,
     bound_text,
 )
 from model.selectors import matches
@@ -159,6 +160,8 @@ def _translate(raw: RawDoc, exc: ValidationError) -> list[Problem]:
         elif kind == "timed_value":
             key = (ctx["key"],) if ctx.get("key") else ()
             problems.append(raw.problem(path + key, ctx["what"], ctx["expected"]))
+        elif kind == "text_format":  # a code or a name: the schema says what it expects
+            problems.append(raw.problem(path, f"got {_describe(err['input'])}", ctx["expected"]))
         elif kind == "string_pattern_mismatch":
             problems.append(raw.problem(path, f"got {_describe(err['input'])}",
                                         "an id of letters, digits, `_` and `-`"))
@@ -234,6 +237,7 @@ class _Parts:
     periods: list[str] | None = None  # period ids ([] without `periods`; None if not readable)
     pairs: list[tuple[int, Any]] = field(default_factory=list)
     province_table: dict[str, str] = field(default_factory=dict)  # the `provinces:` table: province -> region
+    province_codes: dict[str, str] = field(default_factory=dict)  # province -> its GB/T 2260 code, where valid
 
 
 def _period_ids(raw: RawDoc) -> list[str] | None:
@@ -269,7 +273,8 @@ def _parts_of(inst: Instance, raw: RawDoc) -> _Parts:
         park_ids={p.id for p in inst.parks} if "parks" in complete else None,
         sectors={i.sector for i in inst.industries} if "industries" in complete else None,
         readable=complete, failed={}, periods=_period_ids(raw), pairs=list(enumerate(inst.pairs)),
-        province_table={q: v.region for q, v in inst.provinces.items()})
+        province_table={q: v.region for q, v in inst.provinces.items()},
+        province_codes={q: v.code for q, v in inst.provinces.items() if v.code is not None})
 
 
 def _valid_items(raw: RawDoc, section: str, check: Callable[[Any], Any]
@@ -311,7 +316,7 @@ def _parts_from_raw(raw: RawDoc) -> _Parts:
         sectors=_written(raw, "industries", "sector"),
         readable={s for s, f in (("industries", failed_industries), ("parks", failed_parks)) if f is not None},
         failed={"industries": failed_industries or [], "parks": failed_parks or []}, periods=_period_ids(raw),
-        province_table=_province_table(raw))
+        province_table=_province_table(raw), province_codes=_province_codes(raw))
 
 
 def _province_table(raw: RawDoc) -> dict[str, str]:
@@ -319,6 +324,20 @@ def _province_table(raw: RawDoc) -> dict[str, str]:
     if not isinstance(table, dict):
         return {}
     return {str(q): str(v.get("region", "")) if isinstance(v, dict) else "" for q, v in table.items()}
+
+
+def _province_codes(raw: RawDoc) -> dict[str, str]:
+    """The codes of the `provinces:` entries that pass the schema (a bad code is reported once, by it)."""
+    table = raw.data.get("provinces") if isinstance(raw.data, dict) else None
+    out: dict[str, str] = {}
+    for q, v in (table.items() if isinstance(table, dict) else ()):
+        try:
+            code = Province.model_validate(v).code
+        except ValidationError:
+            continue
+        if code is not None:
+            out[str(q)] = code
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,6 +422,41 @@ def _check_resource_keys(raw: RawDoc, resources: list[str], add: Callable[[Probl
                 keys(("parks", n, "upgrades", m, "adds"), up.get("adds"))
     for n, pair in _raw_items(raw, "pairs"):
         keys(("pairs", n, "use"), pair.get("use"))
+
+
+def _check_province_table(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
+    """A host province's region in the table is one of its parks' (the table would otherwise move it
+    to another region in the ledger and in rules on regions, silently); each code names one province."""
+    of_parks: dict[str, set[str]] = {}
+    for _, p in parts.parks:
+        of_parks.setdefault(p.province, set()).add(p.region)
+    for item in parts.failed.get("parks", []):  # a park that failed the schema may still say its region
+        if isinstance(item, dict) and isinstance(item.get("province"), str) and isinstance(item.get("region"), str):
+            of_parks.setdefault(item["province"], set()).add(item["region"])
+    for q, region in parts.province_table.items():
+        if region and q in of_parks and region not in of_parks[q]:
+            theirs = ", ".join(sorted(of_parks[q]))
+            add(raw.problem(("provinces", q, "region"), f"{_describe(region)} is not the region of its parks "
+                            f"({theirs})", f"{theirs}, or no `region` (a host province's region is its parks')"))
+    first: dict[str, str] = {}
+    for q, code in parts.province_codes.items():
+        if code in first:
+            add(raw.problem(("provinces", q, "code"), f"code {code} is given to {_describe(first[code])} too",
+                            "each GB/T 2260 code once: a code names one province"))
+        else:
+            first[code] = q
+
+
+def _check_sector_table(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
+    """Every entry of `sectors:` names a sector some industry has: an entry no industry uses is a typo
+    (its labels would be lost without a word)."""
+    table = raw.data.get("sectors") if isinstance(raw.data, dict) else None
+    if not isinstance(table, dict) or parts.sectors is None:
+        return
+    for s in table:
+        if str(s) not in parts.sectors:
+            add(raw.problem(("sectors", s), f"no industry has sector {_describe(str(s))}",
+                            "one of: " + ", ".join(sorted(parts.sectors)[:30])))
 
 
 def _check_pairs(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
@@ -656,6 +710,8 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
         if region and region in (refs.provinces or ()):
             add(raw.problem(("provinces", q, "region"), f"is the name of a province ({_describe(region)})",
                             "a region's name, which no province has"))
+    _check_province_table(raw, parts, add)
+    _check_sector_table(raw, parts, add)
     for n, park in parts.parks:
         if park.enclave is not None:
             if park.enclave.partner == park.province:

@@ -250,7 +250,7 @@ def test_csv_cell_over_the_field_limit(tmp_path):
                                 "divisible, must_transfer, may_retire, retire_cost, production_capacity, "
                                 "use.<resource>, value_added, jobs, tax, co2_process, power_use, grid_factor, "
                                 "relocation_cost, stay_cost, logistics_cost_per_km, "
-                                "location.{lon,lat}, tags"),
+                                "location.{lon,lat}, tags, name_zh, name_en"),
 ])
 def test_csv_header_clashes(tmp_path, old, new, message):
     path, _, table = industries_csv(tmp_path)

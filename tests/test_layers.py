@@ -3,8 +3,8 @@
 The layers, bottom up (a module may import its own layer and those below):
     solvers: options, result, control, problem  →  the back-ends and the run  (nothing of model/)
     errors, plan, options, periods  →  schema → selectors → kpis → tables  →  the families and their registry
-    →  loader, validate, the package (`load`)  →  data  →  assemble  →  check  →  results, timeline, ledger  →  report,
-    outputs  →  run  →  the commands' modules (diagnose, sweep, pareto, compare, explain, ...)  →  cli
+    →  loader, validate, the package (`load`)  →  data, labels  →  assemble  →  check  →  results, timeline, ledger
+    →  report, outputs  →  run  →  the commands' modules (diagnose, sweep, pareto, compare, explain, ...)  →  cli
 Imports inside functions (deferred: the command line starts without the model) and under
 `TYPE_CHECKING` (type hints only) are not dependencies of the module and are not counted.
 `python tests/test_layers.py` prints the graph.
@@ -32,7 +32,7 @@ LAYERS = [
     ["model.loader"],
     ["model.validate"],
     ["model"],
-    ["model.data"],
+    ["model.data", "model.labels"],
     ["model.assemble"],
     ["model.check"],
     ["model.results", "model.timeline", "model.ledger"],
