@@ -575,12 +575,19 @@ def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], pl
 @click.option("--industry", required=True, help="The bundle to explain.")
 @click.option("--candidates", type=click.IntRange(min=0), default=5, show_default=True,
               help="How many next-best parks to price by forcing the bundle there.")
+@click.option("--prove", type=GAP, is_flag=False, flag_value=0.0, default=None, metavar="[GAP]",
+              help="Re-solve the plan and every forcing at this relative MIP gap (0 alone: proven optima), so that "
+                   "the deltas are proven; without it they are solved with the run's own options.")
+@click.option("--time-limit", type=SECONDS, metavar="S",
+              help="The wall-clock limit of each re-solve [the run's own].")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the cost table as CSV (a new file).")
 @click.option("--force", is_flag=True, help="Replace the --out file if it exists.")
 @reports_errors
-def explain(run: str, industry: str, candidates: int, out: str | None, force: bool) -> None:
+def explain(run: str, industry: str, candidates: int, prove: float | None, time_limit: float | None,
+            out: str | None, force: bool) -> None:
     """Why this park: the bundle's costs where it went and at the next-best parks, the cost of forcing
-    it to each (re-solves), and the rules and capacities that keep it out of the others."""
+    it to each (re-solves; whether the gaps prove it), and the rules and capacities (the resource
+    short, by how much) that keep it out of the others."""
     from model.explain import explain as explain_run
     from model.outputs import check_new_files, write_file
     from model.report import print_table
@@ -588,12 +595,13 @@ def explain(run: str, industry: str, candidates: int, out: str | None, force: bo
     if out is not None:
         check_new_files([Path(out)], force, "--out")
 
-    result = explain_run(Path(run), industry, candidates)
+    result = explain_run(Path(run), industry, candidates, prove, time_limit)
     console = Console(width=max(100, Console().width))
     when = result.when or {}
     where = ", ".join(f"{p} ({v:g} modules" + (f", moved in {when[p]}" if p in when else "") + ")"
                       for p, v in result.placed.items()) or "nowhere"
     console.print(f"{industry} went to: {where}. Plan objective {result.objective:,.6g}.")
+    console.print(f"Tolerance: {result.tolerance}.", markup=False)
     if result.note:
         console.print(result.note)
     if result.check:
@@ -601,7 +609,7 @@ def explain(run: str, industry: str, candidates: int, out: str | None, force: bo
                    err=True)
     print_table(console, f"Weighted cost per module of {industry}, and the plan's objective if forced there",
                 result.costs)
-    print_table(console, "Parks it cannot go to", result.excluded)
+    print_table(console, "Parks it cannot go to", result.excluded[["park", "reason"]])
     if out is not None:
         write_file(Path(out), result.costs.to_csv(index=False, float_format="%.10g"))
 
@@ -689,6 +697,19 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
         console.print(f"Written to {out} (shapley.csv, shapley.json)")
 
 
+def _kpi_display(result: Any) -> tuple[Any, Any]:
+    """The KPI table for reading: percentages as text, and each row's scale (its largest figure
+    over the runs) so that what is round-off against it shows as 0."""
+    import pandas as pd
+
+    table = result.kpis.drop(columns=[c for c in result.kpis.columns if str(c).startswith("interval ")])
+    values = table[result.labels].apply(pd.to_numeric, errors="coerce").abs()
+    for col in [c for c in table.columns if str(c).startswith("delta % ")]:
+        table[col] = [f"{v:+.3g} %" if isinstance(v, float) and v == v and abs(v) >= 1e-7 else
+                      ("0 %" if isinstance(v, float) and v == v else "") for v in table[col]]
+    return table, values.max(axis=1).fillna(0.0)
+
+
 @main.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
 @click.option("--html", "html_path", type=click.Path(dir_okay=False),
@@ -728,17 +749,28 @@ def report(runs: tuple[str, ...], html_path: str | None, xlsx_path: str | None, 
 
 @main.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
-@click.option("--out", type=click.Path(file_okay=False), help="Also write the tables as CSV files here.")
+@click.option("--out", type=click.Path(file_okay=False), help="Also write the tables as CSV files here (and the "
+              "re-solved runs of --prove as results folders proven-<n>-<folder> in it).")
+@click.option("--prove", type=GAP, is_flag=False, flag_value=0.0, default=None, metavar="[GAP]",
+              help="Re-solve (from each folder's instance.json, with its formulation and back-end) every run whose "
+                   "objective difference the gaps cannot tell, at this relative MIP gap (0 alone: proven optima), "
+                   "and compare the re-solved figures. The folders are never written to.")
+@click.option("--time-limit", type=SECONDS, metavar="S", help="With --prove: the wall-clock limit of each re-solve.")
 @reports_errors
-def compare(runs: tuple[str, ...], out: str | None) -> None:
-    """Put results folders side by side: KPIs, moved bundles, parks, binding rows, input differences."""
+def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_limit: float | None) -> None:
+    """Put results folders side by side: KPIs with deltas and whether each is proven by the runs'
+    gaps, moved bundles, parks, binding rows, roll-ups by province and region, input differences."""
     from model.compare import compare as compare_runs
+    from model.compare import write as write_comparison
     from model.errors import InputError, Problem
     from model.outputs import check_folder
-    from model.report import print_table, write_results
+    from model.report import print_table
 
     if len(runs) < 2:
         raise click.BadParameter("give at least two results folders", param_hint="RUNS")
+    if time_limit is not None and prove is None:
+        raise InputError([Problem("--time-limit", f"{time_limit:g}", "limits the re-solves of --prove",
+                                  "--prove [GAP] with it, or no --time-limit")])
     if out is not None:
         target = Path(out).resolve()
         for r in runs:
@@ -748,13 +780,32 @@ def compare(runs: tuple[str, ...], out: str | None) -> None:
         check_folder(Path(out), kind="comparison")
     if len({Path(r).resolve() for r in runs}) < len(runs):
         raise InputError([Problem("RUNS", " ".join(runs), "the same folder is given twice", "different runs")])
-    result = compare_runs([Path(r) for r in runs])
+    result = compare_runs([Path(r) for r in runs], prove, time_limit,
+                          progress=lambda line: click.echo(line, err=True))
     console = Console(width=max(100, Console().width))
-    titles = {"kpis.csv": "KPIs", "allocations.csv": "Allocations that differ (modules)",
-              "parks.csv": "Parks opened, closed or emptied", "binding.csv": "Rows whose binding changed",
-              "inputs.csv": "Input differences (the instance as solved)"}
-    for name, table in result.tables().items():
-        print_table(console, titles[name], table)
+    console.print("Runs: " + "; ".join(f"{name} = {folder}" for name, folder in result.folders.items())
+                  + " (the first is the reference)")
+    for line in result.summary:
+        console.print(line, markup=False)
+    noisy = [n for n, v in result.verdicts.items() if v.noise]
+    caveat = f" (may be solver noise for {', '.join(noisy)})" if noisy else ""
+    kpis, scale = _kpi_display(result)
+    print_table(console, "KPIs (delta against the reference; the objective's verdict by the gaps, its interval in "
+                "kpis.csv)", kpis, scale)
+    titles = {"allocations.csv": "Allocations that differ (modules)", "parks.csv": "Parks opened, closed or emptied",
+              "binding.csv": "Rows whose binding changed"}
+    for name, title in titles.items():
+        print_table(console, title + caveat, result.tables()[name])
+    rollups = {"received_by_province": "Modules received per host province",
+               "received_by_region": "Modules received per region", "sent_by_province": "Modules sent per origin "
+               "province", "ledger": "Ledger per province and region (the plan; the last period's with periods)"}
+    for name, table in result.rollups.items():
+        if name == "ledger":  # the rows that differ; ledger.csv of --out holds them all
+            deltas = table[[c for c in table.columns if str(c).startswith("delta ")]].abs()
+            table = table[(deltas > 1e-9 * max(1.0, float(deltas.max().max() or 0))).any(axis=1)]
+            name, rollups[name] = name, rollups[name] + ", rows that differ"
+        print_table(console, rollups[name] + caveat, table, "column")
+    print_table(console, "Input differences (the instance as solved)", result.inputs)
     for note in result.notes:
         click.echo(f"warning: {note}", err=True)
     for name, problems in result.checks.items():
@@ -762,8 +813,8 @@ def compare(runs: tuple[str, ...], out: str | None) -> None:
             click.echo(f"warning: the plan of {name} fails the independent check: " + "; ".join(problems[:5])
                        + (f" and {len(problems) - 5} more" if len(problems) > 5 else ""), err=True)
     if out is not None:
-        write_results(Path(out), result.tables(), {}, kind="comparison")
-        console.print(f"Written to {out}")
+        subs = write_comparison(Path(out), result)
+        console.print(f"Written to {out}" + (f" (re-solved runs in {', '.join(subs)})" if subs else ""))
 
 
 @main.group("import")

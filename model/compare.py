@@ -8,6 +8,7 @@ alike. The first run is the reference of every difference.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,20 +21,110 @@ from model.plans import read_json, reported_kpis
 FILES = ("kpis.json", "allocations.csv", "parks.csv", "limits.csv", "run.json", "instance.json")
 
 
+# Two figures closer than this are the same figure: HiGHS stops a MIP at an absolute gap of 1e-6
+# (mip_abs_gap) even at --mip-gap 0, and sums carry round-off of about 1e-9 relative.
+ABS_TOLERANCE = 1e-6
+REL_TOLERANCE = 1e-9
+
+VERDICTS = {
+    "reference": "the run every other is compared with",
+    "effect": "the optima differ: the interval of the difference excludes 0",
+    "within tolerance": "within solver tolerance: the proven gaps allow a difference of 0 (not proven different)",
+    "no difference": "the same optimum, proven (both gaps closed)",
+    "unknown": "a run reports no bound (or no plan): the difference cannot be judged",
+}
+
+
+@dataclass
+class Verdict:
+    """How far the objective difference of a run from the reference is proven.
+
+    Each run's optimum lies in [bound, objective] (minimisation), so the difference of the optima
+    lies in [low, high] = [bound − objective_ref, objective − bound_ref]. `verdict` is one of
+    VERDICTS; `noise` says whether the run's other differences (KPIs, allocations, parks, binding
+    rows) may be solver noise rather than effects: a near-optimal plan of the same instance could
+    differ as much. `alternative_optima`: both runs proven optimal with the same optimum and the
+    same inputs, so plans that differ are alternative optima of one problem."""
+
+    run: str  # label
+    reference: str  # label of the reference run
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    delta: float | None  # objective − the reference's (as reported: incumbents)
+    low: float | None  # the least the difference of the optima can be
+    high: float | None  # the most it can be
+    verdict: str  # one of VERDICTS
+    noise: bool  # the other differences may be solver noise
+    alternative_optima: bool = False
+    proven: bool = False  # figures of a re-solve (--prove), not of the folder
+    sentence: str = ""  # the verdict in words, for the terminal and reports
+
+    def as_row(self) -> dict[str, Any]:
+        return {"run": self.run, "reference": self.reference, "objective": self.objective, "bound": self.bound,
+                "gap": self.gap, "delta": self.delta, "delta_low": self.low, "delta_high": self.high,
+                "verdict": self.verdict, "may_be_noise": self.noise, "alternative_optima": self.alternative_optima,
+                "proven_by_resolve": self.proven, "meaning": self.sentence}
+
+
 @dataclass
 class Comparison:
-    names: list[str]
+    """Results folders side by side; the first run is the reference.
+
+    Tables (DataFrames, written as CSV by `--out`; see `tables()`):
+        kpis        kpi, one column per run (its label), then per other run `delta L`, `delta % L`
+                    (against the reference, in % of its absolute value) and `verdict L` (on the
+                    objective row the verdict, with `interval L`; on the other rows "may be solver
+                    noise" where the objective difference is not proven)
+        verdicts    one row per run: `Verdict.as_row()`
+        allocations industry, park (and period of the move), modules per run: rows that differ
+        parks       park, open and modules hosted per run: rows that differ
+        binding     row (park/resource or rule/sense), binding per run: rows that differ
+        inputs      key, value per run: input keys that differ
+        rollups     name -> table: `received_by_province`, `received_by_region` (modules placed at
+                    the parks of each province and region), `sent_by_province` (modules leaving
+                    each origin province): one column per run and `delta L`; `ledger` (when every
+                    run has ledger.csv): jurisdiction, level, measure, unit, the plan value per run
+                    and `delta L`, for the measures LEDGER_MEASURES (the last period's with periods)
+    Other fields:
+        labels      a label per run: scenario and --set overlays from run.json (`base`,
+                    `tight_cod + parks.wuhu.capacity.cod=3`), the folder's name added only to tell
+                    runs with the same label apart; they name the tables' columns
+        folders     label -> the folder the run was read from
+        verdicts    label -> Verdict (the reference's is "reference")
+        proven      label -> the re-solve's Outcome (`--prove`); the run's figures are its figures
+        summary     sentences saying what is proven and what may be noise, for the terminal
+        notes       what makes the runs' figures not comparable
+        checks      label -> what the independent checker finds wrong with the run's plan
+    """
+
+    labels: list[str]
     checks: dict[str, list[str]]  # run -> what the independent checker says is wrong with its plan
-    kpis: pd.DataFrame  # kpi × run, plus delta columns against the first run
-    allocations: pd.DataFrame  # industry, park (and period of the move), modules per run: rows that differ
-    parks: pd.DataFrame  # park, open and modules hosted per run: rows that differ
-    binding: pd.DataFrame  # row (park/resource or rule/sense), binding per run: rows that differ
-    inputs: pd.DataFrame  # key, value per run: input keys that differ
-    notes: list[str] = field(default_factory=list)  # what makes the runs' figures not comparable
+    kpis: pd.DataFrame
+    allocations: pd.DataFrame
+    parks: pd.DataFrame
+    binding: pd.DataFrame
+    inputs: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    folders: dict[str, str] = field(default_factory=dict)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    rollups: dict[str, pd.DataFrame] = field(default_factory=dict)
+    proven: dict[str, Any] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        """The runs' labels (the name of the field before labels came from run.json)."""
+        return self.labels
+
+    def verdict_table(self) -> pd.DataFrame:
+        return pd.DataFrame([v.as_row() for v in self.verdicts.values()],
+                            columns=list(Verdict("", "", None, None, None, None, None, None, "", False).as_row()))
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"kpis.csv": self.kpis, "allocations.csv": self.allocations, "parks.csv": self.parks,
-                "binding.csv": self.binding, "inputs.csv": self.inputs}
+        return {"kpis.csv": self.kpis, "verdicts.csv": self.verdict_table(), "allocations.csv": self.allocations,
+                "parks.csv": self.parks, "binding.csv": self.binding, "inputs.csv": self.inputs,
+                **{f"{name}.csv": table for name, table in self.rollups.items()}}
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -62,7 +153,11 @@ def _read(folder: Path) -> dict[str, Any]:
     if not isinstance(run["instance.json"], dict):
         raise InputError([Problem(str(folder / "instance.json"), "(file)", "not an instance",
                                   "a file written by `industry-transfer solve`")])
-    for f in ("allocations.csv", "parks.csv", "limits.csv"):
+    if not isinstance(run["run.json"], dict):
+        run["run.json"] = {}
+    for f in ("allocations.csv", "parks.csv", "limits.csv", "ledger.csv"):
+        if f == "ledger.csv" and not (folder / f).is_file():
+            continue  # written by newer versions only
         try:
             run[f] = pd.read_csv(folder / f, keep_default_na=False, na_values=[""])
         except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -82,25 +177,257 @@ def _check(folder: Path, run: dict[str, Any]) -> list[str]:
     return report.violations + [f"{m} (kpis.json does not match the plan)" for m in report.mismatches]
 
 
-def compare(folders: list[Path]) -> Comparison:
-    runs = [_read(Path(f)) for f in folders]
-    names = [Path(f).name for f in folders]
-    if len(set(names)) < len(names):
-        names = [str(f) for f in folders]
-    checks = {n: _check(Path(f), r) for f, r, n in zip(folders, runs, names)}
+def _value(text: Any) -> str:
+    return text if isinstance(text, str) else json.dumps(text, ensure_ascii=False)
+
+
+def label(run_json: dict[str, Any]) -> str:
+    """A run's name from run.json: its scenario (`base` without one) and its --set overlays."""
+    scenario = run_json.get("scenario")
+    name = scenario if isinstance(scenario, str) and scenario else "base"
+    overlays = run_json.get("overlays")
+    sets = [o for o in overlays if isinstance(o, dict) and o.get("origin") == "--set"] \
+        if isinstance(overlays, list) else []
+    return " + ".join([name, *(f"{o.get('key')}={_value(o.get('value'))}" for o in sets)])
+
+
+def labels(runs: list[dict[str, Any]], folders: list[Path]) -> list[str]:
+    """Each run's label; runs of different instances are prefixed with the instance's name; runs
+    that would share a label get their folder's name (its path if that is shared too)."""
+    names = [label(r["run.json"]) for r in runs]
+    instances = [str(r["instance.json"].get("name", "")) for r in runs]
+    if len(set(instances)) > 1:
+        names = [f"{i}: {n}" if i else n for i, n in zip(instances, names)]
+    for attempt in (lambda f: Path(f).name, lambda f: str(f)):
+        twice = {n for n in names if names.count(n) > 1}
+        if not twice:
+            break
+        names = [f"{n} ({attempt(f)})" if n in twice else n for n, f in zip(names, folders)]
+    return names
+
+
+def _zero(*values: float | None) -> float:
+    """What counts as 0 for figures of this size."""
+    return ABS_TOLERANCE + REL_TOLERANCE * max([abs(v) for v in values if v is not None] or [0.0])
+
+
+def judge(ref: dict[str, Any], run: dict[str, Any], ref_label: str, run_label: str, same_inputs: bool,
+          proven: bool = False) -> Verdict:
+    """The verdict on the objective difference of `run` from `ref` (their kpis.json)."""
+    ka, kb = ref["kpis.json"], run["kpis.json"]
+    oa, ob, ba, bb = ka.get("objective"), kb.get("objective"), ka.get("bound"), kb.get("bound")
+    finite = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (ba, bb))
+    delta = ob - oa if oa is not None and ob is not None else None
+    base = dict(run=run_label, reference=ref_label, objective=ob, bound=bb, gap=kb.get("gap"), delta=delta,
+                proven=proven)
+    if delta is None or not finite:
+        missing = [n for n, k in ((ref_label, ka), (run_label, kb)) if k.get("objective") is None
+                   or not isinstance(k.get("bound"), (int, float))]
+        return Verdict(**base, low=None, high=None, verdict="unknown", noise=True,
+                       sentence=f"{run_label}: objective difference {'not known' if delta is None else _num(delta)}: "
+                                f"{', '.join(missing) or 'a run'} reports no {'plan' if delta is None else 'bound'}, "
+                                "so the difference is not proven; the differences below may be solver noise")
+    low, high = bb - oa, ob - ba
+    eps = _zero(oa, ob)
+    shown = f"{_num(delta)} (the optima differ by {_num(low)} to {_num(high)})"
+    if low > eps or high < -eps:
+        verdict, noise = "effect", False
+        sentence = (f"{run_label}: objective {shown}: an effect, proven by the gaps "
+                    f"({_pct(ka.get('gap'))} and {_pct(kb.get('gap'))})")
+    elif max(abs(low), abs(high)) <= eps:
+        verdict, noise = "no difference", False
+        sentence = f"{run_label}: the same optimum as {ref_label}, proven (both gaps closed)"
+    else:
+        verdict, noise = "within tolerance", True
+        sentence = (f"{run_label}: objective {shown}: within solver tolerance (gaps {_pct(ka.get('gap'))} and "
+                    f"{_pct(kb.get('gap'))}): not proven different; its other differences may be solver noise "
+                    "(--prove re-solves to a gap that tells)")
+    alternative = verdict == "no difference" and same_inputs
+    if alternative:
+        sentence += "; same inputs: plans that differ are alternative optima"
+    elif verdict == "no difference":
+        sentence += "; plans that differ may be alternative optima"
+    return Verdict(**base, low=low, high=high, verdict=verdict, noise=noise, alternative_optima=alternative,
+                   sentence=sentence)
+
+
+def _num(value: float) -> str:
+    from model.report import _fmt
+
+    return ("+" if value > 0 else "") + _fmt(float(value), scale=abs(value))
+
+
+def _pct(gap: Any) -> str:
+    return "unknown" if not isinstance(gap, (int, float)) else f"{gap:.2g}" if gap < 1e-4 and gap else f"{gap:.2%}"
+
+
+def _inputs(runs: list[dict[str, Any]], names: list[str]) -> tuple[pd.DataFrame, list[bool]]:
+    """Input keys that differ, and whether each run's inputs are the reference's."""
+    flat = [flatten(r["instance.json"]) for r in runs]
+    keys = sorted(set().union(*flat))
+    diff_rows = []
+    same = [True] * len(runs)
+    for key in keys:
+        values = [f.get(key, "(absent)") for f in flat]
+        texts = [json.dumps(v, sort_keys=True) for v in values]
+        if any(t != texts[0] for t in texts[1:]):
+            diff_rows.append({"key": key, **{n: v for n, v in zip(names, values)}})
+            for n, t in enumerate(texts):
+                same[n] = same[n] and t == texts[0]
+    return pd.DataFrame(diff_rows, columns=["key", *names]), same
+
+
+def judge_all(runs: list[dict[str, Any]], names: list[str], proven: set[str] | None = None) -> dict[str, Verdict]:
+    proven = proven or set()
+    _, same = _inputs(runs, names)
+    k = runs[0]["kpis.json"]
+    out = {names[0]: Verdict(names[0], names[0], k.get("objective"), k.get("bound"), k.get("gap"), 0.0, None, None,
+                             "reference", False, proven=names[0] in proven,
+                             sentence=f"{names[0]}: the reference (gap {_pct(k.get('gap'))})")}
+    for n in range(1, len(runs)):
+        out[names[n]] = judge(runs[0], runs[n], names[0], names[n], same[n], names[n] in proven or names[0] in proven)
+    return out
+
+
+def _from_outcome(outcome: Any, before: dict[str, Any]) -> dict[str, Any]:
+    """A run as `_read` gives it, from a re-solve's outcome (in memory)."""
+    record = {**outcome.run_record(), "scenario": before["run.json"].get("scenario"),
+              "overlays": before["run.json"].get("overlays", [])}
+    run = {"kpis.json": outcome.summary(), "run.json": record, "instance.json": before["instance.json"],
+           "check": (outcome.check.violations + outcome.check.mismatches) if outcome.check else [],
+           "folder": before["folder"]}
+    for name in ("allocations.csv", "parks.csv", "limits.csv", "ledger.csv"):
+        if name in outcome.tables:
+            # As a folder would give it back: empty cells are missing values.
+            run[name] = outcome.tables[name].replace("", float("nan")).infer_objects()
+    return run
+
+
+def resolve(folder: Path, run: dict[str, Any], gap: float, time_limit: float | None) -> Any:
+    """Re-solve a run from its instance.json with its formulation and back-end, at `gap`."""
+    from model import Loaded
+    from model.explain import rerun_options
+    from model.loader import RawDoc
+    from model.run import solve_instance
+    from model.validate import validate
+
+    build, options = rerun_options(folder, run["run.json"], gap, time_limit)
+    raw = RawDoc(run["instance.json"], {}, str(folder / "instance.json"), "",
+                 [o for o in run["run.json"].get("overlays", []) if isinstance(o, dict)])
+    return solve_instance(Loaded(validate(raw), raw, run["run.json"].get("scenario")), build, options)
+
+
+def compare(folders: list[Path], prove: float | None = None, time_limit: float | None = None,
+            progress: Any = None) -> Comparison:
+    """Compare results folders; with `prove` (a relative gap, 0 for proven optima), first re-solve
+    every run in a comparison the gaps cannot tell (verdict within tolerance or unknown) whose
+    gap is wider than `prove`, each within `time_limit` seconds, and compare the re-solved figures."""
+    folders = [Path(f) for f in folders]
+    runs = [_read(f) for f in folders]
+    for f, r in zip(folders, runs):
+        r["folder"], r["check"] = str(f), _check(f, r)
+    names = labels(runs, folders)
+    verdicts = judge_all(runs, names)
+    proven: dict[str, Any] = {}
+    summary = []
+    if prove is not None:
+        unclear = [n for n, name in enumerate(names[1:], 1)
+                   if verdicts[name].verdict in ("within tolerance", "unknown")]
+        todo = sorted({m for n in unclear for m in (0, n)})
+        for n in todo:
+            gap = runs[n]["kpis.json"].get("gap")
+            if isinstance(gap, (int, float)) and gap <= prove and runs[n]["kpis.json"].get("bound") is not None:
+                continue  # already as tight as asked
+            if progress is not None:
+                progress(f"re-solving {names[n]} ({folders[n]}) at mip_gap {prove:g}"
+                         + (f" within {time_limit:g} s" if time_limit else ""))
+            outcome = resolve(folders[n], runs[n], prove, time_limit)
+            proven[names[n]] = outcome
+            if outcome.result.has_solution:
+                runs[n] = _from_outcome(outcome, runs[n])
+            else:
+                summary.append(f"{names[n]}: the re-solve found no plan ({outcome.result.status}); its folder's "
+                               "figures are kept")
+        if not unclear:
+            summary.append("--prove: every difference is already proven by the runs' gaps; nothing was re-solved")
+        verdicts = judge_all(runs, names, set(proven))
+        for name in names[1:]:
+            if name in [names[n] for n in unclear] and verdicts[name].verdict in ("within tolerance", "unknown"):
+                gaps = ", ".join(f"{n} {_pct(runs[names.index(n)]['kpis.json'].get('gap'))}" for n in (names[0], name))
+                summary.append(f"{name}: even re-solved (mip_gap {prove:g}"
+                               + (f", {time_limit:g} s each" if time_limit else "")
+                               + f") the runs are not separated: gaps {gaps}; the difference stays unproven")
+    summary[:0] = [v.sentence for v in verdicts.values() if v.verdict != "reference"]
+    return _build(runs, names, verdicts, proven, folders, summary)
+
+
+LEDGER_MEASURES = ("modules", "value_added", "tax", "jobs", "co2")
+
+
+def _with_deltas(table: pd.DataFrame, names: list[str], percent: bool = False) -> pd.DataFrame:
+    """Delta columns (and percentages) of every run against the reference's column."""
+    for name in names[1:]:
+        a, b = pd.to_numeric(table[names[0]], errors="coerce"), pd.to_numeric(table[name], errors="coerce")
+        table[f"delta {name}"] = b - a
+        if percent:
+            table[f"delta % {name}"] = ((b - a) / a.abs().where(a.abs() > 1e-12)) * 100
+    return table
+
+
+def _rollups(runs: list[dict[str, Any]], names: list[str]) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name, by in (("received_by_province", "province"), ("received_by_region", "region"),
+                     ("sent_by_province", "origin")):
+        columns = []
+        for r, n in zip(runs, names):
+            a = r["allocations.csv"]
+            a = a[a["park"].notna() & (a["park"].astype(str) != "")]
+            if by not in a:  # an older allocations.csv: the park's province and region from the instance
+                parks = {p.get("id"): p.get(by) for p in r["instance.json"].get("parks", []) if isinstance(p, dict)}
+                a = a.assign(**{by: a["park"].map(parks)})
+            columns.append(a.groupby(by)["modules"].sum().rename(n))
+        table = pd.concat(columns, axis=1).fillna(0.0)
+        table.index.name = "province" if by == "origin" else by
+        out[name] = _with_deltas(table.reset_index(), names)
+    if all("ledger.csv" in r for r in runs):
+        parts = []
+        for r, n in zip(runs, names):
+            led = r["ledger.csv"]
+            if "period" in led and len(led):
+                led = led[led["period"].astype(str) == str(led["period"].iloc[-1])]
+            led = led[led["level"].isin(["province", "region"]) & led["measure"].isin(LEDGER_MEASURES)]
+            parts.append(led.set_index(["jurisdiction", "level", "measure", "unit"])["plan"].rename(n))
+        table = pd.concat(parts, axis=1)
+        out["ledger"] = _with_deltas(table.reset_index(), names)
+    return out
+
+
+def _build(runs: list[dict[str, Any]], names: list[str], verdicts: dict[str, Verdict], proven: dict[str, Any],
+           folders: list[Path], summary: list[str]) -> Comparison:
+    checks = {n: r["check"] for r, n in zip(runs, names)}
 
     kpi_rows: dict[str, list[Any]] = {}
     for n, run in enumerate(runs):
         k = run["kpis.json"]
         values = {"status": k["status"], "check": "fails" if checks[names[n]] else "ok",
-                  "objective": k["objective"], "gap": k["gap"], **k["kpis"]}
+                  "objective": k["objective"], "bound": k.get("bound"), "gap": k["gap"], **k["kpis"]}
         for key, value in values.items():
             kpi_rows.setdefault(key, [None] * len(runs))[n] = value
     kpis = pd.DataFrame.from_dict(kpi_rows, orient="index", columns=names)
     kpis.index.name = "kpi"
+    kpis = _with_deltas(kpis, names, percent=True)
     for name in names[1:]:
-        a, b = pd.to_numeric(kpis[names[0]], errors="coerce"), pd.to_numeric(kpis[name], errors="coerce")
-        kpis[f"delta {name}"] = b - a
+        v = verdicts[name]
+        col = pd.Series("", index=kpis.index, dtype=object)
+        if v.noise:
+            numeric = pd.to_numeric(kpis[f"delta {name}"], errors="coerce").abs() > 0
+            col[numeric] = "may be solver noise"
+        col["objective"] = v.verdict
+        kpis[f"verdict {name}"] = col
+        interval = pd.Series("", index=kpis.index, dtype=object)
+        if v.low is not None and v.high is not None:
+            interval["objective"] = f"[{v.low:.10g}, {v.high:.10g}]"
+        kpis[f"interval {name}"] = interval
     kpis = kpis.reset_index()
 
     # Runs over the same periods differ in when modules move as well as where.
@@ -141,14 +468,7 @@ def compare(folders: list[Path]) -> Comparison:
     bind = bind.astype("boolean")
     bind = bind[bind.nunique(axis=1, dropna=False) > 1].reset_index(names="row")
 
-    flat = [flatten(r["instance.json"]) for r in runs]
-    keys = sorted(set().union(*flat))
-    diff_rows = []
-    for key in keys:
-        values = [f.get(key, "(absent)") for f in flat]
-        if any(json.dumps(v, sort_keys=True) != json.dumps(values[0], sort_keys=True) for v in values[1:]):
-            diff_rows.append({"key": key, **{n: v for n, v in zip(names, values)}})
-    inputs = pd.DataFrame(diff_rows, columns=["key", *names])
+    inputs, _ = _inputs(runs, names)
     notes = []
     horizons = {n: (json.dumps(r["kpis.json"].get("periods")), r["kpis.json"].get("discount_rate"))
                 for r, n in zip(runs, names)}
@@ -157,4 +477,31 @@ def compare(folders: list[Path]) -> Comparison:
                       "the periods, or one year's values without periods) are not comparable: "
                       + "; ".join(f"{n}: {json.loads(h) and [p['id'] for p in json.loads(h)] or 'one period'}"
                                   + (f" at {rate:g}" if rate is not None else "") for n, (h, rate) in horizons.items()))
-    return Comparison(names, checks, kpis, alloc, parks, bind, inputs, notes)
+    if any(r["kpis.json"].get("levels") for r in runs):
+        notes.append("a lexicographic run's bound is its last level's, given the earlier levels as solved: the "
+                     "intervals of its objective difference hold for that level only")
+    return Comparison(names, checks, kpis, alloc, parks, bind, inputs, notes,
+                      folders={n: str(f) for n, f in zip(names, folders)}, verdicts=verdicts,
+                      rollups=_rollups(runs, names), proven=proven, summary=summary)
+
+
+def write(out: Path, result: Comparison) -> list[str]:
+    """The comparison's tables as CSV in `out` (a comparison folder, written whole), and each
+    re-solved run (--prove) as a results folder `proven-<n>-<folder name>` inside it. Returns
+    the names of those sub-folders."""
+    from model.outputs import Folder
+    from model.run import write_outcome
+
+    subs = []
+    with Folder(Path(out), "comparison") as tmp:
+        for name, table in result.tables().items():
+            table.to_csv(tmp / name, index=False, float_format="%.10g")
+        for n, name in enumerate(result.labels, 1):
+            outcome = result.proven.get(name)
+            if outcome is None:
+                continue
+            sub = f"proven-{n}-{Path(result.folders[name]).name}"
+            record = {**outcome.run_record(), "proven_from": result.folders[name]}
+            write_outcome(outcome, tmp / sub, extra={"run.json": record})
+            subs.append(sub)
+    return subs

@@ -11,6 +11,7 @@ module moved (or staying) from the first period on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,14 +40,33 @@ def terms() -> list[str]:
 
 @dataclass
 class Explanation:
+    """Why a bundle went where it went.
+
+    `costs` has a row per park shown (where the bundle is, the next-best parks, and staying):
+    park, each weighted term per module, total, placed, forced_objective (the re-solve's
+    objective, or its status), delta (forced_objective − the plan's objective), delta_low and
+    delta_high (what forcing can cost at least and at most, given the gaps: the forced optimum
+    lies in [its bound, its objective], the plan's optimum in [bound, objective], and forcing
+    never costs less than 0), verdict ("the plan itself": the bundle is all there already, so
+    keeping the plan costs 0 and nothing is re-solved; "effect": forcing costs at least
+    delta_low > 0; "within tolerance": the gaps allow 0, so the delta may be solver noise;
+    "better plan found": the re-solve beat the plan, which was not optimal; "unknown": no bound;
+    or the re-solve's status). `excluded` has a row per park the bundle cannot go to: park,
+    reason, and for a park too small for one module the tightest resource, what the park has
+    of it with every upgrade built (`available`) and what one module needs (`needed`)."""
+
     industry: str
     placed: dict[str, float]  # park -> modules (stays under "(stays)")
-    costs: pd.DataFrame  # park, each weighted term per module, total, placed, forced_objective, delta
-    excluded: pd.DataFrame  # park, reason
-    objective: float
+    costs: pd.DataFrame
+    excluded: pd.DataFrame  # park, reason, resource, available, needed
+    objective: float  # the plan's (or, with prove, the re-solved plan's) objective
     check: list[str]  # what the independent checker finds wrong with the run's plan (empty: nothing)
     when: dict[str, str] | None = None  # with periods: park -> the periods of the bundle's moves there
     note: str = ""  # how to read the costs
+    bound: float | None = None  # the proven lower bound on the plan's optimum (None: unknown)
+    gap: float | None = None  # the plan's relative gap (kpis.json, or the re-solve's with prove)
+    prove: float | None = None  # the gap every solve was made at (None: the run's own options)
+    tolerance: str = ""  # what the gaps allow, in words
 
 
 def load_run(folder: Path) -> tuple[Loaded, dict, dict]:
@@ -81,7 +101,64 @@ def _present(data: Data, kpi: str, coef: Callable[[Data, str], Any]) -> Any:
     return sum(float(f[t]) * coef(data.at(t), kpi) for t in span)
 
 
-def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
+def rerun_options(folder: Path, run: dict, mip_gap: float | None = None,
+                  time_limit: float | None = None) -> tuple[BuildOptions, SolveOptions]:
+    """The formulation and solver options of a run (run.json), to re-solve it as it was solved;
+    `mip_gap` and `time_limit`, when given, replace the run's own."""
+    opts = run.get("options") if isinstance(run.get("options"), dict) else {}
+    if opts.get("formulation", "strong") not in FORMULATIONS or opts.get("solver", "highs") not in ("highs", None) \
+            or opts.get("backend", "direct") not in ("direct", "pyomo"):
+        raise InputError([Problem(str(folder / "run.json"), "options", "not a formulation and solver this tool can "
+                                  "re-solve with", "a run of `solve` with HiGHS")])
+    threads = opts.get("threads")
+    solve_opts = SolveOptions(time_limit=time_limit if time_limit is not None else
+                              _number(opts.get("time_limit"), 1e-3, 1e7),
+                              mip_gap=mip_gap if mip_gap is not None else _number(opts.get("mip_gap"), 0.0, 1.0),
+                              threads=threads if isinstance(threads, int) and 1 <= threads <= 256 else None,
+                              seed=opts.get("seed") if isinstance(opts.get("seed"), int) else None,
+                              backend=opts.get("backend") or "direct")
+    return BuildOptions(opts.get("formulation") or "strong"), solve_opts
+
+
+def _too_small(full: Data, row: int, park: str, modules: float) -> dict[str, Any]:
+    """Why not one module fits at a park: the resources it has less of, with every upgrade built
+    (in the period where it has the most room), than a module needs; the tightest first."""
+    inst = full.inst
+    best: tuple[float, list[tuple[float, str, float, float]]] | None = None
+    for view in full.views or [full]:
+        p = int(view.pairs.at[row, "p"])
+        avail = view.capacity[p].copy()
+        ups = view.upgrades["p"].to_numpy() == p
+        if ups.any():
+            avail += view.adds[ups].sum(axis=0)
+        use = view.use[row]
+        short = sorted((avail[k] / use[k], view.resources[k], float(avail[k]), float(use[k]))
+                       for k in range(len(view.resources)) if use[k] > 0)
+        fits = short[0][0] if short else float("inf")
+        if best is None or fits > best[0]:
+            best = (fits, [s for s in short if s[0] < min(1.0, modules) - 1e-9])
+    assert best is not None
+    upgrades = [u.id for pk in inst.parks if pk.id == park for u in pk.upgrades]
+    built = f"capacity + {', '.join(upgrades)}" if upgrades else "capacity; no upgrade"
+    from model.report import _fmt
+
+    parts = [f"{k}: {_fmt(a)} {inst.resources[k].unit} available ({built}), {_fmt(u)} needed per module"
+             for _, k, a, u in best[1]]
+    first = best[1][0] if best[1] else (0.0, "", math.nan, math.nan)
+    return {"park": park, "reason": "too small: " + ("; ".join(parts) or "not one module fits"),
+            "resource": first[1], "available": first[2], "needed": first[3]}
+
+
+def _zero(*values: float | None) -> float:
+    """What counts as 0 for objectives of this size (HiGHS's absolute gap 1e-6, and round-off)."""
+    return 1e-6 + 1e-9 * max([abs(v) for v in values if v is not None] or [0.0])
+
+
+def explain(folder: Path, industry: str, candidates: int = 5, prove: float | None = None,
+            time_limit: float | None = None) -> Explanation:
+    """Explain a bundle's place in a run's plan. `prove` (a relative gap, 0 for proven optima)
+    re-solves the plan itself and every forcing at that gap, each within `time_limit` seconds;
+    without it the forcings are solved with the run's own options and the run's own bound is used."""
     loaded, run, kpis = load_run(folder)
     inst = loaded.instance
     if industry not in {i.id for i in inst.industries}:
@@ -112,33 +189,25 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
                     * inst.weight(kpi) for kpi, column in (("stay_cost", "stay_cost"), ("co2", "stay_co2")))
 
     reasons = []
-    for r in table.itertuples():
+    for n, r in zip(rows.index, table.itertuples()):
         if r.forbidden_by:
             rule = next(x for x in inst.rules if x.id == r.forbidden_by)
-            reasons.append({"park": r.park, "reason": f"rule {rule.id} forbids it ({rule.source})"})
+            reasons.append({"park": r.park, "reason": f"rule {rule.id} forbids it ({rule.source})", "resource": "",
+                            "available": math.nan, "needed": math.nan})
         elif r.x_max < min(1.0, modules) - 1e-9:
-            reasons.append({"park": r.park, "reason": "too small: not one module fits, even with every upgrade"})
-    excluded = pd.DataFrame(reasons, columns=["park", "reason"])
+            reasons.append(_too_small(full, n, r.park, modules))
+    excluded = pd.DataFrame(reasons, columns=["park", "reason", "resource", "available", "needed"])
 
     usable = table[(table["forbidden_by"] == "") & (table["x_max"] >= min(1.0, modules) - 1e-9)]
     usable = usable.sort_values("total", kind="stable")
     others = usable[usable["placed"] == 0].head(candidates)
     shown = pd.concat([usable[usable["placed"] > 0], others]).drop(columns=["forbidden_by"])
 
-    opts = run.get("options") if isinstance(run.get("options"), dict) else {}
-    if opts.get("formulation", "strong") not in FORMULATIONS or opts.get("solver", "highs") not in ("highs", None) \
-            or opts.get("backend", "direct") not in ("direct", "pyomo"):
-        raise InputError([Problem(str(folder / "run.json"), "options", "not a formulation and solver explain can "
-                                  "re-solve with", "a run of `solve` with HiGHS")])
-    solve_opts = SolveOptions(time_limit=_number(opts.get("time_limit"), 1e-3, 1e7),
-                              mip_gap=_number(opts.get("mip_gap"), 0.0, 1.0),
-                              seed=opts.get("seed") if isinstance(opts.get("seed"), int) else None,
-                              backend=opts.get("backend") or "direct")
+    build_opts, solve_opts = rerun_options(folder, run, prove, time_limit)
     stays = {"park": "(stays)", **{t: 0.0 for t in per_module}, "total": stay_cost,
              "placed": placed.get("(stays)", 0.0), "x_max": modules}
     shown = pd.concat([shown, pd.DataFrame([stays])], ignore_index=True)
     data = build_data(inst)
-    build_opts = BuildOptions(opts.get("formulation") or "strong")
     must = bool(full.industry.at[industry, "must_transfer"])
     forced, delta = [], []
     levels = inst.levels()
@@ -147,10 +216,42 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
     # solved level by level, as the run was, on a problem of its own each time.
     problem = assemble(data, build_opts)
     kept = Kept(problem) if solve_opts.path == "direct" and len(levels) == 1 else None
+    # The plan's optimum lies in [bound, objective]; with prove, the plan is re-solved too, and
+    # the tighter of each end is kept (the folder's plan is a plan of the instance as well).
+    upper = float(kpis["objective"])
+    lower = kpis.get("bound") if isinstance(kpis.get("bound"), (int, float)) else None
+    gap = kpis.get("gap")
+    if prove is not None:
+        again = solve_levels(problem, levels, solve_opts)[0] if len(levels) > 1 else \
+            solve(problem, solve_opts, kept=kept)
+        if again.has_solution:
+            upper = min(upper, float(again.objective))
+        if again.bound is not None:
+            lower = again.bound if lower is None else max(float(lower), float(again.bound))
+        from solvers.result import relative_gap
+
+        gap = relative_gap(upper, lower)
+        if len(levels) > 1:
+            problem = assemble(data, build_opts)
+    lower = float(lower) if lower is not None else None
+    eps = _zero(upper, lower)
+    lows, highs, verdicts = [], [], []
     for park in shown["park"]:
         if park == "(stays)" and must:
             forced.append("not allowed (must_transfer)")
             delta.append(None)
+            lows.append(None)
+            highs.append(None)
+            verdicts.append("not allowed")
+            continue
+        if prove is None and abs(placed.get(park, 0.0) - modules) <= 1e-9:
+            # The bundle is all there already: the plan itself is a plan of the forced problem, so
+            # forcing costs nothing against the plan; no re-solve (its gap would only add noise).
+            forced.append(float(kpis["objective"]))
+            delta.append(0.0)
+            lows.append(0.0)
+            highs.append(upper - lower if lower is not None else None)
+            verdicts.append("the plan itself")
             continue
         if len(levels) > 1:
             problem = assemble(data, build_opts)
@@ -193,8 +294,26 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
         else:
             block.lb[at], block.ub[at] = before
         forced.append(result.objective if result.has_solution else result.status)
-        delta.append(result.objective - kpis["objective"] if result.has_solution else None)
-    shown = shown.assign(forced_objective=forced, delta=delta)
+        delta.append(result.objective - upper if result.has_solution else None)
+        if not result.has_solution:
+            lows.append(None)
+            highs.append(None)
+            verdicts.append(result.status)
+            continue
+        # Forcing restricts the plan: its optimum is at least the unforced optimum.
+        low = max(0.0, result.bound - upper) if result.bound is not None else None
+        high = result.objective - lower if lower is not None else None
+        lows.append(low)
+        highs.append(high)
+        if result.objective < upper - eps:
+            verdicts.append("better plan found")
+        elif low is None or high is None:
+            verdicts.append("unknown")
+        elif low > eps:
+            verdicts.append("effect")
+        else:
+            verdicts.append("within tolerance")
+    shown = shown.assign(forced_objective=forced, delta=delta, delta_low=lows, delta_high=highs, verdict=verdicts)
     unweighted = [t for t in per_module if weights[t] == 0]  # columns of zeros say nothing
     shown = shown.drop(columns=["x_max", *unweighted])
     when, note = None, ""
@@ -207,5 +326,16 @@ def explain(folder: Path, industry: str, candidates: int = 5) -> Explanation:
         ids = data.periods.ids
         note = (f"Costs per module are present values of a module moved in the first period ({ids[0]}) and kept "
                 f"there through {ids[-1]} (staying: kept at the origin); forcing lets each module move when it pays.")
-    return Explanation(industry, placed, shown.reset_index(drop=True), excluded, float(kpis["objective"]),
-                       report.violations + report.mismatches, when, note)
+    if lower is None:
+        tolerance = ("the run reports no bound: how far its objective is from the optimum is unknown, and so "
+                     "is whether a forcing's delta is an effect")
+    else:
+        again = f" after re-solving at mip_gap {prove:g}" if prove is not None else ""
+        tolerance = (f"the plan's optimum lies between {upper:,.6g} and its bound {lower:,.6g} (gap "
+                     f"{(gap or 0):.2g}{again}): a forcing whose delta the two gaps allow to be 0 is within "
+                     "solver tolerance, not an effect")
+    if "better plan found" in verdicts:
+        tolerance += ("; a forced re-solve found a plan better than the run's: the run was not optimal (its "
+                      "bundle need not be where it is)")
+    return Explanation(industry, placed, shown.reset_index(drop=True), excluded, upper,
+                       report.violations + report.mismatches, when, note, lower, gap, prove, tolerance)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
@@ -47,14 +48,35 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[st
             (tmp / name).write_bytes(content)
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, scale: float | None = None) -> str:
+    """A number for reading: whole numbers with thousands separators, others to 4 significant
+    digits (no exponent from 1e-4 up), large ones to the unit. A value within 1e-9 of `scale`
+    (the largest magnitude of its column; the value itself by default) of zero is round-off: 0.
+    Files keep full precision; this is for the terminal only."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (np.integer, np.floating)):
+        value = value.item()
     if isinstance(value, float):
         if not math.isfinite(value):
             return str(value)
+        if abs(value) <= 1e-9 * max(abs(value) if scale is None else scale, 1.0) or abs(value) < 1e-12:
+            return "0"
         if value == int(value) and abs(value) < 1e12:
             return f"{int(value):,}"
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) >= 1e-4:
+            text = f"{value:.4g}"
+            return f"{float(text):,.{max(0, 3 - math.floor(math.log10(abs(float(text)))))}f}".rstrip("0").rstrip(".")
+        return f"{value:.3g}"
     return str(value)
+
+
+def _scale(column: pd.Series) -> float:
+    """The largest finite magnitude of a column's numbers (0 if none)."""
+    numbers = pd.to_numeric(column, errors="coerce").abs().replace(math.inf, math.nan).dropna()
+    return float(numbers.max()) if len(numbers) else 0.0
 
 
 def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
@@ -175,16 +197,22 @@ def _print_ledger(console: Console, ledger: pd.DataFrame) -> None:
         console.print(f"... {len(provinces) - MAX_ROWS} more provinces in ledger.csv")
 
 
-def print_table(console: Console, title: str, table: pd.DataFrame) -> None:
-    """Any table, first MAX_ROWS rows, numbers formatted; an empty one says so."""
+def print_table(console: Console, title: str, table: pd.DataFrame, scale: str | pd.Series = "cell") -> None:
+    """Any table, first MAX_ROWS rows, numbers formatted for reading (`_fmt`); an empty table says so.
+    What counts as round-off (shown as 0): within 1e-9 of 1 ("cell"), of the largest magnitude of
+    its column ("column": one unit per column), or of the row's figure in `scale` (a Series, one
+    per row: a table of KPIs in their own units)."""
     if table.empty:
         console.print(f"{title}: none")
         return
     out = Table(title=f"{title} ({len(table)} rows)")
     for col in table.columns:
         out.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(table[col]) else "left")
-    for row in table.head(MAX_ROWS).itertuples(index=False):
-        out.add_row(*[escape("" if v is None or (isinstance(v, float) and math.isnan(v)) else _fmt(v)) for v in row])
+    columns = [_scale(table[col]) if isinstance(scale, str) and scale == "column" else None for col in table.columns]
+    for n, row in enumerate(table.head(MAX_ROWS).itertuples(index=False)):
+        scales = [float(scale.iloc[n])] * len(row) if isinstance(scale, pd.Series) else columns
+        out.add_row(*[escape("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+                             else _fmt(v, s)) for v, s in zip(row, scales)])
     console.print(out)
     if len(table) > MAX_ROWS:
         console.print(f"... {len(table) - MAX_ROWS} more rows")

@@ -416,7 +416,7 @@ def test_compare_and_explain_say_when_a_plan_fails_the_check(tmp_path):
     alloc.write_text(alloc.read_text().replace("chem_zj,Zhejiang,chemicals,ganzhou", "chem_zj,Zhejiang,chemicals,wuhu"))
     result = CliRunner().invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "b")])
     assert result.exit_code == 0
-    assert ("warning: the plan of b fails the independent check: chem_zj at wuhu (1 modules): rule "
+    assert ("warning: the plan of base (b) fails the independent check: chem_zj at wuhu (1 modules): rule "
             "yangtze_chemicals forbids chem_zj at wuhu") in result.stderr
     result = CliRunner().invoke(main, ["explain", str(tmp_path / "b"), "--industry", "textiles_js",
                                        "--candidates", "0"])

@@ -74,10 +74,13 @@ def test_compare_reports_the_known_difference(tmp_path):
                                        "--out", str(tmp_path / "cmp")])
     assert result.exit_code == 0, result.output
     kpis = pd.read_csv(tmp_path / "cmp" / "kpis.csv").set_index("kpi")
-    assert float(kpis.loc["objective", "delta tight"]) == pytest.approx(61.6 - 49.6)
+    # Columns are named by the runs' scenarios, not their folders.
+    assert float(kpis.loc["objective", "delta tight_cod"]) == pytest.approx(61.6 - 49.6)
+    assert float(kpis.loc["objective", "delta % tight_cod"]) == pytest.approx((61.6 - 49.6) / 49.6 * 100)
+    assert kpis.loc["objective", "verdict tight_cod"] == "effect"  # both solved at gap 0
     alloc = pd.read_csv(tmp_path / "cmp" / "allocations.csv")
     # By hand: one textile module can no longer go to guangan (COD) and stays.
-    assert sorted(map(tuple, alloc[["industry", "park", "base", "tight"]].values.tolist())) == [
+    assert sorted(map(tuple, alloc[["industry", "park", "base", "tight_cod"]].values.tolist())) == [
         ("textiles_js", "(stays)", 0.0, 1.0), ("textiles_js", "guangan", 1.0, 0.0)]
     parks = pd.read_csv(tmp_path / "cmp" / "parks.csv")
     assert list(parks["park"]) == ["guangan"]
@@ -208,9 +211,10 @@ def test_explain_re_solves_every_lexicographic_level(tmp_path):
     r = CliRunner().invoke(main, ["solve", str(path), "--mip-gap", "0", "--out", str(tmp_path / "run")])
     assert r.exit_code == 0, r.output
     objective = json.loads((tmp_path / "run" / "kpis.json").read_text())["objective"]
-    got = explain(tmp_path / "run", "chem_zj")
+    # Without --prove the park it is at is the plan itself (not re-solved); --prove re-solves it.
+    got = explain(tmp_path / "run", "chem_zj", prove=0.0)
     where = got.costs[got.costs["placed"] == 1.0]
-    assert len(where) == 1
+    assert len(where) == 1 and where["verdict"].iloc[0] != "the plan itself"
     assert float(where["forced_objective"].iloc[0]) == pytest.approx(objective, rel=1e-6)
 
 
@@ -248,3 +252,152 @@ def test_check_does_not_trust_objective_weights_this_tool_would_not_write(tmp_pa
     r = CliRunner().invoke(main, ["check", DEMO, str(out)])
     assert r.exit_code == 0 and "kpis.json is not as this tool writes it" in r.output, r.output
     assert "objective 49.6 million yuan (the instance's weights)" in r.output
+
+
+# --- honest comparisons: differences judged by the runs' proven gaps ------------------------------
+
+def _two_parks(tmp_path: Path) -> Path:
+    """One module of `a` (land 1, so2 1 t), two parks: per module relocation 1 + land × the park's
+    unit cost (p1 10, p2 10.5): the optimum is p1 at 11. Scenario dear_p1 makes p1's land 20:
+    the module goes to p2 at 11.5."""
+    data = base()
+    data["resources"]["so2"] = {"category": "ecology", "unit": "t"}
+    data["industries"][0]["use"] = {"land": 1, "so2": 1}
+    data["parks"][0].update(capacity={"land": 10, "so2": 10}, unit_costs={"land": 10})
+    data["parks"][1].update(capacity={"land": 10, "so2": 10}, unit_costs={"land": 10.5})
+    data["scenarios"] = {"dear_p1": {"set": {"parks.p1.unit_costs.land": 20}}}
+    return write(tmp_path, data)
+
+
+def _solve(path: Path, out: Path, *extra: str) -> None:
+    r = CliRunner().invoke(main, ["solve", str(path), "--mip-gap", "0", "--out", str(out), *extra])
+    assert r.exit_code == 0, r.output
+
+
+def _loosen(folder: Path, slack: float) -> None:
+    """Make a run read as one stopped at a gap: its bound `slack` below its objective (what a solve
+    stopped by --mip-gap reports; the plan and the objective are untouched)."""
+    doc = json.loads((folder / "kpis.json").read_text())
+    doc["bound"] = doc["objective"] - slack
+    doc["gap"] = slack / abs(doc["objective"])
+    (folder / "kpis.json").write_text(json.dumps(doc))
+
+
+def test_compare_calls_a_difference_the_gaps_allow_within_tolerance_and_prove_settles_it(tmp_path):
+    from model.compare import compare
+
+    path = _two_parks(tmp_path)
+    _solve(path, tmp_path / "a")
+    _solve(path, tmp_path / "b", "--set", "parks.p1.unit_costs.land=10.3")
+    # By hand: a 11 (p1), b 11.3 (p1 at 10.3 is still cheaper than p2 at 10.5).
+    _loosen(tmp_path / "a", 0.5)  # a's optimum in [10.5, 11]
+    _loosen(tmp_path / "b", 0.5)  # b's in [10.8, 11.3]
+    result = compare([tmp_path / "a", tmp_path / "b"])
+    b = "base + parks.p1.unit_costs.land=10.3"
+    assert result.labels == ["base", b]
+    v = result.verdicts[b]
+    # The difference of the optima lies in [10.8 − 11, 11.3 − 10.5] = [−0.2, 0.8]: it contains 0.
+    assert v.verdict == "within tolerance" and v.noise
+    assert (v.low, v.high, v.delta) == (pytest.approx(-0.2), pytest.approx(0.8), pytest.approx(0.3))
+    kpis = result.kpis.set_index("kpi")
+    assert kpis.loc["objective", f"verdict {b}"] == "within tolerance"
+    assert kpis.loc["operating_cost", f"verdict {b}"] == "may be solver noise"
+    assert any("within solver tolerance" in line for line in result.summary)
+
+    cli = CliRunner().invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--prove",
+                                    "--out", str(tmp_path / "cmp")])
+    assert cli.exit_code == 0, cli.output
+    # Re-solved at gap 0: 11 and 11.3, bounds closed: +0.3 proven, 0.3 / 11 = 2.727 %.
+    verdicts = pd.read_csv(tmp_path / "cmp" / "verdicts.csv").set_index("run")
+    assert verdicts.loc[b, "verdict"] == "effect" and bool(verdicts.loc[b, "proven_by_resolve"])
+    assert verdicts.loc[b, ["delta_low", "delta_high"]].tolist() == [pytest.approx(0.3)] * 2
+    kpis = pd.read_csv(tmp_path / "cmp" / "kpis.csv").set_index("kpi")
+    assert float(kpis.loc["objective", f"delta % {b}"]) == pytest.approx(0.3 / 11 * 100)
+    assert float(kpis.loc["gap", "base"]) == 0
+    # The proven runs are results folders inside --out; the users' folders are as they were.
+    proven = tmp_path / "cmp"
+    assert json.loads((proven / "proven-1-a" / "kpis.json").read_text())["objective"] == pytest.approx(11)
+    assert json.loads((proven / "proven-2-b" / "run.json").read_text())["proven_from"] == str(tmp_path / "b")
+    assert json.loads((tmp_path / "a" / "kpis.json").read_text())["bound"] == pytest.approx(10.5)
+    assert "re-solving base" in cli.stderr and "an effect, proven by the gaps" in " ".join(cli.stdout.split())
+
+
+def test_compare_reports_a_real_difference_as_an_effect_with_roll_ups(tmp_path):
+    from model.compare import compare
+
+    path = _two_parks(tmp_path)
+    _solve(path, tmp_path / "a")
+    _solve(path, tmp_path / "c", "--scenario", "dear_p1")
+    result = compare([tmp_path / "a", tmp_path / "c"])
+    assert result.labels == ["base", "dear_p1"]
+    v = result.verdicts["dear_p1"]
+    # By hand: 11.5 − 11 = +0.5 (4.545 %), both proven optimal: the interval is [0.5, 0.5].
+    assert v.verdict == "effect" and not v.noise
+    assert (v.low, v.high) == (pytest.approx(0.5), pytest.approx(0.5))
+    kpis = result.kpis.set_index("kpi")
+    assert kpis.loc["objective", "delta dear_p1"] == pytest.approx(0.5)
+    assert kpis.loc["objective", "delta % dear_p1"] == pytest.approx(0.5 / 11 * 100)
+    assert "may be solver noise" not in set(kpis["verdict dear_p1"])
+    alloc = result.allocations
+    assert sorted(map(tuple, alloc[["park", "base", "dear_p1"]].values.tolist())) == [("p1", 1, 0), ("p2", 0, 1)]
+    # Roll-ups sum to the allocations: p1 is in Anhui (central), p2 in Sichuan (west); a is from Jiangsu.
+    received = result.rollups["received_by_province"].set_index("province")
+    assert received.to_dict("index") == {"Anhui": {"base": 1, "dear_p1": 0, "delta dear_p1": -1},
+                                         "Sichuan": {"base": 0, "dear_p1": 1, "delta dear_p1": 1}}
+    regions = result.rollups["received_by_region"].set_index("region")
+    assert regions.loc["west", "delta dear_p1"] == 1 and regions.loc["central", "delta dear_p1"] == -1
+    for label, folder in (("base", "a"), ("dear_p1", "c")):
+        moved = pd.read_csv(tmp_path / folder / "allocations.csv").dropna(subset=["park"])["modules"].sum()
+        assert received[label].sum() == moved == regions[label].sum()
+        assert result.rollups["sent_by_province"].set_index("province").loc["Jiangsu", label] == moved
+    ledger = result.rollups["ledger"].set_index(["jurisdiction", "measure"])
+    assert ledger.loc[("Sichuan", "modules"), "delta dear_p1"] == 1
+    # Alike runs: the same optimum, proven; the inputs differ, so it is not called alternative optima.
+    _solve(path, tmp_path / "d", "--set", "parks.p2.capacity.land=11")
+    same = compare([tmp_path / "a", tmp_path / "d"]).verdicts["base + parks.p2.capacity.land=11"]
+    assert same.verdict == "no difference" and not same.alternative_optima
+
+
+def test_compare_labels_runs_by_scenario_and_tells_twins_apart_by_folder(tmp_path):
+    from model.compare import compare
+
+    path = _two_parks(tmp_path)
+    for name in ("x", "y"):
+        _solve(path, tmp_path / name, "--scenario", "dear_p1", "--set", "parks.p2.capacity.land=9")
+    result = compare([tmp_path / "x", tmp_path / "y"])
+    assert result.labels == ["dear_p1 + parks.p2.capacity.land=9 (x)", "dear_p1 + parks.p2.capacity.land=9 (y)"]
+    v = result.verdicts[result.labels[1]]
+    assert v.verdict == "no difference" and v.alternative_optima  # the same instance, both proven optimal
+    cli = CliRunner().invoke(main, ["compare", str(tmp_path / "x"), str(tmp_path / "y")])
+    assert f"(x) = {tmp_path / 'x'};" in " ".join(cli.stdout.split())
+
+
+def test_explain_names_the_resource_that_keeps_a_bundle_out(tmp_path):
+    """p2 has 400 t of SO2 and a scrubber adding 147: 547 with every upgrade, 635 needed per module."""
+    from model.explain import explain
+
+    data = base()
+    data["resources"]["so2"] = {"category": "ecology", "unit": "t"}
+    data["industries"][0]["use"] = {"land": 1, "so2": 635}
+    data["parks"][0]["capacity"] = {"land": 10, "so2": 1000}
+    data["parks"][1]["capacity"] = {"land": 10, "so2": 400}
+    data["parks"][1]["upgrades"] = [{"id": "scrubber", "cost": 1, "adds": {"so2": 147}}]
+    _solve(write(tmp_path, data), tmp_path / "run")
+    got = explain(tmp_path / "run", "a", candidates=0)
+    row = got.excluded.set_index("park").loc["p2"]
+    assert (row["resource"], row["available"], row["needed"]) == ("so2", 547, 635)
+    assert row["reason"] == "too small: so2: 547 t available (capacity + scrubber), 635 needed per module"
+    # Where the bundle already is: the plan itself, 0 by definition, nothing re-solved.
+    here = got.costs.set_index("park").loc["p1"]
+    assert here["verdict"] == "the plan itself" and here["delta"] == 0 and here["forced_objective"] == got.objective
+    assert got.objective == pytest.approx(1) and got.bound == pytest.approx(1)  # relocation 1, gap 0
+    # Staying costs 100 instead of 1: +99, an effect the closed gaps prove.
+    stay = got.costs.set_index("park").loc["(stays)"]
+    assert stay["delta"] == pytest.approx(99) and stay["delta_low"] == pytest.approx(99)
+    assert stay["verdict"] == "effect"
+    # A run that reports a wide gap: forcing is still 99 dearer than the plan, but may cost as
+    # much as 99 + 0.5 against the optimum (bound 0.5); the low end 99 stays proven.
+    _loosen(tmp_path / "run", 0.5)
+    loose = explain(tmp_path / "run", "a", candidates=0).costs.set_index("park")
+    assert loose.loc["(stays)", "delta_high"] == pytest.approx(99.5)
+    assert loose.loc["p1", "delta_high"] == pytest.approx(0.5) and loose.loc["p1", "verdict"] == "the plan itself"
