@@ -275,8 +275,9 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
         _finish(ctx, loaded, outcome, folder, diagnosis, with_report, lang)
 
 
-def _report_files(lang: str | None) -> Callable[[Path], dict[str, bytes]]:
-    """report.html and report.xlsx made from a results folder as written (before it is swapped in)."""
+def _report_files(lang: str | None, folder: Path) -> Callable[[Path], dict[str, bytes]]:
+    """report.html and report.xlsx made from a results folder as written (before it is swapped in
+    at `folder`, the name the report gives it)."""
 
     def make(tmp: Path) -> dict[str, bytes]:
         from model.htmlreport import render
@@ -284,6 +285,7 @@ def _report_files(lang: str | None) -> Callable[[Path], dict[str, bytes]]:
         from model.workbook import workbook
 
         run = read_run(tmp)
+        run.folder = folder
         return {"report.html": render([run], lang=lang).encode("utf-8"), "report.xlsx": workbook([run], lang=lang)}
 
     return make
@@ -314,15 +316,16 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
         kept, folder = folder, folder.with_name(folder.name + "-" + r.status.replace("_", "-"))
         check_folder(folder, "results folder")
         click.echo(f"No plan ({r.status}): {kept} keeps its results; this run's record goes to {folder}.", err=True)
-    write_outcome(outcome, folder, diagnosis, report=_report_files(lang) if with_report else None)
+    write_outcome(outcome, folder, diagnosis, report=_report_files(lang, folder) if with_report else None)
     from model import kpis
 
     units = loaded.instance.units
     unit_of = {t: kpis.unit(loaded.instance, t) for t in (*kpis.objective_terms(), *outcome.kpis)}
     unit_of.update({"money": units.money, "modules_moved": "module", "modules_stayed": "module"})
-    print_summary(console, outcome.summary(), unit_of, outcome.tables.get("allocations.csv"),
-                  outcome.tables.get("parks.csv"), outcome.tables.get("limits.csv"), folder,
-                  outcome.tables.get("periods.csv"), outcome.tables.get("ledger.csv"))
+    shown = _labelled(outcome.tables, loaded.instance, lang)
+    print_summary(console, outcome.summary(), unit_of, shown.get("allocations.csv"),
+                  shown.get("parks.csv"), shown.get("limits.csv"), folder,
+                  shown.get("periods.csv"), shown.get("ledger.csv"))
     if outcome.check is not None and not outcome.check.ok:
         _fail(ctx, ["the independent check rejected the plan:"] + outcome.check.violations
               + outcome.check.mismatches, EXIT_CHECK)
@@ -337,6 +340,16 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
         ctx.exit(EXIT_NO_SOLUTION)
     if CONTROL.stop.is_set():  # the signal came after the solve: the results are complete and written
         click.echo(f"({CONTROL.signal_name} received after the solve; the results were written in full.)", err=True)
+
+
+def _labelled(tables: dict[str, Any], instance: Any, lang: str | None) -> dict[str, Any]:
+    """Tables for the terminal, their ids named in `lang` (the files keep the ids)."""
+    if lang is None:
+        return tables
+    from model.labels import Labels, relabel
+
+    labels = Labels(instance, lang)
+    return {name: relabel(table, labels) if table is not None else None for name, table in tables.items()}
 
 
 def _holds_a_plan(folder: Path) -> bool:
@@ -582,9 +595,10 @@ def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], pl
               help="The wall-clock limit of each re-solve [the run's own].")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the cost table as CSV (a new file).")
 @click.option("--force", is_flag=True, help="Replace the --out file if it exists.")
+@lang_option
 @reports_errors
 def explain(run: str, industry: str, candidates: int, prove: float | None, time_limit: float | None,
-            out: str | None, force: bool) -> None:
+            out: str | None, force: bool, lang: str | None) -> None:
     """Why this park: the bundle's costs where it went and at the next-best parks, the cost of forcing
     it to each (re-solves; whether the gaps prove it), and the rules and capacities (the resource
     short, by how much) that keep it out of the others."""
@@ -596,20 +610,23 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
         check_new_files([Path(out)], force, "--out")
 
     result = explain_run(Path(run), industry, candidates, prove, time_limit)
+    from model.labels import Labels, relabel
+
+    labels = Labels.from_results(Path(run), lang)
     console = Console(width=max(100, Console().width))
     when = result.when or {}
-    where = ", ".join(f"{p} ({v:g} modules" + (f", moved in {when[p]}" if p in when else "") + ")"
+    where = ", ".join(f"{labels.park(p)} ({v:g} modules" + (f", moved in {when[p]}" if p in when else "") + ")"
                       for p, v in result.placed.items()) or "nowhere"
-    console.print(f"{industry} went to: {where}. Plan objective {result.objective:,.6g}.")
+    console.print(f"{labels.industry(industry)} went to: {where}. Plan objective {result.objective:,.6g}.")
     console.print(f"Tolerance: {result.tolerance}.", markup=False)
     if result.note:
         console.print(result.note)
     if result.check:
         click.echo(f"warning: the plan of {run} fails the independent check: " + "; ".join(result.check[:5]),
                    err=True)
-    print_table(console, f"Weighted cost per module of {industry}, and the plan's objective if forced there",
-                result.costs)
-    print_table(console, "Parks it cannot go to", result.excluded[["park", "reason"]])
+    print_table(console, f"Weighted cost per module of {labels.industry(industry)}, and the plan's objective if "
+                "forced there", relabel(result.costs, labels))
+    print_table(console, "Parks it cannot go to", relabel(result.excluded[["park", "reason"]], labels))
     if out is not None:
         write_file(Path(out), result.costs.to_csv(index=False, float_format="%.10g"))
 
@@ -756,8 +773,10 @@ def report(runs: tuple[str, ...], html_path: str | None, xlsx_path: str | None, 
                    "objective difference the gaps cannot tell, at this relative MIP gap (0 alone: proven optima), "
                    "and compare the re-solved figures. The folders are never written to.")
 @click.option("--time-limit", type=SECONDS, metavar="S", help="With --prove: the wall-clock limit of each re-solve.")
+@lang_option
 @reports_errors
-def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_limit: float | None) -> None:
+def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_limit: float | None,
+            lang: str | None) -> None:
     """Put results folders side by side: KPIs with deltas and whether each is proven by the runs'
     gaps, moved bundles, parks, binding rows, roll-ups by province and region, input differences."""
     from model.compare import compare as compare_runs
@@ -782,6 +801,9 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
         raise InputError([Problem("RUNS", " ".join(runs), "the same folder is given twice", "different runs")])
     result = compare_runs([Path(r) for r in runs], prove, time_limit,
                           progress=lambda line: click.echo(line, err=True))
+    from model.labels import Labels, relabel
+
+    labels = Labels.from_results(Path(runs[0]), lang)  # the runs of a comparison are usually of one instance
     console = Console(width=max(100, Console().width))
     console.print("Runs: " + "; ".join(f"{name} = {folder}" for name, folder in result.folders.items())
                   + " (the first is the reference)")
@@ -795,7 +817,7 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
     titles = {"allocations.csv": "Allocations that differ (modules)", "parks.csv": "Parks opened, closed or emptied",
               "binding.csv": "Rows whose binding changed"}
     for name, title in titles.items():
-        print_table(console, title + caveat, result.tables()[name])
+        print_table(console, title + caveat, relabel(result.tables()[name], labels))
     rollups = {"received_by_province": "Modules received per host province",
                "received_by_region": "Modules received per region", "sent_by_province": "Modules sent per origin "
                "province", "ledger": "Ledger per province and region (the plan; the last period's with periods)"}
@@ -804,7 +826,7 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
             deltas = table[[c for c in table.columns if str(c).startswith("delta ")]].abs()
             table = table[(deltas > 1e-9 * max(1.0, float(deltas.max().max() or 0))).any(axis=1)]
             name, rollups[name] = name, rollups[name] + ", rows that differ"
-        print_table(console, rollups[name] + caveat, table, "column")
+        print_table(console, rollups[name] + caveat, relabel(table, labels), "column")
     print_table(console, "Input differences (the instance as solved)", result.inputs)
     for note in result.notes:
         click.echo(f"warning: {note}", err=True)

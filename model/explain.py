@@ -138,11 +138,15 @@ def _too_small(full: Data, row: int, park: str, modules: float) -> dict[str, Any
         if best is None or fits > best[0]:
             best = (fits, [s for s in short if s[0] < min(1.0, modules) - 1e-9])
     assert best is not None
-    upgrades = [u.id for pk in inst.parks if pk.id == park for u in pk.upgrades]
-    built = f"capacity + {', '.join(upgrades)}" if upgrades else "capacity; no upgrade"
+    upgrades = [u for pk in inst.parks if pk.id == park for u in pk.upgrades]
+
+    def built(resource: str) -> str:  # only the upgrades that add this resource count towards it
+        adding = [u.id for u in upgrades if u.adds.get(resource, 0) > 0]
+        return f"capacity + {', '.join(adding)}" if adding else "capacity; no upgrade adds it"
+
     from model.report import _fmt
 
-    parts = [f"{k}: {_fmt(a)} {inst.resources[k].unit} available ({built}), {_fmt(u)} needed per module"
+    parts = [f"{k}: {_fmt(a)} {inst.resources[k].unit} available ({built(k)}), {_fmt(u)} needed per module"
              for _, k, a, u in best[1]]
     first = best[1][0] if best[1] else (0.0, "", math.nan, math.nan)
     return {"park": park, "reason": "too small: " + ("; ".join(parts) or "not one module fits"),

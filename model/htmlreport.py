@@ -33,9 +33,9 @@ from itables import to_html_datatable
 from itables.javascript import generate_init_offline_itables_html
 from plotly.offline import get_plotlyjs
 
+from model.labels import Labels, relabel
 from model.runfolder import RunFolder, distinct_labels
 
-Names = Callable[[str, str], str]  # (kind, id) -> the label shown: kind is province, park, sector or industry
 REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 STAYS, CLOSES = "(stays at origin)", "(closes)"
 CARDS = ("modules_moved", "modules_stayed", "modules_retired", "parks_open", "value_added", "jobs", "co2",
@@ -91,18 +91,11 @@ def readable(table: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
     return out
 
 
-def namer(runs: list[RunFolder], lang: str | None) -> Names:
-    """(kind, id) -> the id's name in `lang`, from the first run whose instance names it."""
-    if lang is None:
-        return lambda kind, value: value
-    return lambda kind, value: value  # placeholder until labels land
-
-
 class Page:
     """The page being built: plotly figures and DataTables get ids of their own."""
 
-    def __init__(self, names: Names) -> None:
-        self.names = names
+    def __init__(self, labels: Labels) -> None:
+        self.labels = labels
         self.count = 0
 
     def _id(self, prefix: str) -> str:
@@ -127,17 +120,11 @@ class Page:
                                  format_floats_in_python=False)
 
     def label(self, kind: str, value: Any) -> str:
-        return self.names(kind, str(value)) if isinstance(value, str) and value else str(value)
+        return self.labels.label(kind, value) if isinstance(value, str) and value else str(value)  # type: ignore[arg-type]
 
     def relabel(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Ids shown in the chosen language: the id columns of a table."""
-        kinds = {"industry": "industry", "origin": "province", "province": "province", "park": "park",
-                 "sector": "sector", "jurisdiction": "province", "payer": "province", "payee": "province"}
-        out = table.copy()
-        for col, kind in kinds.items():
-            if col in out and out[col].dtype == object:
-                out[col] = out[col].map(lambda v, k=kind: self.label(k, v) if isinstance(v, str) else v)
-        return out
+        """Ids shown by their names in the chosen language (the id columns of a table)."""
+        return relabel(table, self.labels)
 
 
 def _record(run: RunFolder, label: str) -> str:
@@ -317,7 +304,11 @@ def _heatmap(page: Page, run: RunFolder) -> str:
     units = shown.groupby("resource")["unit"].first()
     bind, price = bind.reindex_like(util), price.reindex_like(util)
     use, avail = use.reindex_like(util), avail.reindex_like(util)
-    text = np.where(bind.fillna(False).astype(bool).to_numpy(), "●", "")
+    binding = bind.fillna(False).astype(bool).to_numpy()
+    # A binding cell shows its shadow price: what one more unit of that resource there would save.
+    text = np.array([[f"● {price.iat[i, j]:.3g}" if binding[i, j] and np.isfinite(price.iat[i, j])
+                      and price.iat[i, j] > 0 else ("●" if binding[i, j] else "") for j in range(util.shape[1])]
+                     for i in range(util.shape[0])], dtype=object).reshape(util.shape)
     hover = [[f"{page.label('park', p)}, {r}: {_number(use.at[p, r])} of {_number(avail.at[p, r])} {units[r]}"
               f" ({util.at[p, r]:.0%})" + (f"; binding, shadow price {price.at[p, r]:.4g}" if text[i][j] else "")
               for j, r in enumerate(util.columns)] for i, p in enumerate(util.index)]
@@ -400,39 +391,56 @@ def _tables(page: Page, run: RunFolder) -> str:
 
 
 def _comparison(page: Page, runs: list[RunFolder], labels: list[str]) -> str:
+    """The comparison of `model.compare`: what the gaps prove, the KPIs side by side, the roll-ups
+    by region and province, and what differs."""
     from model.compare import compare
 
     result = compare([r.folder for r in runs])
     parts = []
-    for note in result.notes:
-        parts.append(f"<p class='warn'>{html.escape(note)}</p>")
-    for name, problems in result.checks.items():
-        if problems:
-            parts.append(f"<p class='warn'>The plan of {html.escape(name)} fails the independent check: "
-                         + html.escape("; ".join(problems[:5])) + "</p>")
-    # Modules received per region, run by run.
-    fig = go.Figure()
-    for run, label in zip(runs, labels):
-        a = run.tables["allocations.csv"]
-        a = a[a["park"].notna() & (a["park"] != "")]
-        by_region = a.groupby("region")["modules"].sum()
-        fig.add_trace(go.Bar(x=list(by_region.index), y=by_region.to_numpy(), name=label))
-    fig.update_layout(barmode="group", yaxis_title="modules received", title="Modules received per region")
-    parts.append(page.figure(fig, height=360))
-    captions = {"kpis.csv": "KPIs side by side", "allocations.csv": "Allocations that differ (modules)",
-                "parks.csv": "Parks opened, closed or emptied", "binding.csv": "Rows whose binding changed",
-                "inputs.csv": "Input differences (the instance as solved)"}
-    for name, table in result.tables().items():
-        parts.append(page.table(page.relabel(table.astype({c: object for c in table.columns
-                                                           if table[c].dtype == bool})),
-                                captions.get(name, name.removesuffix(".csv"))))
+    for v in result.verdicts.values():
+        if v.verdict != "reference":
+            kind = "effect" if v.verdict == "effect" else "tolerance"
+            parts.append(f"<p class='{kind}'>{html.escape(v.sentence)}</p>")
+    for line in [*result.notes, *(f"The plan of {name} fails the independent check: " + "; ".join(problems[:5])
+                                  for name, problems in result.checks.items() if problems)]:
+        parts.append(f"<p class='warn'>{html.escape(line)}</p>")
+    kpis = result.kpis.drop(columns=[c for c in result.kpis.columns if str(c).startswith("interval ")])
+    for col in kpis.columns[1:]:  # rows of different units and kinds: each value rounded for reading
+        if str(col).startswith("delta % "):
+            kpis[col] = [f"{v:+.3g} %" if isinstance(v, float) and math.isfinite(v) and abs(v) >= 1e-7 else
+                         ("0 %" if isinstance(v, float) and math.isfinite(v) else "") for v in kpis[col]]
+        elif not str(col).startswith("verdict "):
+            kpis[col] = [_number(v) for v in kpis[col]]
+    parts.append(page.table(kpis, "KPIs side by side: deltas and % against the first run, and whether the "
+                                  "gaps prove them"))
+    by_region = result.rollups.get("received_by_region")
+    if by_region is not None and not by_region.empty:
+        fig = go.Figure([go.Bar(x=by_region["region"], y=by_region[label], name=label) for label in result.labels])
+        fig.update_layout(barmode="group", yaxis_title="modules received", title="Modules received per region")
+        parts.append(page.figure(fig, height=340))
+    captions = {"received_by_province": "Modules received per host province",
+                "sent_by_province": "Modules sent per origin province",
+                "ledger": "Ledger per province and region (the plan's values)"}
+    for name, caption in captions.items():
+        if name in result.rollups:
+            parts.append(page.table(page.relabel(result.rollups[name]), caption))
+    noise = any(v.noise for v in result.verdicts.values())
+    suffix = " (may be solver noise: see above)" if noise else ""
+    for table, caption in ((result.allocations, "Allocations that differ (modules)" + suffix),
+                           (result.parks, "Parks opened, closed or emptied" + suffix),
+                           (result.binding, "Rows whose binding changed" + suffix),
+                           (result.inputs, "Input differences (the instance as solved)")):
+        shown = table.astype({c: object for c in table.columns if table[c].dtype == bool or
+                              str(table[c].dtype) == "boolean"})
+        parts.append(page.table(page.relabel(shown), caption))
     return "".join(parts)
 
 
 def render(runs: list[RunFolder], lang: str | None = None, title: str = "") -> str:
     """The whole page, as text: one run, or several side by side with their comparison first;
     ids shown by their names in `lang` (zh or en) where the instances give them."""
-    page = Page(namer(runs, lang))
+    # Names from the first run's instance: the runs of a comparison are usually of one instance.
+    page = Page(Labels(runs[0].instance, lang))
     labels = distinct_labels(runs)
     colours = _colours(runs)
     sections: list[tuple[str, str, str]] = []  # id, heading, body
@@ -456,7 +464,8 @@ def render(runs: list[RunFolder], lang: str | None = None, title: str = "") -> s
                          per_run(only(lambda r: _sankey(page, r, colours)))))
         sections.append(("map", "Parks by longitude and latitude (size: modules hosted; lines: flows)",
                          per_run(only(lambda r: _map(page, r, colours)))))
-        sections.append(("utilisation", "Park utilisation (● binding; hover for the shadow price)",
+        sections.append(("utilisation", "Park utilisation (● binding, with its shadow price in money per unit; "
+                                        "hover for use and capacity)",
                          per_run(only(lambda r: _heatmap(page, r)))))
         if any("ledger.csv" in r.tables for r in planned):
             sections.append(("ledger", "Who gains and who pays (ledger per province)",

@@ -119,7 +119,8 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
     for col in cols:
         alloc.add_column(col, justify="right" if col == "modules" else "left")
     for row in allocations.head(MAX_ROWS).itertuples():
-        alloc.add_row(row.industry, row.sector, row.origin, row.park or "(stays)", row.region or "",
+        where = row.park or ("(closes)" if getattr(row, "fate", "") == "retired" else "(stays)")
+        alloc.add_row(row.industry, row.sector, row.origin, where, row.region or "",
                       *((row.period or "",) if "period" in allocations else ()), _fmt(row.modules))
     console.print(alloc)
     if len(allocations) > MAX_ROWS:

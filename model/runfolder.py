@@ -3,7 +3,6 @@ as solved, each checked to be as `industry-transfer solve` writes it (one line o
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,9 @@ class RunFolder:
 
     @property
     def label(self) -> str:
-        return run_label(self.run)
+        from model.compare import label
+
+        return label(self.run)
 
     @property
     def units(self) -> dict[str, str]:
@@ -48,16 +49,6 @@ class RunFolder:
     @property
     def has_plan(self) -> bool:
         return self.kpis.get("objective") is not None
-
-
-def run_label(run: dict[str, Any]) -> str:
-    """A run named as its user set it up: the scenario (or `base`) and the `--set` overlays."""
-    scenario = run.get("scenario") if isinstance(run.get("scenario"), str) else None
-    overlays = run.get("overlays") if isinstance(run.get("overlays"), list) else []
-    # The scenario's own patches are named by the scenario; `--set` ones are shown as typed.
-    overlays = [f"{o.get('key')}={json.dumps(o.get('value'), ensure_ascii=False)}" for o in overlays
-                if isinstance(o, dict) and not str(o.get("origin", "")).startswith("scenario ")]
-    return " + ".join([scenario or "base", *overlays])
 
 
 def read_run(folder: Path) -> RunFolder:
@@ -95,6 +86,8 @@ def read_run(folder: Path) -> RunFolder:
 
 
 def distinct_labels(runs: list[RunFolder]) -> list[str]:
-    """Each run's label, with its folder's name added where two runs would read the same."""
-    labels = [r.label for r in runs]
-    return [f"{lab} ({r.folder.name})" if labels.count(lab) > 1 else lab for lab, r in zip(labels, runs)]
+    """The runs' labels as `compare` names them (its folder's name added where two read the same)."""
+    from model.compare import labels
+
+    return labels([{"run.json": r.run, "instance.json": {"name": r.instance.name}} for r in runs],
+                  [r.folder for r in runs])

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from model.data import Data
 
 TOL = 1e-6
-LIMIT_COLUMNS = ["rule", "kind", "component", "index", "kpi", "sense", "bound", "value", "slack", "binding",
+LIMIT_COLUMNS = ["rule", "kind", "component", "index", "kpi", "sense", "bound", "value", "unit", "slack", "binding",
                  "shadow_price", "shadow_price_unit"]
 
 
@@ -67,9 +67,11 @@ def index_text(key: tuple) -> str:
 
 
 def limit_row(rule: Any, kpi: str, sense: str, bound: float, value: float, slack: float,
-              price: float = float("nan"), unit: str = "", component: str = "", index: str = "") -> dict:
-    """A row of limits.csv; `component[index]` names the row of the model it reports."""
+              price: float = float("nan"), unit: str = "", component: str = "", index: str = "",
+              value_unit: str = "") -> dict:
+    """A row of limits.csv; `component[index]` names the row of the model it reports; `unit` is the
+    shadow price's, `value_unit` that of the bound and the value."""
     scale = max(1.0, abs(bound))
     return {"rule": rule.id, "kind": rule.kind, "component": component, "index": index, "kpi": kpi,
-            "sense": sense, "bound": bound, "value": value, "slack": slack,
+            "sense": sense, "bound": bound, "value": value, "unit": value_unit, "slack": slack,
             "binding": bool(abs(slack) <= 1e-6 * scale), "shadow_price": price, "shadow_price_unit": unit}

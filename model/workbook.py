@@ -14,6 +14,7 @@ import json
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from model.labels import Labels, relabel
 from model.runfolder import RunFolder, distinct_labels
 
 SHEET = 31  # Excel's limit on a sheet name's length
@@ -95,11 +96,15 @@ def _format(ws: object, table: pd.DataFrame) -> None:
 
 def workbook(runs: list[RunFolder], lang: str | None = None) -> bytes:
     """The workbook as bytes (written by the caller, atomically); ids named in `lang` (zh or en)."""
-    names = None
+    labels = Labels(runs[0].instance, lang)  # the runs of a comparison are usually of one instance
+
+    def names(table: pd.DataFrame) -> pd.DataFrame:
+        return relabel(table, labels)
+
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, table in sheets(runs).items():
-            shown = names(table) if names is not None and name != "manifest" else table
+            shown = names(table) if name != "manifest" else table
             shown.to_excel(writer, sheet_name=name, index=False)
             _format(writer.sheets[name], shown)
     return buffer.getvalue()

@@ -12,21 +12,25 @@ import json
 import math
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner, Result
+
+from cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "instances" / "demo.yaml"
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT)
+def cli(*args: str) -> Result:
+    """The command line in this process (as the other tests run it: a second start of Python and
+    plotly for each command would cost a second apiece)."""
+    result = CliRunner().invoke(main, list(args))
+    result.returncode = result.exit_code  # type: ignore[attr-defined]
+    return result
 
 
 @pytest.fixture(scope="module")

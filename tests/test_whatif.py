@@ -401,3 +401,31 @@ def test_explain_names_the_resource_that_keeps_a_bundle_out(tmp_path):
     loose = explain(tmp_path / "run", "a", candidates=0).costs.set_index("park")
     assert loose.loc["(stays)", "delta_high"] == pytest.approx(99.5)
     assert loose.loc["p1", "delta_high"] == pytest.approx(0.5) and loose.loc["p1", "verdict"] == "the plan itself"
+
+
+def test_compare_a_run_stopped_short_by_the_solver_is_within_tolerance_of_its_optimum(tmp_path):
+    """The consultant's trap, with real solves: one generated instance solved to optimality and
+    again with HiGHS stopped at a 30 % gap. The naive objective difference (+374 here) is pure
+    solver noise: the instance is the same. compare must call it within tolerance, not an effect,
+    and --prove must find no difference (both optima proven equal)."""
+    from model.compare import compare
+
+    inst = tmp_path / "g.yaml"
+    got = CliRunner().invoke(main, ["generate", "--industries", "25", "--parks", "8", "--seed", "1", "-o", str(inst)])
+    assert got.exit_code == 0, got.output
+    _solve(inst, tmp_path / "exact")
+    r = CliRunner().invoke(main, ["solve", str(inst), "--mip-gap", "0.3", "--out", str(tmp_path / "short")])
+    assert r.exit_code == 0, r.output
+    exact = json.loads((tmp_path / "exact" / "kpis.json").read_text())
+    short = json.loads((tmp_path / "short" / "kpis.json").read_text())
+    # The premise: HiGHS stopped short (an incumbent worse than the optimum, with a real gap).
+    assert exact["gap"] == 0 and short["gap"] > 0 and short["objective"] > exact["objective"] + 1e-6
+    result = compare([tmp_path / "exact", tmp_path / "short"])
+    twin = result.labels[1]
+    v = result.verdicts[twin]
+    assert v.delta == pytest.approx(short["objective"] - exact["objective"])
+    assert v.low == pytest.approx(short["bound"] - exact["objective"]) and v.low < 0 < v.high
+    assert v.verdict == "within tolerance" and v.noise
+    proven = compare([tmp_path / "exact", tmp_path / "short"], prove=0.0)
+    w = proven.verdicts[proven.labels[1]]
+    assert w.verdict == "no difference" and w.proven and abs(w.delta) <= 1e-6 * abs(exact["objective"])

@@ -169,7 +169,7 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
             key = (r.id, data.periods.ids[t]) if data.phased else (r.id,)
             row = limit_row(r, "production_capacity", "max", closed, built, closed - built,
                             prices.get(key, float("nan")), f"{data.inst.units.money} per {unit}",
-                            "capacity_replacement", ",".join(key))
+                            "capacity_replacement", ",".join(key), unit)
             if data.phased:
                 row["period"] = data.periods.ids[t]
             out.append(row)

@@ -161,7 +161,7 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
         for r, where, zs, bound, _ in found:
             value = sum(1 for sp in zs if sp in present)
             out.append(limit_row(r, kpi, "max", bound, value, bound - value, component=component,
-                                 index=f"{r.id},{where}"))
+                                 index=f"{r.id},{where}", value_unit=kpi.split("_per_")[0]))
     order = {r.id: n for n, r in enumerate(data.rules_of(DiversityRule))}
     out.sort(key=lambda row: order[row["rule"]])  # rule by rule, as the instance lists them
     return {"limits.csv": out}

@@ -282,7 +282,8 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
                 key = (r.id, sense, data.periods.ids[t]) if data.phased else (r.id, sense)
                 name = f"{r.kpi} per {r.per}" if r.per is not None else r.kpi
                 row = limit_row(r, name, sense, float(bound), here, slack, prices.get(key, float("nan")),
-                                f"{money} per {kpis.unit(data.inst, r.kpi)}", "limit", ",".join(key))
+                                f"{money} per {kpis.unit(data.inst, r.kpi)}", "limit", ",".join(key),
+                                kpis.unit(data.inst, r.kpi) + (f" per {kpis.unit(data.inst, r.per)}" if r.per else ""))
                 if data.phased:
                     row["period"] = data.periods.ids[t]
                 out.append(row)

@@ -122,7 +122,7 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
         key = (r.id, data.periods.ids[t]) if data.phased else (r.id,)
         row = limit_row(r, "modules", "min", bound, float(moved[n]), float(moved[n]) - bound,
                         prices.get(key, float("nan")), f"{data.inst.units.money} per module",
-                        "transfer_target", ",".join(key))
+                        "transfer_target", ",".join(key), "modules")
         if data.phased:
             row["period"] = data.periods.ids[t]
         out.append(row)
