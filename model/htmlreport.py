@@ -74,7 +74,7 @@ def _number(value: Any) -> str:
         return str(v)
     if abs(v) < 1e-9:
         return "0"
-    if abs(v) >= 100 or v == round(v):
+    if abs(v) >= 100 or abs(v - round(v)) <= 1e-6 * max(1.0, abs(v)):  # 92.9999999 of a solve reads 93
         return f"{v:,.0f}"
     return f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
 
