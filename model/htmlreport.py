@@ -33,7 +33,7 @@ from itables import to_html_datatable
 from itables.javascript import generate_init_offline_itables_html
 from plotly.offline import get_plotlyjs
 
-from model.labels import Labels, relabel
+from model.labels import Labels, relabel, with_codes
 from model.runfolder import RunFolder, distinct_labels
 
 REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -124,7 +124,7 @@ class Page:
 
     def relabel(self, table: pd.DataFrame) -> pd.DataFrame:
         """Ids shown by their names in the chosen language (the id columns of a table)."""
-        return relabel(table, self.labels)
+        return relabel(with_codes(table, self.labels), self.labels)
 
 
 def _record(run: RunFolder, label: str) -> str:

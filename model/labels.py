@@ -113,3 +113,21 @@ def relabel(df: pd.DataFrame, labels: Labels) -> pd.DataFrame:
             if names:  # nothing named (or no language): leave the column, and its dtype, untouched
                 out[column] = out[column].map(lambda v, names=names: names.get(v, v) if isinstance(v, str) else v)
     return out
+
+
+# Columns whose ids have a standard code, and the name of the code column put beside each.
+CODED: dict[str, tuple[Literal["province", "sector"], str]] = {
+    "origin": ("province", "origin_code"), "province": ("province", "province_code"),
+    "jurisdiction": ("province", "code"), "sector": ("sector", "sector_code")}
+
+
+def with_codes(df: pd.DataFrame, labels: Labels) -> pd.DataFrame:
+    """A copy of `df` with a code column (GB/T 2260 for provinces, GB/T 4754 for sectors) after
+    each id column that has codes in the instance; unchanged where the instance gives none."""
+    out = df.copy()
+    for column, (kind, name) in CODED.items():
+        codes = labels._codes[kind]
+        if column in out.columns and codes and name not in out.columns:
+            values = out[column].map(lambda v, codes=codes: codes.get(v, "") if isinstance(v, str) else "")
+            out.insert(out.columns.get_loc(column) + 1, name, values)
+    return out

@@ -14,7 +14,7 @@ import json
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from model.labels import Labels, relabel
+from model.labels import Labels, relabel, with_codes
 from model.runfolder import RunFolder, distinct_labels
 
 SHEET = 31  # Excel's limit on a sheet name's length
@@ -98,8 +98,8 @@ def workbook(runs: list[RunFolder], lang: str | None = None) -> bytes:
     """The workbook as bytes (written by the caller, atomically); ids named in `lang` (zh or en)."""
     labels = Labels(runs[0].instance, lang)  # the runs of a comparison are usually of one instance
 
-    def names(table: pd.DataFrame) -> pd.DataFrame:
-        return relabel(table, labels)
+    def names(table: pd.DataFrame) -> pd.DataFrame:  # codes first: they are looked up by id
+        return relabel(with_codes(table, labels), labels)
 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:

@@ -192,3 +192,20 @@ def test_report_in_a_real_browser(runs: tuple[Path, Path], tmp_path: Path, which
     assert state["sankey_nodes"] > 0 and state["points"] > 0 and state["heatmaps"] == runs_shown, state
     assert state["bars"] > 0 and state["tables"] > 0 and state["rows"] > 0, state
     assert shot.stat().st_size > 10_000
+
+
+def test_codes_and_names_beside_the_ids_of_the_china_instance() -> None:
+    """The workbook and page put GB/T 2260 and GB/T 4754 codes beside province and sector columns,
+    and names in the chosen language in place of the ids (the files keep the ids)."""
+    from model import load
+    from model.labels import Labels, relabel, with_codes
+
+    inst = load(str(ROOT / "instances" / "china-east-west.yaml")).instance
+    table = pd.DataFrame({"industry": ["hebei_steel"], "origin": ["Hebei"], "sector": ["steel"],
+                          "park": ["wuhu"], "province": ["Anhui"], "modules": [1.0]})
+    shown = relabel(with_codes(table, Labels(inst, "zh")), Labels(inst, "zh"))
+    assert list(shown.columns) == ["industry", "origin", "origin_code", "sector", "sector_code", "park", "province",
+                                   "province_code", "modules"]
+    assert shown.iloc[0].tolist() == ["河北 钢铁", "河北省", "130000", "钢铁", "C31", "芜湖经济技术开发区", "安徽省",
+                                      "340000", 1.0]
+    assert relabel(table, Labels(inst, None)).equals(table)  # no language: the ids
