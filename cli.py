@@ -280,13 +280,21 @@ def _report_files(lang: str | None, folder: Path) -> Callable[[Path], dict[str, 
     at `folder`, the name the report gives it)."""
 
     def make(tmp: Path) -> dict[str, bytes]:
+        from model.errors import InputError
         from model.htmlreport import render
         from model.runfolder import read_run
         from model.workbook import workbook
 
-        run = read_run(tmp)
-        run.folder = folder
-        return {"report.html": render([run], lang=lang).encode("utf-8"), "report.xlsx": workbook([run], lang=lang)}
+        try:
+            run = read_run(tmp)
+            run.folder = folder
+            return {"report.html": render([run], lang=lang).encode("utf-8"),
+                    "report.xlsx": workbook([run], lang=lang)}
+        except (InputError, ValueError, KeyError, TypeError, OSError) as exc:
+            # The run is what was asked for; a report that cannot be made must not lose it.
+            click.echo(f"warning: no report written ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+                       f"the results are; `industry-transfer report {folder} --html FILE` tries again", err=True)
+            return {}
 
     return make
 
@@ -604,9 +612,10 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
     short, by how much) that keep it out of the others."""
     from model.explain import explain as explain_run
     from model.outputs import check_new_files, write_file
-    from model.report import print_table
+    from model.report import print_table, printable
 
     if out is not None:
+        _outside_runs([Path(out)], [run], "--out")
         check_new_files([Path(out)], force, "--out")
 
     result = explain_run(Path(run), industry, candidates, prove, time_limit)
@@ -617,7 +626,8 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
     when = result.when or {}
     where = ", ".join(f"{labels.park(p)} ({v:g} modules" + (f", moved in {when[p]}" if p in when else "") + ")"
                       for p, v in result.placed.items()) or "nowhere"
-    console.print(f"{labels.industry(industry)} went to: {where}. Plan objective {result.objective:,.6g}.")
+    console.print(printable(f"{labels.industry(industry)} went to: {where}. Plan objective {result.objective:,.6g}."),
+                  markup=False)
     console.print(f"Tolerance: {result.tolerance}.", markup=False)
     if result.note:
         console.print(result.note)
@@ -750,18 +760,36 @@ def report(runs: tuple[str, ...], html_path: str | None, xlsx_path: str | None, 
         raise InputError([Problem("--xlsx", str(xlsx_path), "is the same file as --html", "two different files")])
     if len({Path(r).resolve() for r in runs}) < len(runs):
         raise InputError([Problem("RUNS", " ".join(runs), "the same folder is given twice", "different runs")])
-    check_new_files(targets, force, "--html/--xlsx")
+    _outside_runs(targets, runs, "--html/--xlsx")
     from model.htmlreport import render
     from model.runfolder import read_run
     from model.workbook import workbook
 
-    folders = [read_run(Path(r)) for r in runs]
-    if html_path is not None:
-        write_file(Path(html_path), render(folders, lang=lang))
+    folders = [read_run(Path(r), _max_bytes()) for r in runs]
+    check_new_files(targets, force, "--html/--xlsx")
+    # Both made before either is written: a failure leaves neither, not half the output.
+    page = render(folders, lang=lang) if html_path is not None else None
+    book = workbook(folders, lang=lang) if xlsx_path is not None else None
+    if page is not None:
+        write_file(Path(html_path), page)  # type: ignore[arg-type]
         click.echo(f"Report in {html_path}")
-    if xlsx_path is not None:
-        write_file(Path(xlsx_path), workbook(folders, lang=lang))
+    if book is not None:
+        write_file(Path(xlsx_path), book)  # type: ignore[arg-type]
         click.echo(f"Workbook in {xlsx_path}")
+
+
+def _outside_runs(targets: list[Path], runs: tuple[str, ...] | list[str], option: str) -> None:
+    """Refuse to write into a results folder being read: it is the tool's, and a file added or
+    replaced there would lose a run (kpis.json replaced) or make the folder foreign to the next solve."""
+    from model.errors import InputError, Problem
+
+    for target in targets:
+        real = target.resolve()
+        for r in runs:
+            if Path(r).resolve() in real.parents:
+                raise InputError([Problem(option, str(target), f"is inside {r}, a results folder being read",
+                                          "a path outside the results folders (solve --report writes the report "
+                                          "into the folder itself)")])
 
 
 @main.command()
@@ -783,7 +811,7 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
     from model.compare import write as write_comparison
     from model.errors import InputError, Problem
     from model.outputs import check_folder
-    from model.report import print_table
+    from model.report import print_table, printable
 
     if len(runs) < 2:
         raise click.BadParameter("give at least two results folders", param_hint="RUNS")
@@ -805,10 +833,10 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
 
     labels = Labels.from_results(Path(runs[0]), lang)  # the runs of a comparison are usually of one instance
     console = Console(width=max(100, Console().width))
-    console.print("Runs: " + "; ".join(f"{name} = {folder}" for name, folder in result.folders.items())
-                  + " (the first is the reference)")
+    console.print(printable("Runs: " + "; ".join(f"{name} = {folder}" for name, folder in result.folders.items())
+                            + " (the first is the reference)"), markup=False)
     for line in result.summary:
-        console.print(line, markup=False)
+        console.print(printable(line), markup=False)
     noisy = [n for n, v in result.verdicts.items() if v.noise]
     caveat = f" (may be solver noise for {', '.join(noisy)})" if noisy else ""
     kpis, scale = _kpi_display(result)

@@ -477,6 +477,14 @@ def _build(runs: list[dict[str, Any]], names: list[str], verdicts: dict[str, Ver
                       "the periods, or one year's values without periods) are not comparable: "
                       + "; ".join(f"{n}: {json.loads(h) and [p['id'] for p in json.loads(h)] or 'one period'}"
                                   + (f" at {rate:g}" if rate is not None else "") for n, (h, rate) in horizons.items()))
+    instances = {n: str(r["instance.json"].get("name", "")) for r, n in zip(runs, names)}
+    money = {n: json.dumps((r["instance.json"].get("units") or {}).get("money", "million yuan"))
+             for r, n in zip(runs, names)}
+    if len(set(instances.values())) > 1 or len(set(money.values())) > 1:
+        notes.append("the runs are of different instances (" + ", ".join(dict.fromkeys(instances.values()))
+                     + "): their differences are between instances, not the effect of a change, and their money may "
+                     "be in different units (" + ", ".join(dict.fromkeys(json.loads(m) for m in money.values()))
+                     + ")")
     if any(r["kpis.json"].get("levels") for r in runs):
         notes.append("a lexicographic run's bound is its last level's, given the earlier levels as solved: the "
                      "intervals of its objective difference hold for that level only")

@@ -34,6 +34,7 @@ from itables.javascript import generate_init_offline_itables_html
 from plotly.offline import get_plotlyjs
 
 from model.labels import Labels, relabel, with_codes
+from model.report import printable
 from model.runfolder import RunFolder, distinct_labels
 
 REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -91,6 +92,11 @@ def readable(table: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
     return out
 
 
+def _t(text: object) -> str:
+    """Instance text as a chart shows it (see `Page.label`)."""
+    return html.escape(printable(text, 60))
+
+
 class Page:
     """The page being built: plotly figures and DataTables get ids of their own."""
 
@@ -110,17 +116,20 @@ class Page:
     def table(self, table: pd.DataFrame, caption: str = "") -> str:
         if table.empty:
             return f"<p class='note'>{html.escape(caption)}: none.</p>"
-        shown = readable(table)
-        for col in shown.columns:
+        shown = readable(table).rename(columns=lambda c: printable(c, 80))
+        for col in shown.columns:  # DataTables escapes HTML itself; control characters are ours to show
             if shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col]):
-                shown[col] = shown[col].astype(object).where(shown[col].notna(), "")
+                shown[col] = shown[col].astype(object).map(lambda v: printable(v, 400) if isinstance(v, str) else v)
+                shown[col] = shown[col].where(shown[col].notna(), "")
         return to_html_datatable(shown, caption=caption or None, table_id=self._id("tab"),
                                  pageLength=15, lengthMenu=[15, 50, 200, -1], classes="display compact",
                                  display_logo_when_loading=False, maxBytes=0, connected=False,
                                  format_floats_in_python=False)
 
     def label(self, kind: str, value: Any) -> str:
-        return self.labels.label(kind, value) if isinstance(value, str) and value else str(value)  # type: ignore[arg-type]
+        """A name as a chart shows it: no control characters, at most 60 characters, and markup
+        escaped (plotly reads <b>, <br>, <a> in its text; entities show as the character)."""
+        return _t(self.labels.label(kind, value) if isinstance(value, str) and value else value)  # type: ignore[arg-type]
 
     def relabel(self, table: pd.DataFrame) -> pd.DataFrame:
         """Ids shown by their names in the chosen language (the id columns of a table)."""
@@ -130,24 +139,23 @@ class Page:
 def _record(run: RunFolder, label: str) -> str:
     k, r = run.kpis, run.run
     gap = k.get("gap")
-    solver = r.get("solver") if isinstance(r.get("solver"), dict) else {}
-    check = r.get("check") if isinstance(r.get("check"), dict) else {}
-    tool = r.get("tool") if isinstance(r.get("tool"), dict) else {}
-    inst = r.get("instance") if isinstance(r.get("instance"), dict) else {}
+    solver, tool, inst = r.get("solver", {}), r.get("tool", {}), r.get("instance", {})  # dicts: read_run checks
+    check = ("passed (re-checked from the folder's files)" if not run.check else
+             f"FAILS ({len(run.check)}): " + "; ".join(run.check[:5]))
     rows = [("instance", f"{run.instance.name} ({inst.get('file', '')})"),
             ("status", k.get("status")),
             ("objective", f"{_number(k.get('objective'))} {run.instance.units.money}"
              + (f" (bound {_number(k.get('bound'))})" if k.get("bound") is not None else "")),
             ("proven gap", "unknown" if gap is None else f"{gap:.4%}"),
             ("solver", f"{solver.get('name', '')} {solver.get('version', '')}, "
-                       f"solve {k.get('solve_seconds', 0):.1f} s"),
-            ("independent check", "passed" if check.get("ok") else "FAILED: " + "; ".join(
-                map(str, (check.get("violations") or []) + (check.get("mismatches") or [])))[:300]),
+                       f"solve {k.get('solve_seconds') or 0:.1f} s"),
+            ("independent check", check if run.has_plan else "no plan to check"),
             ("tool", f"{tool.get('version', '')} {str(tool.get('commit', ''))[:10]}"
              + (" (modified)" if tool.get("modified") else "")),
             ("folder", str(run.folder))]
-    body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(str(b))}</td></tr>" for a, b in rows)
-    return f"<h3>{html.escape(label)}</h3><table class='record'>{body}</table>"
+    rows += [("diagnosis" if n == 0 else "", line) for n, line in enumerate(run.diagnosis)]
+    body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(printable(b, 400))}</td></tr>" for a, b in rows)
+    return f"<h3>{html.escape(printable(label))}</h3><table class='record'>{body}</table>"
 
 
 def _cards(run: RunFolder) -> str:
@@ -186,7 +194,7 @@ def _sankey(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
     regions = sorted({r for r in flows["region"] if r})
     parks = list(dict.fromkeys(flows.sort_values("region")["dest"].loc[lambda s: ~s.isin([STAYS, CLOSES])]))
     ends = [d for d in (STAYS, CLOSES) if d in set(flows["dest"])]
-    nodes = ([page.label("province", o) for o in origins] + [f"region {r}" for r in regions]
+    nodes = ([page.label("province", o) for o in origins] + [f"region {_t(r)}" for r in regions]
              + [page.label("park", p) for p in parks] + ends)
     index = {("o", o): n for n, o in enumerate(origins)}
     index.update({("r", r): len(origins) + n for n, r in enumerate(regions)})
@@ -209,19 +217,22 @@ def _sankey(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
                 src.append(index["r", row.region]); dst.append(index["p", row.dest])  # noqa: E702
             val.append(getattr(row, measure))
             col.append(_alpha(colours.get(row.region, "#888")) if row.dest not in ends else "rgba(150,150,150,0.35)")
-        return {"source": src, "target": dst, "value": val, "color": col}
+        keep = [n for n, v in enumerate(val) if v > 1e-12]  # a link of nothing breaks plotly's layout
+        return {"source": [src[n] for n in keep], "target": [dst[n] for n in keep], "value": [val[n] for n in keep],
+                "color": [col[n] for n in keep]}
 
     by_modules, by_value = links("modules"), links("value_added")
     unit = run.instance.units.money
     fig = go.Figure(go.Sankey(arrangement="snap", valueformat=",.4g",
                               node={"label": nodes, "color": node_colours, "pad": 8, "thickness": 12},
                               link=by_modules))
-    fig.update_layout(updatemenus=[{"type": "buttons", "direction": "right", "x": 0, "y": 1.12, "xanchor": "left",
-                                    "buttons": [
-                                        {"label": "modules", "method": "restyle",
-                                         "args": [{"link": [by_modules]}]},
-                                        {"label": f"value added ({unit} a year)", "method": "restyle",
-                                         "args": [{"link": [by_value]}]}]}])
+    if by_value["value"]:  # instances without value added (the public benchmarks) get no such view
+        fig.update_layout(updatemenus=[{"type": "buttons", "direction": "right", "x": 0, "y": 1.12, "xanchor": "left",
+                                        "buttons": [
+                                            {"label": "modules", "method": "restyle",
+                                             "args": [{"link": [by_modules]}]},
+                                            {"label": _t(f"value added ({unit} a year)"), "method": "restyle",
+                                             "args": [{"link": [by_value]}]}]}])
     return page.figure(fig, height=max(420, 14 * len(parks) + 80))
 
 
@@ -264,7 +275,7 @@ def _map(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
         mods = np.array([float(hosted.get(p.id, 0.0)) for p in ps])
         fig.add_trace(go.Scatter(
             x=[p.location.lon for p in ps], y=[p.location.lat for p in ps], mode="markers",  # type: ignore[union-attr]
-            name=f"parks, {region}",
+            name=f"parks, {_t(region)}",
             marker={"size": 7 + 5 * np.sqrt(mods), "color": colours.get(region, "#888"),
                     "line": {"width": 1, "color": "#333"}, "opacity": np.where(mods > 0, 0.85, 0.25)},
             text=[f"{page.label('park', p.id)} ({page.label('province', p.province)}): {_number(m)} modules"
@@ -309,14 +320,17 @@ def _heatmap(page: Page, run: RunFolder) -> str:
     text = np.array([[f"● {price.iat[i, j]:.3g}" if binding[i, j] and np.isfinite(price.iat[i, j])
                       and price.iat[i, j] > 0 else ("●" if binding[i, j] else "") for j in range(util.shape[1])]
                      for i in range(util.shape[0])], dtype=object).reshape(util.shape)
-    hover = [[f"{page.label('park', p)}, {r}: {_number(use.at[p, r])} of {_number(avail.at[p, r])} {units[r]}"
+    hover = [[f"{page.label('park', p)}, {_t(r)}: {_number(use.at[p, r])} of {_number(avail.at[p, r])} {_t(units[r])}"
               f" ({util.at[p, r]:.0%})" + (f"; binding, shadow price {price.at[p, r]:.4g}" if text[i][j] else "")
               for j, r in enumerate(util.columns)] for i, p in enumerate(util.index)]
-    fig = go.Figure(go.Heatmap(z=util.to_numpy(), x=list(util.columns), y=[page.label("park", p) for p in util.index],
+    # Rows and columns by position, named by tick labels: two parks of one name stay two rows.
+    fig = go.Figure(go.Heatmap(z=util.to_numpy(), x=list(range(util.shape[1])), y=list(range(util.shape[0])),
                                zmin=0, zmax=1, colorscale="Blues", text=text, texttemplate="%{text}",
                                hovertext=hover, hoverinfo="text", colorbar={"title": "use / capacity",
                                                                             "tickformat": ".0%"}))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=list(range(util.shape[0])),
+                     ticktext=[page.label("park", p) for p in util.index])
+    fig.update_xaxes(tickmode="array", tickvals=list(range(util.shape[1])), ticktext=[_t(r) for r in util.columns])
     return page.figure(fig, height=max(360, 18 * len(util) + 120))
 
 
@@ -343,17 +357,22 @@ def _ledger(page: Page, run: RunFolder) -> str:
     measures = [m for m in ("value_added", "tax", "jobs", "co2", "modules") if m in set(prov["measure"])]
     units = dict(zip(prov["measure"], prov["unit"]))
     fig = go.Figure()
+    titles = [_t(f"change of {m} ({units.get(m, '')})") for m in measures]
     for n, m in enumerate(measures):
         rows = prov[prov["measure"] == m].sort_values("change")
-        fig.add_trace(go.Bar(x=rows["change"], y=[page.label("province", j) for j in rows["jurisdiction"]],
-                             orientation="h", name=f"{m} ({units.get(m, '')})", visible=n == 0,
+        # One bar per jurisdiction by id; the axis shows names (two of one name stay two bars).
+        fig.add_trace(go.Bar(x=rows["change"], y=list(rows["jurisdiction"]), hoverinfo="x+text",
+                             hovertext=[page.label("province", j) for j in rows["jurisdiction"]],
+                             orientation="h", name=_t(f"{m} ({units.get(m, '')})"), visible=n == 0,
                              marker={"color": np.where(rows["change"] >= 0, "#2ca02c", "#d62728")}))
     fig.update_layout(updatemenus=[{"type": "buttons", "direction": "right", "x": 0, "y": 1.12, "xanchor": "left",
                                     "buttons": [{"label": m.replace("_", " "), "method": "update",
                                                  "args": [{"visible": [k == n for k in range(len(measures))]},
-                                                          {"xaxis.title.text": f"change of {m} ({units.get(m, '')})"}]}
+                                                          {"xaxis.title.text": titles[n]}]}
                                                 for n, m in enumerate(measures)]}],
-                      xaxis_title=f"change of {measures[0]} ({units.get(measures[0], '')})" if measures else "")
+                      xaxis_title=_t(f"change of {measures[0]} ({units.get(measures[0], '')})") if measures else "")
+    ids = list(dict.fromkeys(prov["jurisdiction"]))
+    fig.update_yaxes(type="category", tickmode="array", tickvals=ids, ticktext=[page.label("province", j) for j in ids])
     wide = prov.pivot_table(index="jurisdiction", columns="measure", values="change", sort=False).reset_index()
     wide.columns = ["jurisdiction", *[f"Δ {m} [{units.get(m, '')}]" for m in wide.columns[1:]]]
     return (page.figure(fig, height=max(360, 22 * prov["jurisdiction"].nunique() + 100))
@@ -400,10 +419,10 @@ def _comparison(page: Page, runs: list[RunFolder], labels: list[str]) -> str:
     for v in result.verdicts.values():
         if v.verdict != "reference":
             kind = "effect" if v.verdict == "effect" else "tolerance"
-            parts.append(f"<p class='{kind}'>{html.escape(v.sentence)}</p>")
+            parts.append(f"<p class='{kind}'>{html.escape(printable(v.sentence))}</p>")
     for line in [*result.notes, *(f"The plan of {name} fails the independent check: " + "; ".join(problems[:5])
                                   for name, problems in result.checks.items() if problems)]:
-        parts.append(f"<p class='warn'>{html.escape(line)}</p>")
+        parts.append(f"<p class='warn'>{html.escape(printable(line))}</p>")
     kpis = result.kpis.drop(columns=[c for c in result.kpis.columns if str(c).startswith("interval ")])
     for col in kpis.columns[1:]:  # rows of different units and kinds: each value rounded for reading
         if str(col).startswith("delta % "):
@@ -415,7 +434,8 @@ def _comparison(page: Page, runs: list[RunFolder], labels: list[str]) -> str:
                                   "gaps prove them"))
     by_region = result.rollups.get("received_by_region")
     if by_region is not None and not by_region.empty:
-        fig = go.Figure([go.Bar(x=by_region["region"], y=by_region[label], name=label) for label in result.labels])
+        fig = go.Figure([go.Bar(x=[_t(r) for r in by_region["region"]], y=by_region[label], name=_t(label))
+                         for label in result.labels])
         fig.update_layout(barmode="group", yaxis_title="modules received", title="Modules received per region")
         parts.append(page.figure(fig, height=340))
     captions = {"received_by_province": "Modules received per host province",
@@ -439,9 +459,8 @@ def _comparison(page: Page, runs: list[RunFolder], labels: list[str]) -> str:
 def render(runs: list[RunFolder], lang: str | None = None, title: str = "") -> str:
     """The whole page, as text: one run, or several side by side with their comparison first;
     ids shown by their names in `lang` (zh or en) where the instances give them."""
-    # Names from the first run's instance: the runs of a comparison are usually of one instance.
-    page = Page(Labels(runs[0].instance, lang))
-    labels = distinct_labels(runs)
+    page = Page(Labels.union([r.instance for r in runs], lang))
+    labels = [printable(label, 200) for label in distinct_labels(runs)]
     colours = _colours(runs)
     sections: list[tuple[str, str, str]] = []  # id, heading, body
 
@@ -473,8 +492,8 @@ def render(runs: list[RunFolder], lang: str | None = None, title: str = "") -> s
         if any("periods.csv" in r.tables for r in planned):
             sections.append(("periods", "The plan over time", per_run(only(lambda r: _periods(page, r)))))
         sections.append(("tables", "Tables", per_run(only(lambda r: _tables(page, r)))))
-    title = title or ("Comparison: " + " vs ".join(labels) if len(runs) > 1 else f"{runs[0].instance.name}: "
-                      f"{labels[0]}")
+    title = title or ("Comparison: " + " vs ".join(labels) if len(runs) > 1 else
+                      f"{printable(runs[0].instance.name, 200)}: {labels[0]}")
     nav = "".join(f"<a href='#{sid}'>{html.escape(head)}</a>" for sid, head, _ in sections)
     body = "".join(f"<section id='{sid}'><h2>{html.escape(head)}</h2>{content}</section>"
                    for sid, head, content in sections)

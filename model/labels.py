@@ -56,6 +56,21 @@ class Labels:
             "sector": {s: v.code for s, v in inst.sectors.items() if v.code is not None}}
 
     @classmethod
+    def union(cls, insts: list[Instance], lang: str | None = None) -> Labels:
+        """The labels of several instances (the runs of a report): an id takes its name from the
+        first instance that names it."""
+        out = cls(insts[0], lang)
+        for inst in insts[1:]:
+            other = cls(inst, lang)
+            for kind, names in other._names.items():
+                for ident, name in names.items():
+                    out._names[kind].setdefault(ident, name)
+            for kind, codes in other._codes.items():
+                for ident, code in codes.items():
+                    out._codes[kind].setdefault(ident, code)
+        return out
+
+    @classmethod
     def from_results(cls, folder: str | Path, lang: str | None = None) -> Labels:
         """The labels of the instance a results folder holds (`instance.json`: the instance as solved,
         names included); raises `InputError` when it is missing or not a valid instance."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,19 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[st
             (tmp / name).write_bytes(content)
 
 
+# Characters that must not reach a terminal, a page or a sheet as they are: C0 and C1 controls
+# (ANSI escapes, NUL), and the bidirectional overrides that make text read other than it is.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object, limit: int | None = None) -> str:
+    """Text from an instance or a results file as it may be shown: control characters as visible
+    escapes (`\\x1b`), and at most `limit` characters (a 100,000-character name would swamp a chart)."""
+    out = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}",
+                       str(text))
+    return out[:limit - 1] + "…" if limit is not None and len(out) > limit else out
+
+
 def _fmt(value: Any, scale: float | None = None) -> str:
     """A number for reading: whole numbers with thousands separators, others to 4 significant
     digits (no exponent from 1e-4 up), large ones to the unit. A value within 1e-9 of `scale`
@@ -70,7 +84,7 @@ def _fmt(value: Any, scale: float | None = None) -> str:
             text = f"{value:.4g}"
             return f"{float(text):,.{max(0, 3 - math.floor(math.log10(abs(float(text)))))}f}".rstrip("0").rstrip(".")
         return f"{value:.3g}"
-    return str(value)
+    return printable(value)
 
 
 def _scale(column: pd.Series) -> float:
@@ -101,7 +115,7 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
     table.add_column("value", justify="right")
     table.add_column("unit")
     for key, value in kpis["kpis"].items():
-        table.add_row(key, _fmt(value), units.get(key, ""))
+        table.add_row(escape(printable(key)), _fmt(value), escape(printable(units.get(key, ""))))
     console.print(table)
 
     if periods is not None:
@@ -111,7 +125,7 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
         for col in shown:
             ptab.add_column(col.replace("_", " "), justify="left" if col == "period" else "right")
         for row in periods[shown].itertuples(index=False):
-            ptab.add_row(*[_fmt(v) if not isinstance(v, str) else v for v in row])
+            ptab.add_row(*[escape(_fmt(v)) for v in row])
         console.print(ptab)
     cols = ("industry", "sector", "origin", "park", "region", *(("period",) if "period" in allocations else ()),
             "modules")
@@ -120,7 +134,7 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
         alloc.add_column(col, justify="right" if col == "modules" else "left")
     for row in allocations.head(MAX_ROWS).itertuples():
         where = row.park or ("(closes)" if getattr(row, "fate", "") == "retired" else "(stays)")
-        alloc.add_row(row.industry, row.sector, row.origin, where, row.region or "",
+        alloc.add_row(*[escape(printable(v)) for v in (row.industry, row.sector, row.origin, where, row.region or "")],
                       *((row.period or "",) if "period" in allocations else ()), _fmt(row.modules))
     console.print(alloc)
     if len(allocations) > MAX_ROWS:
@@ -138,21 +152,23 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
                        + (f" in period {last}" if last else ""))
         ptab.add_column("park")
         for res in util.columns:
-            ptab.add_column(res, justify="right")
+            ptab.add_column(escape(printable(res)), justify="right")
         ptab.add_column("upgrades")
         ups = opened.groupby("park", sort=False)["upgrades"].first()
         for park, row in util.head(MAX_ROWS).iterrows():
-            ptab.add_row(park, *[f"{v:.0%}" if math.isfinite(v) else "-" for v in row], ups.get(park, ""))
+            ptab.add_row(escape(printable(park)), *[f"{v:.0%}" if math.isfinite(v) else "-" for v in row],
+                         escape(printable(ups.get(park, ""))))
         console.print(ptab)
     if ledger is not None and len(ledger):
         _print_ledger(console, ledger)
     if limits is not None and len(limits):
         binding = limits[limits["binding"]]
         if len(binding):
-            console.print("Binding: " + escape(", ".join(f"{r.component}[{r.index}] ({r.kpi} {r.sense} "
-                                                         f"{_fmt(r.bound)})" for r in binding.itertuples())))
+            rows = ", ".join(f"{r.component}[{r.index}] ({r.kpi} {r.sense} {_fmt(r.bound)})"
+                             for r in binding.itertuples())
+            console.print("Binding: " + escape(printable(rows)))
     if out is not None:
-        console.print(f"Results in {out}")
+        console.print(f"Results in {printable(out)}", markup=False)
 
 
 LEDGER_SHOWN = ("modules", "value_added", "tax", "jobs", "co2")
@@ -189,7 +205,7 @@ def _print_ledger(console: Console, ledger: pd.DataFrame) -> None:
         table.add_column(f"→ {m}", justify="right")
     for name in [*provinces[:MAX_ROWS], *regions]:
         row = wide.loc[name]
-        label = escape(str(name)) if level[name] == "province" else f"region {escape(str(name))}"
+        label = escape(printable(name)) if level[name] == "province" else f"region {escape(printable(name))}"
         table.add_row(label, f"{_fmt(row['status_quo', 'modules'])} → {_fmt(row['plan', 'modules'])}",
                       *[_fmt(float(row["change", m])) for m in LEDGER_SHOWN[1:]],
                       *[_fmt(float(row["plan", m])) for m in shown])
@@ -204,11 +220,11 @@ def print_table(console: Console, title: str, table: pd.DataFrame, scale: str | 
     its column ("column": one unit per column), or of the row's figure in `scale` (a Series, one
     per row: a table of KPIs in their own units)."""
     if table.empty:
-        console.print(f"{title}: none")
+        console.print(f"{title}: none", markup=False)
         return
-    out = Table(title=f"{title} ({len(table)} rows)")
+    out = Table(title=escape(printable(f"{title} ({len(table)} rows)")))
     for col in table.columns:
-        out.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(table[col]) else "left")
+        out.add_column(escape(printable(col)), justify="right" if pd.api.types.is_numeric_dtype(table[col]) else "left")
     columns = [_scale(table[col]) if isinstance(scale, str) and scale == "column" else None for col in table.columns]
     for n, row in enumerate(table.head(MAX_ROWS).itertuples(index=False)):
         scales = [float(scale.iloc[n])] * len(row) if isinstance(scale, pd.Series) else columns

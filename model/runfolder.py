@@ -13,10 +13,22 @@ from model.errors import InputError, Problem
 from model.plans import read_json, reported_kpis
 from model.schema import Instance
 
-REQUIRED = ("kpis.json", "run.json", "instance.json", "allocations.csv", "parks.csv", "limits.csv")
+DOCUMENTS = ("kpis.json", "run.json", "instance.json")
+PLAN = ("allocations.csv", "parks.csv", "limits.csv")  # every run that found a plan writes these
 # Every table a run may write, in the order a report shows them.
 TABLES = ("allocations.csv", "parks.csv", "limits.csv", "ledger.csv", "transfers.csv", "participation.csv",
           "carbon_market.csv", "periods.csv", "kpis_by_period.csv")
+# The columns a report reads from each table: text, then numbers (a table without them is not ours).
+COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "allocations.csv": (("industry", "origin"), ("modules", "value_added")),
+    "parks.csv": (("component", "index", "park", "resource", "unit"),
+                  ("open", "use", "available", "utilisation", "shadow_price")),
+    "limits.csv": (("rule", "component", "index", "kpi", "sense"), ("bound", "value", "shadow_price")),
+    "ledger.csv": (("jurisdiction", "level", "measure", "unit"), ("status_quo", "plan", "change")),
+    "periods.csv": (("period",), ()),
+}
+PNG = b"\x89PNG\r\n\x1a\n"
+EXPECTED = "a folder written by `industry-transfer solve`"
 
 
 @dataclass
@@ -27,6 +39,8 @@ class RunFolder:
     instance: Instance  # the instance as solved (overlays applied)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # file name -> table, those present
     files: dict[str, bytes] = field(default_factory=dict)  # other files of the run (timeline.png)
+    check: list[str] = field(default_factory=list)  # what the independent checker finds wrong with the plan
+    diagnosis: list[str] = field(default_factory=list)  # an infeasible run's relaxations, in words
 
     @property
     def label(self) -> str:
@@ -51,38 +65,89 @@ class RunFolder:
         return self.kpis.get("objective") is not None
 
 
-def read_run(folder: Path) -> RunFolder:
-    """Read a results folder; one line naming the folder or file when it is not one of ours."""
+def _file(path: Path, max_bytes: int | None) -> Path:
+    """A file of the folder as the tool wrote it: not a link (a folder received from someone else
+    must not pull other files into a report), not larger than the input limit."""
+    if path.is_symlink() or not path.is_file():
+        raise InputError([Problem(str(path), "(file)", "is a link or not a plain file", EXPECTED)])
+    if max_bytes is not None and path.stat().st_size > max_bytes:
+        raise InputError([Problem(str(path), "(file)", f"is {path.stat().st_size / 2**20:.1f} MiB, over the "
+                                  f"input limit of {max_bytes / 2**20:g} MiB", "--max-input-mb raised for it")])
+    return path
+
+
+def _table(path: Path, max_bytes: int | None) -> pd.DataFrame:
+    try:
+        table = pd.read_csv(_file(path, max_bytes), keep_default_na=False, na_values=[""])
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError([Problem(str(path), "(file)", f"not a readable table ({type(exc).__name__})",
+                                  EXPECTED)]) from None
+    text, numbers = COLUMNS.get(path.name, ((), ()))
+    missing = [c for c in (*text, *numbers) if c not in table.columns]
+    if missing:
+        raise InputError([Problem(f"{path}:1", "(header)", "missing column " + ", ".join(missing), EXPECTED)])
+    for col in numbers if len(table) else ():  # an empty table's columns have no type to check
+        if not pd.api.types.is_numeric_dtype(table[col]) or pd.api.types.is_bool_dtype(table[col]):
+            raise InputError([Problem(str(path), col, "holds something other than numbers", EXPECTED)])
+    return table
+
+
+def _sound(kpis: Any, run: Any) -> bool:
+    """kpis.json and run.json hold what a report reads, of the types it reads them as."""
+    def number(v: Any) -> bool:
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    if not isinstance(kpis, dict) or reported_kpis(kpis) is None or not isinstance(run, dict):
+        return False
+    if not all(number(kpis.get(k)) for k in ("objective", "bound", "gap", "solve_seconds")):
+        return False
+    if not isinstance(kpis.get("status"), str) or not all(number(v) for v in kpis.get("kpis", {}).values()):
+        return False
+    return all(isinstance(run.get(k, {}), dict) for k in ("solver", "check", "tool", "instance", "options"))
+
+
+def read_run(folder: Path, max_bytes: int | None = None) -> RunFolder:
+    """Read a results folder, re-checking its plan with the independent checker; one line naming
+    the folder or file when it is not as `solve` writes it. A run without a plan (infeasible, or
+    none found within the limits) is read too: its record and diagnosis, no tables."""
     from model.loader import RawDoc
+    from model.plans import check_results
     from model.validate import validate
 
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError([Problem(str(folder), "(results folder)", "not a folder",
-                                  "a folder written by `industry-transfer solve`")])
-    missing = [f for f in REQUIRED if not (folder / f).is_file()]
+    if folder.is_symlink() or not folder.is_dir():
+        raise InputError([Problem(str(folder), "(results folder)", "not a folder (or a link to one)", EXPECTED)])
+    missing = [f for f in DOCUMENTS if not (folder / f).exists()]
     if missing:
-        raise InputError([Problem(str(folder), "(results folder)", "missing " + ", ".join(missing),
-                                  "a folder written by `industry-transfer solve`")])
-    kpis, run, data = (read_json(folder / f) for f in ("kpis.json", "run.json", "instance.json"))
-    if not isinstance(kpis, dict) or reported_kpis(kpis) is None or not isinstance(run, dict):
+        raise InputError([Problem(str(folder), "(results folder)", "missing " + ", ".join(missing), EXPECTED)])
+    kpis, run, data = (read_json(_file(folder / f, max_bytes)) for f in DOCUMENTS)
+    if not _sound(kpis, run):
         raise InputError([Problem(str(folder / "kpis.json"), "(file)", "kpis.json or run.json is not as this "
-                                  "tool writes it", "a file written by `industry-transfer solve`")])
+                                  "tool writes it", EXPECTED)])
     if not isinstance(data, dict):
-        raise InputError([Problem(str(folder / "instance.json"), "(file)", "not an instance",
-                                  "a file written by `industry-transfer solve`")])
+        raise InputError([Problem(str(folder / "instance.json"), "(file)", "not an instance", EXPECTED)])
     instance = validate(RawDoc(data, {}, str(folder / "instance.json"), ""))
-    tables = {}
-    for name in TABLES:
-        if (folder / name).is_file():
-            try:
-                tables[name] = pd.read_csv(folder / name, keep_default_na=False, na_values=[""])
-            except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-                raise InputError([Problem(str(folder / name), "(file)", f"not a readable table "
-                                          f"({type(exc).__name__})", "a file written by `industry-transfer solve`")]
-                                 ) from None
-    files = {n: (folder / n).read_bytes() for n in ("timeline.png",) if (folder / n).is_file()}
-    return RunFolder(folder, kpis, run, instance, tables, files)
+    planned = kpis.get("objective") is not None
+    missing = [f for f in PLAN if planned and not (folder / f).exists()]
+    if missing:
+        raise InputError([Problem(str(folder), "(results folder)", "missing " + ", ".join(missing), EXPECTED)])
+    tables = {name: _table(folder / name, max_bytes) for name in TABLES if planned and (folder / name).exists()}
+    files = {}
+    if planned and (folder / "timeline.png").exists():
+        image = _file(folder / "timeline.png", max_bytes).read_bytes()
+        if not image.startswith(PNG):
+            raise InputError([Problem(str(folder / "timeline.png"), "(file)", "not a PNG image", EXPECTED)])
+        files["timeline.png"] = image
+    check: list[str] = []
+    if planned:  # the record's "passed" is this reading's, not what run.json claims
+        report, _ = check_results(folder, instance)
+        check = report.violations + [f"{m} (kpis.json does not match the plan)" for m in report.mismatches]
+    diagnosis = []
+    if (folder / "diagnosis.json").exists():
+        doc = read_json(_file(folder / "diagnosis.json", max_bytes))
+        relax = doc.get("relaxations") if isinstance(doc, dict) else None
+        diagnosis = [str(r.get("text")) for r in relax or [] if isinstance(r, dict) and r.get("text")]
+    return RunFolder(folder, kpis, run, instance, tables, files, check, diagnosis)
 
 
 def distinct_labels(runs: list[RunFolder]) -> list[str]:

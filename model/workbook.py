@@ -15,6 +15,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from model.labels import Labels, relabel, with_codes
+from model.report import printable
 from model.runfolder import RunFolder, distinct_labels
 
 SHEET = 31  # Excel's limit on a sheet name's length
@@ -65,17 +66,35 @@ def sheets(runs: list[RunFolder]) -> dict[str, pd.DataFrame]:
         return out
     from model.compare import compare
 
-    result = compare([r.folder for r in runs])
     out["manifest"] = pd.concat([manifest(r, lab).assign(run=lab) for r, lab in zip(runs, labels)],
                                 ignore_index=True)[["run", "key", "value"]]
+    if not all(r.has_plan for r in runs):  # nothing to compare plan by plan: each run's figures side by side
+        kpis = [_kpis(r).set_index(["kpi", "unit"])["value"].rename(lab) for r, lab in zip(runs, labels)]
+        out["kpis"] = pd.concat(kpis, axis=1).reset_index()
+        return out
+    result = compare([r.folder for r in runs])
     for name, table in result.tables().items():
         out[name.removesuffix(".csv")[:SHEET]] = table
     return out
 
 
+def _safe(table: pd.DataFrame) -> pd.DataFrame:
+    """Text as a sheet may hold it: control characters (which Excel refuses) as visible escapes."""
+    out = table.rename(columns=lambda c: printable(c))
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: printable(v) if isinstance(v, str) else v)
+    return out
+
+
 def _format(ws: object, table: pd.DataFrame) -> None:
-    """Frozen header, widths to fit, and number formats by column type."""
+    """Frozen header, widths to fit, number formats by column type, and no formulas: text that
+    starts with `=` (a name, a unit, a --set value) is text, never a formula run when opened."""
     ws.freeze_panes = "A2"  # type: ignore[attr-defined]
+    for row in ws.iter_rows():  # type: ignore[attr-defined]
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     for n, col in enumerate(table.columns, start=1):
         letter = get_column_letter(n)
         values = table[col]
@@ -96,7 +115,7 @@ def _format(ws: object, table: pd.DataFrame) -> None:
 
 def workbook(runs: list[RunFolder], lang: str | None = None) -> bytes:
     """The workbook as bytes (written by the caller, atomically); ids named in `lang` (zh or en)."""
-    labels = Labels(runs[0].instance, lang)  # the runs of a comparison are usually of one instance
+    labels = Labels.union([r.instance for r in runs], lang)
 
     def names(table: pd.DataFrame) -> pd.DataFrame:  # codes first: they are looked up by id
         return relabel(with_codes(table, labels), labels)
@@ -104,7 +123,7 @@ def workbook(runs: list[RunFolder], lang: str | None = None) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, table in sheets(runs).items():
-            shown = names(table) if name != "manifest" else table
+            shown = _safe(names(table) if name != "manifest" else table)
             shown.to_excel(writer, sheet_name=name, index=False)
             _format(writer.sheets[name], shown)
     return buffer.getvalue()

@@ -158,12 +158,18 @@ return {
 """
 
 
-@pytest.mark.parametrize("which", ["one", "two"])
+@pytest.mark.parametrize("which", ["one", "two", "hostile"])
 def test_report_in_a_real_browser(runs: tuple[Path, Path], tmp_path: Path, which: str) -> None:
     base, tight = runs
     page = tmp_path / "report.html"
-    folders = [base] if which == "one" else [base, tight]
-    got = cli("report", *map(str, folders), "--html", str(page))
+    folders = [base] if which != "two" else [base, tight]
+    if which == "hostile":  # names that are markup: shown as text, nothing runs, nothing is injected
+        folders = [tmp_path / "hostile"]
+        got = cli("solve", str(DEMO), "--set", f"parks.wuhu.name_en={json.dumps(HOSTILE[0])}",
+                  "--set", f"parks.guangan.name_en={json.dumps('<b>bold</b><script>alert(2)</script>')}",
+                  "--out", str(folders[0]))
+        assert got.exit_code == 0, got.output
+    got = cli("report", *map(str, folders), "--html", str(page), *(["--lang", "en"] if which == "hostile" else []))
     assert got.returncode == 0, got.stderr
     driver = _browser()
     try:
@@ -173,6 +179,14 @@ def test_report_in_a_real_browser(runs: tuple[Path, Path], tmp_path: Path, which
         WebDriverWait(driver, 30).until(
             lambda d: d.execute_script("return document.querySelectorAll('table.dataTable tbody tr').length > 0"))
         state = driver.execute_script(RENDERED)
+        injected = driver.execute_script("return document.querySelectorAll('img[src=x], [onerror], b').length")
+        shown = driver.execute_script("return document.body.innerText")
+        from selenium.common.exceptions import NoAlertPresentException
+
+        try:
+            alert = driver.switch_to.alert.text
+        except NoAlertPresentException:
+            alert = None
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         height = driver.execute_script("return document.body.scrollHeight")
         driver.set_window_size(1400, min(int(height), 12000))
@@ -185,6 +199,9 @@ def test_report_in_a_real_browser(runs: tuple[Path, Path], tmp_path: Path, which
     finally:
         driver.quit()
     assert errors == [], errors
+    assert alert is None and injected == 0
+    if which == "hostile":  # the name is there, as the text it is
+        assert HOSTILE[0] in shown
     runs_shown = len(folders)
     # Per run: the Sankey, the map, the heatmap and the ledger's bars; with two, the region bars too.
     assert state["plots"] == 4 * runs_shown + (runs_shown > 1), state
@@ -209,3 +226,65 @@ def test_codes_and_names_beside_the_ids_of_the_china_instance() -> None:
     assert shown.iloc[0].tolist() == ["河北 钢铁", "河北省", "130000", "钢铁", "C31", "芜湖经济技术开发区", "安徽省",
                                       "340000", 1.0]
     assert relabel(table, Labels(inst, None)).equals(table)  # no language: the ids
+
+
+HOSTILE = ("<img src=x onerror=alert(1)>", "=HYPERLINK(\"http://evil.example\",\"x\")", "[/x]\x1b[2J\x0b\u202e")
+
+
+def test_hostile_names_stay_text_in_the_terminal_the_page_and_the_sheet(tmp_path: Path) -> None:
+    """Names that are markup, a formula, terminal escapes and a bidi override: the run and its report
+    are written, the terminal shows them escaped, the sheet holds text (no formula), the page shows
+    text (the browser test below checks nothing runs)."""
+    got = cli("solve", str(DEMO), "--set", f"parks.wuhu.name_en={json.dumps(HOSTILE[0])}",
+              "--set", f"industries.textiles_js.origin={json.dumps(HOSTILE[1])}",
+              "--set", f"parks.guangan.name_en={json.dumps(HOSTILE[2])}",
+              "--report", "--lang", "en", "--out", str(tmp_path / "h"))
+    assert got.exit_code == 0, got.output
+    assert "\x1b" not in got.output and "\\x1b[2J" in got.output and "warning" not in got.output
+    from openpyxl import load_workbook
+
+    book = load_workbook(tmp_path / "h" / "report.xlsx")
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(c.value == HOSTILE[1] for c in cells)  # kept as the text it is
+    page = (tmp_path / "h" / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "\x1b" not in page and "\u202e" not in page
+
+
+def test_solve_report_keeps_a_run_without_a_plan(tmp_path: Path) -> None:
+    """An infeasible run is written as without --report (exit 3, the diagnosis), its report says why."""
+    got = cli("solve", str(DEMO), "--set", "parks.*.capacity.land=1", "--report", "--out", str(tmp_path / "inf"))
+    assert got.exit_code == 3, got.output
+    assert (tmp_path / "inf" / "diagnosis.json").is_file() and (tmp_path / "inf" / "report.html").is_file()
+    page = (tmp_path / "inf" / "report.html").read_text(encoding="utf-8")
+    assert "No plan" in page and "land short by" in page
+
+
+def test_report_reads_only_what_solve_wrote(runs: tuple[Path, Path], tmp_path: Path) -> None:
+    """A link planted in a results folder, a table with wrong columns, a plan edited by hand (the
+    record re-checks it), and an output inside a run folder: each one line, or a FAILS in the record."""
+    base, _ = runs
+    planted = tmp_path / "planted"
+    shutil.copytree(base, planted)
+    (tmp_path / "secret.txt").write_text("TOP SECRET")
+    (planted / "timeline.png").symlink_to(tmp_path / "secret.txt")
+    got = cli("report", str(planted), "--html", str(tmp_path / "p.html"))
+    assert got.exit_code == 2 and "link" in got.stderr and not (tmp_path / "p.html").exists()
+
+    columns = tmp_path / "columns"
+    shutil.copytree(base, columns)
+    (columns / "parks.csv").write_text("a,b\n1,2\n")
+    got = cli("report", str(columns), "--html", str(tmp_path / "c.html"))
+    assert got.exit_code == 2 and got.stderr.count("\n") == 1 and "missing column" in got.stderr
+
+    edited = tmp_path / "edited"
+    shutil.copytree(base, edited)
+    alloc = pd.read_csv(edited / "allocations.csv", keep_default_na=False, na_values=[""])
+    alloc.loc[alloc["park"].notna(), "park"] = "nowhere"
+    alloc.to_csv(edited / "allocations.csv", index=False)
+    got = cli("report", str(edited), "--html", str(tmp_path / "e.html"))
+    assert got.exit_code == 2 or "FAILS" in (tmp_path / "e.html").read_text(encoding="utf-8"), got.output
+
+    got = cli("report", str(base), "--html", str(base / "kpis.json"), "--force")
+    assert got.exit_code == 2 and "inside" in got.stderr
+    assert json.loads((base / "kpis.json").read_text())["objective"] == pytest.approx(49.6)
