@@ -132,6 +132,8 @@ def main(ctx: click.Context, debug: bool, max_input_mb: float) -> None:
 def benchmark_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--index", type=click.IntRange(min=1), default=1, show_default=True,
                         help="GAP: which instance of the file (1-based).")(func)
+    func = click.option("--maximise", is_flag=True,
+                        help="GAP: maximise the profit, as OR-Library states gap1-12 (objective: minus it).")(func)
     func = click.option("--sourcing", type=click.Choice(["single", "multi"]), default="multi", show_default=True,
                         help="orlib-cap: may a customer's demand be split over warehouses?")(func)
     return click.option("--capacity", type=Finite(0, 1e12, low_open=True),
@@ -202,16 +204,19 @@ def _sets(sets: tuple[str, ...]) -> list[tuple[str, Any]]:
 
 
 def _load(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str | None = None,
-          capacity: float | None = None, sourcing: str = "multi", index: int = 1) -> Any:
+          capacity: float | None = None, sourcing: str = "multi", index: int = 1, maximise: bool = False) -> Any:
     from model import load, load_imported
     from model.errors import InputError, Problem
     from model.importers import import_file
 
     if fmt is None:
+        if maximise:
+            raise InputError([Problem("--maximise", instance, "is for a GAP benchmark file",
+                                      "--format gap FILE (a YAML instance states its own objective)")])
         return load(instance, scenario, _sets(sets), max_bytes=_max_bytes())
     if scenario is not None:
         raise InputError([Problem("--scenario", scenario, "benchmark files have no scenarios", "--set KEY=VALUE")])
-    return load_imported(import_file(fmt, instance, capacity, sourcing, index), _sets(sets))
+    return load_imported(import_file(fmt, instance, capacity, sourcing, index, maximise), _sets(sets))
 
 
 @main.command()
@@ -248,7 +253,7 @@ def validate(instance: str, scenario: str | None, sets: tuple[str, ...]) -> None
 def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str | None, capacity: float | None,
           sourcing: str, index: int, solver: str, backend: str, time_limit: float | None, mip_gap: float | None,
           threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, out: str | None,
-          tee: bool, with_report: bool, lang: str | None) -> None:
+          tee: bool, with_report: bool, lang: str | None, maximise: bool) -> None:
     """Solve an instance, print a summary and write the results folder."""
     from model.errors import InputError, Problem
     from model.options import BuildOptions
@@ -259,7 +264,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
 
     ctx = click.get_current_context()
     CONTROL.set_budget(time_limit, ctx.obj["started"])  # the budget of the whole command, start to exit
-    loaded = _load(instance, scenario, sets, fmt, capacity, sourcing, index)
+    loaded = _load(instance, scenario, sets, fmt, capacity, sourcing, index, maximise)
     options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee, backend)
     stem = loaded.instance.name if fmt else Path(instance).stem
     folder = Path(out) if out is not None else Path("results") / f"{stem}-{scenario or 'base'}"
@@ -755,6 +760,9 @@ def report(runs: tuple[str, ...], html_path: str | None, xlsx_path: str | None, 
     if html_path is None and xlsx_path is None:
         raise InputError([Problem("--html/--xlsx", "(none given)", "nothing to write",
                                   "--html PATH, --xlsx PATH, or both")])
+    if "-" in (html_path, xlsx_path):
+        raise InputError([Problem("--html/--xlsx", "-", "standard output is not supported (a file named '-' "
+                                  "is not what was meant)", "a file name, e.g. report.html")])
     targets = [Path(p) for p in (html_path, xlsx_path) if p is not None]
     if len({t.resolve() for t in targets}) < len(targets):
         raise InputError([Problem("--xlsx", str(xlsx_path), "is the same file as --html", "two different files")])
@@ -914,10 +922,12 @@ def import_holmberg(file: str, output: str, force: bool) -> None:
 @output_option
 @click.option("--index", type=click.IntRange(min=1), default=1, show_default=True,
               help="Which instance of the file (1-based).")
+@click.option("--maximise", is_flag=True,
+              help="Maximise the profit, as OR-Library states gap1-12 (each cost becomes −profit).")
 @reports_errors
-def import_gap(file: str, output: str, force: bool, index: int) -> None:
+def import_gap(file: str, output: str, force: bool, index: int, maximise: bool) -> None:
     """Generalized assignment (OR-Library gap1..12, gapa..d; type E)."""
-    _write_import("gap", file, output, force, index=index)
+    _write_import("gap", file, output, force, index=index, maximise=maximise)
 
 
 @main.command()
@@ -938,7 +948,7 @@ def import_gap(file: str, output: str, force: bool, index: int) -> None:
 def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[str, ...], backends: tuple[str, ...],
           time_limit: float,
           mip_gap: float, threads: int | None, repeat: int, capacity: float | None, sourcing: str, index: int,
-          out: str) -> None:
+          maximise: bool, out: str) -> None:
     """Run every instance × formulation × solver × seed and write a tidy CSV and a performance profile.
 
     SPECS are YAML instances, benchmark files or globs; a benchmark file's format comes from a
@@ -951,7 +961,7 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
 
     check_folder(Path(out), kind="bench")  # before the runs, not after them
     index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
-    cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None, _max_bytes())
+    cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None, _max_bytes(), maximise)
     chosen = list(formulations) or list(FORMULATIONS)
     table = run_bench(cases, chosen, list(solvers), time_limit, mip_gap, threads, repeat,
                       progress=lambda line: click.echo(line, err=True), backends=list(backends))

@@ -50,7 +50,7 @@ def _format_of(path: str) -> str | None:
 
 
 def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str = "multi",
-                 index: int | None = None, max_bytes: int = MAX_BYTES) -> list[Case]:
+                 index: int | None = None, max_bytes: int = MAX_BYTES, maximise: bool = False) -> list[Case]:
     """YAML files, benchmark files (`FORMAT:PATH` or known folders) and globs -> cases, in order."""
     cases: list[Case] = []
     for spec in specs:
@@ -60,11 +60,14 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
             if not Path(path).is_file():
                 raise InputError([Problem(spec, "(instance)", f"no file {path}", "a file, a glob or FORMAT:PATH")])
             kind = fmt or _format_of(path)
+            if maximise and kind != "gap":
+                raise InputError([Problem("--maximise", path, "only GAP files are stated as maximisation problems",
+                                          "gap files (or no --maximise)")])
             if kind is None:
                 cases.append(Case(Path(path).stem, lambda p=path: load(p, max_bytes=max_bytes)))
             elif kind == "gap":
                 for k in [index] if index else range(1, gap_count(path) + 1):
-                    imp = import_file("gap", path, index=k)
+                    imp = import_file("gap", path, index=k, maximise=maximise)
                     cases.append(Case(imp.name, lambda i=imp: load_imported(i)))
             elif kind == "orlib-cap" and capacity is None and Path(path).stem.lower() in CAPACITIES:
                 for cap in CAPACITIES[Path(path).stem.lower()]:

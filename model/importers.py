@@ -192,8 +192,13 @@ def _gap_blocks(t: _Tokens) -> list[int]:
     return blocks
 
 
-def gap(path: str | Path, index: int = 1) -> Imported:
-    """Generalized assignment: the `index`-th instance (1-based) of an OR-Library or type E file."""
+def gap(path: str | Path, index: int = 1, maximise: bool = False) -> Imported:
+    """Generalized assignment: the `index`-th instance (1-based) of an OR-Library or type E file.
+
+    OR-Library states gap1..gap12 as maximisation problems (max Σ c x) and publishes those optima
+    as well as the minimisation ones. `maximise` imports the file as max Σ c x, written for a tool
+    that minimises: each assignment's cost is −c_ij, so the objective is −(the profit), and the
+    instance is named `<file>#<k>-max`."""
     path = Path(path)
     t = _Tokens(path)
     blocks = _gap_blocks(t)
@@ -205,30 +210,36 @@ def gap(path: str | Path, index: int = 1) -> Imported:
     cost = [[t.number(f"cost of job {j + 1} at agent {i + 1}") for j in range(n)] for i in range(m)]
     use = [[t.number(f"use of job {j + 1} at agent {i + 1}") for j in range(n)] for i in range(m)]
     caps = [t.number(f"capacity of agent {i + 1}") for i in range(m)]
-    name = path.stem + (f"#{index}" if len(blocks) > 1 else "")
+    name = path.stem + (f"#{index}" if len(blocks) > 1 else "") + ("-max" if maximise else "")
+    sense = "maximisation of the profit: the objective is minus the profit" if maximise else "minimisation"
+    sign = -1.0 if maximise else 1.0
     data = {
         "name": name,
-        "description": f"generalized assignment {name} ({m} agents, {n} jobs), minimisation; from {path.name}",
+        "description": f"generalized assignment {name} ({m} agents, {n} jobs), {sense}; from {path.name}",
         "units": {"money": "cost units", "co2": "-", "power": "-", "distance": "-", "jobs": "-"},
         "resources": {"capacity": {"category": "benchmark", "unit": "resource units"}},
         "industries": [{"id": f"j{j + 1}", "origin": "benchmark", "sector": "job", "must_transfer": True}
                        for j in range(n)],
         "parks": [{"id": f"a{i + 1}", "province": "benchmark", "region": "benchmark",
                    "capacity": {"capacity": caps[i]}} for i in range(m)],
-        "pairs": [{"industry": f"j{j + 1}", "park": f"a{i + 1}", "cost": cost[i][j], "use": {"capacity": use[i][j]}}
+        "pairs": [{"industry": f"j{j + 1}", "park": f"a{i + 1}", "cost": sign * cost[i][j] + 0.0,
+                   "use": {"capacity": use[i][j]}}
                   for j in range(n) for i in range(m)],
     }
     return Imported(name, data, str(path), t.sha256)
 
 
 def import_file(fmt: str, path: str | Path, capacity: float | None = None, sourcing: str = "multi",
-                index: int = 1) -> Imported:
+                index: int = 1, maximise: bool = False) -> Imported:
+    if maximise and fmt != "gap":
+        raise InputError([Problem("--maximise", fmt, "only GAP files are stated as maximisation problems",
+                                  "--format gap (or no --maximise)")])
     if fmt == "orlib-cap":
         return orlib_cap(path, capacity, sourcing)
     if fmt == "holmberg":
         return holmberg(path)
     if fmt == "gap":
-        return gap(path, index)
+        return gap(path, index, maximise)
     raise InputError([Problem("--format", fmt, "unknown benchmark format", "one of: " + ", ".join(FORMATS))])
 
 

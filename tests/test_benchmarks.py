@@ -106,3 +106,26 @@ def test_gap_index_out_of_range(tmp_path):
                                      "5 instance(s); expected a number from 1 to 5")
 
 
+
+
+# OR-Library's own statement of gap1..gap12 is maximisation; its gapinfo page publishes those
+# optima (http://people.brunel.ac.uk/~mastjjb/jeb/orlib/gapinfo.html): c515-1..5 and c520-1..5.
+MAXIMA = {"gap1": [336, 327, 339, 341, 326], "gap2": [434, 436, 420, 419, 428]}
+
+
+@needs_data
+@pytest.mark.parametrize("name,index", [(f, k) for f in MAXIMA for k in range(1, 6)])
+def test_published_maximisation_optimum(tmp_path, name, index):
+    got = CliRunner().invoke(main, ["solve", "--format", "gap", str(BENCH / "orlib_gap" / f"{name}.txt"),
+                                    "--index", str(index), "--maximise", "--mip-gap", "0",
+                                    "--out", str(tmp_path / "run")])
+    assert got.exit_code == 0, got.output
+    kpis = json.loads((tmp_path / "run" / "kpis.json").read_text())
+    assert -kpis["objective"] == pytest.approx(MAXIMA[name][index - 1], rel=1e-9)  # the objective is minus the profit
+    assert json.loads((tmp_path / "run" / "instance.json").read_text())["name"] == f"{name}#{index}-max"
+
+
+def test_maximise_is_for_gap_files_only(tmp_path):
+    got = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "demo.yaml"), "--maximise",
+                                    "--out", str(tmp_path / "r")])
+    assert got.exit_code == 2 and "--maximise" in got.stderr and not (tmp_path / "r").exists()
