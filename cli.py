@@ -943,12 +943,15 @@ def import_gap(file: str, output: str, force: bool, index: int, maximise: bool) 
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs per combination, with solver seeds 0..N-1.")
 @benchmark_options
+@click.option("--optima", type=click.Path(dir_okay=False, exists=True),
+              help="Published optima (CSV: instance, optimum[, set, sourcing, sense], as "
+                   "../shared/benchdata/optima-public.csv): each run's gap to them in results.csv.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for results.csv and the plot.")
 @reports_errors
 def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[str, ...], backends: tuple[str, ...],
           time_limit: float,
           mip_gap: float, threads: int | None, repeat: int, capacity: float | None, sourcing: str, index: int,
-          maximise: bool, out: str) -> None:
+          maximise: bool, optima: str | None, out: str) -> None:
     """Run every instance × formulation × solver × seed and write a tidy CSV and a performance profile.
 
     SPECS are YAML instances, benchmark files or globs; a benchmark file's format comes from a
@@ -956,15 +959,16 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     orlib_gap, gap_typeE). A GAP file stands for all its instances unless --index is given; capa,
     capb and capc for their four published capacities unless --capacity is given.
     """
-    from model.bench import expand_specs, run_bench, write_bench
+    from model.bench import expand_specs, read_optima, run_bench, write_bench
     from model.outputs import check_folder
 
     check_folder(Path(out), kind="bench")  # before the runs, not after them
     index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
     cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None, _max_bytes(), maximise)
     chosen = list(formulations) or list(FORMULATIONS)
+    published = read_optima(Path(optima)) if optima is not None else None
     table = run_bench(cases, chosen, list(solvers), time_limit, mip_gap, threads, repeat,
-                      progress=lambda line: click.echo(line, err=True), backends=list(backends))
+                      progress=lambda line: click.echo(line, err=True), backends=list(backends), optima=published)
     for path in write_bench(table, Path(out)):
         click.echo(f"wrote {path}")
 

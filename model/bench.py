@@ -33,7 +33,7 @@ from solvers.control import CONTROL
 from solvers.options import SolveOptions
 
 COLUMNS = ["instance", "formulation", "solver", "backend", "seed", "status", "objective", "bound", "gap",
-           "build_seconds",
+           "root_bound", "published", "gap_to_published", "build_seconds",
            "solve_seconds", "nodes", "variables", "constraints", "check_ok"]
 # Benchmark folders of ../shared/benchdata and the format of their files.
 FOLDER_FORMATS = {"orlib_cap": "orlib-cap", "holmberg_sscflp": "holmberg", "orlib_gap": "gap", "gap_typeE": "gap"}
@@ -71,7 +71,7 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
                     cases.append(Case(imp.name, lambda i=imp: load_imported(i)))
             elif kind == "orlib-cap" and capacity is None and Path(path).stem.lower() in CAPACITIES:
                 for cap in CAPACITIES[Path(path).stem.lower()]:
-                    cases.append(Case(f"{Path(path).stem}-{cap}",
+                    cases.append(Case(f"{Path(path).stem}-{cap}-{sourcing}",
                                       lambda p=path, c=cap: load_imported(import_file("orlib-cap", p, c, sourcing))))
             else:
                 imp = import_file(kind, path, capacity, sourcing)
@@ -80,12 +80,45 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
     return cases
 
 
+def read_optima(path: Path) -> dict[str, float]:
+    """Published optima by case name, as `bench` names its cases, for the `gap_to_published` column.
+
+    A CSV with `instance` and `optimum` (as ../shared/benchdata/optima-public.csv): OR-Library cap
+    rows (`set` orlib_cap) are named `<instance>-<sourcing>`; a `sense` of max names the case
+    `<instance>-max` and is compared as its negative (`--maximise` minimises minus the profit)."""
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError([Problem(str(path), "--optima", f"not a readable CSV ({type(exc).__name__})",
+                                  "a CSV with instance and optimum columns")]) from None
+    missing = [c for c in ("instance", "optimum") if c not in table.columns]
+    if missing:
+        raise InputError([Problem(f"{path}:1", "(header)", "missing column " + ", ".join(missing),
+                                  "a CSV with instance and optimum columns")])
+    out = {}
+    for n, row in enumerate(table.to_dict("records"), start=2):
+        try:
+            value = float(row["optimum"])
+        except ValueError:
+            raise InputError([Problem(f"{path}:{n}", "optimum", f"{row['optimum']!r} is not a number",
+                                      "the published optimal value")]) from None
+        name = row["instance"] + (f"-{row['sourcing']}" if row.get("set") == "orlib_cap" and row.get("sourcing")
+                                  else "")
+        if row.get("sense") == "max":
+            name, value = f"{name}-max", -value
+        out[name] = value
+    return out
+
+
 def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], time_limit: float | None,
               mip_gap: float | None, threads: int | None, repeat: int,
               progress: Callable[[str], None] = lambda line: None,
-              backends: list[str] | None = None) -> pd.DataFrame:
+              backends: list[str] | None = None, optima: dict[str, float] | None = None) -> pd.DataFrame:
     """Solve every combination; each plan found is re-checked by the independent checker. The
-    back-end (direct or pyomo) applies to HiGHS; other solvers always go through Pyomo."""
+    back-end (direct or pyomo) applies to HiGHS; other solvers always go through Pyomo. With
+    `optima` (`read_optima`), each run's objective is set against the published one:
+    gap_to_published = (objective − published) / |published|; root_bound is HiGHS's dual bound
+    when its root node was done (direct back-end)."""
     rows = []
     combos = list(dict.fromkeys((s, b if s in ("highs", "appsi_highs") else "pyomo")
                                 for s in solvers for b in (backends or ["direct"])))
@@ -108,10 +141,15 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
                     ok = None
                     if result.has_solution:
                         ok = check(loaded.instance, extract(m, data), None, result.objective).ok
+                    published = (optima or {}).get(case.name)
+                    behind = None
+                    if published is not None and result.objective is not None:
+                        behind = (result.objective - published) / max(abs(published), 1e-9)
                     rows.append({"instance": case.name, "formulation": formulation, "solver": solver,
                                  "backend": opts.path, "seed": seed,
                                  "status": result.status, "objective": result.objective, "bound": result.bound,
-                                 "gap": result.gap, "build_seconds": build_seconds,
+                                 "gap": result.gap, "root_bound": result.root_bound, "published": published,
+                                 "gap_to_published": behind, "build_seconds": build_seconds,
                                  "solve_seconds": result.seconds, "nodes": result.nodes,
                                  "variables": m.n_cols, "constraints": m.n_rows, "check_ok": ok})
                     done += 1

@@ -53,10 +53,15 @@ def _interruptible(h: Any, mip: bool) -> threading.Event:
     the china instance's solve time. A pure LP is checked in the simplex and the IPM.
     """
     stop = threading.Event()
+    h.root_bound = None
 
     def check(event: Any) -> None:
         if stop.is_set():
             event.interrupt()
+        if mip:  # the last bound seen at node 0 is the root's, after its cuts (benchmarks report it)
+            out = event.data_out
+            if out.mip_node_count == 0 and math.isfinite(out.mip_dual_bound):
+                h.root_bound = float(out.mip_dual_bound)
 
     if mip:
         h.cbMipInterrupt += check
@@ -64,6 +69,15 @@ def _interruptible(h: Any, mip: bool) -> threading.Event:
         h.cbSimplexInterrupt += check
         h.cbIpmInterrupt += check
     return stop
+
+
+def _root(h: Any, bound: float | None, nodes: int | None) -> float | None:
+    """The root node's dual bound: as the callback last saw it there, or the final bound of a MIP
+    closed at the root (presolve or the root alone, where no callback saw a finite bound)."""
+    seen = getattr(h, "root_bound", None)
+    if seen is not None:
+        return seen
+    return bound if nodes is not None and nodes <= 1 else None
 
 
 def cancel(h: Any) -> None:
@@ -99,6 +113,7 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
         sol.col_value = np.asarray(start, dtype=float).tolist()
         sol.value_valid = True
         h.setSolution(sol)
+    h.root_bound = None  # a kept model is solved again: this solve's root only
     t = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - t
@@ -129,7 +144,8 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
     term = h.modelStatusToString(ms)
     result = SolveResult(status, term, objective, bound, relative_gap(objective, bound), seconds,
-                         nodes if nodes is not None and nodes >= 0 else None, "highs", version("highspy"))
+                         nodes if nodes is not None and nodes >= 0 else None, "highs", version("highspy"),
+                         root_bound=_root(h, bound, nodes) if mip else None)
     return result, values
 
 

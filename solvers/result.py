@@ -26,6 +26,7 @@ class SolveResult:
     version: str
     message: str = ""
     dual_seconds: float = 0.0  # the LP re-solve for the duals, not in `seconds`
+    root_bound: float | None = None  # the MIP's dual bound when the root node was done (HiGHS direct)
 
     @property
     def has_solution(self) -> bool:

@@ -129,3 +129,22 @@ def test_maximise_is_for_gap_files_only(tmp_path):
     got = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "demo.yaml"), "--maximise",
                                     "--out", str(tmp_path / "r")])
     assert got.exit_code == 2 and "--maximise" in got.stderr and not (tmp_path / "r").exists()
+
+
+@needs_data
+def test_bench_sets_each_run_against_its_published_optimum(tmp_path):
+    """bench --optima: gap_to_published 0 at every proven optimum (minimisation, and maximisation
+    stated as minus the profit), and a root bound no better than the final one."""
+    (tmp_path / "max.csv").write_text("instance,optimum,sense\ngap1#2,327,max\n")
+    for name, extra, optima in (("min", [], str(BENCH / "optima-public.csv")),
+                                ("max", ["--maximise"], str(tmp_path / "max.csv"))):
+        got = CliRunner().invoke(main, ["bench", str(BENCH / "orlib_gap" / "gap1.txt"), "--index", "2", *extra,
+                                        "--formulation", "strong", "--mip-gap", "0", "--optima", optima,
+                                        "--out", str(tmp_path / name)])
+        assert got.exit_code == 0, got.output
+        with open(tmp_path / name / "results.csv", newline="") as f:
+            row = next(csv.DictReader(f))
+        published = {"min": 269.0, "max": -327.0}[name]  # optima-public.csv; OR-Library's gapinfo (max)
+        assert float(row["published"]) == published and float(row["objective"]) == pytest.approx(published)
+        assert float(row["gap_to_published"]) == pytest.approx(0.0, abs=1e-12)
+        assert float(row["root_bound"]) <= float(row["bound"]) + 1e-9
