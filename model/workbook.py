@@ -66,15 +66,28 @@ def sheets(runs: list[RunFolder]) -> dict[str, pd.DataFrame]:
         return out
     from model.compare import compare
 
-    out["manifest"] = pd.concat([manifest(r, lab).assign(run=lab) for r, lab in zip(runs, labels)],
+    out["manifest"] = pd.concat([pd.concat([pd.DataFrame({"key": ["sheets"], "value": [f"{n} <table>"]}),
+                                            manifest(r, lab)]).assign(run=lab)
+                                 for n, (r, lab) in enumerate(zip(runs, labels), start=1)],
                                 ignore_index=True)[["run", "key", "value"]]
     if not all(r.has_plan for r in runs):  # nothing to compare plan by plan: each run's figures side by side
         kpis = [_kpis(r).set_index(["kpi", "unit"])["value"].rename(lab) for r, lab in zip(runs, labels)]
         out["kpis"] = pd.concat(kpis, axis=1).reset_index()
         return out
     result = compare([r.folder for r in runs])
+    units = runs[0].units
     for name, table in result.tables().items():
+        if name == "kpis.csv":  # each row in its own unit
+            table = table.copy()
+            table.insert(1, "unit", [units.get(k, "") for k in table["kpi"]])
+        elif name.startswith(("received_by", "sent_by")):
+            table = table.copy()
+            table.insert(1, "unit", "modules")
         out[name.removesuffix(".csv")[:SHEET]] = table
+    # Then each run's own tables, under its number in the manifest (sheet names hold 31 characters).
+    for n, run in enumerate(runs, start=1):
+        for name, table in run.tables.items():
+            out[f"{n} {name.removesuffix('.csv')}"[:SHEET]] = _headers(table, run.units)
     return out
 
 
@@ -100,7 +113,12 @@ def _format(ws: object, table: pd.DataFrame) -> None:
         values = table[col]
         width = max([len(str(col))] + [len(str(v)) for v in values.head(200)])
         ws.column_dimensions[letter].width = min(60, max(8, width + 2))  # type: ignore[attr-defined]
-        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        if pd.api.types.is_bool_dtype(values):
+            continue
+        if not pd.api.types.is_numeric_dtype(values):  # a column of several kinds (a comparison's KPIs)
+            for row, v in enumerate(values, start=2):
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    ws.cell(row=row, column=n).number_format = _number_format([v])  # type: ignore[attr-defined]
             continue
         name = str(col).split(" [")[0]
         if name in SHARES:
@@ -108,9 +126,16 @@ def _format(ws: object, table: pd.DataFrame) -> None:
         elif pd.api.types.is_integer_dtype(values):
             fmt = "#,##0"
         else:
-            fmt = "#,##0.00"
+            fmt = _number_format(values.dropna().tolist())
         for row in range(2, len(table) + 2):
             ws.cell(row=row, column=n).number_format = fmt  # type: ignore[attr-defined]
+
+
+def _number_format(values: list[float]) -> str:
+    """Thousands and two decimals, unless that would show a small figure (a shadow price of 0.000367)
+    as 0.00: then Excel's General, which shows its significant digits."""
+    small = any(0 < abs(v) < 0.005 for v in values if v == v)
+    return "General" if small else "#,##0.00"
 
 
 def workbook(runs: list[RunFolder], lang: str | None = None) -> bytes:

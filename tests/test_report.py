@@ -88,7 +88,8 @@ def test_workbook_round_trip(runs: tuple[Path, Path]) -> None:
             values = sheets[name][col]
             if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
                     and col != "utilisation":
-                expected = "#,##0" if pd.api.types.is_integer_dtype(values) else "#,##0.00"
+                small = any(0 < abs(v) < 0.005 for v in values.dropna())  # 0.00 would hide them
+                expected = "#,##0" if pd.api.types.is_integer_dtype(values) else ("General" if small else "#,##0.00")
                 assert book[name].cell(row=2, column=n).number_format == expected, (name, col)
     assert book["parks"].cell(row=2, column=list(sheets["parks"].columns).index("utilisation") + 1
                               ).number_format == "0.00%"
@@ -104,6 +105,14 @@ def test_comparison_workbook_and_labels(runs: tuple[Path, Path], tmp_path: Path)
     kpis = sheets["kpis"].set_index("kpi")
     assert float(kpis.at["objective", "base"]) == pytest.approx(49.6)
     assert float(kpis.at["objective", "tight_cod"]) == pytest.approx(61.6)  # by hand in demo.yaml
+    assert dict(zip(kpis.index, kpis["unit"]))["value_added"] == "million yuan"
+    assert set(sheets["received_by_region"]["unit"]) == {"modules"}
+    # Each run's own tables follow, numbered as in the manifest, with the CSV's values.
+    for n, folder in ((1, base), (2, tight)):
+        csv = pd.read_csv(folder / "allocations.csv", keep_default_na=False, na_values=[""])
+        sheet = sheets[f"{n} allocations"]
+        assert len(sheet) == len(csv)
+        assert sheet["modules [modules]"].tolist() == pytest.approx(csv["modules"].tolist())
     page = (tmp_path / "c.html").read_text(encoding="utf-8")
     assert "Comparison: base vs tight_cod" in page
 

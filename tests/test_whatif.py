@@ -108,7 +108,9 @@ def test_explain_prices_forcing_by_hand(tmp_path):
     assert costs.loc["wuhu", "forced_objective"] == pytest.approx(66.6)
     assert costs.loc["wuhu", "delta"] == pytest.approx(17)
     assert costs.loc["ganzhou", "forced_objective"] == "infeasible"
-    assert list(result.excluded["park"]) == ["guangan"]  # 200 workers > 150, with or without upgrades
+    # guangan: 200 workers > 150, with or without upgrades; ganzhou: room for it alone, not beside chem_zj.
+    assert list(result.excluded["park"]) == ["guangan", "ganzhou"]
+    assert "no plan has it there" in result.excluded["reason"].iloc[1]
     chem = explain(tmp_path / "run", "chem_zj")
     assert chem.excluded.set_index("park").loc["wuhu", "reason"].startswith("rule yangtze_chemicals forbids it")
     cli = CliRunner().invoke(main, ["explain", str(tmp_path / "run"), "--industry", "nobody"])
@@ -429,3 +431,21 @@ def test_compare_a_run_stopped_short_by_the_solver_is_within_tolerance_of_its_op
     proven = compare([tmp_path / "exact", tmp_path / "short"], prove=0.0)
     w = proven.verdicts[proven.labels[1]]
     assert w.verdict == "no difference" and w.proven and abs(w.delta) <= 1e-6 * abs(exact["objective"])
+
+
+def test_explain_says_why_forcing_the_whole_bundle_fails(tmp_path):
+    """By hand (demo.yaml): guangan has room for one textile module of two (labor 150 for 100 each,
+    COD 3 t for 2 t each); ganzhou takes both alone (land 8 of 12) but chem_zj, which can go
+    nowhere else, needs 10 ha of it: no plan has the bundle there."""
+    from model.explain import explain
+
+    _solve(Path(DEMO), tmp_path / "run")
+    got = explain(tmp_path / "run", "textiles_js", candidates=5)
+    reasons = dict(zip(got.excluded["park"], got.excluded["reason"]))
+    assert reasons["guangan"].startswith("room for 1 of the 2 modules")
+    assert "labor: 150 persons available" in reasons["guangan"] and "200 for all 2" in reasons["guangan"]
+    assert "cod: 3 t COD available" in reasons["guangan"]
+    assert "no plan has it there" in reasons["ganzhou"]
+    forced = dict(zip(got.costs["park"], got.costs["forced_objective"]))
+    assert forced["guangan"] == forced["ganzhou"] == "infeasible"
+    assert forced["wuhu"] == pytest.approx(51.6)  # both modules at wuhu: 49.6 − 8 + 10
