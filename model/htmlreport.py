@@ -200,8 +200,8 @@ def _sankey(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
     regions = sorted({r for r in flows["region"] if r})
     parks = list(dict.fromkeys(flows.sort_values("region")["dest"].loc[lambda s: ~s.isin([STAYS, CLOSES])]))
     ends = [d for d in (STAYS, CLOSES) if d in set(flows["dest"])]
-    nodes = ([page.label("province", o) for o in origins] + [f"region {_t(r)}" for r in regions]
-             + [page.label("park", p) for p in parks] + ends)
+    named = [page.label("region", r) if page.labels.region(r) != r else f"region {_t(r)}" for r in regions]
+    nodes = [page.label("province", o) for o in origins] + named + [page.label("park", p) for p in parks] + ends
     index = {("o", o): n for n, o in enumerate(origins)}
     index.update({("r", r): len(origins) + n for n, r in enumerate(regions)})
     index.update({("p", p): len(origins) + len(regions) + n for n, p in enumerate(parks)})
@@ -281,7 +281,7 @@ def _map(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
         mods = np.array([float(hosted.get(p.id, 0.0)) for p in ps])
         fig.add_trace(go.Scatter(
             x=[p.location.lon for p in ps], y=[p.location.lat for p in ps], mode="markers",  # type: ignore[union-attr]
-            name=f"parks, {_t(region)}",
+            name=f"parks, {page.label('region', region)}",
             marker={"size": 7 + 5 * np.sqrt(mods), "color": colours.get(region, "#888"),
                     "line": {"width": 1, "color": "#333"}, "opacity": np.where(mods > 0, 0.85, 0.25)},
             text=[f"{page.label('park', p.id)} ({page.label('province', p.province)}): {_number(m)} modules"
@@ -442,7 +442,8 @@ def _comparison(page: Page, runs: list[RunFolder], labels: list[str]) -> str:
                                   "gaps prove them"))
     by_region = result.rollups.get("received_by_region")
     if by_region is not None and not by_region.empty:
-        fig = go.Figure([go.Bar(x=[_t(r) for r in by_region["region"]], y=by_region[label], name=_t(label))
+        fig = go.Figure([go.Bar(x=[page.label("region", r) for r in by_region["region"]], y=by_region[label],
+                                name=_t(label))
                          for label in result.labels])
         fig.update_layout(barmode="group", yaxis_title="modules received", title="Modules received per region")
         parts.append(page.figure(fig, height=340))

@@ -24,7 +24,7 @@ from model.validate import validate
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[str, ...] = ("zh", "en")
-Kind = Literal["province", "park", "sector", "industry"]
+Kind = Literal["province", "park", "sector", "industry", "region"]
 
 # Columns of the results' tables that hold ids, and the kind of id each holds. A jurisdiction is a
 # province, a region or a group: regions and groups have no names and are shown as their ids.
@@ -32,7 +32,7 @@ Kind = Literal["province", "park", "sector", "industry"]
 COLUMNS: dict[str, Kind] = {
     "industry": "industry", "park": "park", "origin": "province", "province": "province",
     "sector": "sector", "jurisdiction": "province", "payer": "province", "payee": "province",
-    "partner": "province",
+    "partner": "province", "region": "region",
 }
 
 
@@ -44,6 +44,7 @@ class Labels:
             raise ValueError(f"language {lang!r}: expected one of {', '.join(LANGS)}, or None")
         self.lang = lang
         named: dict[Kind, Any] = {"province": inst.provinces.items(), "sector": inst.sectors.items(),
+                                  "region": inst.regions.items(),
                                   "park": ((p.id, p) for p in inst.parks),
                                   "industry": ((i.id, i) for i in inst.industries)}
         # Only ids that have a name are kept: a large instance (a million generated industries)
@@ -105,6 +106,9 @@ class Labels:
     def sector(self, ident: str) -> str:
         return self.label("sector", ident)
 
+    def region(self, ident: str) -> str:
+        return self.label("region", ident)
+
     def industry(self, ident: str) -> str:
         return self.label("industry", ident)
 
@@ -125,6 +129,8 @@ def relabel(df: pd.DataFrame, labels: Labels) -> pd.DataFrame:
     for column, kind in COLUMNS.items():
         if column in out.columns:
             names = labels._names[kind]
+            if column == "jurisdiction":  # a province, or a region (the ledger's rows of both levels)
+                names = {**labels._names["region"], **names}
             if names:  # nothing named (or no language): leave the column, and its dtype, untouched
                 out[column] = out[column].map(lambda v, names=names: names.get(v, v) if isinstance(v, str) else v)
     return out

@@ -404,6 +404,14 @@ class Sector(Strict):
     description: str = ""
 
 
+class Region(Strict):
+    """A region that parks and provinces name (`region:`), with its names."""
+
+    name_zh: Name | None = Field(None, description="name in Chinese, for `--lang zh`")
+    name_en: Name | None = Field(None, description="name in English, for `--lang en`")
+    description: str = ""
+
+
 # A rule names a set by group name or selects it inline.
 ParkRef = Id | ParkSelector
 IndustryRef = Id | IndustrySelector
@@ -474,6 +482,8 @@ class Instance(Strict):
                                            "and names of any province")
     sectors: dict[str, Sector] = Field(default_factory=dict, description="codes and names of the sectors "
                                        "industries name")
+    regions: dict[str, Region] = Field(default_factory=dict, description="names of the regions parks and "
+                                       "provinces name")
     rules: list[RuleBase] = Field(default_factory=list, description="policy rules; the kinds are the "
                                   "families' (`model/families/__init__.py`)")
     objective: Objective = Field(default_factory=Objective)

@@ -459,6 +459,23 @@ def _check_sector_table(raw: RawDoc, parts: _Parts, add: Callable[[Problem], Non
                             "one of: " + ", ".join(sorted(parts.sectors)[:30])))
 
 
+def _check_region_table(raw: RawDoc, add: Callable[[Problem], None]) -> None:
+    """Every entry of `regions:` names a region a park or a province has (else a typo, its names lost)."""
+    data = raw.data if isinstance(raw.data, dict) else {}
+    table = data.get("regions")
+    if not isinstance(table, dict) or not isinstance(data.get("parks"), list):
+        return
+    known = {p.get("region") for p in data["parks"] if isinstance(p, dict)}
+    provinces = data.get("provinces")
+    known |= {v.get("region") for v in (provinces.values() if isinstance(provinces, dict) else [])
+              if isinstance(v, dict)}
+    known = {str(r) for r in known if isinstance(r, str) and r}
+    for r in table:
+        if str(r) not in known:
+            add(raw.problem(("regions", r), f"no park or province has region {_describe(str(r))}",
+                            "one of: " + ", ".join(sorted(known)[:30])))
+
+
 def _check_pairs(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
     seen: set[tuple[str, str]] = set()
     for n, pair in _raw_items(raw, "pairs"):
@@ -712,6 +729,7 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
                             "a region's name, which no province has"))
     _check_province_table(raw, parts, add)
     _check_sector_table(raw, parts, add)
+    _check_region_table(raw, add)
     for n, park in parts.parks:
         if park.enclave is not None:
             if park.enclave.partner == park.province:

@@ -95,7 +95,8 @@ CASES = [
      "objective.weights.opening_cost: the KPI opening_cost is now called open_cost; expected open_cost"),
     ("empty list", "rules:\n  - id: yangtze_chemicals", "pairs: []\nindustries_x:\nrules:\n  - id: yangtze_chemicals",
      "industries_x:", "industries_x: unknown key; expected one of: name, description, units, resources, "
-     "industries, parks, pairs, groups, provinces, sectors, rules, objective, scenarios, periods, discount_rate, "
+     "industries, parks, pairs, groups, provinces, sectors, regions, rules, objective, scenarios, periods, "
+     "discount_rate, "
      "terminal_years"),
     ("overlay naming a missing park", 'parks.*.capacity.cod: "*0.5"', "parks.nowhere.capacity.cod: 3",
      "parks.nowhere", "parks.nowhere.capacity.cod: cannot apply overlay: no item with id 'nowhere' in parks; "

@@ -297,3 +297,21 @@ def test_report_reads_only_what_solve_wrote(runs: tuple[Path, Path], tmp_path: P
     got = cli("report", str(base), "--html", str(base / "kpis.json"), "--force")
     assert got.exit_code == 2 and "inside" in got.stderr
     assert json.loads((base / "kpis.json").read_text())["objective"] == pytest.approx(49.6)
+
+
+def test_lang_zh_end_to_end_in_the_terminal_the_page_and_the_sheet(tmp_path: Path) -> None:
+    """Names given in Chinese (a park, a province, a region) show under --lang zh in solve's
+    terminal tables, the page and the workbook; the files keep the ids; a region no park has is
+    refused as the typo it is."""
+    names = ["--set", "parks.wuhu.name_zh=芜湖开发区", "--set", "provinces.Jiangsu.name_zh=江苏省",
+             "--set", "regions.central.name_zh=中部地区"]
+    got = cli("solve", str(DEMO), *names, "--report", "--lang", "zh", "--out", str(tmp_path / "zh"))
+    assert got.exit_code == 0, got.output
+    assert "芜湖开发区" in got.output and "江苏省" in got.output  # the allocations and the ledger
+    page = (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
+    assert "芜湖开发区" in page and "中部地区" in page and "江苏省" in page
+    sheets = pd.read_excel(tmp_path / "zh" / "report.xlsx", sheet_name=None)
+    assert "芜湖开发区" in set(sheets["allocations"]["park"]) and "中部地区" in set(sheets["allocations"]["region"])
+    assert "wuhu" in set(pd.read_csv(tmp_path / "zh" / "allocations.csv")["park"])  # files keep ids
+    got = cli("validate", str(DEMO), "--set", "regions.centrl.name_zh=中部")
+    assert got.exit_code == 2 and "no park or province has region 'centrl'" in got.stderr
