@@ -41,8 +41,8 @@ def test_bench_compares_formulations(tmp_path):
 def test_specs_expand_files_instances_and_capacities():
     names = [c.name for c in expand_specs([str(BENCH / "orlib_gap" / "gap1.txt"), str(BENCH / "orlib_cap" / "capb.txt"),
                                            str(BENCH / "holmberg_sscflp" / "p1[0-2]")])]
-    assert names == ["gap1#1", "gap1#2", "gap1#3", "gap1#4", "gap1#5", "capb-5000", "capb-6000", "capb-7000",
-                     "capb-8000", "p10", "p11", "p12"]
+    assert names == ["gap1#1", "gap1#2", "gap1#3", "gap1#4", "gap1#5", "capb-5000-multi", "capb-6000-multi",
+                     "capb-7000-multi", "capb-8000-multi", "p10", "p11", "p12"]  # the sourcing tells the two apart
 
 
 def test_profile_by_hand():
