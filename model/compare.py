@@ -229,7 +229,9 @@ def judge(ref: dict[str, Any], run: dict[str, Any], ref_label: str, run_label: s
                                 "so the difference is not proven; the differences below may be solver noise")
     low, high = bb - oa, ob - ba
     eps = _zero(oa, ob)
-    shown = f"{_num(delta)} (the optima differ by {_num(low)} to {_num(high)})"
+    units = run["instance.json"].get("units") if isinstance(run.get("instance.json"), dict) else None
+    money = units.get("money", "million yuan") if isinstance(units, dict) else "million yuan"
+    shown = f"{_num(delta)} {money} (the optima differ by {_num(low)} to {_num(high)})"
     if low > eps or high < -eps:
         verdict, noise = "effect", False
         sentence = (f"{run_label}: objective {shown}: an effect, proven by the gaps "
