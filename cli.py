@@ -184,7 +184,7 @@ def solver_options(budget: str = "command", gap: float | None = None) -> Callabl
 
 def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-                        help="Label provinces, parks, sectors and industries by their name_zh or name_en "
+                        help="Label provinces, regions, parks, sectors and industries by their name_zh or name_en "
                              "(ids where a name is not given) [ids].")(func)
 
 
