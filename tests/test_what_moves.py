@@ -4,6 +4,8 @@ cases worked out by hand. Every plan passes the independent checker (`solve_data
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -122,13 +124,18 @@ def test_a_replacement_no_plan_meets_is_diagnosed(tmp_path):
            "much more" in result.output
 
 
-def test_results_folder_with_closures_is_checked(tmp_path):
+def _solved_with_closures(tmp_path: Path) -> Path:
+    """The steel case under a 1.5:1 replacement rule, solved by the CLI into tmp_path/run; its instance."""
     d = steel(3)
     d["rules"] = [replacement(1.5)]
     path = write(tmp_path, d)
-    runner = CliRunner()
-    assert runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 0
-    assert runner.invoke(main, ["check", str(path), str(tmp_path / "run")]).exit_code == 0
+    assert CliRunner().invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 0
+    return path
+
+
+def test_results_folder_with_closures_is_checked(tmp_path):
+    path = _solved_with_closures(tmp_path)
+    assert CliRunner().invoke(main, ["check", str(path), str(tmp_path / "run")]).exit_code == 0
 
 
 def test_an_intensity_cap_binds(tmp_path):
@@ -333,15 +340,12 @@ def test_divisible_leaders_lead_together_in_model_and_checker(tmp_path):
 
 
 def test_a_bad_fate_in_an_allocations_file_is_named(tmp_path):
-    d = steel(3)
-    d["rules"] = [replacement(1.5)]
-    path = write(tmp_path, d)
-    runner = CliRunner()
-    assert runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")]).exit_code == 0
+    path = _solved_with_closures(tmp_path)
     table = tmp_path / "run" / "allocations.csv"
     text = table.read_text()
+    assert ",retired," in text  # the premise: a closure to corrupt
     table.write_text(text.replace(",retired,", ",exploded,", 1))
-    result = runner.invoke(main, ["check", str(path), str(tmp_path / "run")])
+    result = CliRunner().invoke(main, ["check", str(path), str(tmp_path / "run")])
     assert result.exit_code == 2 and "fate: got 'exploded' with no park; expected moved (with a park), stays or " \
         "retired (with no park)" in result.stderr
 
