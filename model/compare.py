@@ -16,10 +16,6 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
-from model.plans import read_json, reported_kpis
-
-FILES = ("kpis.json", "allocations.csv", "parks.csv", "limits.csv", "run.json", "instance.json")
-
 
 # Two figures closer than this are the same figure: HiGHS stops a MIP at an absolute gap of 1e-6
 # (mip_abs_gap) even at --mip-gap 0, and sums carry round-off of about 1e-9 relative.
@@ -141,40 +137,19 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _read(folder: Path) -> dict[str, Any]:
-    missing = [f for f in FILES if not (folder / f).is_file()]
-    if missing:
-        raise InputError([Problem(str(folder), "(results folder)", "missing " + ", ".join(missing),
-                                  "a folder written by `industry-transfer solve`")])
-    run = {f: read_json(folder / f) for f in FILES if f.endswith(".json")}
-    if reported_kpis(run["kpis.json"]) is None:
-        raise InputError([Problem(str(folder / "kpis.json"), "(file)", "not as this tool writes it",
-                                  "a file written by `industry-transfer solve`")])
-    if not isinstance(run["instance.json"], dict):
-        raise InputError([Problem(str(folder / "instance.json"), "(file)", "not an instance",
-                                  "a file written by `industry-transfer solve`")])
-    if not isinstance(run["run.json"], dict):
-        run["run.json"] = {}
-    for f in ("allocations.csv", "parks.csv", "limits.csv", "ledger.csv"):
-        if f == "ledger.csv" and not (folder / f).is_file():
-            continue  # written by newer versions only
-        try:
-            run[f] = pd.read_csv(folder / f, keep_default_na=False, na_values=[""])
-        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-            raise InputError([Problem(str(folder / f), "(file)", f"not a readable table ({type(exc).__name__})",
-                                      "a file written by `industry-transfer solve`")]) from None
-    return run
+def _runs(folders: list[Path], read: list[Any] | None) -> list[dict[str, Any]]:
+    """The runs as compare works on them (file name -> content), from `model.runfolder.read_run`
+    (its plan re-checked by the independent checker), or from runs a caller read already."""
+    from model.runfolder import read_run
 
-
-def _check(folder: Path, run: dict[str, Any]) -> list[str]:
-    """The independent checker's complaints about the plan of a run (its instance as solved)."""
-    from model.loader import RawDoc
-    from model.plans import check_results
-    from model.validate import validate
-
-    raw = RawDoc(run["instance.json"], {}, str(folder / "instance.json"), "")
-    report, _ = check_results(folder, validate(raw))
-    return report.violations + [f"{m} (kpis.json does not match the plan)" for m in report.mismatches]
+    out = []
+    for r in read if read is not None else [read_run(f) for f in folders]:
+        if not r.has_plan:
+            raise InputError([Problem(str(r.folder), "(results folder)", f"the run has no plan ({r.kpis['status']})",
+                                      "a run that found a plan")])
+        out.append({"kpis.json": r.kpis, "run.json": r.run, "instance.json": r.raw, **r.tables,
+                    "folder": str(r.folder), "check": r.check})
+    return out
 
 
 def _value(text: Any) -> str:
@@ -320,14 +295,13 @@ def resolve(folder: Path, run: dict[str, Any], gap: float, time_limit: float | N
 
 
 def compare(folders: list[Path], prove: float | None = None, time_limit: float | None = None,
-            progress: Any = None) -> Comparison:
+            progress: Any = None, read: list[Any] | None = None) -> Comparison:
     """Compare results folders; with `prove` (a relative gap, 0 for proven optima), first re-solve
     every run in a comparison the gaps cannot tell (verdict within tolerance or unknown) whose
-    gap is wider than `prove`, each within `time_limit` seconds, and compare the re-solved figures."""
+    gap is wider than `prove`, each within `time_limit` seconds, and compare the re-solved figures.
+    `read`: the folders as `model.runfolder.read_run` gave them already (a report), not read again."""
     folders = [Path(f) for f in folders]
-    runs = [_read(f) for f in folders]
-    for f, r in zip(folders, runs):
-        r["folder"], r["check"] = str(f), _check(f, r)
+    runs = _runs(folders, read)
     names = labels(runs, folders)
     verdicts = judge_all(runs, names)
     proven: dict[str, Any] = {}

@@ -39,7 +39,7 @@ from itables.javascript import generate_init_offline_itables_html
 from plotly.offline import get_plotlyjs
 
 from model.labels import Labels, relabel, with_codes
-from model.report import printable
+from model.report import _fmt, printable
 from model.runfolder import RunFolder, distinct_labels
 
 REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -70,20 +70,10 @@ FIT = ("window.addEventListener('load',()=>document.querySelectorAll('.js-plotly
 
 
 def _number(value: Any) -> str:
-    """A figure for reading: thousands separators, no float noise (full precision stays in the files)."""
+    """A figure for reading, as the terminal shows it (`model.report._fmt`); nothing for a missing one."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return str(value)
-    v = float(value)
-    if not math.isfinite(v):
-        return str(v)
-    if abs(v) < 1e-9:
-        return "0"
-    if abs(v) >= 100 or abs(v - round(v)) <= 1e-6 * max(1.0, abs(v)):  # 92.9999999 of a solve reads 93
-        text = f"{v:,.0f}"
-        return "0" if text == "-0" else text
-    return f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
+    return _fmt(value)
 
 
 def readable(table: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
@@ -420,7 +410,7 @@ def _comparison(page: Page, runs: list[RunFolder], labels: list[str]) -> str:
     by region and province, and what differs."""
     from model.compare import compare
 
-    result = compare([r.folder for r in runs])
+    result = compare([r.folder for r in runs], read=runs)
     parts = []
     for v in result.verdicts.values():
         if v.verdict != "reference":

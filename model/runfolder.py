@@ -37,6 +37,7 @@ class RunFolder:
     kpis: dict[str, Any]  # kpis.json as written: status, objective, bound, gap, kpis
     run: dict[str, Any]  # run.json: instance, scenario, overlays, options, solver, tool
     instance: Instance  # the instance as solved (overlays applied)
+    raw: dict[str, Any]  # instance.json as written (compare sets its keys side by side)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # file name -> table, those present
     files: dict[str, bytes] = field(default_factory=dict)  # other files of the run (timeline.png)
     check: list[str] = field(default_factory=list)  # what the independent checker finds wrong with the plan
@@ -147,7 +148,7 @@ def read_run(folder: Path, max_bytes: int | None = None) -> RunFolder:
         doc = read_json(_file(folder / "diagnosis.json", max_bytes))
         relax = doc.get("relaxations") if isinstance(doc, dict) else None
         diagnosis = [str(r.get("text")) for r in relax or [] if isinstance(r, dict) and r.get("text")]
-    return RunFolder(folder, kpis, run, instance, tables, files, check, diagnosis)
+    return RunFolder(folder, kpis, run, instance, data, tables, files, check, diagnosis)
 
 
 def distinct_labels(runs: list[RunFolder]) -> list[str]:

@@ -74,7 +74,7 @@ def sheets(runs: list[RunFolder]) -> dict[str, pd.DataFrame]:
         kpis = [_kpis(r).set_index(["kpi", "unit"])["value"].rename(lab) for r, lab in zip(runs, labels)]
         out["kpis"] = pd.concat(kpis, axis=1).reset_index()
         return out
-    result = compare([r.folder for r in runs])
+    result = compare([r.folder for r in runs], read=runs)
     units = runs[0].units
     for name, table in result.tables().items():
         if name == "kpis.csv":  # each row in its own unit
