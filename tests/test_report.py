@@ -292,7 +292,9 @@ def test_report_reads_only_what_solve_wrote(runs: tuple[Path, Path], tmp_path: P
     alloc.loc[alloc["park"].notna(), "park"] = "nowhere"
     alloc.to_csv(edited / "allocations.csv", index=False)
     got = cli("report", str(edited), "--html", str(tmp_path / "e.html"))
-    assert got.exit_code == 2 or "FAILS" in (tmp_path / "e.html").read_text(encoding="utf-8"), got.output
+    assert got.exit_code == 0, got.output  # a plan that breaks the instance is reported, as failing
+    page = (tmp_path / "e.html").read_text(encoding="utf-8")
+    assert "FAILS" in page and "at nowhere: unknown park" in page and "passed (re-checked" not in page
 
     got = cli("report", str(base), "--html", str(base / "kpis.json"), "--force")
     assert got.exit_code == 2 and "inside" in got.stderr
