@@ -153,9 +153,10 @@ class RegistryHelp(click.Option):
         return super().get_help_record(ctx)
 
 
-def solver_options(budget: str = "command", gap: float | None = None) -> Callable[..., Any]:
+def solver_options(budget: str = "command", gap: float | None = None, alone: bool = True) -> Callable[..., Any]:
     """The solver options every solving command shares: `budget` says what --time-limit bounds
-    (the whole command, or each run of a sweep or front); `gap` is the default --mip-gap."""
+    (the whole command, or each run of a sweep or front); `gap` is the default --mip-gap;
+    `alone`: --heuristic-only is offered (not where every point needs the solver's optimum)."""
     time_help = ("Wall-clock budget of the whole command in seconds (build, solve and write)." if budget == "command"
                  else "Wall-clock budget of each run in seconds (build, solve and write).")
 
@@ -175,6 +176,13 @@ def solver_options(budget: str = "command", gap: float | None = None) -> Callabl
             click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong",
                          show_default=True,
                          help="strong or aggregated link; strong_cover adds the total-capacity cover cut."),
+            click.option("--heuristic", type=click.Choice(["auto", "start", "off"]), default="auto",
+                         show_default=True,
+                         help="The construction heuristic's plan as the solver's MIP start: always (start), "
+                              "never (off), or on models of 20,000 pairs or more (auto)."),
+            click.option("--heuristic-only", is_flag=True, hidden=not alone,
+                         help="Report the construction heuristic's plan without a solver (huge instances): "
+                              "feasible, checked, no bound."),
         ]):
             func = option(func)
         return func
@@ -252,8 +260,9 @@ def validate(instance: str, scenario: str | None, sets: tuple[str, ...]) -> None
 @reports_errors
 def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str | None, capacity: float | None,
           sourcing: str, index: int, solver: str, backend: str, time_limit: float | None, mip_gap: float | None,
-          threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, out: str | None,
-          tee: bool, with_report: bool, lang: str | None, maximise: bool) -> None:
+          threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, heuristic: str,
+          heuristic_only: bool, out: str | None, tee: bool, with_report: bool, lang: str | None,
+          maximise: bool) -> None:
     """Solve an instance, print a summary and write the results folder."""
     from model.errors import InputError, Problem
     from model.options import BuildOptions
@@ -265,7 +274,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     ctx = click.get_current_context()
     CONTROL.set_budget(time_limit, ctx.obj["started"])  # the budget of the whole command, start to exit
     loaded = _load(instance, scenario, sets, fmt, capacity, sourcing, index, maximise)
-    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee, backend)
+    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee, backend, heuristic, heuristic_only)
     stem = loaded.instance.name if fmt else Path(instance).stem
     folder = Path(out) if out is not None else Path("results") / f"{stem}-{scenario or 'base'}"
     check_folder(folder, "--out" if out else "results folder")  # before any work: never lose the user's files
@@ -374,7 +383,8 @@ def _holds_a_plan(folder: Path) -> bool:
 
 
 def _solve_options(solver: str, time_limit: float | None, mip_gap: float | None, threads: int | None,
-                   seed: int | None, raw: tuple[str, ...], tee: bool = False, backend: str = "direct") -> Any:
+                   seed: int | None, raw: tuple[str, ...], tee: bool = False, backend: str = "direct",
+                   heuristic: str = "auto", heuristic_only: bool = False) -> Any:
     """Typed solver options; raw `--option NAME=VALUE` checked against the solver where it can be."""
     from model.errors import InputError, Problem
     from solvers import SolveOptions, SolverNotFound
@@ -396,7 +406,7 @@ def _solve_options(solver: str, time_limit: float | None, mip_gap: float | None,
     if problems:
         raise InputError(problems)
     return SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                        raw=parsed, tee=tee, backend=backend)
+                        raw=parsed, tee=tee, backend=backend, heuristic="only" if heuristic_only else heuristic)
 
 
 def _print_diagnosis(diagnosis: Any) -> None:
@@ -488,7 +498,8 @@ def scenarios(instance: str) -> None:
 @reports_errors
 def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tuple[str, ...], workers: int,
           scheduler: str | None, solver: str, backend: str, time_limit: float | None, mip_gap: float | None,
-          threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, out: str) -> None:
+          threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, heuristic: str,
+          heuristic_only: bool, out: str) -> None:
     """Solve many variants: named scenarios and a grid of values; one results folder each, and a summary."""
     from rich.progress import Progress
 
@@ -502,7 +513,8 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
     runs = variants(chosen or [None], [parse_grid(g) for g in grids])
     for v in runs:  # every variant is validated here, before any is sent to a worker
         load(instance, v.scenario, list(v.sets), max_bytes=_max_bytes())
-    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, backend=backend)
+    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, backend=backend, heuristic=heuristic,
+                             heuristic_only=heuristic_only)
     folder = claim(Path(out))
     done: list[str] = []
     try:
@@ -528,13 +540,13 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 @click.option("--y", "y_axis", default="cost", show_default=True,
               help="KPI to minimise: a KPI term, `cost` (the seven cost terms) or `objective`.")
 @click.option("--points", type=click.IntRange(min=1), default=7, show_default=True)
-@solver_options(budget="run", gap=0.0)
+@solver_options(budget="run", gap=0.0, alone=False)
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @reports_errors
 def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: str, y_axis: str, points: int,
            solver: str, backend: str, time_limit: float | None, mip_gap: float, threads: int | None,
            seed: int | None,
-           raw: tuple[str, ...], formulation: str, out: str) -> None:
+           raw: tuple[str, ...], formulation: str, heuristic: str, heuristic_only: bool, out: str) -> None:
     """The trade-off between two KPIs: an ε-constraint sweep, written as front.csv, front.png and a
     results folder per point."""
     from model.options import BuildOptions
@@ -543,7 +555,8 @@ def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: s
 
     try:
         table = front(_load(instance, scenario, sets), x_axis, y_axis, points, Path(out), BuildOptions(formulation),
-                      _solve_options(solver, time_limit, mip_gap, threads, seed, raw, backend=backend))
+                      _solve_options(solver, time_limit, mip_gap, threads, seed, raw, backend=backend,
+                                     heuristic=heuristic))
     except NoPlan as exc:
         _fail(click.get_current_context(), [str(exc)],
               EXIT_INFEASIBLE if exc.status == "infeasible" else EXIT_NO_SOLUTION)

@@ -20,6 +20,7 @@ from model.assemble import assemble
 from model.check import CheckReport, check
 from model.data import Data, build_data
 from model.families import FAMILIES
+from model.heuristic import heuristic
 from model.ledger import ledger
 from model.options import BuildOptions
 from model.plan import Plan
@@ -27,7 +28,9 @@ from model.report import write_results
 from model.results import allocation_table, extract, family_tables, kpi_values
 from model.timeline import chart, kpis_by_period, period_table
 from solvers import Problem, SolveOptions, SolveResult, solve
-from solvers.control import OutOfTime, budget_alarm, phase
+from solvers.control import CONTROL, OutOfTime, budget_alarm, phase
+from solvers.options import AUTO_PAIRS
+from solvers.problem import Solution
 
 
 @dataclass
@@ -46,12 +49,17 @@ class Outcome:
     levels: list[dict] = field(default_factory=list)  # per lexicographic level: status, objective, seconds
     weights: dict[str, float] = field(default_factory=dict)  # of the objective reported (the last level)
     files: dict[str, bytes] = field(default_factory=dict)  # charts (timeline.png with periods)
+    heuristic: SolveResult | None = None  # the construction heuristic's run, when there was one
 
     def summary(self) -> dict[str, Any]:
         """The content of kpis.json."""
         r = self.result
         out: dict[str, Any] = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
                                "solve_seconds": r.seconds, "kpis": dict(self.kpis)}
+        if r.solver == "heuristic":
+            out["method"] = "construction heuristic"
+        elif self.heuristic is not None and self.heuristic.termination != "not_run":
+            out["start_objective"] = self.heuristic.objective  # the heuristic's plan, HiGHS's MIP start
         if self.levels:
             out["levels"] = self.levels
         if self.weights:
@@ -91,6 +99,9 @@ class Outcome:
                        "termination": self.result.termination, "nodes": self.result.nodes,
                        "message": self.result.message},
             "options": {**self.solve_options.as_dict(), "formulation": self.build_options.formulation},
+            **({"heuristic": {"status": self.heuristic.status, "objective": self.heuristic.objective,
+                              "seconds": self.heuristic.seconds, "message": self.heuristic.message}}
+               if self.heuristic is not None and self.heuristic.termination != "not_run" else {}),
             "size": self.size(), "timings": self.timings,
             "check": {"ok": self.check.ok if self.check else None,
                       "violations": self.check.violations if self.check else [],
@@ -180,15 +191,55 @@ def solve_instance(loaded: Loaded, build_options: BuildOptions | None = None,
         timings["build"] = time.perf_counter() - t
         return _out_of_time(loaded, build_options, solve_options, timings)
     timings["build"] = time.perf_counter() - t
-    result, records = solve_levels(problem, levels, solve_options, duals=True)
+    found = _heuristic(problem, data, levels, solve_options, timings)
+    if solve_options.heuristic == "only":
+        result, records = found, []
+    else:
+        result, records = solve_levels(problem, levels, solve_options, duals=True)
     timings["solve"] = result.seconds
     out = Outcome(loaded, data, problem, result, build_options, solve_options, timings)
+    out.heuristic = found
     out.levels = records if len(levels) > 1 else []
     out.weights = dict(levels[-1][0])
     if result.has_solution:
         with phase("writing"):  # a plan exists: a signal now waits until it is written, not discards it
             _tabulate(out, problem, data, levels)
     return out
+
+
+def _heuristic(problem: Problem, data: Data, levels: Levels, options: SolveOptions,
+               timings: dict[str, float]) -> SolveResult:
+    """Run the construction heuristic when the options ask for it (on the first level's
+    objective): its plan becomes the MIP start (`problem.start`), or, with `only`, the solution.
+    The result says how it went (a plan: `feasible`, with no bound)."""
+    mode = options.heuristic
+    if mode == "auto":
+        mode = "start" if len(problem.var("x")) >= AUTO_PAIRS else "off"
+    if mode == "off":
+        return SolveResult("no_solution", "not_run", None, None, None, 0.0, None, "heuristic", "")
+    left = CONTROL.remaining()
+    limit = options.time_limit if options.time_limit is not None else (60.0 if mode == "only" else 30.0)
+    if mode != "only":  # a start is worth a share of the budget, not all of it
+        limit = min(30.0, 0.25 * limit)
+    if left is not None:
+        limit = max(0.0, min(limit, 0.8 * left))
+    problem.weights = levels[0][0]
+    found = heuristic(problem, data, time_limit=limit)
+    timings["heuristic"] = found.seconds
+    if found.values is None:
+        return SolveResult("no_solution", "heuristic_failed", None, None, None, found.seconds, None, "heuristic",
+                           tool_version().get("version") or "", found.message)
+    objective = found.objective
+    if mode == "only":
+        problem.solution = Solution(found.values)
+        problem.weights = levels[-1][0]  # the objective reported is the last level's
+        cost, offset = problem.objective()
+        objective = float(cost @ found.values) + offset
+    else:
+        problem.start = found.values
+    return SolveResult("feasible", "heuristic", objective, None, None, found.seconds, None, "heuristic",
+                       tool_version().get("version") or "",
+                       f"construction heuristic: {found.moves} moves in {found.seconds:.1f} s")
 
 
 def _tabulate(out: Outcome, problem: Problem, data: Data, levels: Levels) -> None:

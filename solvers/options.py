@@ -18,10 +18,15 @@ class SolveOptions:
     # How the model reaches the solver: "direct" (HiGHS through highspy, one CSR matrix) or "pyomo"
     # (the reference, through Pyomo; the only way for any other solver).
     backend: str = "direct"
+    # The construction heuristic (`model/heuristic.py`): "start" hands its plan to the solver as a
+    # MIP start, "only" reports it without a solver, "off" never runs it, "auto" is "start" on
+    # models of at least AUTO_PAIRS pair columns (below, HiGHS finds plans at once by itself).
+    heuristic: str = "auto"
 
     def as_dict(self) -> dict[str, Any]:
         return {"solver": self.solver, "backend": self.path, "time_limit": self.time_limit,
-                "mip_gap": self.mip_gap, "threads": self.threads, "seed": self.seed, "raw": dict(self.raw)}
+                "mip_gap": self.mip_gap, "threads": self.threads, "seed": self.seed, "raw": dict(self.raw),
+                "heuristic": self.heuristic}
 
     @property
     def path(self) -> str:
@@ -30,6 +35,8 @@ class SolveOptions:
 
 
 HIGHS_NAMES = ("highs", "appsi_highs")
+HEURISTICS = ("auto", "start", "off", "only")
+AUTO_PAIRS = 20_000
 BACKENDS = ("direct", "pyomo")
 
 

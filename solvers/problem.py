@@ -151,6 +151,7 @@ class Problem:
         self.n_rows = 0
         self.solution: Solution | None = None
         self.start: np.ndarray | None = None  # a known feasible point (a MIP start), per column
+        self._matrix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # built once, until a block is added
 
     # -- building -------------------------------------------------------------------------------
 
@@ -161,6 +162,7 @@ class Problem:
         n = len(keys[0]) if keys else 1
         block = VarBlock(name, keys, self.n_cols, _full(lb, n, float), _full(ub, n, float),
                          _full(integer, n, bool), doc)
+        self._matrix = None
         self.variables[name] = block
         self.n_cols += n
         return block
@@ -200,6 +202,7 @@ class Problem:
     def _append(self, name: str, keys: Keys, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
                 lo: np.ndarray, hi: np.ndarray, doc: str, relax: str | None = None) -> RowBlock:
         block = RowBlock(name, keys, self.n_rows, rows, cols, np.asarray(vals, dtype=float), lo, hi, doc, relax)
+        self._matrix = None
         self.constraints[name] = block
         self.n_rows += len(lo)
         return block
@@ -209,6 +212,7 @@ class Problem:
         if list(self.constraints)[-1] != name:
             raise ValueError(f"only the last row block can be dropped, not {name!r}")
         self.n_rows -= len(self.constraints.pop(name))
+        self._matrix = None
 
     def add_lin_rows(self, name: str, keys: Keys, lins: Sequence[Lin], lo: Any = -np.inf, hi: Any = np.inf,
                      doc: str = "", relax: str | None = None, big: Any = None) -> RowBlock:
@@ -262,7 +266,14 @@ class Problem:
 
     def matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The row-wise (CSR) matrix: start per row (n_rows + 1), column indices, values.
-        Duplicate entries are summed, zeros dropped, columns sorted within a row."""
+        Duplicate entries are summed, zeros dropped, columns sorted within a row. Made once and
+        kept until a block is added or dropped (the heuristic and the solver's hand-off share it;
+        the blocks' coefficients are never changed in place)."""
+        if self._matrix is None:
+            self._matrix = self._make_matrix()
+        return self._matrix
+
+    def _make_matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         blocks = list(self.constraints.values())
         if not blocks:
             return np.zeros(self.n_rows + 1, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
