@@ -63,6 +63,7 @@ class HeuristicResult:
     times: dict[str, float] = field(default_factory=dict)  # seconds from the start to each phase's end
     moves: int = 0
     message: str = ""
+    first: float | None = None  # seconds to the first plan that keeps every row
 
 
 class _State:
@@ -127,10 +128,18 @@ class _State:
         # The start: every module at home, auxiliaries at their lower bounds.
         self.v = lb.copy()
         self.v[self.stay] = self.modules
-        self.act = np.bincount(rows, weights=value * self.v[index], minlength=n_rows)
+        self.act = self.activity()
         self.pending = np.zeros(n_rows)
         self._strict = False
         self.soft = np.zeros(n_rows, dtype=bool)  # the targets: set once the start is settled
+
+    def activity(self) -> np.ndarray:
+        """A·v afresh, from the columns that are not 0 (a plan's few: stay, moves, parks open)."""
+        nz = np.flatnonzero(self.v)
+        n = self.colptr[nz + 1] - self.colptr[nz]
+        at = np.repeat(self.colptr[nz] - np.cumsum(n) + n, n) + np.arange(n.sum())
+        return np.bincount(self.colrow[at], weights=self.colval[at] * np.repeat(self.v[nz], n),
+                           minlength=len(self.lo))
 
     # -- measures --------------------------------------------------------------------------------
 
@@ -303,8 +312,7 @@ class _State:
 
     def verify(self, problem: Problem) -> list[str]:
         """What the plan breaks, computed afresh (empty: a feasible plan)."""
-        rows = np.repeat(np.arange(len(self.act)), np.diff(self.rowptr))
-        act = self.act = np.bincount(rows, weights=self.rowval * self.v[self.rowcol], minlength=len(self.act))
+        act = self.act = self.activity()
         out = []
         bad = np.flatnonzero(self.violation(np.arange(len(act)), act) > TOL * np.maximum(1.0, np.abs(act)))
         names = None
@@ -531,6 +539,8 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
         d = st.deficit()
     out.phases["repair"] = st.objective()
     out.times["repair"] = time.perf_counter() - t0
+    if d <= TOL and not st.verify(problem):
+        out.first = time.perf_counter() - t0  # the first plan that keeps every row
     # 3. Local search.
     if local_search and d <= TOL:
         improved = True

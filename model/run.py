@@ -7,7 +7,7 @@ import platform
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from solvers import Problem, SolveOptions, SolveResult, solve
 from solvers.control import CONTROL, OutOfTime, budget_alarm, phase
 from solvers.options import AUTO_PAIRS
 from solvers.problem import Solution
+from solvers.result import relative_gap
 
 
 @dataclass
@@ -195,7 +196,9 @@ def solve_instance(loaded: Loaded, build_options: BuildOptions | None = None,
     if solve_options.heuristic == "only":
         result, records = found, []
     else:
+        start = problem.start
         result, records = solve_levels(problem, levels, solve_options, duals=True)
+        result = _keep_start(problem, levels, found, start, result)
     timings["solve"] = result.seconds
     out = Outcome(loaded, data, problem, result, build_options, solve_options, timings)
     out.heuristic = found
@@ -215,6 +218,8 @@ def _heuristic(problem: Problem, data: Data, levels: Levels, options: SolveOptio
     mode = options.heuristic
     if mode == "auto":
         mode = "start" if len(problem.var("x")) >= AUTO_PAIRS else "off"
+    if mode == "start" and options.path != "direct":
+        mode = "off"  # a MIP start reaches HiGHS through the direct back-end only
     if mode == "off":
         return SolveResult("no_solution", "not_run", None, None, None, 0.0, None, "heuristic", "")
     left = CONTROL.remaining()
@@ -240,6 +245,19 @@ def _heuristic(problem: Problem, data: Data, levels: Levels, options: SolveOptio
     return SolveResult("feasible", "heuristic", objective, None, None, found.seconds, None, "heuristic",
                        tool_version().get("version") or "",
                        f"construction heuristic: {found.moves} moves in {found.seconds:.1f} s")
+
+
+def _keep_start(problem: Problem, levels: Levels, found: SolveResult, start: np.ndarray | None,
+                result: SolveResult) -> SolveResult:
+    """The heuristic's plan when the solver, given it as a start, ends with nothing (stopped in
+    its presolve, or ended at the time limit): a plan found is never lost. Its objective is the
+    heuristic's, its bound the solver's if it proved one."""
+    if result.has_solution or found.objective is None or start is None or len(levels) > 1:
+        return result
+    problem.solution = Solution(start)
+    return replace(result, status="feasible", objective=found.objective,
+                   gap=relative_gap(found.objective, result.bound),
+                   message=f"{result.message}; the heuristic's plan (the MIP start) is reported".lstrip("; "))
 
 
 def _tabulate(out: Outcome, problem: Problem, data: Data, levels: Levels) -> None:

@@ -156,3 +156,25 @@ def test_heuristic_only_on_the_command_line(tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert kpis["status"] == "feasible" and kpis["bound"] is None and kpis["method"] == "construction heuristic"
     assert run["solver"]["name"] == "heuristic" and run["check"]["ok"] is True
+
+
+def test_a_start_is_never_lost_when_the_solver_ends_with_nothing(tmp_path):
+    """HiGHS stopped in its presolve (as at 100,000 pairs under a tight budget) returns no plan: the
+    heuristic's plan, given as its start, is reported instead (status feasible, the solver's
+    bound kept if it had one), and checked."""
+    from model.run import _keep_start
+    from solvers import SolveResult
+    from solvers.problem import Solution
+
+    problem, found = _plan(tmp_path, _two_by_two())
+    heur = SolveResult("feasible", "heuristic", found.objective, None, None, found.seconds, None, "heuristic", "")
+    ended = SolveResult("no_solution", "time_limit", None, 4.0, None, 9.0, None, "highs", "1.x",
+                        "HiGHS did not stop when asked and was ended")
+    levels = [({"cost": 1.0}, 0.0)]
+    kept = _keep_start(problem, levels, heur, found.values, ended)
+    assert kept.status == "feasible" and kept.objective == pytest.approx(5.0)
+    assert kept.bound == 4.0 and kept.gap == pytest.approx(0.2)
+    assert isinstance(problem.solution, Solution) and (problem.solution.values == found.values).all()
+    assert "the heuristic's plan" in kept.message
+    solved = SolveResult("optimal", "optimal", 5.0, 5.0, 0.0, 1.0, 1, "highs", "1.x")
+    assert _keep_start(problem, levels, heur, found.values, solved) is solved
