@@ -1,4 +1,4 @@
-"""A plan in seconds: a regret greedy, a repair towards the targets, and a local search.
+"""A plan in seconds: a regret greedy, a repair towards the targets, a local search, a neighbourhood MIP.
 
 The heuristic works on the assembled problem (lo ≤ A·v ≤ hi, lb ≤ v ≤ ub, some v integer), so it
 respects every family, those of today and those to come, without knowing any of them.
@@ -26,13 +26,20 @@ is what the repair drives to 0.
    regret (the second-cheapest move's cost minus the cheapest, on the objective's coefficients),
    must-transfer industries first. Each places its modules by the cheapest feasible move out of
    stay, whole bundle first, then module by module; a move is made if it lowers the objective,
-   or lowers D (a must-transfer industry). Candidates are tried in order of their own cost and
-   the search stops once no untried candidate can beat the best found (propagation adds only
-   costs ≥ 0 on the instances' auxiliaries: open costs, upgrades).
-2. *Repair.* While D > 0: among moves that lower D, the one of least cost per unit of D removed.
-3. *Local search.* Moves of modules from where they are to a cheaper place (first improvement,
-   ΔD ≤ 0), and the closing of parks opened for few modules (move them all, then y = 0), until a
-   pass finds nothing or the time is up. Auxiliaries with a cost are lowered where the rows allow.
+   or lowers D (a must-transfer industry). Candidates are its 48 cheapest places by estimate (own
+   cost plus the open cost of a park not open yet: a lower bound, the auxiliaries' costs being
+   ≥ 0), screened at once against the rows no auxiliary mends, then tried cheapest first until
+   no untried one can beat the best found.
+2. *Repair.* While D > 0: the move of least cost per unit of D removed, among moves of the
+   decision columns the violated targets hold; when none is feasible, an ejection chain: a module
+   moved out of the row that refused one of the cheapest such moves, then that move.
+3. *Local search* (15 % of what time is left): moves of modules from where they are to a cheaper
+   place (ΔD ≤ 0), and the closing of parks opened for few modules (move them all, then y = 0).
+4. *Neighbourhood MIP*, until the time is up or a round finds nothing better: x restricted to
+   each industry's places now and its 4 cheapest by estimate, every other x at 0, solved by
+   HiGHS from the plan as a MIP start. It is a restriction of the model, so its plans keep every
+   row; it holds the swaps and multi-module exchanges single moves cannot make, and when the
+   repair left a target open it is run without a start, as the repair of last resort.
 
 A plan is returned only when the rows, bounds and integrality all hold to 1e-6 on values computed
 afresh (A·v from the matrix, not the running sums). It is handed to HiGHS as a MIP start, or
@@ -181,7 +188,8 @@ class _State:
 
     def screen(self, cols: np.ndarray, k: float) -> np.ndarray:
         """The columns that could take k more modules as far as the rows no auxiliary mends can
-        tell (a quick test of all candidates at once; the move's propagation decides)."""
+        tell: a quick test of all candidates at once, on their own entries (the source's change
+        is not counted, equalities are left out); the move's propagation decides."""
         if not len(cols):
             return cols
         s, e = self.colptr[cols], self.colptr[cols + 1]
