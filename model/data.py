@@ -31,6 +31,7 @@ import pandas as pd
 
 from model import kpis
 from model.families.assign import may_retire
+from model.pairtable import PairTable
 from model.periods import Periods, periods_of, resolve
 from model.schema import IndustrySelector, Instance, ParkSelector, RuleBase
 from model.selectors import industries_of, parks_of
@@ -209,18 +210,16 @@ def _build(inst: Instance, keep_forbidden: bool) -> Data:
     use_ind = np.array([[i.use.get(k, 0.0) for k in res] for i in inst.industries], dtype=float)
     use = use_ind[ii].reshape(len(ii), n_k)
     pair_cost = np.zeros(len(ii))
-    if inst.pairs:
+    if len(inst.pairs):
+        table = PairTable.of(inst.pairs)
         row = np.full((n_i, n_p), -1, dtype=np.int64)  # the pair table's row of (i, p); -1 if forbidden
         row[ii, pp] = np.arange(len(ii))
-        at = row[pd.Index(ind_ids).get_indexer([pr.industry for pr in inst.pairs]),
-                 pd.Index(park_ids).get_indexer([pr.park for pr in inst.pairs])]
-        cost = np.array([np.nan if pr.cost is None else pr.cost for pr in inst.pairs], dtype=float)
-        given = (at >= 0) & ~np.isnan(cost)  # a pair a rule forbids: its data is not needed
-        pair_cost[at[given]] = cost[given]
-        for n, pr in zip(at.tolist(), inst.pairs):
-            if pr.use and n >= 0:
-                for k, v in pr.use.items():
-                    use[n, res.index(k)] = v
+        at = row[pd.Index(ind_ids).get_indexer(table.industry), pd.Index(park_ids).get_indexer(table.park)]
+        given = (at >= 0) & ~np.isnan(table.cost)  # a pair a rule forbids: its data is not needed
+        pair_cost[at[given]] = table.cost[given]
+        for k, values in table.use.items():
+            given = (at >= 0) & ~np.isnan(values)
+            use[at[given], res.index(k)] = values[given]
 
     unit_costs = np.array([[p.unit_costs.get(k, 0.0) for k in res] for p in inst.parks], dtype=float)
     unit_costs = unit_costs.reshape(n_p, n_k)
