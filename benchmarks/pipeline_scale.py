@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -106,9 +105,9 @@ def phases(file: Path, folder: Path) -> dict:
     from model.assemble import assemble
     from model.data import build_data
     from model.importers import import_file
+    from model.options import BuildOptions
     from model.report import print_summary
     from model.run import Outcome, _tabulate, write_outcome
-    from model.options import BuildOptions
     from solvers import SolveOptions
     from solvers.run import solve
 
