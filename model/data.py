@@ -110,7 +110,8 @@ class Data:
     def pair_position(self) -> dict[tuple[str, str], int]:
         """(industry, park) -> its row of the pair table."""
         if self._position is None:
-            self._position = {ip: r for r, ip in enumerate(zip(self.pairs["industry"], self.pairs["park"]))}
+            keys = zip(self.pairs["industry"].to_numpy().tolist(), self.pairs["park"].to_numpy().tolist())
+            self._position = dict(zip(keys, range(len(self.pairs))))
         return self._position
 
     def pair_mask(self, parks: object = None, industries: object = None) -> np.ndarray:

@@ -464,8 +464,10 @@ def _check_resource_keys(raw: RawDoc, resources: list[str], add: Callable[[Probl
         for m, up in enumerate(upgrades if isinstance(upgrades, list) else []):
             if isinstance(up, dict):
                 keys(("parks", n, "upgrades", m, "adds"), up.get("adds"))
-    for n, pair in _raw_items(raw, "pairs"):
-        keys(("pairs", n, "use"), pair.get("use"))
+    pairs = raw.data.get("pairs") if isinstance(raw.data, dict) else None
+    for n, pair in enumerate(pairs if isinstance(pairs, list) else []):  # most pairs give no `use`
+        if type(pair) is dict and "use" in pair:
+            keys(("pairs", n, "use"), pair["use"])
 
 
 def _check_province_table(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
