@@ -26,9 +26,9 @@ import pandas as pd
 
 from model.schema import MAX_NUMBER, Pair
 
-_ID = re.compile(r"^[A-Za-z0-9_\-]+$")
+_ID = re.compile(r"[A-Za-z0-9_\-]+")  # matched whole (`fullmatch`): `$` would let a final newline through
 # What the schema reads as a number from text (`schema._number_check`), less what needs its judgement.
-_PLAIN = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+_PLAIN = r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?"  # ASCII digits: `\d` takes any script's
 _KEYS = frozenset(("industry", "park", "cost", "use"))
 
 
@@ -113,7 +113,7 @@ def _numbers(values: list[Any], lo: float, hi: float) -> tuple[np.ndarray, np.nd
     if text.any():
         at = np.flatnonzero(text)
         cells = pd.Series([values[n] for n in at], dtype=object)
-        plain = cells.str.match(_PLAIN).to_numpy(dtype=bool)
+        plain = cells.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
         out[at[plain]] = np.array(cells[plain].tolist(), dtype=float)  # as `float()` reads them, to the digit
         doubt[at[~plain]] = True
     doubt |= ~(number | text | (kinds == "NoneType"))
@@ -138,7 +138,7 @@ def pair_table(items: list[Any]) -> tuple[PairTable, list[int]] | None:
         column = pd.Series([item.get(key) for item in items], dtype=object)
         text = np.array([type(v) is str for v in column], dtype=bool)
         unique = pd.unique(column[text])
-        good = {u for u in unique if _ID.match(u)}
+        good = {u for u in unique if _ID.fullmatch(u)}
         doubt |= ~text | ~column.isin(good).to_numpy()
         ids[key] = column.to_numpy()
     costs = [item.get("cost") for item in items]
