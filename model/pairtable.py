@@ -29,6 +29,8 @@ from model.schema import MAX_NUMBER, Pair
 _ID = re.compile(r"[A-Za-z0-9_\-]+")  # matched whole (`fullmatch`): `$` would let a final newline through
 # What the schema reads as a number from text (`schema._number_check`), less what needs its judgement.
 _PLAIN = r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?"  # ASCII digits: `\d` takes any script's
+_NOT_PLAIN = str.maketrans("", "", "0123456789.eE+-")  # deletes what plain numbers are made of
+_ABSENT = object()  # a key not given (`use: null` is given, and refused)
 _KEYS = frozenset(("industry", "park", "cost", "use"))
 
 
@@ -96,8 +98,8 @@ class PairTable(Sequence[Pair]):
         return self[int(order[at])] if at < len(codes) and codes[at] == code else None
 
 
-def _numbers(values: list[Any], lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-    """The numbers of a column (NaN where absent) and where a value needs the schema's judgement:
+def _numbers(values: list[Any], lo: float, hi: float, absent: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """The numbers of a column (NaN where `absent`) and where a value needs the schema's judgement:
     not a number, a boolean, text that is not plain notation, or outside [lo, hi]."""
     out = np.full(len(values), np.nan)
     doubt = np.zeros(len(values), dtype=bool)
@@ -112,15 +114,48 @@ def _numbers(values: list[Any], lo: float, hi: float) -> tuple[np.ndarray, np.nd
     text = kinds == "str"
     if text.any():
         at = np.flatnonzero(text)
-        cells = pd.Series([values[n] for n in at], dtype=object)
-        plain = cells.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
-        out[at[plain]] = np.array(cells[plain].tolist(), dtype=float)  # as `float()` reads them, to the digit
-        doubt[at[~plain]] = True
-    doubt |= ~(number | text | (kinds == "NoneType"))
+        cells = [values[n] for n in at]
+        read = _plain_numbers(cells)
+        if read is not None:
+            out[at] = read
+        else:
+            plain = pd.Series(cells, dtype=object).str.fullmatch(_PLAIN).to_numpy(dtype=bool)
+            out[at[plain]] = np.array([c for c, ok in zip(cells, plain) if ok], dtype=float)
+            doubt[at[~plain]] = True
+    doubt |= ~(number | text | np.fromiter((v is absent for v in values), dtype=bool, count=len(values)))
     checked = number | text
     with np.errstate(invalid="ignore"):
         doubt |= checked & ~((out >= lo) & (out <= hi))  # NaN and infinities too
     return out, doubt
+
+
+def _plain_numbers(cells: list[str]) -> np.ndarray | None:
+    """Every cell read as a number at once (as `float()` reads it, to the digit), when each is in
+    plain notation; None if one may not be. Cells of digits, `.`, `e`, `E`, `+` and `-` alone that
+    `float()` reads are exactly the plain notation `_PLAIN` describes."""
+    if "".join(cells).translate(_NOT_PLAIN) or not all(cells):
+        return None
+    try:
+        return np.array(cells, dtype=float)
+    except ValueError:
+        return None
+
+
+def text_codes(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of a column's text values (-1 where a value is not text) and the distinct texts: ids
+    repeat (a million pairs name a thousand industries), so each is judged once, by its code."""
+    column = np.fromiter(values, dtype=object, count=len(values))
+    try:
+        codes, uniques = pd.factorize(column)
+    except TypeError:  # a list or a mapping (not hashable): not text
+        column = np.fromiter((v if type(v) is str else None for v in values), dtype=object, count=len(values))
+        codes, uniques = pd.factorize(column)
+    text = np.array([type(u) is str for u in uniques], dtype=bool)
+    if not text.all():  # numbers, booleans, None: not text; the texts renumbered
+        renumber = np.full(len(uniques) + 1, -1)
+        renumber[np.flatnonzero(text)] = np.arange(text.sum())
+        codes, uniques = renumber[codes], uniques[text]
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def pair_table(items: list[Any]) -> tuple[PairTable, list[int]] | None:
@@ -132,31 +167,36 @@ def pair_table(items: list[Any]) -> tuple[PairTable, list[int]] | None:
         items = [item if type(item) is dict else {} for item in items]
     else:
         doubt = np.zeros(n, dtype=bool)
-    doubt |= np.array([not _KEYS.issuperset(item) for item in items], dtype=bool)
+    doubt |= np.fromiter((not _KEYS.issuperset(item) for item in items), dtype=bool, count=n)
+    industry, park, costs, uses = (list(c) for c in zip(*(
+        (item.get("industry"), item.get("park"), item.get("cost"), item.get("use", _ABSENT)) for item in items)))
     ids = {}
-    for key in ("industry", "park"):
-        column = pd.Series([item.get(key) for item in items], dtype=object)
-        text = np.array([type(v) is str for v in column], dtype=bool)
-        unique = pd.unique(column[text])
-        good = {u for u in unique if _ID.fullmatch(u)}
-        doubt |= ~text | ~column.isin(good).to_numpy()
-        ids[key] = column.to_numpy()
-    costs = [item.get("cost") for item in items]
+    for key, values in (("industry", industry), ("park", park)):
+        codes, uniques = text_codes(values)
+        good = np.array([bool(_ID.fullmatch(u)) for u in uniques] + [False], dtype=bool)  # [-1]: not text
+        doubt |= ~good[codes]
+        ids[key] = np.where(codes >= 0, uniques[np.maximum(codes, 0)] if len(uniques) else None, None)
     if any(type(c) is dict for c in costs):
         return None
     cost, bad = _numbers(costs, -MAX_NUMBER, MAX_NUMBER)
     doubt |= bad
-    uses = [item.get("use", {}) for item in items]
-    kinds = [type(u) is dict for u in uses]
-    doubt |= ~np.array(kinds, dtype=bool)
-    keys = list(dict.fromkeys(k for u, ok in zip(uses, kinds) if ok for k in u))
+    given = [n for n, u in enumerate(uses) if u is not _ABSENT]  # most pairs give no `use`
     use = {}
-    for key in keys:
-        if type(key) is not str:
-            doubt |= np.array([ok and key in u for u, ok in zip(uses, kinds)], dtype=bool)
-            continue
-        use[key], bad = _numbers([u.get(key) if ok else None for u, ok in zip(uses, kinds)], 0.0, MAX_NUMBER)
-        doubt |= bad
+    if given:
+        kinds = np.zeros(n, dtype=bool)
+        kinds[given] = [type(uses[m]) is dict for m in given]
+        doubt[given] |= ~kinds[given]
+        keys = list(dict.fromkeys(k for m in given if kinds[m] for k in uses[m]))
+        for key in keys:
+            if type(key) is not str:
+                doubt[[m for m in given if kinds[m] and key in uses[m]]] = True
+                continue
+            column = [_ABSENT] * n
+            for m in given:
+                if kinds[m]:
+                    column[m] = uses[m].get(key, _ABSENT)
+            use[key], bad = _numbers(column, 0.0, MAX_NUMBER, _ABSENT)  # `land: null` is given, and refused
+            doubt |= bad
     keep = ~doubt
     table = PairTable(ids["industry"][keep], ids["park"][keep], cost[keep], {k: v[keep] for k, v in use.items()})
     return table, np.flatnonzero(doubt).tolist()

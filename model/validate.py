@@ -21,7 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from model import families, kpis
 from model.errors import InputError, Problem, clip
 from model.loader import RawDoc, gc_paused
-from model.pairtable import PairTable, pair_table
+from model.pairtable import PairTable, pair_table, text_codes
 from model.periods import ByPeriod, Growth, Periods, largest, periods_of, resolve, timed_values
 from model.schema import (
     MAX_NUMBER,
@@ -523,18 +523,18 @@ def _check_region_table(raw: RawDoc, add: Callable[[Problem], None]) -> None:
 
 
 def _check_pairs(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
-    """Unknown industries and parks, and pairs given twice: found over whole columns, then each
-    row found wanting reported in order, as a loop over the rows would."""
+    """Unknown industries and parks, and pairs given twice: found over whole columns (each id judged
+    once, by its code), then each row found wanting reported in order, as a loop over the rows would."""
     items = _raw_items(raw, "pairs")
-    given = {key: [pair.get(key) for _, pair in items] for key in ("industry", "park")}
-    text = {key: np.array([type(v) is str for v in values], dtype=bool) for key, values in given.items()}
-    both = text["industry"] & text["park"]
-    rows = pd.DataFrame({key: pd.Series(values, dtype=object).where(both, None) for key, values in given.items()})
-    twice = both & rows.duplicated().to_numpy()  # a pair given before (ids as text only)
+    (ci, industries), (cp, parks) = (text_codes([pair.get(key) for _, pair in items]) for key in ("industry", "park"))
+    both = (ci >= 0) & (cp >= 0)
+    pair = np.where(both, ci.astype(np.int64) * len(parks) + cp, -1 - np.arange(len(items)))  # not text: unique
+    twice = pd.Series(pair).duplicated().to_numpy()
     unknown = {}
-    for key, known in (("industry", parts.industry_ids), ("park", parts.park_ids)):
-        unknown[key] = np.zeros(len(items), dtype=bool) if known is None else \
-            text[key] & ~pd.Series(given[key], dtype=object).where(text[key], None).isin(list(known)).to_numpy()
+    for key, codes, ids, known in (("industry", ci, industries, parts.industry_ids),
+                                   ("park", cp, parks, parts.park_ids)):
+        strange = np.array([known is not None and u not in known for u in ids] + [False], dtype=bool)
+        unknown[key] = strange[codes]  # code -1 (not text) takes the last, False
     for m in np.flatnonzero(twice | unknown["industry"] | unknown["park"]).tolist():
         n, pair = items[m]
         industry, park = pair["industry"], pair["park"]
