@@ -45,28 +45,32 @@ SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def _data(pairs: list) -> dict:
+def _data(pairs: list, broken: bool = False) -> dict:
+    """Two industries, two parks and `pairs`; `broken`: with problems before and after the pairs
+    too (an unknown key first, a bad group after), which must keep their places around them."""
     data = base()
     data["industries"].append({**data["industries"][0], "id": "b"})
+    if broken:
+        return {"colour": "red", **data, "pairs": pairs, "groups": {"g": 5}}
     return {**data, "pairs": pairs}
 
 
-def _outcome(pairs: list, columns: bool) -> tuple[str, object]:
+def _outcome(pairs: list, columns: bool, broken: bool = False) -> tuple[str, object]:
     """("ok", the pairs) or ("error", the problems as printed), with the columns on or off."""
     with pytest.MonkeyPatch.context() as m:
         if not columns:
             m.setattr(validation, "pair_table", lambda items: None)
         try:
-            inst = validation.validate(RawDoc(_data(pairs), {}, "inst.yaml", ""))
+            inst = validation.validate(RawDoc(_data(pairs, broken), {}, "inst.yaml", ""))
         except InputError as exc:
             return "error", [str(p) for p in exc.problems]
     return "ok", list(inst.pairs)
 
 
 @SETTINGS
-@given(st.lists(ITEM, min_size=1, max_size=6))
-def test_columns_judge_pairs_as_the_schema_does(pairs):
-    assert _outcome(pairs, True) == _outcome(pairs, False)
+@given(st.lists(ITEM, min_size=1, max_size=6), st.booleans())
+def test_columns_judge_pairs_as_the_schema_does(pairs, broken):
+    assert _outcome(pairs, True, broken) == _outcome(pairs, False, broken)
 
 
 def test_valid_pairs_are_held_as_a_table():
