@@ -22,6 +22,7 @@ from model import kpis
 from model import periods as time
 from model.families import FAMILIES
 from model.jurisdictions import expand
+from model.pairtable import PairTable
 from model.periods import Periods, named, periods_of, resolve
 from model.plan import Plan
 from model.schema import Instance, RuleBase
@@ -61,7 +62,9 @@ class CheckContext:
         self.plan = plan  # as it stands in the period
         self.ind = {i.id: i for i in inst.industries}
         self.park = {p.id: p for p in inst.parks}
-        self.pair = {(pr.industry, pr.park): pr for pr in inst.pairs}
+        # A table looks a pair up without a million objects; a list of pairs (a small instance) is read as it is.
+        self.pair = inst.pairs if isinstance(inst.pairs, PairTable) else {
+            (pr.industry, pr.park): pr for pr in inst.pairs}
         self.kpi = kpis.registry()
         self.periods = periods if periods is not None else periods_of(inst)
         self.period = period

@@ -24,6 +24,7 @@ is the latest such τ (−1: none).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,7 @@ import pandas as pd
 
 from model import kpis
 from model.families.assign import may_retire
+from model.pairtable import PairTable
 from model.periods import Periods, periods_of, resolve
 from model.schema import IndustrySelector, Instance, ParkSelector, RuleBase
 from model.selectors import industries_of, parks_of
@@ -61,7 +63,7 @@ class Data:
     ready: np.ndarray | None = None  # upgrades × periods: the latest period of building that adds capacity in t
     x_max_by_period: np.ndarray | None = None  # periods × pairs: x_max as it stands in each period
     _coef: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    _position: dict[tuple[str, str], int] | None = field(default=None, repr=False)
+    _position: PairRows | None = field(default=None, repr=False)
 
     @property
     def count(self) -> int:
@@ -106,10 +108,10 @@ class Data:
             self._coef[kpi] = kpis.pair_coef(self, kpi)
         return self._coef[kpi]
 
-    def pair_position(self) -> dict[tuple[str, str], int]:
+    def pair_position(self) -> PairRows:
         """(industry, park) -> its row of the pair table."""
         if self._position is None:
-            self._position = {ip: r for r, ip in enumerate(zip(self.pairs["industry"], self.pairs["park"]))}
+            self._position = PairRows(self)
         return self._position
 
     def pair_mask(self, parks: object = None, industries: object = None) -> np.ndarray:
@@ -126,6 +128,36 @@ class Data:
     def rules_of(self, kind: type[RuleBase]) -> list:
         """The enabled rules of one schema class."""
         return [r for r in self.rules if isinstance(r, kind)]
+
+
+class PairRows(Mapping[tuple[str, str], int]):
+    """(industry, park) -> its row of the pair table, by bisection over the rows' codes i·|P| + p:
+    the few pairs a plan places are looked up without a dictionary of every pair."""
+
+    def __init__(self, data: Data) -> None:
+        self.industry = {i: n for n, i in enumerate(data.industries)}
+        self.park = {p: n for n, p in enumerate(data.parks)}
+        self.width = max(1, len(data.parks))
+        codes = data.pairs["i"].to_numpy(dtype=np.int64) * self.width + data.pairs["p"].to_numpy(dtype=np.int64)
+        self.order = np.argsort(codes, kind="stable")
+        self.codes = codes[self.order]
+        self.data = data
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        i, p = self.industry.get(key[0]), self.park.get(key[1])
+        if i is not None and p is not None:
+            code = i * self.width + p
+            at = int(np.searchsorted(self.codes, code))
+            if at < len(self.codes) and self.codes[at] == code:
+                return int(self.order[at])
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        pairs = self.data.pairs
+        return zip(pairs["industry"].to_numpy().tolist(), pairs["park"].to_numpy().tolist())
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 def build_data(inst: Instance, keep_forbidden: bool = False) -> Data:
@@ -209,18 +241,16 @@ def _build(inst: Instance, keep_forbidden: bool) -> Data:
     use_ind = np.array([[i.use.get(k, 0.0) for k in res] for i in inst.industries], dtype=float)
     use = use_ind[ii].reshape(len(ii), n_k)
     pair_cost = np.zeros(len(ii))
-    if inst.pairs:
+    if len(inst.pairs):
+        table = PairTable.of(inst.pairs)
         row = np.full((n_i, n_p), -1, dtype=np.int64)  # the pair table's row of (i, p); -1 if forbidden
         row[ii, pp] = np.arange(len(ii))
-        at = row[pd.Index(ind_ids).get_indexer([pr.industry for pr in inst.pairs]),
-                 pd.Index(park_ids).get_indexer([pr.park for pr in inst.pairs])]
-        cost = np.array([np.nan if pr.cost is None else pr.cost for pr in inst.pairs], dtype=float)
-        given = (at >= 0) & ~np.isnan(cost)  # a pair a rule forbids: its data is not needed
-        pair_cost[at[given]] = cost[given]
-        for n, pr in zip(at.tolist(), inst.pairs):
-            if pr.use and n >= 0:
-                for k, v in pr.use.items():
-                    use[n, res.index(k)] = v
+        at = row[pd.Index(ind_ids).get_indexer(table.industry), pd.Index(park_ids).get_indexer(table.park)]
+        given = (at >= 0) & ~np.isnan(table.cost)  # a pair a rule forbids: its data is not needed
+        pair_cost[at[given]] = table.cost[given]
+        for k, values in table.use.items():
+            given = (at >= 0) & ~np.isnan(values)
+            use[at[given], res.index(k)] = values[given]
 
     unit_costs = np.array([[p.unit_costs.get(k, 0.0) for k in res] for p in inst.parks], dtype=float)
     unit_costs = unit_costs.reshape(n_p, n_k)

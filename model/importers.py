@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -32,6 +33,10 @@ FORMATS = ("orlib-cap", "holmberg", "gap")
 CAPACITIES = {"capa": (8000, 10000, 12000, 14000), "capb": (5000, 6000, 7000, 8000),
               "capc": (5000, 5750, 6500, 7250)}
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+# Characters of plain numbers (deleted by `str.translate`: a file of numbers leaves only white space).
+# A token of them that `float` reads also matches `_NUMBER`; one it does not read is refused by the
+# token-by-token reading, which names its line.
+_PLAIN_NUMBERS = str.maketrans("", "", "0123456789.eE+-")
 
 
 @dataclass
@@ -51,9 +56,26 @@ class _Tokens:
         self.path = path
         raw = path.read_bytes()
         self.sha256 = hashlib.sha256(raw).hexdigest()
-        text = raw.split(b"\0", 1)[0].decode("ascii", errors="replace")
-        self.items = [(tok, n) for n, line in enumerate(text.splitlines(), 1) for tok in line.split()]
+        self.text = raw.split(b"\0", 1)[0].decode("ascii", errors="replace")
+        self._items: list[tuple[str, int]] | None = None
         self.pos = 0
+
+    @property
+    def items(self) -> list[tuple[str, int]]:
+        """Every token with its line (made when first asked for: the fast path never needs them)."""
+        if self._items is None:
+            self._items = [(tok, n) for n, line in enumerate(self.text.splitlines(), 1) for tok in line.split()]
+        return self._items
+
+    def numbers(self) -> np.ndarray | None:
+        """Every token as a number, at once, when the file is plain numbers (digits, `.`, `e`, signs);
+        None otherwise, or when a token is not a number: the token-by-token reading then says where."""
+        if self.text.translate(_PLAIN_NUMBERS).strip():
+            return None
+        try:
+            return np.array(self.text.split(), dtype=float)
+        except ValueError:
+            return None
 
     def error(self, message: str, expected: str, line: int | None = None) -> InputError:
         if line is None:
@@ -93,6 +115,7 @@ class _Tokens:
 def _cfl_instance(name: str, description: str, caps: list[float], fixed: list[float], demand: list[float],
                   cost: list[list[float]], divisible: bool) -> dict[str, Any]:
     m, n = len(caps), len(demand)
+    facilities = [f"f{i + 1}" for i in range(m)]
     return {
         "name": name,
         "description": description,
@@ -102,8 +125,9 @@ def _cfl_instance(name: str, description: str, caps: list[float], fixed: list[fl
                         "must_transfer": True, "use": {"demand": demand[j]}} for j in range(n)],
         "parks": [{"id": f"f{i + 1}", "province": "benchmark", "region": "benchmark", "open_cost": fixed[i],
                    "capacity": {"demand": caps[i]}} for i in range(m)],
-        "pairs": [{"industry": f"c{j + 1}", "park": f"f{i + 1}", "cost": cost[i][j]}
-                  for j in range(n) for i in range(m)],
+        "pairs": [{"industry": customer, "park": facility, "cost": c}
+                  for customer, row in zip((f"c{j + 1}" for j in range(n)), zip(*cost))
+                  for facility, c in zip(facilities, row)],
     }
 
 
@@ -111,6 +135,15 @@ def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "
     """OR-Library cap41..cap134 and capa/capb/capc (the latter need `capacity`)."""
     path = Path(path)
     t = _Tokens(path)
+    quick = _orlib_cap_numbers(t.numbers())
+    if quick is not None:
+        caps, fixed, demand, cost = quick
+        if capacity is not None:
+            caps = [float(capacity)] * len(caps)
+        desc = (f"OR-Library capacitated warehouse location {path.stem} (Beasley 1988), {sourcing}-sourcing; "
+                f"imported from {path.name}")
+        return Imported(path.stem, _cfl_instance(path.stem, desc, caps, fixed, demand, cost, sourcing == "multi"),
+                        str(path), t.sha256)
     m, n = t.whole("number of warehouses"), t.whole("number of customers")
     caps, fixed = [], []
     literal = False
@@ -141,6 +174,20 @@ def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "
             f"imported from {path.name}")
     return Imported(name, _cfl_instance(name, desc, caps, fixed, demand, cost, sourcing == "multi"),
                     str(path), t.sha256)
+
+
+def _orlib_cap_numbers(numbers: np.ndarray | None) -> tuple[list, list, list, list] | None:
+    """Capacities, fixed costs, demands and costs (warehouse-major) of a file read as numbers at once,
+    or None when its numbers do not add up (the token-by-token reading then says what is wrong)."""
+    if numbers is None or len(numbers) < 2:
+        return None
+    m, n = numbers[0], numbers[1]
+    if not (m >= 1 and n >= 1 and m == int(m) and n == int(n)) or len(numbers) != 2 + 2 * m + n * (m + 1):
+        return None
+    m, n = int(m), int(n)
+    body = numbers[2 + 2 * m:].reshape(n, m + 1)
+    return (numbers[2:2 + 2 * m:2].tolist(), numbers[3:3 + 2 * m:2].tolist(), body[:, 0].tolist(),
+            body[:, 1:].T.tolist())
 
 
 def holmberg(path: str | Path) -> Imported:

@@ -452,6 +452,37 @@ def _quote(text: str) -> str:
     return repr(clip(text))
 
 
+class _Lines:
+    """The records of a CSV text without quotes or carriage returns: one a line, cells between commas,
+    as `csv.reader` reads them (with `line_num`), at `str.split`'s speed."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.line_num = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return self
+
+    def __next__(self) -> list[str]:
+        if self.line_num >= len(self.lines):
+            raise StopIteration
+        self.line_num += 1
+        line = self.lines[self.line_num - 1]
+        return line.split(",") if line else []
+
+
+def _records(text: str) -> Any:
+    """A reader of the CSV text's records: `csv.reader` where quotes, carriage returns or a cell
+    beyond its size limit need it (it says what is wrong with them), else `_Lines`."""
+    if '"' in text or "\r" in text or len(text) > csv.field_size_limit() and max(
+            map(len, text.split("\n"))) > csv.field_size_limit():
+        return csv.reader(io.StringIO(text, newline=""))
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the newline that ends the last line
+    return _Lines(lines)
+
+
 def _read_csv(text: str, shown: str, path: Path) -> tuple[list[dict[str, Any]], dict[Path, str], list[Problem], bool]:
     """Rows of a side table as nested dicts: column `use.land` -> `{'use': {'land': ...}}`.
 
@@ -461,7 +492,7 @@ def _read_csv(text: str, shown: str, path: Path) -> tuple[list[dict[str, Any]], 
     rows: list[dict[str, Any]] = []
     marks: dict[Path, str] = {}
     problems: list[Problem] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = _records(text)
     try:
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
@@ -472,33 +503,44 @@ def _read_csv(text: str, shown: str, path: Path) -> tuple[list[dict[str, Any]], 
         if len(skip) == len(header):
             return [], marks, problems, False
         complete = True
+        width = len(header)
+        unnamed = [col for col in sorted(skip) if header[col] == ""]  # their cells must be empty
+        # Per column read: (position, key, sub-key or None, a list `a;b`); the header allows two levels.
+        plan = [(col, *(name.split(".", 1) + [None])[:2], name.split(".")[-1] in CSV_LIST_COLUMNS)
+                for col, name in enumerate(header) if col not in skip]
+        flat = [(col, key) for col, key, sub, is_list in plan] if all(
+            sub is None and not is_list for _, _, sub, is_list in plan) else []
         for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            n = len(rows)
-            if len(cells) != len(header):
-                problems.append(Problem(f"{shown}:{line}", section, f"{len(cells)} cells for {len(header)} columns",
-                                        "one cell per column"))
+            if len(cells) != width:
+                if not any(c.strip() for c in cells):
+                    continue
+                problems.append(Problem(f"{shown}:{reader.line_num}", section,
+                                        f"{len(cells)} cells for {width} columns", "one cell per column"))
                 complete = False
                 continue
-            marks[(*path, n)] = f"{shown}:{line}"
+            cells = [c.strip() for c in cells]
+            if not any(cells):
+                continue
+            where = f"{shown}:{reader.line_num}"
+            marks[(*path, len(rows))] = where
+            for col in unnamed:
+                if cells[col]:
+                    problems.append(Problem(where, section, f"a value in unnamed column {col + 1}",
+                                            "a name for the column in the header"))
+            if flat:  # plain columns only (a pair table): one comprehension
+                rows.append({key: cells[col] for col, key in flat if cells[col]})
+                continue
             row: dict[str, Any] = {}
-            for col, (column, cell) in enumerate(zip(header, cells)):
-                cell = cell.strip()
-                if cell == "" or col in skip:
-                    if cell and column == "":
-                        problems.append(Problem(f"{shown}:{line}", section, f"a value in unnamed column {col + 1}",
-                                                "a name for the column in the header"))
+            for col, key, sub, is_list in plan:
+                value: Any = cells[col]
+                if not value:
                     continue
-                parts = column.split(".")
-                value: Any = cell
-                if parts[-1] in CSV_LIST_COLUMNS:
-                    value = [v.strip() for v in cell.split(";") if v.strip()]
-                target = row
-                for part in parts[:-1]:
-                    target = target.setdefault(part, {})
-                target[parts[-1]] = value
+                if is_list:
+                    value = [v.strip() for v in value.split(";") if v.strip()]
+                if sub is None:
+                    row[key] = value
+                else:
+                    row.setdefault(key, {})[sub] = value
             rows.append(row)
     except csv.Error as exc:
         limit = csv.field_size_limit()

@@ -30,6 +30,27 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+LONG = 1000  # items of a list written on one line (a million pairs indented would take a minute)
+
+
+def json_text(doc: Any) -> str:
+    """A document as JSON indented for reading, except that a list of more than `LONG` items at its
+    top level takes one line: Python's indenting encoder is pure Python, its compact one is C."""
+    if not isinstance(doc, dict) or not any(isinstance(v, list) and len(v) > LONG for v in doc.values()):
+        return json.dumps(_jsonable(doc), indent=2, ensure_ascii=False) + "\n"
+    lines = []
+    for key, value in doc.items():
+        if isinstance(value, list) and len(value) > LONG:
+            try:
+                text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+            except (ValueError, TypeError):  # NaN or infinity (or a tuple key): as `_jsonable` writes them
+                text = json.dumps(_jsonable(value), ensure_ascii=False)
+        else:
+            text = json.dumps(_jsonable(value), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        lines.append(f"  {json.dumps(str(key), ensure_ascii=False)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[str, dict],
                   kind: str = "results", option: str = "--out", files: dict[str, bytes] | None = None,
                   finish: Callable[[Path], dict[str, bytes]] | None = None) -> None:
@@ -41,8 +62,7 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[st
         for name, table in tables.items():
             table.to_csv(tmp / name, index=False, float_format="%.10g")
         for name, doc in documents.items():
-            (tmp / name).write_text(json.dumps(_jsonable(doc), indent=2, ensure_ascii=False) + "\n",
-                                    encoding="utf-8")
+            (tmp / name).write_text(json_text(doc), encoding="utf-8")
         for name, content in (files or {}).items():
             (tmp / name).write_bytes(content)
         for name, content in (finish(tmp) if finish is not None else {}).items():

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from model import families, kpis
 from model.errors import InputError, Problem, clip
 from model.loader import RawDoc, gc_paused
+from model.pairtable import PairTable, pair_table, text_codes
 from model.periods import ByPeriod, Growth, Periods, largest, periods_of, resolve, timed_values
 from model.schema import (
     MAX_NUMBER,
@@ -27,6 +29,7 @@ from model.schema import (
     Industry,
     IndustrySelector,
     Instance,
+    Pair,
     Park,
     ParkSelector,
     Province,
@@ -128,9 +131,9 @@ def _value_at(data: Any, path: tuple) -> Any:
     return data
 
 
-def _translate(raw: RawDoc, exc: ValidationError) -> list[Problem]:
+def _translate(raw: RawDoc, errors: list[Any]) -> list[Problem]:
     by_path: dict[tuple, list[dict[str, Any]]] = {}
-    for err in exc.errors():
+    for err in errors:
         path = _clean_loc(raw.data, tuple(err["loc"]))
         if len(path) == 1 and path[0] in raw.partial and err["type"] == "too_short":
             continue  # a side table that could not be read is reported once, by the loader
@@ -193,18 +196,58 @@ def validate(raw: RawDoc) -> Instance:
 
 def _validate(raw: RawDoc) -> Instance:
     problems = list(raw.problems)
-    try:
-        inst = Instance.model_validate(raw.data)
-    except ValidationError as exc:
-        problems += _translate(raw, exc)
+    errors, inst = _schema(raw)
+    if errors:
+        problems += _translate(raw, errors)
         problems += check_references(_parts_from_raw(raw), raw)
         raise InputError(_unique(problems)) from None
+    assert inst is not None
     problems += check_references(_parts_of(inst, raw), raw)
     if not problems:
         problems += check_magnitudes(inst, raw)
     if problems:
         raise InputError(_unique(problems))
     return inst
+
+
+# Instance fields in the order the schema checks them: errors found apart are put in that order.
+_FIELD_ORDER = {name: n for n, name in enumerate(Instance.model_fields)}
+
+
+def _schema(raw: RawDoc) -> tuple[list[Any], Instance | None]:
+    """The schema's errors (pydantic's, as `ValidationError.errors()` gives them), or the instance.
+
+    A list of pairs is judged as columns (`model.pairtable`) and held as a `PairTable`; only its
+    rows the columns doubt are validated one by one as `Pair`, their errors placed where the
+    schema would place them, so that they read as if the whole instance had been validated at once.
+    """
+    pairs = raw.data.get("pairs") if isinstance(raw.data, dict) else None
+    judged = pair_table(pairs) if isinstance(pairs, list) and pairs else None
+    if judged is None:
+        try:
+            return [], Instance.model_validate(raw.data)
+        except ValidationError as exc:
+            return exc.errors(), None
+    table, doubts = judged
+    errors: list[Any] = []
+    inst = None
+    try:
+        inst = Instance.model_validate({**raw.data, "pairs": []})
+    except ValidationError as exc:
+        errors = exc.errors()
+    for n in doubts:
+        try:
+            Pair.model_validate(pairs[n])
+        except ValidationError as exc:
+            errors += [{**e, "loc": ("pairs", n, *e["loc"])} for e in exc.errors()]
+        else:  # valid after all (the columns doubt more than the schema): nothing lost, the schema's way
+            judged = None
+    if errors:
+        return sorted(errors, key=lambda e: _FIELD_ORDER.get(e["loc"][0], len(_FIELD_ORDER))), None
+    assert inst is not None
+    if judged is None:  # some row the columns doubted is valid: validate the pairs as the schema does
+        return [], inst.model_copy(update={"pairs": TypeAdapter(list[Pair]).validate_python(pairs)})
+    return [], inst.model_copy(update={"pairs": table})
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -235,7 +278,7 @@ class _Parts:
     readable: set[str]  # sections whose every item was read: a selector selecting nothing can be judged
     failed: dict[str, list[dict[str, Any]]]  # section -> raw items that did not validate
     periods: list[str] | None = None  # period ids ([] without `periods`; None if not readable)
-    pairs: list[tuple[int, Any]] = field(default_factory=list)
+    pairs: list[tuple[int, Any]] = field(default_factory=list)  # pairs that may hold numbers over time
     province_table: dict[str, str] = field(default_factory=dict)  # the `provinces:` table: province -> region
     province_codes: dict[str, str] = field(default_factory=dict)  # province -> its GB/T 2260 code, where valid
 
@@ -272,7 +315,8 @@ def _parts_of(inst: Instance, raw: RawDoc) -> _Parts:
         industry_ids={i.id for i in inst.industries} if "industries" in complete else None,
         park_ids={p.id for p in inst.parks} if "parks" in complete else None,
         sectors={i.sector for i in inst.industries} if "industries" in complete else None,
-        readable=complete, failed={}, periods=_period_ids(raw), pairs=list(enumerate(inst.pairs)),
+        readable=complete, failed={}, periods=_period_ids(raw),
+        pairs=[] if isinstance(inst.pairs, PairTable) else list(enumerate(inst.pairs)),  # a table: nothing timed
         province_table={q: v.region for q, v in inst.provinces.items()},
         province_codes={q: v.code for q, v in inst.provinces.items() if v.code is not None})
 
@@ -420,8 +464,10 @@ def _check_resource_keys(raw: RawDoc, resources: list[str], add: Callable[[Probl
         for m, up in enumerate(upgrades if isinstance(upgrades, list) else []):
             if isinstance(up, dict):
                 keys(("parks", n, "upgrades", m, "adds"), up.get("adds"))
-    for n, pair in _raw_items(raw, "pairs"):
-        keys(("pairs", n, "use"), pair.get("use"))
+    pairs = raw.data.get("pairs") if isinstance(raw.data, dict) else None
+    for n, pair in enumerate(pairs if isinstance(pairs, list) else []):  # most pairs give no `use`
+        if type(pair) is dict and "use" in pair:
+            keys(("pairs", n, "use"), pair["use"])
 
 
 def _check_province_table(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
@@ -477,17 +523,27 @@ def _check_region_table(raw: RawDoc, add: Callable[[Problem], None]) -> None:
 
 
 def _check_pairs(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
-    seen: set[tuple[str, str]] = set()
-    for n, pair in _raw_items(raw, "pairs"):
-        industry, park = pair.get("industry"), pair.get("park")
-        if isinstance(industry, str) and parts.industry_ids is not None and industry not in parts.industry_ids:
+    """Unknown industries and parks, and pairs given twice: found over whole columns (each id judged
+    once, by its code), then each row found wanting reported in order, as a loop over the rows would."""
+    items = _raw_items(raw, "pairs")
+    (ci, industries), (cp, parks) = (text_codes([pair.get(key) for _, pair in items]) for key in ("industry", "park"))
+    both = (ci >= 0) & (cp >= 0)
+    pair = np.where(both, ci.astype(np.int64) * len(parks) + cp, -1 - np.arange(len(items)))  # not text: unique
+    twice = pd.Series(pair).duplicated().to_numpy()
+    unknown = {}
+    for key, codes, ids, known in (("industry", ci, industries, parts.industry_ids),
+                                   ("park", cp, parks, parts.park_ids)):
+        strange = np.array([known is not None and u not in known for u in ids] + [False], dtype=bool)
+        unknown[key] = strange[codes]  # code -1 (not text) takes the last, False
+    for m in np.flatnonzero(twice | unknown["industry"] | unknown["park"]).tolist():
+        n, pair = items[m]
+        industry, park = pair["industry"], pair["park"]
+        if unknown["industry"][m]:
             add(raw.problem(("pairs", n, "industry"), f"unknown industry {_describe(industry)}", "an industry id"))
-        if isinstance(park, str) and parts.park_ids is not None and park not in parts.park_ids:
+        if unknown["park"][m]:
             add(raw.problem(("pairs", n, "park"), f"unknown park {_describe(park)}", "a park id"))
-        if isinstance(industry, str) and isinstance(park, str):
-            if (industry, park) in seen:
-                add(raw.problem(("pairs", n), f"duplicate pair {clip(industry)} -> {clip(park)}", "each pair once"))
-            seen.add((industry, park))
+        if twice[m]:
+            add(raw.problem(("pairs", n), f"duplicate pair {clip(industry)} -> {clip(park)}", "each pair once"))
 
 
 def _check_weights(raw: RawDoc, add: Callable[[Problem], None], words: set[str] | None = None) -> None:
@@ -866,13 +922,11 @@ def _magnitudes(inst: Instance, raw: RawDoc) -> list[Problem]:
     priced = [(k, u) for k, u in unit.items() if u]
     power_price = max((p.power_price for p in inst.parks), default=0.0)
     grid = max((p.grid_factor for p in inst.parks), default=0.0)
-    pair_use: dict[str, dict[str, float]] = {}
-    pair_cost: dict[str, float] = {}
-    for pr in inst.pairs:
-        mine = pair_use.setdefault(pr.industry, {})
-        for k, v in pr.use.items():
-            mine[k] = max(v, mine.get(k, 0.0))
-        pair_cost[pr.industry] = max(abs(pr.cost or 0.0), pair_cost.get(pr.industry, 0.0))
+    table = PairTable.of(inst.pairs)  # the largest cost and use of each industry's pairs, over the columns
+    by_industry = pd.DataFrame({"cost": np.nan_to_num(np.abs(table.cost)),
+                                **{k: np.nan_to_num(v) for k, v in table.use.items()}}).groupby(table.industry).max()
+    pair_cost: dict[str, float] = by_industry["cost"].to_dict()
+    pair_use: dict[str, dict[str, float]] = by_industry.drop(columns="cost").to_dict("index")
     weight = {t: max([1.0] + [abs(w[t]) for w, _ in inst.levels()]) for t in kpis.objective_terms()}
     problems: list[Problem] = []
 

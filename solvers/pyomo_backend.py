@@ -11,19 +11,21 @@ raise on a non-optimal outcome unless asked not to: that is asked here, once.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import math
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from solvers.options import HIGHS_NAMES, SolveOptions
 from solvers.problem import Problem, label
 from solvers.result import SolveResult, SolverNotFound, relative_gap, version
+
+if TYPE_CHECKING:  # Pyomo is imported where it is used: half a second a command that never needs it
+    import pyomo.environ as pyo
 
 
 def _index(keys: tuple, n: int) -> list[Any]:
@@ -35,6 +37,9 @@ def _index(keys: tuple, n: int) -> list[Any]:
 def to_pyomo(problem: Problem) -> pyo.ConcreteModel:
     """The Pyomo model of `problem`; `m.columns[j]` is the variable of column j, `m.rows[r]` the
     constraint of row r (None for an empty row that holds whatever the plan: it is not created)."""
+    import pyomo.environ as pyo
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
     m = pyo.ConcreteModel(name=problem.name)
     columns: list[Any] = []
     for b in problem.variables.values():
@@ -162,6 +167,8 @@ def solve_highs(m: pyo.ConcreteModel, opts: SolveOptions, solver: Any = None) ->
 def legacy_solver(name: str) -> Any:
     """Pyomo's `SolverFactory(name)`, or `SolverNotFound`. Pyomo logs a traceback for an unknown
     name; that is this function's answer, so the log is held back."""
+    import pyomo.environ as pyo
+
     logger = logging.getLogger("pyomo")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
@@ -180,15 +187,14 @@ def legacy_solver(name: str) -> Any:
 def check_solver(name: str) -> None:
     """Raise `SolverNotFound` now, before any work, if `name` cannot be run here."""
     if name in HIGHS_NAMES:
-        from pyomo.contrib.solver.solvers.highs import Highs
-
-        if not Highs().available():
+        if importlib.util.find_spec("highspy") is None:  # what Pyomo's `Highs().available()` asks, without Pyomo
             raise SolverNotFound("highspy is not installed (pip install 'highspy>=1.15')")
         return
     legacy_solver(name)
 
 
 def solve_legacy(m: pyo.ConcreteModel, opts: SolveOptions) -> SolveResult:
+    import pyomo.environ as pyo
     from pyomo.opt import SolutionStatus, TerminationCondition
 
     solver = legacy_solver(opts.solver)
@@ -221,6 +227,8 @@ def solve_legacy(m: pyo.ConcreteModel, opts: SolveOptions) -> SolveResult:
 def lp_duals(m: pyo.ConcreteModel, opts: SolveOptions) -> np.ndarray | None:
     """Row duals of the LP left when every integer variable is fixed at its loaded value (HiGHS
     only; None otherwise). Rows not created (empty) get 0."""
+    import pyomo.environ as pyo
+
     if opts.solver not in HIGHS_NAMES:
         return None
     from pyomo.contrib.solver.solvers.highs import Highs
