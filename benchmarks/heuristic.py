@@ -141,7 +141,10 @@ def main() -> None:
                              "objective": median([r["objective"] for r in rs]),
                              "gap": median([r["gap"] for r in rs])})
             print(json.dumps(rows[-2:]), file=sys.stderr)
-    print(f"\nmedians of {args.repeat} runs, budget {args.limit:g} s from the built model\n")
+    from model.options import BuildOptions
+
+    print(f"\nmedians of {args.repeat} runs, budget {args.limit:g} s from the built model, "
+          f"formulation {BuildOptions().formulation}\n")
     print(f"{'size':>9} {'pairs':>8} {'arm':>9} {'build s':>8} {'first plan s':>12} {'plans':>5} "
           f"{'first obj':>12} {'gap@10s':>8} {'objective':>12} {'gap@end':>8}")
     for r in rows:
