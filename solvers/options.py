@@ -18,10 +18,14 @@ class SolveOptions:
     # How the model reaches the solver: "direct" (HiGHS through highspy, one CSR matrix) or "pyomo"
     # (the reference, through Pyomo; the only way for any other solver).
     backend: str = "direct"
+    # How the MIP is searched: "mip" hands the whole problem to the solver; "kernel" runs the kernel
+    # search around the LP relaxation (`solvers/kernel.py`), whose restricted MIPs the solver solves.
+    method: str = "mip"
 
     def as_dict(self) -> dict[str, Any]:
         return {"solver": self.solver, "backend": self.path, "time_limit": self.time_limit,
-                "mip_gap": self.mip_gap, "threads": self.threads, "seed": self.seed, "raw": dict(self.raw)}
+                "mip_gap": self.mip_gap, "threads": self.threads, "seed": self.seed, "raw": dict(self.raw),
+                "method": self.method}
 
     @property
     def path(self) -> str:
@@ -30,6 +34,7 @@ class SolveOptions:
 
 
 HIGHS_NAMES = ("highs", "appsi_highs")
+METHODS = ("mip", "kernel")
 BACKENDS = ("direct", "pyomo")
 
 
