@@ -1,35 +1,42 @@
-"""Kernel search around the LP relaxation: a matheuristic for large MIPs, on any `Problem`.
+"""Kernel search around a relaxation: a matheuristic for large MIPs, on any `Problem`.
 
-After Angelelli, Mansini and Speranza (2010) and Guastaroba and Speranza (2012, 2014, kernel search
-for the capacitated facility location problem, multi- and single-source). Let C be the integer
-columns with l_j = 0 < u_j (the ones that may be set to 0); every other column is never restricted.
+After Angelelli, Mansini and Speranza (2010) and Guastaroba and Speranza (2012, 2014: kernel search
+for the capacitated facility location problem, multi- and single-source). Let C be the columns with
+l_j = 0 < u_j (the ones a restriction may set to 0), less the enablers (below); every other column
+is never restricted.
 
-1. Solve the LP relaxation; its value z_LP is a valid lower bound. Reduced costs
-       d_j = c_j − Σ_r A[r,j]·π_r          (π the LP row duals)
-   order the columns of C by how promising they are.
-2. Kernel K = the columns of C positive in the LP solution. Buckets B_1, B_2, … = the rest of C by
-   increasing d_j, each as large as the initial kernel (at least `MIN_BUCKET`).
-3. Solve the restricted MIP "u_j := 0 for j ∈ C ∖ K" (HiGHS presolve drops those columns), then for
-   each bucket b the MIP restricted to K ∪ B_b, each with the incumbent as MIP start (so HiGHS
-   prunes against it and only an improvement changes the plan). The columns of B_b that an
-   improved plan uses join K.
-4. With the time that is left, the full MIP from the incumbent: HiGHS may improve it and proves a
-   bound on the whole problem.
+1. A relaxation gives a valid lower bound z, a solution and an order of the columns. By default
+   the LP relaxation: z = z_LP, and reduced costs  d_j = c_j − Σ_r A[r,j]·π_r  (π its row duals).
+   Where the model knows the problem's structure, `Problem.guide` gives them instead (a `Guide`:
+   the Lagrangian relaxation of facility location and GAP in `model/lagrange.py`, whose bound is at
+   least the LP's and which takes seconds where the LP of a capb file takes minutes), and a first
+   plan.
+2. Kernel K = the columns of C positive in the relaxation's solution. The others are ranked within
+   their equality row (the first one they are in: a customer's assignment row) by d_j, and taken in
+   the order (rank, d_j): each bucket gives every customer its next options. The first bucket is as
+   large as K (at least `MIN_BUCKET`); a restricted MIP solved within a quarter of its time doubles
+   the size of the next buckets (up to `MAX_BUCKET`), one not solved to optimality halves it.
+3. Solve the MIP restricted to K ("u_j := 0 for j ∈ C ∖ K"; HiGHS's presolve drops those columns),
+   then for each bucket B the MIP restricted to K ∪ B, each with the incumbent as MIP start (HiGHS
+   prunes against it: only an improvement changes the plan) and at most a third of the time left
+   (at least `SUB_LIMIT` s or a tenth of the whole). The columns of B that an improved plan uses
+   join K. A pass over all the buckets that improved nothing ends this step.
+4. With the time left (at least `FULL_SHARE` of it), the full MIP from the incumbent: HiGHS may
+   improve it and proves a bound on the whole problem.
 
-Implications. A row  a·x_j − b·y_k ≤ 0  (a, b > 0, x_j, y_k ≥ 0, two entries) says x_j > 0 needs
-y_k > 0: the strong link x[i,p] ≤ x_max·y[p]. A column entering a bucket brings the columns it
-needs, so that a customer's assignment to a closed facility comes with the facility.
+Enablers. A row  a·x_j − b·y_k ≤ 0  (a, b > 0, x_j, y_k ≥ 0, two entries) says x_j > 0 needs
+y_k > 0: the strong link x[i,p] ≤ x_max·y[p]. The y_k are few (the facilities) and never
+restricted; a column entering a bucket needs nothing else.
 
-The bound reported is the best proven one: max(z_LP, the full MIP's dual bound of step 4). The
-restricted MIPs prove nothing about the whole problem; their dual bounds are not used.
+The bound reported is the best proven one: max(z, the full MIP's dual bound of step 4); `root_bound`
+is z. The restricted MIPs prove nothing about the whole problem; their dual bounds are not used.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
-import os
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -41,6 +48,7 @@ from solvers.options import SolveOptions
 from solvers.problem import Problem, Solution
 from solvers.result import SolveResult, relative_gap, version
 
+LOG = logging.getLogger(__name__)
 MIN_BUCKET = 50
 MAX_STEPS = 10_000
 MAX_BUCKET = 20_000
@@ -59,6 +67,8 @@ class Guide:
     start: np.ndarray | None
     message: str = ""
 FULL_SHARE = 0.1  # of the time, kept for the full MIP from the incumbent (step 4)
+SUB_LIMIT = 30.0  # seconds a restricted MIP gets at least (a tenth of the time when that is more),
+# at most a third of what is left: a hard one must not take the time the next buckets need
 SUB_GAP = 1e-4  # restricted MIPs stop here (they prove nothing global; a smaller gap only costs time)
 POSITIVE = 1e-6
 
@@ -75,7 +85,7 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
     lb, ub, integer = problem.bounds()
     trace: list[tuple[float, float]] = []
 
-    candidates = np.flatnonzero(integer & (lb == 0) & (ub > 0))
+    candidates = np.flatnonzero((lb == 0) & (ub > 0))
     kernel = np.zeros(problem.n_cols, dtype=bool)
     best: np.ndarray | None = None
     best_obj = math.inf
@@ -120,24 +130,21 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
             break
         allowed = kernel.copy()
         allowed[bucket] = True
-        allowed[_closure(bucket, needs)] = True
-        share = None if left is None else max(1.0, (left - reserve) / 3)
+        share = None if left is None else max(1.0, min((left - reserve) / 3, max(SUB_LIMIT, limit / 10)))
         with _only(problem, restricted & ~allowed):
             problem.start = best
             result = run.solve(problem, replace(opts, time_limit=share, mip_gap=sub_gap))
             problem.start = None
-        if os.environ.get("KERNEL_DEBUG"):
-            print(f"kernel step {n}: {int((allowed & restricted).sum())} columns, {result.status} "
-                  f"{result.objective} in {result.seconds:.1f} s (limit {share})", file=sys.stderr)
+        LOG.debug("kernel step %d: %d columns, %s %s in %.1f s (limit %s)", n, int((allowed & restricted).sum()),
+                  result.status, result.objective, result.seconds, share)
         if result.status == "interrupted":
             stopped = "interrupted"
         if result.has_solution and problem.solution is not None and result.objective < best_obj - 1e-9 * max(
                 1.0, abs(best_obj) if math.isfinite(best_obj) else 1.0):
             best, best_obj = problem.solution.values.copy(), float(result.objective)
             trace.append((time.monotonic() - start, best_obj))
-            used = bucket[best[bucket] > 0.5]
+            used = bucket[best[bucket] > POSITIVE]
             kernel[used] = True
-            kernel[_closure(used, needs)] = True
             improved_in_pass = True
         if stopped:
             break
@@ -298,11 +305,3 @@ def _implications(problem: Problem) -> np.ndarray:
     ok = (a * b < 0) & (lb[pos] >= 0) & (lb[neg] >= 0)
     needs[pos[ok]] = neg[ok]
     return needs
-
-
-def _closure(cols: np.ndarray, needs: np.ndarray) -> np.ndarray:
-    """The columns that `cols` need (one step: a facility needs nothing further)."""
-    if not len(cols):
-        return np.empty(0, dtype=np.int64)
-    req = needs[cols]
-    return np.unique(req[req >= 0])
