@@ -14,13 +14,15 @@ is never restricted.
 2. Kernel K = the columns of C positive in the relaxation's solution. The others are ranked within
    their equality row (the first one they are in: a customer's assignment row) by d_j, and taken in
    the order (rank, d_j): each bucket gives every customer its next options. The first bucket is as
-   large as K (at least `MIN_BUCKET`); a restricted MIP solved within a quarter of its time doubles
-   the size of the next buckets (up to `MAX_BUCKET`), one not solved to optimality halves it.
+   large as K (at least `MIN_BUCKET`).
 3. Solve the MIP restricted to K ("u_j := 0 for j ∈ C ∖ K"; HiGHS's presolve drops those columns),
-   then for each bucket B the MIP restricted to K ∪ B, each with the incumbent as MIP start (HiGHS
-   prunes against it: only an improvement changes the plan) and at most a third of the time left
-   (at least `SUB_LIMIT` s or a tenth of the whole). The columns of B that an improved plan uses
-   join K. A pass over all the buckets that improved nothing ends this step.
+   then the MIPs restricted to K and the buckets, each with the incumbent as MIP start (HiGHS prunes
+   against it: only an improvement changes the plan) and at most a third of the time left (at least
+   `SUB_LIMIT` s or a tenth of the whole). While HiGHS solves them to optimality the buckets
+   accumulate (K ∪ B_1 ∪ … ∪ B_b: every customer's next options together), the next one twice as
+   large when this one took under a quarter of its time; once one is not solved, each MIP has K and
+   one bucket, half as large. The columns of a bucket that an improved plan uses join K. A pass over
+   the buckets that improved nothing ends this step (an improving one starts another).
 4. With the time left (at least `FULL_SHARE` of it), the full MIP from the incumbent: HiGHS may
    improve it and proves a bound on the whole problem.
 
@@ -52,7 +54,7 @@ LOG = logging.getLogger(__name__)
 MIN_BUCKET = 50
 MAX_STEPS = 10_000
 MAX_BUCKET = 20_000
-GUIDE_SHARE = 0.1  # of the time, at most, for the problem's own relaxation (`Problem.guide`)
+GUIDE_SHARE = 0.05  # of the time, at most, for the problem's own relaxation (`Problem.guide`)
 
 
 @dataclass
@@ -119,7 +121,7 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
     restricted[candidates] = True
     sub_gap = max(SUB_GAP, opts.mip_gap or 0.0)
     reserve = FULL_SHARE * limit if limit else 0.0
-    rest, at, improved_in_pass, stopped = np.empty(0, dtype=np.int64), 0, False, ""
+    rest, low, at, improved_in_pass, stopped = np.empty(0, dtype=np.int64), 0, 0, False, ""
     bucket = np.empty(0, dtype=np.int64)  # the first restricted MIP is the kernel alone
     for n in range(MAX_STEPS):
         left = _left(deadline, None)
@@ -148,21 +150,25 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
             improved_in_pass = True
         if stopped:
             break
-        # A restricted MIP solved well within its time: the next buckets are twice as large; one
-        # that was not: half as large.
-        if result.status == "optimal" and (share is None or result.seconds < share / 4):
-            size = min(2 * size, MAX_BUCKET)
-        elif result.status != "optimal":
-            size = max(MIN_BUCKET, size // 2)
+        # While HiGHS solves the restricted MIPs to optimality, the buckets accumulate: the next MIP
+        # has every column of this one and the next bucket's (twice as large if this one took less
+        # than a quarter of its time), so that each customer gets its next options all together. A
+        # MIP not solved to optimality ends the accumulation: from there on each MIP has the kernel
+        # and one bucket, half as large.
+        if result.status == "optimal":
+            if share is None or result.seconds < share / 4:
+                size = min(2 * size, MAX_BUCKET)
+        else:
+            low, size = at, max(MIN_BUCKET, size // 2)
         if at >= len(rest):  # a pass over the buckets is done: the next one, if the last improved
             if n > 0 and not improved_in_pass:
                 break
             rest = candidates[~kernel[candidates]]
             rest = rest[np.lexsort((reduced[rest], rank[rest]))]
-            at, improved_in_pass = 0, False
+            low, at, improved_in_pass = 0, 0, False
             if not len(rest):
                 break
-        bucket, at = rest[at:at + size], at + size
+        bucket, at = rest[low:at + size], at + size
 
     bound = z_lp
     final_duals = None
