@@ -32,6 +32,7 @@ import functools
 import json
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,13 @@ def solver_options(budget: str = "command", gap: float | None = None, alone: boo
     return decorate
 
 
+def method_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--method", type=click.Choice(["mip", "kernel"]), default="mip", show_default=True,
+                        help="mip: the whole MIP to the solver; kernel: kernel search around the LP relaxation "
+                             "(restricted MIPs from the LP's support, buckets by reduced cost, then the whole MIP "
+                             "from the best plan; the bound is the LP's or the solver's, the better).")(func)
+
+
 def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
                         help="Label provinces, regions, parks, sectors and industries by their name_zh or name_en "
@@ -252,6 +260,7 @@ def validate(instance: str, scenario: str | None, sets: tuple[str, ...]) -> None
               help="INSTANCE is a benchmark file in this format, imported on the fly.")
 @benchmark_options
 @solver_options()
+@method_option
 @click.option("--out", type=click.Path(file_okay=False), help="Results folder [results/<instance>-<scenario>].")
 @click.option("--tee", is_flag=True, help="Stream the solver's log.")
 @click.option("--report", "with_report", is_flag=True,
@@ -262,7 +271,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
           sourcing: str, index: int, solver: str, backend: str, time_limit: float | None, mip_gap: float | None,
           threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, heuristic: str,
           heuristic_only: bool, out: str | None, tee: bool, with_report: bool, lang: str | None,
-          maximise: bool) -> None:
+          maximise: bool, method: str) -> None:
     """Solve an instance, print a summary and write the results folder."""
     from model.errors import InputError, Problem
     from model.options import BuildOptions
@@ -274,7 +283,8 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     ctx = click.get_current_context()
     CONTROL.set_budget(time_limit, ctx.obj["started"])  # the budget of the whole command, start to exit
     loaded = _load(instance, scenario, sets, fmt, capacity, sourcing, index, maximise)
-    options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee, backend, heuristic, heuristic_only)
+    options = replace(_solve_options(solver, time_limit, mip_gap, threads, seed, raw, tee, backend, heuristic,
+                                     heuristic_only), method=method)
     stem = loaded.instance.name if fmt else Path(instance).stem
     folder = Path(out) if out is not None else Path("results") / f"{stem}-{scenario or 'base'}"
     check_folder(folder, "--out" if out else "results folder")  # before any work: never lose the user's files
@@ -959,12 +969,15 @@ def import_gap(file: str, output: str, force: bool, index: int, maximise: bool) 
 @click.option("--optima", type=click.Path(dir_okay=False, exists=True),
               help="Published optima (CSV: instance, optimum[, set, sourcing, sense], as "
                    "../shared/benchdata/optima-public.csv): each run's gap to them in results.csv.")
+@click.option("--method", "methods", multiple=True, type=click.Choice(["mip", "kernel"]), default=["mip"],
+              show_default=True, help="Search method(s) to compare: mip (the whole MIP to the solver) or kernel "
+                                      "(kernel search around the LP relaxation).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for results.csv and the plot.")
 @reports_errors
 def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[str, ...], backends: tuple[str, ...],
           time_limit: float,
           mip_gap: float, threads: int | None, repeat: int, capacity: float | None, sourcing: str, index: int,
-          maximise: bool, optima: str | None, out: str) -> None:
+          maximise: bool, optima: str | None, out: str, methods: tuple[str, ...]) -> None:
     """Run every instance × formulation × solver × seed and write a tidy CSV and a performance profile.
 
     SPECS are YAML instances, benchmark files or globs; a benchmark file's format comes from a
@@ -981,7 +994,8 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     chosen = list(formulations) or list(FORMULATIONS)
     published = read_optima(Path(optima)) if optima is not None else None
     table = run_bench(cases, chosen, list(solvers), time_limit, mip_gap, threads, repeat,
-                      progress=lambda line: click.echo(line, err=True), backends=list(backends), optima=published)
+                      progress=lambda line: click.echo(line, err=True), backends=list(backends), optima=published,
+                      methods=list(methods))
     for path in write_bench(table, Path(out)):
         click.echo(f"wrote {path}")
 

@@ -32,7 +32,7 @@ from model.run import solve_levels
 from solvers.control import CONTROL
 from solvers.options import SolveOptions
 
-COLUMNS = ["instance", "formulation", "solver", "backend", "seed", "status", "objective", "bound", "gap",
+COLUMNS = ["instance", "formulation", "method", "solver", "backend", "seed", "status", "objective", "bound", "gap",
            "root_bound", "published", "gap_to_published", "build_seconds",
            "solve_seconds", "nodes", "variables", "constraints", "check_ok"]
 # Benchmark folders of ../shared/benchdata and the format of their files.
@@ -113,28 +113,31 @@ def read_optima(path: Path) -> dict[str, float]:
 def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], time_limit: float | None,
               mip_gap: float | None, threads: int | None, repeat: int,
               progress: Callable[[str], None] = lambda line: None,
-              backends: list[str] | None = None, optima: dict[str, float] | None = None) -> pd.DataFrame:
+              backends: list[str] | None = None, optima: dict[str, float] | None = None,
+              methods: list[str] | None = None) -> pd.DataFrame:
     """Solve every combination; each plan found is re-checked by the independent checker. The
     back-end (direct or pyomo) applies to HiGHS; other solvers always go through Pyomo. With
     `optima` (`read_optima`), each run's objective is set against the published one:
     gap_to_published = (objective − published) / |published|; root_bound is HiGHS's dual bound
-    when its root node was done (direct back-end)."""
+    when its root node was done (direct back-end), or with `method` kernel the LP relaxation's
+    value (the search's root). `methods`: how the MIP is searched (`SolveOptions.method`)."""
     rows = []
     combos = list(dict.fromkeys((s, b if s in ("highs", "appsi_highs") else "pyomo")
                                 for s in solvers for b in (backends or ["direct"])))
-    total = len(cases) * len(formulations) * len(combos) * repeat
+    methods = methods or ["mip"]
+    total = len(cases) * len(formulations) * len(combos) * len(methods) * repeat
     done = 0
     for case in cases:
         loaded = case.load()
         for formulation in formulations:
-            for solver, backend in combos:
+            for (solver, backend), method in ((c, k) for c in combos for k in methods):
                 for seed in range(repeat):
                     start = time.perf_counter()
                     data = build_data(loaded.instance)
                     m = assemble(data, BuildOptions(formulation))
                     build_seconds = time.perf_counter() - start
                     opts = SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                                        seed=seed, backend=backend)
+                                        seed=seed, backend=backend, method=method)
                     result, _ = solve_levels(m, loaded.instance.levels(), opts)  # every level, as `solve`
                     if result.status == "interrupted":  # a benchmark stopped half-way says nothing: write none
                         raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
@@ -145,7 +148,8 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
                     behind = None
                     if published is not None and result.objective is not None:
                         behind = (result.objective - published) / max(abs(published), 1e-9)
-                    rows.append({"instance": case.name, "formulation": formulation, "solver": solver,
+                    rows.append({"instance": case.name, "formulation": formulation, "method": method,
+                                 "solver": solver,
                                  "backend": opts.path, "seed": seed,
                                  "status": result.status, "objective": result.objective, "bound": result.bound,
                                  "gap": result.gap, "root_bound": result.root_bound, "published": published,
@@ -153,7 +157,7 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
                                  "solve_seconds": result.seconds, "nodes": result.nodes,
                                  "variables": m.n_cols, "constraints": m.n_rows, "check_ok": ok})
                     done += 1
-                    progress(f"[{done}/{total}] {case.name} {formulation} {solver} ({opts.path}) seed {seed}: "
+                    progress(f"[{done}/{total}] {case.name} {formulation} {method} {solver} ({opts.path}) seed {seed}: "
                              f"{result.status} "
                              f"{result.objective if result.objective is not None else '-'} "
                              f"in {result.seconds:.2f} s")
@@ -163,6 +167,8 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
 def profile(table: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Dolan–Moré profile of solve time over problems (instance, solver, seed): τ grid and ρ per formulation."""
     t = table.assign(time=np.where(table["status"] == "optimal", table["solve_seconds"], np.inf))
+    if "method" in t.columns and t["method"].nunique() > 1:  # then each formulation and method is compared
+        t = t.assign(formulation=t["formulation"] + " " + t["method"])
     index = [c for c in ("instance", "solver", "backend", "seed") if c in t.columns]
     wide = t.pivot_table(index=index, columns="formulation", values="time", aggfunc="first")
     best = wide.min(axis=1).replace(0, 1e-9)
@@ -175,7 +181,7 @@ def profile(table: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
     """Median solve time and nodes per instance, formulation, solver and back-end (across seeds)."""
-    keys = [c for c in ("instance", "formulation", "solver", "backend") if c in table.columns]
+    keys = [c for c in ("instance", "formulation", "method", "solver", "backend") if c in table.columns]
     return (table.groupby(keys, sort=False)
             .agg(status=("status", lambda s: ",".join(sorted(set(s)))),
                  objective=("objective", "first"),

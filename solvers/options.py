@@ -22,11 +22,14 @@ class SolveOptions:
     # MIP start, "only" reports it without a solver, "off" never runs it, "auto" is "start" on
     # models of at least AUTO_PAIRS pair columns (below, HiGHS finds plans at once by itself).
     heuristic: str = "auto"
+    # How the MIP is searched: "mip" hands the whole problem to the solver; "kernel" runs the kernel
+    # search around the LP relaxation (`solvers/kernel.py`), whose restricted MIPs the solver solves.
+    method: str = "mip"
 
     def as_dict(self) -> dict[str, Any]:
         return {"solver": self.solver, "backend": self.path, "time_limit": self.time_limit,
                 "mip_gap": self.mip_gap, "threads": self.threads, "seed": self.seed, "raw": dict(self.raw),
-                "heuristic": self.heuristic}
+                "heuristic": self.heuristic, "method": self.method}
 
     @property
     def path(self) -> str:
@@ -37,6 +40,7 @@ class SolveOptions:
 HIGHS_NAMES = ("highs", "appsi_highs")
 HEURISTICS = ("auto", "start", "off", "only")
 AUTO_PAIRS = 20_000
+METHODS = ("mip", "kernel")
 BACKENDS = ("direct", "pyomo")
 
 

@@ -21,7 +21,7 @@ in blocks `slack_<name>`, `relaxed_<name>` and rows `slack_on_<name>` (`relaxati
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,6 +152,9 @@ class Problem:
         self.solution: Solution | None = None
         self.start: np.ndarray | None = None  # a known feasible point (a MIP start), per column
         self._matrix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # built once, until a block is added
+        # A relaxation that knows the problem's structure (a Lagrangian), for the kernel search:
+        # guide(problem, seconds) -> solvers.kernel.Guide, or None where the structure does not fit.
+        self.guide: Callable[[Problem, float], Any] | None = None
 
     # -- building -------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class SolveResult:
     message: str = ""
     dual_seconds: float = 0.0  # the LP re-solve for the duals, not in `seconds`
     root_bound: float | None = None  # the MIP's dual bound when the root node was done (HiGHS direct)
+    trace: list[tuple[float, float]] | None = None  # (seconds, objective) at each improvement (kernel search)
 
     @property
     def has_solution(self) -> bool:

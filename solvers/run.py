@@ -49,6 +49,10 @@ def solve(problem: Problem, opts: SolveOptions | None = None, duals: bool = Fals
     on Ctrl-C or SIGTERM (status `interrupted`).
     """
     opts = opts or SolveOptions()
+    if opts.method == "kernel":  # its restricted MIPs come back here, each one solved as a whole
+        from solvers import kernel
+
+        return kernel.solve(problem, replace(opts, method="mip"), duals)
     problem.solution = None
     left = CONTROL.remaining()
     if left is not None:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS = [
     ["solvers.options", "solvers.result", "solvers.control", "solvers.problem"],
-    ["solvers.highs_direct", "solvers.pyomo_backend"],
+    ["solvers.highs_direct", "solvers.pyomo_backend", "solvers.kernel"],
     ["solvers.run", "solvers"],
     ["model.errors", "model.plan", "model.options", "model.periods"],
     ["model.schema"],
@@ -32,7 +32,7 @@ LAYERS = [
     ["model.loader"],
     ["model.validate"],
     ["model"],
-    ["model.data", "model.labels"],
+    ["model.data", "model.labels", "model.lagrange"],
     ["model.assemble"],
     ["model.check"],
     ["model.results", "model.timeline", "model.ledger"],

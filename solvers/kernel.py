@@ -1,0 +1,320 @@
+"""Kernel search around a relaxation: a matheuristic for large MIPs, on any `Problem`.
+
+After Angelelli, Mansini and Speranza (2010) and Guastaroba and Speranza (2012, 2014: kernel search
+for the capacitated facility location problem, multi- and single-source). Let C be the columns with
+l_j = 0 < u_j (the ones a restriction may set to 0), less the enablers (below); every other column
+is never restricted.
+
+1. A relaxation gives a valid lower bound z, a solution and an order of the columns. By default
+   the LP relaxation: z = z_LP, and reduced costs  d_j = c_j − Σ_r A[r,j]·π_r  (π its row duals).
+   Where the model knows the problem's structure, `Problem.guide` gives them instead (a `Guide`:
+   the Lagrangian relaxation of facility location and GAP in `model/lagrange.py`, whose bound is at
+   least the LP's and which takes seconds where the LP of a capb file takes minutes), and a first
+   plan.
+2. Kernel K = the columns of C positive in the relaxation's solution. The others are ranked within
+   their equality row (the first one they are in: a customer's assignment row) by d_j, and taken in
+   the order (rank, d_j): each bucket gives every customer its next options. The first bucket is as
+   large as K (at least `MIN_BUCKET`).
+3. Solve the MIP restricted to K ("u_j := 0 for j ∈ C ∖ K"; HiGHS's presolve drops those columns),
+   then the MIPs restricted to K and the buckets, each with the incumbent as MIP start (HiGHS prunes
+   against it: only an improvement changes the plan) and at most a third of the time left (at least
+   `SUB_LIMIT` s or a tenth of the whole). While HiGHS solves them to optimality the buckets
+   accumulate (K ∪ B_1 ∪ … ∪ B_b: every customer's next options together), the next one twice as
+   large when this one took under a quarter of its time; once one is not solved, each MIP has K and
+   one bucket, half as large. The columns of a bucket that an improved plan uses join K. A pass over
+   the buckets that improved nothing ends this step (an improving one starts another).
+4. With the time left (at least `FULL_SHARE` of it), the full MIP from the incumbent: HiGHS may
+   improve it and proves a bound on the whole problem.
+
+Enablers. A row  a·x_j − b·y_k ≤ 0  (a, b > 0, x_j, y_k ≥ 0, two entries) says x_j > 0 needs
+y_k > 0: the strong link x[i,p] ≤ x_max·y[p]. The y_k are few (the facilities) and never
+restricted; a column entering a bucket needs nothing else.
+
+The bound reported is the best proven one: max(z, the full MIP's dual bound of step 4); `root_bound`
+is z. The restricted MIPs prove nothing about the whole problem; their dual bounds are not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from solvers.control import CONTROL
+from solvers.options import SolveOptions
+from solvers.problem import Problem, Solution
+from solvers.result import SolveResult, relative_gap, version
+
+LOG = logging.getLogger(__name__)
+MIN_BUCKET = 50
+MAX_STEPS = 10_000
+MAX_BUCKET = 20_000
+GUIDE_SHARE = 0.05  # of the time, at most, for the problem's own relaxation (`Problem.guide`)
+
+
+@dataclass
+class Guide:
+    """What a relaxation that knows the problem's structure (`Problem.guide`) gives the search in
+    place of the LP: a valid lower bound, the columns it uses (the kernel), an order of the others
+    (its reduced costs) and, if it found one, a feasible plan (column values)."""
+
+    bound: float
+    support: np.ndarray  # bool per column
+    reduced: np.ndarray  # per column
+    start: np.ndarray | None
+    message: str = ""
+FULL_SHARE = 0.1  # of the time, kept for the full MIP from the incumbent (step 4)
+SUB_LIMIT = 30.0  # seconds a restricted MIP gets at least (a tenth of the time when that is more),
+# at most a third of what is left: a hard one must not take the time the next buckets need
+SUB_GAP = 1e-4  # restricted MIPs stop here (they prove nothing global; a smaller gap only costs time)
+POSITIVE = 1e-6
+
+
+def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveResult:
+    """Kernel search on `problem`; loads the best plan into `problem.solution` (with the LP duals of
+    the final full solve when asked for) and returns its result. `result.trace` lists (seconds,
+    objective) at each improvement, from the start of the search."""
+    from solvers import run
+
+    start = time.monotonic()
+    given = problem.start  # a plan from before (the construction heuristic's), kept if nothing beats it
+    limit = _limit(opts)
+    deadline = None if limit is None else start + limit
+    lb, ub, integer = problem.bounds()
+    trace: list[tuple[float, float]] = []
+
+    candidates = np.flatnonzero((lb == 0) & (ub > 0))
+    kernel = np.zeros(problem.n_cols, dtype=bool)
+    best: np.ndarray | None = None
+    best_obj = math.inf
+    guided = problem.guide(problem, GUIDE_SHARE * limit if limit else 60.0) if problem.guide else None
+    if guided is not None:
+        z_lp, reduced, how = guided.bound, guided.reduced, guided.message
+        kernel[candidates[guided.support[candidates]]] = True
+        if guided.start is not None:
+            best = guided.start
+            cost, const = problem.objective()
+            best_obj = float(cost @ best + const)
+            trace.append((time.monotonic() - start, best_obj))
+            kernel[candidates[best[candidates] > POSITIVE]] = True
+    else:
+        lp, values, reduced = _lp(problem, replace(opts, time_limit=_left(deadline, 0.3 * limit if limit else None)))
+        if lp.status in ("infeasible", "unbounded", "error", "interrupted") or values is None:
+            lp.seconds = time.monotonic() - start
+            lp.message = f"kernel search: the LP relaxation ended {lp.status}" + (
+                f" ({lp.message})" if lp.message else "")
+            problem.solution = None
+            return lp
+        z_lp, how = float(lp.objective), f"LP bound {float(lp.objective):.10g}"
+        kernel[candidates[values[candidates] > POSITIVE]] = True
+    if given is not None:
+        cost, const = problem.objective()
+        if float(cost @ given + const) < best_obj:
+            best, best_obj = given.copy(), float(cost @ given + const)
+            trace.append((time.monotonic() - start, best_obj))
+        kernel[candidates[given[candidates] > POSITIVE]] = True
+    needs = _implications(problem)
+    enablers = np.zeros(problem.n_cols, dtype=bool)
+    enablers[needs[needs >= 0]] = True
+    candidates = candidates[~enablers[candidates]]  # few (the facilities), and useless restricted alone
+    rank = _rank(problem, candidates, reduced)
+    size = max(MIN_BUCKET, int(kernel[candidates].sum()))
+    restricted = np.zeros(problem.n_cols, dtype=bool)
+    restricted[candidates] = True
+    sub_gap = max(SUB_GAP, opts.mip_gap or 0.0)
+    reserve = FULL_SHARE * limit if limit else 0.0
+    rest, low, at, improved_in_pass, stopped = np.empty(0, dtype=np.int64), 0, 0, False, ""
+    bucket = np.empty(0, dtype=np.int64)  # the first restricted MIP is the kernel alone
+    for n in range(MAX_STEPS):
+        left = _left(deadline, None)
+        if left is not None and left - reserve < 1.0:
+            break
+        if CONTROL.stop.is_set():
+            stopped = "interrupted"
+            break
+        allowed = kernel.copy()
+        allowed[bucket] = True
+        share = None if left is None else max(1.0, min((left - reserve) / 3, max(SUB_LIMIT, limit / 10)))
+        with _only(problem, restricted & ~allowed):
+            problem.start = best
+            result = run.solve(problem, replace(opts, time_limit=share, mip_gap=sub_gap))
+            problem.start = None
+        LOG.debug("kernel step %d: %d columns, %s %s in %.1f s (limit %s)", n, int((allowed & restricted).sum()),
+                  result.status, result.objective, result.seconds, share)
+        if result.status == "interrupted":
+            stopped = "interrupted"
+        if result.has_solution and problem.solution is not None and result.objective < best_obj - 1e-9 * max(
+                1.0, abs(best_obj) if math.isfinite(best_obj) else 1.0):
+            best, best_obj = problem.solution.values.copy(), float(result.objective)
+            trace.append((time.monotonic() - start, best_obj))
+            used = bucket[best[bucket] > POSITIVE]
+            kernel[used] = True
+            improved_in_pass = True
+        if stopped:
+            break
+        # While HiGHS solves the restricted MIPs to optimality, the buckets accumulate: the next MIP
+        # has every column of this one and the next bucket's (twice as large if this one took less
+        # than a quarter of its time), so that each customer gets its next options all together. A
+        # MIP not solved to optimality ends the accumulation: from there on each MIP has the kernel
+        # and one bucket, half as large.
+        if result.status == "optimal":
+            if share is None or result.seconds < share / 4:
+                size = min(2 * size, MAX_BUCKET)
+        else:
+            low, size = at, max(MIN_BUCKET, size // 2)
+        if at >= len(rest):  # a pass over the buckets is done: the next one, if the last improved
+            if n > 0 and not improved_in_pass:
+                break
+            rest = candidates[~kernel[candidates]]
+            rest = rest[np.lexsort((reduced[rest], rank[rest]))]
+            low, at, improved_in_pass = 0, 0, False
+            if not len(rest):
+                break
+        bucket, at = rest[low:at + size], at + size
+
+    bound = z_lp
+    final_duals = None
+    left = _left(deadline, None)
+    if not stopped and (left is None or left >= 1.0):
+        problem.start = best
+        full = run.solve(problem, replace(opts, time_limit=left), duals=duals)
+        problem.start = None
+        if full.bound is not None and math.isfinite(full.bound):
+            bound = max(bound, float(full.bound))
+        if full.has_solution and problem.solution is not None and full.objective < best_obj - 1e-9 * abs(best_obj):
+            best, best_obj = problem.solution.values.copy(), float(full.objective)
+            trace.append((time.monotonic() - start, best_obj))
+        if problem.solution is not None and best is not None and np.array_equal(problem.solution.values, best):
+            final_duals = problem.solution.duals
+        if full.status == "interrupted":
+            stopped = "interrupted"
+        if full.status == "infeasible" and best is None:
+            problem.solution = None
+            full.seconds = time.monotonic() - start
+            return full
+
+    seconds = time.monotonic() - start
+    if best is None:
+        problem.solution = None
+        status = "interrupted" if stopped else "no_solution"
+        return SolveResult(status, stopped or "time_limit", None, bound, None, seconds, None, opts.solver,
+                           version("highspy"), "kernel search found no plan", root_bound=z_lp, trace=trace)
+    problem.solution = Solution(best, final_duals)
+    bound = min(bound, best_obj)  # round-off: a bound never above the plan it bounds
+    gap = relative_gap(best_obj, bound)
+    target = opts.mip_gap if opts.mip_gap is not None else 1e-4
+    status = "interrupted" if stopped else ("optimal" if gap is not None and gap <= target else "feasible")
+    term = "interrupted" if stopped else ("optimal" if status == "optimal" else "time_limit")
+    return SolveResult(status, term, best_obj, bound, gap, seconds, None, opts.solver, version("highspy"),
+                       f"kernel search: {how}; {len(trace)} plans, each better than the last", root_bound=z_lp,
+                       trace=trace)
+
+
+def _limit(opts: SolveOptions) -> float | None:
+    left = CONTROL.remaining()
+    if left is None:
+        return opts.time_limit
+    return left if opts.time_limit is None else min(opts.time_limit, left)
+
+
+def _left(deadline: float | None, cap: float | None) -> float | None:
+    if deadline is None:
+        return cap
+    left = max(0.0, deadline - time.monotonic())
+    return left if cap is None else min(left, cap)
+
+
+def _lp(problem: Problem, opts: SolveOptions) -> tuple[SolveResult, np.ndarray | None, np.ndarray]:
+    """The LP relaxation: its result, column values and reduced costs c − Aᵀπ."""
+    from solvers import run
+
+    with _relaxed(problem):
+        result = run.solve(problem, replace(opts, mip_gap=None), duals=True)
+    sol = problem.solution
+    problem.solution = None
+    cost, _ = problem.objective()
+    if sol is None or result.status != "optimal":
+        return result, None, cost
+    if sol.duals is None:
+        return result, sol.values, cost
+    start, index, value = problem.matrix()
+    rows = np.repeat(np.arange(problem.n_rows), np.diff(start))
+    priced = np.bincount(index, weights=value * sol.duals[rows], minlength=problem.n_cols)
+    return result, sol.values, cost - priced
+
+
+@contextlib.contextmanager
+def _relaxed(problem: Problem) -> Iterator[None]:
+    """The problem with every column continuous (the solve forks: the child sees this state)."""
+    kept = {name: b.integer.copy() for name, b in problem.variables.items()}
+    try:
+        for b in problem.variables.values():
+            b.integer[:] = False
+        yield
+    finally:
+        for name, b in problem.variables.items():
+            b.integer[:] = kept[name]
+
+
+@contextlib.contextmanager
+def _only(problem: Problem, shut: np.ndarray) -> Iterator[None]:
+    """The problem with the upper bound of the `shut` columns set to 0."""
+    kept = {name: b.ub.copy() for name, b in problem.variables.items()}
+    try:
+        for b in problem.variables.values():
+            b.ub[shut[b.start:b.start + len(b)]] = 0.0
+        yield
+    finally:
+        for name, b in problem.variables.items():
+            b.ub[:] = kept[name]
+
+
+def _rank(problem: Problem, cols: np.ndarray, reduced: np.ndarray) -> np.ndarray:
+    """Per column, its rank by reduced cost among the columns of its equality row (the first one
+    it is in), so that each bucket gives every such row its next few options; a column in no
+    equality row ranks by its place in the global order, spread over the rows."""
+    rank = np.zeros(problem.n_cols)
+    start, index, value = problem.matrix()
+    lo, hi = problem.row_bounds()
+    row_of = np.full(problem.n_cols, -1, dtype=np.int64)
+    equal = np.flatnonzero(lo == hi)
+    if len(equal):
+        rows = np.repeat(np.arange(problem.n_rows), np.diff(start))
+        on = np.isin(rows, equal)
+        first = np.unique(index[on][::-1], return_index=True)  # any one of its rows will do
+        row_of[first[0]] = rows[on][::-1][first[1]]
+    grouped = cols[row_of[cols] >= 0]
+    order = grouped[np.lexsort((reduced[grouped], row_of[grouped]))]
+    if len(order):
+        head = np.ones(len(order), dtype=bool)
+        head[1:] = row_of[order[1:]] != row_of[order[:-1]]
+        position = np.arange(len(order))
+        rank[order] = position - position[head][np.cumsum(head) - 1]
+    loose = cols[row_of[cols] < 0]
+    groups = max(1, len(np.unique(row_of[grouped])))
+    rank[loose[np.argsort(reduced[loose], kind="stable")]] = np.arange(len(loose)) / groups
+    return rank
+
+
+def _implications(problem: Problem) -> np.ndarray:
+    """For each column, the column it needs positive (−1 for none), from the rows
+    a·x − b·y ≤ 0 with a, b > 0 over columns bounded below by 0."""
+    needs = np.full(problem.n_cols, -1, dtype=np.int64)
+    start, index, value = problem.matrix()
+    lo, hi = problem.row_bounds()
+    lb, _, _ = problem.bounds()
+    two = np.flatnonzero((np.diff(start) == 2) & (hi == 0) & ~np.isfinite(lo))
+    if not len(two):
+        return needs
+    first, second = start[two], start[two] + 1
+    a, b = value[first], value[second]
+    pos = np.where(a > 0, index[first], index[second])
+    neg = np.where(a > 0, index[second], index[first])
+    ok = (a * b < 0) & (lb[pos] >= 0) & (lb[neg] >= 0)
+    needs[pos[ok]] = neg[ok]
+    return needs

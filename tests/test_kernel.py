@@ -1,0 +1,142 @@
+"""The kernel search (`solvers/kernel.py`) and the Lagrangian relaxation that guides it (`model/lagrange.py`).
+
+Every value is set against a published optimum (../shared/benchdata/optima-public.csv, and the
+multi-source capa optimum of OR-Library's capopt in benchmarks/optima-hard.csv) or a hand-checked
+one; every plan goes through the independent checker. The bounds must never exceed the optimum.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from model import lagrange, load_imported
+from model.assemble import assemble
+from model.check import check
+from model.data import build_data
+from model.importers import import_file
+from model.options import BuildOptions
+from model.results import extract
+from model.run import solve_levels
+from solvers.options import SolveOptions
+from solvers.problem import Problem
+from tests.conftest import ROOT
+
+BENCH = ROOT.parent / "shared" / "benchdata"
+needs_data = pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not found at {BENCH}")
+
+
+def _published(instance: str, sourcing: str) -> float:
+    with open(BENCH / "optima-public.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["instance"] == instance and row["sourcing"] == sourcing:
+                return float(row["optimum"])
+    raise KeyError(instance)
+
+
+def _model(fmt: str, name: str, sourcing: str = "single", index: int = 1, capacity: float | None = None):
+    folder = {"orlib-cap": "orlib_cap", "gap": "orlib_gap"}[fmt]
+    loaded = load_imported(import_file(fmt, BENCH / folder / f"{name}.txt", capacity, sourcing, index))
+    data = build_data(loaded.instance)
+    return loaded, data, assemble(data, BuildOptions("strong"))
+
+
+def _kernel(loaded, data, problem: Problem, seconds: float = 30.0):
+    result, _ = solve_levels(problem, loaded.instance.levels(),
+                             SolveOptions(time_limit=seconds, threads=1, mip_gap=0.0, method="kernel"))
+    assert result.has_solution
+    assert check(loaded.instance, extract(problem, data), None, result.objective).ok
+    return result
+
+
+@needs_data
+@pytest.mark.parametrize("name,fmt,sourcing,index,instance", [
+    ("cap41", "orlib-cap", "multi", 1, "cap41"),
+    ("cap61", "orlib-cap", "single", 1, "cap61"),
+    ("cap74", "orlib-cap", "single", 1, "cap74"),
+    ("gap1", "gap", "single", 1, "gap1#1"),
+    ("gapa", "gap", "single", 1, "gapa#1"),
+])
+def test_kernel_search_reaches_the_published_optimum(name, fmt, sourcing, index, instance):
+    loaded, data, problem = _model(fmt, name, sourcing, index)
+    published = _published(instance, sourcing)
+    result = _kernel(loaded, data, problem)
+    assert result.objective == pytest.approx(published, rel=1e-6)
+    assert result.bound <= published * (1 + 1e-6)
+    assert result.root_bound <= published * (1 + 1e-6)
+    assert result.trace and result.trace[-1][1] == pytest.approx(result.objective)
+
+
+@needs_data
+def test_kernel_search_without_a_guide_goes_through_the_lp():
+    # A problem whose structure nobody knows: the LP relaxation gives the kernel and the bound.
+    loaded, data, problem = _model("orlib-cap", "cap61", "single")
+    problem.guide = None
+    result = _kernel(loaded, data, problem)
+    assert result.objective == pytest.approx(_published("cap61", "single"), rel=1e-6)
+    assert "LP bound" in result.message
+
+
+def test_lagrangian_of_a_hand_checked_facility_location():
+    # Two facilities (capacity 10, fixed costs 5 and 6), three customers of demand 4. Costs:
+    #   customer:  a   b   c
+    #   f1         1   2   9
+    #   f2         9   3   1
+    # Both facilities must open (12 demand > 10). Optimum 5 + 6 + (a,b→f1: 1 + 2) + (c→f2: 1) = 15.
+    problem = Problem("hand")
+    x = problem.add_vars("x", (np.array(["a", "a", "b", "b", "c", "c"], dtype=object),
+                               np.array(["f1", "f2"] * 3, dtype=object)), 0.0, 1.0, True)
+    y = problem.add_vars("y", (np.array(["f1", "f2"], dtype=object),), 0.0, 1.0, True)
+    problem.add_rows("assign", (np.array(["a", "b", "c"], dtype=object),), [0, 0, 1, 1, 2, 2], x.cols, 1.0, 1.0, 1.0)
+    fac = np.array([0, 1] * 3)
+    problem.add_rows("capacity", (np.array(["f1", "f2"], dtype=object), np.array(["d", "d"], dtype=object)),
+                     np.r_[fac, 0, 1], np.r_[x.cols, y.cols], np.r_[np.full(6, 4.0), -10.0, -10.0], hi=0.0)
+    problem.cost = np.r_[1, 9, 2, 3, 9, 1, 5, 6].astype(float)
+    shape = lagrange.shape(problem)
+    assert shape is not None and shape.need == 12
+    guided = lagrange.relax(shape, problem.n_cols, 5.0)
+    assert guided.bound <= 15 + 1e-6
+    assert guided.bound >= 15 - 1e-3  # both must open: the cover row makes the relaxation exact here
+    assert guided.start is not None and float(problem.cost @ guided.start) == pytest.approx(15)
+    from solvers import solve
+
+    result = solve(problem, SolveOptions(method="kernel", time_limit=20, threads=1, mip_gap=0.0))
+    assert result.status == "optimal" and result.objective == pytest.approx(15)
+
+
+@needs_data
+def test_lagrangian_bound_on_capa_stays_below_the_published_optimum():
+    # capa at 8000, multi-source: OR-Library capopt publishes 19,240,822.449 (benchmarks/optima-hard.csv).
+    _, _, problem = _model("orlib-cap", "capa", "multi", capacity=8000)
+    guided = lagrange.guide(problem, 3.0)
+    assert guided is not None
+    assert 0.9 * 19240822.449 < guided.bound <= 19240822.449  # a few seconds: far from converged, never above
+
+
+@needs_data
+def test_solve_and_bench_take_the_kernel_method(tmp_path):
+    cap = str(BENCH / "orlib_cap" / "cap61.txt")
+    got = CliRunner().invoke(main, ["solve", "--format", "orlib-cap", cap, "--sourcing", "single", "--method",
+                                    "kernel", "--threads", "1", "--mip-gap", "0", "--out", str(tmp_path / "run")])
+    assert got.exit_code == 0, got.output
+    kpis = json.loads((tmp_path / "run" / "kpis.json").read_text())
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["options"]["method"] == "kernel" and run["check"]["ok"] is True
+    assert kpis["objective"] == pytest.approx(932615.75, rel=1e-6)
+    assert kpis["bound"] <= 932615.75 * (1 + 1e-9)
+    got = CliRunner().invoke(main, ["bench", cap, "--sourcing", "single", "--formulation", "strong", "--method", "mip",
+                                    "--method", "kernel", "--time-limit", "30", "--threads", "1",
+                                    "--optima", str(BENCH / "optima-public.csv"), "--out", str(tmp_path / "bench")])
+    assert got.exit_code == 0, got.output
+    with open(tmp_path / "bench" / "results.csv", newline="") as f:
+        rows = {r["method"]: r for r in csv.DictReader(f)}
+    assert set(rows) == {"mip", "kernel"}
+    for row in rows.values():
+        assert float(row["objective"]) == pytest.approx(932615.75, rel=1e-6)
+        assert abs(float(row["gap_to_published"])) < 1e-6 and row["check_ok"] == "True"
+    assert float(rows["kernel"]["root_bound"]) <= 932615.75 * (1 + 1e-9)
