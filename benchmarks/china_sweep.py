@@ -1,0 +1,119 @@
+"""The china sweep to a proven 1e-4 gap: the formulation before against the one after, in the same run.
+
+The runs of `industry-transfer sweep instances/china-east-west.yaml` (by default five: the base and
+the instance's first four scenarios; `--all` for the base and every scenario, `--scenario` to name
+them) are solved with each setting:
+    before   formulation `strong` and HiGHS's own options: the tool before the sector capacity cut
+    after    formulation `tight` (the default since: `strong` + the sector capacity cut of
+             `model/families/diversity.py`), plus any `--after-option NAME=VALUE`
+Each solve runs in a fresh process, through the tool's own path (`model.run.solve_instance`: build,
+solve, duals, the plan checked), at HiGHS's default relative gap 1e-4; `--repeat` times, the
+settings alternating run by run so that a load on the machine falls on both alike. Reported per
+run and setting: the median solve seconds, nodes, the objective and the proven gap (both must be
+≤ 1e-4, and the two objectives within 2e-4 of each other: each is within 1e-4 of the optimum), and
+the ratio after / before of the medians; the total is the sum of the runs' medians.
+
+    python benchmarks/china_sweep.py [--repeat 3] [--threads 1] [--all | --scenario NAME ...]
+                                     [--before strong] [--after tight] [--after-option NAME=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+INSTANCE = ROOT / "instances" / "china-east-west.yaml"
+GAP = 1e-4
+
+
+def one(scenario: str | None, formulation: str, threads: int | None, options: list[str]) -> dict:
+    """Solve one run here (the child process) and return its figures."""
+    from model import load
+    from model.options import BuildOptions
+    from model.run import solve_instance
+    from solvers.options import SolveOptions, parse_value
+
+    raw = {name: parse_value(value) for name, value in (o.split("=", 1) for o in options)}
+    out = solve_instance(load(str(INSTANCE), scenario), BuildOptions(formulation),
+                         SolveOptions(threads=threads, raw=raw))
+    r = out.result
+    return {"status": r.status, "objective": r.objective, "gap": r.gap, "seconds": r.seconds, "nodes": r.nodes,
+            "checked": out.plan is not None}
+
+
+def measure(scenario: str | None, formulation: str, threads: int | None, options: list[str]) -> dict:
+    cmd = [sys.executable, __file__, "--one", scenario or "", "--formulation", formulation]
+    cmd += ["--threads", str(threads)] if threads else []
+    for o in options:
+        cmd += ["--after-option", o]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1, help="HiGHS threads (0: HiGHS's default)")
+    ap.add_argument("--all", action="store_true", help="the base and every scenario (as `sweep --all`)")
+    ap.add_argument("--scenario", action="append", default=None, help="a run (`base` for no scenario)")
+    ap.add_argument("--before", default="strong", help="formulation of the setting before")
+    ap.add_argument("--after", default="tight", help="formulation of the setting after")
+    ap.add_argument("--after-option", action="append", default=[], metavar="NAME=VALUE",
+                    help="a HiGHS option of the setting after")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--formulation", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    threads = args.threads or None
+    if args.one is not None:
+        print(json.dumps(one(args.one or None, args.formulation, threads, args.after_option)))
+        return
+
+    from model import load
+
+    scenarios = list(load(str(INSTANCE)).instance.scenarios)
+    names = (["base", *scenarios] if args.all else args.scenario or ["base", *scenarios[:4]])
+    settings = {"before": (args.before, []), "after": (args.after, args.after_option)}
+    found: dict[tuple[str, str], list[dict]] = {}
+    for k in range(args.repeat):
+        for n, name in enumerate(names):
+            order = list(settings.items())
+            for setting, (formulation, options) in (order if (k + n) % 2 == 0 else order[::-1]):
+                row = measure(None if name == "base" else name, formulation, threads, options)
+                found.setdefault((name, setting), []).append(row)
+                print(f"[{k + 1}/{args.repeat}] {name} {setting}: {row['status']} {row['objective']} "
+                      f"gap {row['gap']:.2e} {row['seconds']:.1f} s {row['nodes']} nodes", flush=True)
+
+    print(f"\nchina sweep, {len(names)} runs, medians of {args.repeat} "
+          f"(before: {args.before}; after: {args.after} {' '.join(args.after_option)}; threads {threads or 'default'})")
+    print(f"{'run':<26}{'before s':>10}{'after s':>10}{'ratio':>8}{'nodes before':>14}{'nodes after':>13}"
+          f"{'objective':>13}")
+    totals = {"before": 0.0, "after": 0.0}
+    bad = []
+    for name in names:
+        med = {s: {f: statistics.median(r[f] for r in found[name, s]) for f in ("seconds", "nodes")}
+               for s in settings}
+        for s in settings:
+            totals[s] += med[s]["seconds"]
+            for r in found[name, s]:
+                if r["status"] != "optimal" or r["gap"] is None or r["gap"] > GAP * (1 + 1e-9) or not r["checked"]:
+                    bad.append(f"{name} {s}: {r['status']}, gap {r['gap']}")
+        objs = [r["objective"] for s in settings for r in found[name, s]]
+        if max(objs) - min(objs) > 2 * GAP * max(abs(v) for v in objs):
+            bad.append(f"{name}: objectives {min(objs)} .. {max(objs)} differ by more than the gaps allow")
+        print(f"{name:<26}{med['before']['seconds']:>10.1f}{med['after']['seconds']:>10.1f}"
+              f"{med['after']['seconds'] / med['before']['seconds']:>8.2f}{med['before']['nodes']:>14.0f}"
+              f"{med['after']['nodes']:>13.0f}{statistics.median(objs):>13,.1f}")
+    print(f"{'total':<26}{totals['before']:>10.1f}{totals['after']:>10.1f}{totals['after'] / totals['before']:>8.2f}")
+    for line in bad:
+        print("NOT PROVEN:", line)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
