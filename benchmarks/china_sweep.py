@@ -87,17 +87,22 @@ def main() -> None:
     names = (["base", *scenarios] if args.all else args.scenario or ["base", *scenarios[:4]])
     settings = {"before": (args.before, []), "after": (args.after, args.after_option)}
     found: dict[tuple[str, str], list[dict]] = {}
-    for k in range(args.repeat):
-        for n, name in enumerate(names):
-            order = list(settings.items())
-            for setting, (formulation, options) in (order if (k + n) % 2 == 0 else order[::-1]):
-                row = measure(None if name == "base" else name, formulation, threads, options)
-                found.setdefault((name, setting), []).append(row)
-                print(f"[{k + 1}/{args.repeat}] {name} {setting}: {row['status']} {row['objective']} "
-                      f"gap {row['gap']:.2e} {row['seconds']:.1f} s (cpu {row['cpu']:.1f} s) {row['nodes']} nodes",
-                      flush=True)
+    try:
+        for k in range(args.repeat):
+            for n, name in enumerate(names):
+                order = list(settings.items())
+                for setting, (formulation, options) in (order if (k + n) % 2 == 0 else order[::-1]):
+                    row = measure(None if name == "base" else name, formulation, threads, options)
+                    found.setdefault((name, setting), []).append(row)
+                    print(f"[{k + 1}/{args.repeat}] {name} {setting}: {row['status']} {row['objective']} gap "
+                          f"{row['gap']:.2e} {row['seconds']:.1f} s (cpu {row['cpu']:.1f} s) {row['nodes']} nodes",
+                          flush=True)
+    except KeyboardInterrupt:  # the summary of the runs measured with both settings so far
+        names = [name for name in names if (name, "before") in found and (name, "after") in found]
+        print(f"\ninterrupted: {min((len(v) for v in found.values()), default=0)} or more repetitions of "
+              f"{len(names)} runs")
 
-    print(f"\nchina sweep, {len(names)} runs, medians of {args.repeat} "
+    print(f"\nchina sweep, {len(names)} runs, medians of up to {args.repeat} "
           f"(before: {args.before}; after: {args.after} {' '.join(args.after_option)}; threads {threads or 'default'})")
     print(f"{'run':<26}{'before s':>10}{'after s':>10}{'ratio':>8}{'cpu before':>12}{'cpu after':>11}{'ratio':>8}"
           f"{'nodes before':>14}{'nodes after':>13}{'objective':>13}")
