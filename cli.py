@@ -39,7 +39,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from model.options import FORMULATIONS
+from model.options import DEFAULT_FORMULATION, FORMULATIONS
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_CHECK, EXIT_PLAN_INFEASIBLE = 0, 2, 3, 4, 5, 6
 EXIT_INTERRUPTED = 130
@@ -67,6 +67,8 @@ class Finite(click.ParamType):
 
 SECONDS = Finite(0, 10**7, low_open=True)  # up to about 115 days
 GAP = Finite(0, 1)
+FORMULATION_HELP = ("tight: the strong link with the sector capacity cut; strong or aggregated link; "
+                    "strong_cover adds the total-capacity cover cut.")
 
 
 def _fail(ctx: click.Context, lines: list[str], code: int) -> None:
@@ -174,9 +176,8 @@ def solver_options(budget: str = "command", gap: float | None = None, alone: boo
             click.option("--seed", type=int, help="Solver random seed."),
             click.option("--option", "raw", multiple=True, metavar="NAME=VALUE",
                          help="Raw solver option, checked against HiGHS (e.g. presolve=off)."),
-            click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong",
-                         show_default=True,
-                         help="strong or aggregated link; strong_cover adds the total-capacity cover cut."),
+            click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default=DEFAULT_FORMULATION,
+                         show_default=True, help=FORMULATION_HELP),
             click.option("--heuristic", type=click.Choice(["auto", "start", "off"]), default="auto",
                          show_default=True,
                          help="The construction heuristic's plan as the solver's MIP start: always (start), "
@@ -690,8 +691,8 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
 @click.option("--threads", type=click.IntRange(1, 256), help="Solver threads (1 to 256).")
 @click.option("--option", "raw", multiple=True, metavar="NAME=VALUE",
               help="Raw solver option, checked against HiGHS (e.g. presolve=off).")
-@click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default="strong", show_default=True,
-              help="strong or aggregated link; strong_cover adds the total-capacity cover cut.")
+@click.option("--formulation", type=click.Choice(list(FORMULATIONS)), default=DEFAULT_FORMULATION, show_default=True,
+              help=FORMULATION_HELP)
 @click.option("--out", type=click.Path(file_okay=False), help="Also write shapley.csv and shapley.json to this folder.")
 @click.option("--force", is_flag=True, help="Replace the results of an earlier shapley run in --out.")
 @click.option("--progress", is_flag=True, help="Print a line per solve on stderr.")

@@ -155,16 +155,21 @@ def lp_duals(h: Any, problem: Problem, values: np.ndarray, opts: SolveOptions) -
     The standard way to price the rows of a MIP: with the integer decisions held, the duals say what
     one more unit of a right-hand side is worth to the continuous part of the plan. Duals as HiGHS
     reports them (∂objective/∂right-hand side); None if the LP gives none. `h` is left holding the
-    MIP as it was (integrality and bounds put back).
+    MIP as it was (integrality and bounds put back). Cut rows (`RowBlock.cut`) are left out (their
+    bounds freed, then put back): they get a zero dual.
     """
     import highspy
 
     lb, ub, integer = problem.bounds()
     cols = np.flatnonzero(integer)
+    cuts = problem.cut_rows()
     if len(cols):
         fixed = np.round(values[cols])
         h.changeColsIntegrality(len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous))
         h.changeColsBounds(len(cols), cols, fixed, fixed)
+    if len(cuts):
+        h.changeRowsBounds(len(cuts), cuts, np.full(len(cuts), -np.inf), np.full(len(cuts), np.inf))
+    if len(cols) or len(cuts):
         h.clearSolver()
     try:
         # HiGHS's time limit counts from the object's first run: the re-solve gets its own share on
@@ -180,6 +185,9 @@ def lp_duals(h: Any, problem: Problem, values: np.ndarray, opts: SolveOptions) -
         if len(cols):
             h.changeColsIntegrality(len(cols), cols, np.full(len(cols), highspy.HighsVarType.kInteger))
             h.changeColsBounds(len(cols), cols, lb[cols], ub[cols])
+        if len(cuts):
+            lo, hi = problem.row_bounds()
+            h.changeRowsBounds(len(cuts), cuts, lo[cuts], hi[cuts])
 
 
 def iis_rows(problem: Problem) -> tuple[list[int], list[int]] | None:

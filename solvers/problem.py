@@ -112,6 +112,9 @@ class RowBlock:
     hi: np.ndarray
     doc: str = ""
     relax: str | None = None  # the relaxation family of its rows in the diagnosis
+    # A valid inequality (removes no integer point, only fractional ones): left out of the LP that
+    # prices the rows with the integer decisions held, so shadow prices are the model's own rows'.
+    cut: bool = False
 
     def __len__(self) -> int:
         return len(self.lo)
@@ -171,9 +174,13 @@ class Problem:
         return block
 
     def add_rows(self, name: str, keys: Keys, rows: Any, cols: Any, vals: Any, lo: Any = -np.inf,
-                 hi: Any = np.inf, doc: str = "", relax: str | None = None, big: Any = None) -> RowBlock:
+                 hi: Any = np.inf, doc: str = "", relax: str | None = None, big: Any = None,
+                 cut: bool = False) -> RowBlock:
         """A block of rows lo ≤ A·v ≤ hi from triplets; with `relax` (and `big`, a bound on any
-        slack a plan could need), the rows get elastic slack in an elastic problem."""
+        slack a plan could need), the rows get elastic slack in an elastic problem; `cut` marks a
+        valid inequality (`RowBlock.cut`)."""
+        if cut and relax is not None:
+            raise ValueError(f"rows of {name!r}: a cut is not relaxable")
         if name in self.constraints:
             raise ValueError(f"row block {name!r} defined twice")
         n = len(keys[0]) if keys else 0
@@ -200,11 +207,11 @@ class Problem:
                 self.relaxations.append(Relaxation(relax, name, which, slack, on, big[which]))
                 self._append(f"slack_on_{name}", sub, np.r_[np.arange(m), np.arange(m)], np.r_[slack, on],
                              np.r_[np.ones(m), -big[which]], np.full(m, -np.inf), np.zeros(m), "slack ≤ big · relaxed")
-        return self._append(name, keys, rows, cols, vals, lo, hi, doc, relax)
+        return self._append(name, keys, rows, cols, vals, lo, hi, doc, relax, cut)
 
     def _append(self, name: str, keys: Keys, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
-                lo: np.ndarray, hi: np.ndarray, doc: str, relax: str | None = None) -> RowBlock:
-        block = RowBlock(name, keys, self.n_rows, rows, cols, np.asarray(vals, dtype=float), lo, hi, doc, relax)
+                lo: np.ndarray, hi: np.ndarray, doc: str, relax: str | None = None, cut: bool = False) -> RowBlock:
+        block = RowBlock(name, keys, self.n_rows, rows, cols, np.asarray(vals, dtype=float), lo, hi, doc, relax, cut)
         self._matrix = None
         self.constraints[name] = block
         self.n_rows += len(lo)
@@ -266,6 +273,11 @@ class Problem:
         if not blocks:
             return np.empty(0), np.empty(0)
         return np.concatenate([b.lo for b in blocks]), np.concatenate([b.hi for b in blocks])
+
+    def cut_rows(self) -> np.ndarray:
+        """The rows of the cut blocks (`RowBlock.cut`)."""
+        return np.concatenate([b.start + np.arange(len(b)) for b in self.constraints.values() if b.cut]
+                              or [np.empty(0, dtype=np.int64)]).astype(np.int64)
 
     def matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The row-wise (CSR) matrix: start per row (n_rows + 1), column indices, values.

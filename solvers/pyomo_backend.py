@@ -87,6 +87,7 @@ def to_pyomo(problem: Problem) -> pyo.ConcreteModel:
                                                       linear_vars=[columns[j] for j in nz]), sense=pyo.minimize)
     m.columns = columns
     m.rows = rows
+    m.cuts = [rows[r] for r in problem.cut_rows() if rows[r] is not None]  # left out of lp_duals
     return m
 
 
@@ -235,6 +236,8 @@ def lp_duals(m: pyo.ConcreteModel, opts: SolveOptions) -> np.ndarray | None:
 
     # Fixed integer columns still make HiGHS run its MIP path (no duals): make them continuous too.
     changed = []
+    for con in m.cuts:  # cuts (`RowBlock.cut`) are not the model's own rows: they take no price
+        con.deactivate()
     for var in m.columns:
         if var.is_integer() and var.value is not None:
             changed.append((var, var.domain, var.fixed))
@@ -254,6 +257,8 @@ def lp_duals(m: pyo.ConcreteModel, opts: SolveOptions) -> np.ndarray | None:
             return None
         return np.array([0.0 if c is None else float(found.get(c, 0.0)) for c in m.rows])
     finally:
+        for con in m.cuts:
+            con.activate()
         for var, domain, was_fixed in changed:
             var.domain = domain
             if not was_fixed:

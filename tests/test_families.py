@@ -1,6 +1,6 @@
 """Every constraint family on small data where it binds; expected values worked out by hand.
 
-Each test runs under every formulation (strong, aggregated, strong_cover) with the direct HiGHS
+Each test runs under every formulation (tight, strong, aggregated, strong_cover) with the direct HiGHS
 back-end, and under strong through the Pyomo reference back-end: they must give the same optimum.
 Every solve also passes the independent checker (see conftest.solve_data).
 """
@@ -207,6 +207,27 @@ def test_max_sectors_per_park(tmp_path, formulation):
     # Both prefer p1; one sector must go to p2, and a is the cheaper one to send.
     assert placed(out) == {("a", "p2"): 1.0, ("b", "p1"): 1.0}
     assert out.result.objective == pytest.approx(2 + 2)
+
+
+@pytest.mark.parametrize("backend", ["", "@pyomo"])
+def test_sector_capacity_cut_changes_neither_plan_nor_prices(tmp_path, backend):
+    # Both textiles, so z[textiles,p] links two pairs at each park and `tight` cuts with
+    # 4·x[b,p] + 1·x[a,p] ≤ 10·z[textiles,p]; one park for the sector (10 ha) cannot hold a (1 ha)
+    # and b's 3 divisible modules (12 ha): a and 2.25 modules of b move to p1 (cheaper), 0.75 stay.
+    d = _two_industries("textiles")
+    d["industries"][1].update(modules=3, divisible=True, use={"land": 4})
+    d["pairs"] = [{"industry": "a", "park": "p2", "cost": 2}, {"industry": "b", "park": "p2", "cost": 3}]
+    d["rules"] = [{"id": "one_park", "kind": "diversity", "source": "t", "max_parks_per_sector": 1}]
+    got = {f: solve_data(tmp_path, d, f + backend) for f in ("tight", "strong")}
+    tight, strong = got["tight"], got["strong"]
+    assert "sector_capacity" in tight.problem.constraints and "sector_capacity" not in strong.problem.constraints
+    assert placed(tight) == placed(strong) == {("a", "p1"): 1.0, ("b", "p1"): 2.25}
+    assert tight.result.objective == pytest.approx(strong.result.objective)
+    # The land of p1 binds; its price is the capacity row's under both (the cut takes none): one
+    # more ha moves 1/4 module of b, which saves its stay cost 100 less its relocation cost 1.
+    assert tight.problem.dual("capacity") == pytest.approx(strong.problem.dual("capacity"))
+    assert min(tight.problem.dual("capacity")) == pytest.approx(-(100 - 1) / 4)
+    assert not tight.problem.dual("sector_capacity").any()
 
 
 @pytest.mark.parametrize("price, park, objective", [

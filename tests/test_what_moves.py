@@ -170,7 +170,7 @@ def test_an_intensity_cap_binds(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # What moves together: chains and clusters (under every formulation)
 
-FORMULATIONS = ["strong", "aggregated", "strong_cover"]
+FORMULATIONS = ["tight", "strong", "aggregated", "strong_cover"]
 
 
 def chain_case() -> dict:

@@ -10,6 +10,25 @@ The two bounds are relaxable, each under its own name (big: the parks of the gro
 of the rule); a bound row with no z (no eligible pair of the sector in the group, or no sector of
 the rule at the park) is not created. In the results a sector counts at a park when modules of
 it are placed there (z may be 1 without any).
+
+Formulation `tight` (the default) adds a valid inequality per z[s,p] that links two or more
+eligible pairs, and per resource k some of them use, with I_s the industries of sector s:
+    sector_capacity[s,p,k]:  Σ_{i∈I_s:(i,p)∈E} use[i,p,k]·x[i,p] − cap[p,k]·z[s,p] − Σ_{u∈U_p} adds[u,k]·w[p,u] ≤ 0
+Valid (it removes no integer point, so the optimum is the same): if z[s,p] = 0 the diversity links
+make every x[i,p] of the sector 0, and the left side is −Σ adds·w ≤ 0; if z[s,p] = 1 then y[p] = 1
+(sector_open) and the sector's use is at most the park's whole use, which `capacity[p,k]` bounds by
+cap·y + Σ adds·w (uses, capacities and adds are ≥ 0). It is tighter in the LP relaxation: there
+z[s,p] must pay for the sector's capacity share (cap·z ≥ the sector's use − the upgrades), where
+the diversity links alone let each pair x[i,p] ≤ x_max·z claim the whole park for itself. A row
+is made only where the sector's most use Σ_{i∈I_s} use[i,p,k]·x_max[i,p] exceeds cap[p,k] (the
+least over the periods): elsewhere the diversity links imply it, Σ use·x ≤ Σ use·x_max ·
+max_i (x_i/x_max_i) ≤ cap·z (on china 789 rows of 2,233; the same LP bound, smaller LPs). On the
+china sweep it halves HiGHS's time or better (`benchmarks/china_sweep.py`). With
+periods it holds in each period t on the modules placed by then, against cap_t and the upgrades
+ready by t, as `capacity[p,k,t]` does (z has no period: z = 1 with the park closed in t leaves
+nothing placed in t). Not in an elastic problem (capacity may be relaxed there, and the cut with
+it), and left out of the LP that prices the rows (a cut, `Problem.add_rows(cut=True)`): the
+shadow prices are the capacity rows' own.
 """
 
 from __future__ import annotations
@@ -122,11 +141,58 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     problem.add_rows("sector_open", keys_of([s for s, _ in zs], [p for _, p in zs]), np.r_[np.arange(m), np.arange(m)],
                      np.r_[z, [y[park_no[p]] for _, p in zs]].astype(np.int64), np.r_[np.ones(m), -np.ones(m)], hi=0.0,
                      doc="z[s,p] ≤ y[p]")
+    if options.sector_capacity and not options.elastic:
+        _sector_capacity(problem, data, zs, z, linked["r"].to_numpy(), np.searchsorted(z, linked["z"].to_numpy()))
     for component, found in _bound_rows(data, set(zs)).items():
         problem.add_lin_rows(component, keys_of([r.id for r, *_ in found], [w for _, w, *_ in found]),
                              [Lin([col[sp] for sp in zz], 1.0) for _, _, zz, _, _ in found],
                              hi=[b for *_, b, _ in found], doc=component.replace("_", " ") + " ≤ max",
                              relax=component, big=[g for *_, g in found])
+
+
+def _sector_capacity(problem: Problem, data: Data, zs: list[tuple[str, str]], z: np.ndarray, rows: np.ndarray,
+                     z_of: np.ndarray) -> None:
+    """The rows sector_capacity[s,p,k(,t)] (see the docstring): z[j] is column z[s,p] for (s,p) = zs[j];
+    `rows` are the pair rows linked to a z, `z_of` the position j of each one's z."""
+    n_k, n_t = len(data.resources), data.count
+    shared = np.bincount(z_of, minlength=len(z))[z_of] >= 2  # one pair alone: its diversity link is tighter
+    rows, z_of = rows[shared], z_of[shared]
+    park_no = {p: n for n, p in enumerate(data.parks)}
+    z_park = np.array([park_no[p] for _, p in zs], dtype=np.int64)
+    most = np.zeros((len(z), n_k))  # the sector's most use of k at the park
+    np.add.at(most, z_of, data.use[rows] * data.pairs["x_max"].to_numpy(dtype=float)[rows, None])
+    least_cap = np.min([data.at(t).capacity[z_park] for t in range(n_t)], axis=0)
+    # Where the sector's most use fits the capacity the cut is implied by the diversity links
+    # (Σ use·x ≤ Σ use·x_max·max_i x_i/x_max_i ≤ cap·z): only the others are rows.
+    has = most > least_cap * (1 + 1e-9) + 1e-9
+    where = np.flatnonzero(has)  # z-major, resources in the instance's order
+    m = len(where)
+    row = np.full((len(z), n_k), -1)
+    row.flat[where] = np.arange(m)
+    rz, rk = np.divmod(where, n_k)
+    rp = z_park[rz]
+    a, k = np.nonzero((data.use[rows] > 0) & has[z_of])
+    # every upgrade of a row's park that adds the row's resource
+    ups = pd.DataFrame({"u": np.arange(len(data.upgrades)),
+                        "p": data.upgrades["p"].to_numpy() if len(data.upgrades) else np.empty(0, dtype=np.int64)})
+    found = pd.DataFrame({"row": np.arange(m), "p": rp, "k": rk}).merge(ups, on="p")
+    found = found[data.adds[found["u"].to_numpy(), found["k"].to_numpy()] > 0] if len(found) else found
+    fr, fu, fk = (found[c].to_numpy(dtype=np.int64) for c in ("row", "u", "k"))
+    x, w = problem.cols("x").reshape(n_t, -1), problem.cols("w").reshape(n_t, -1)
+    assert data.ready is not None
+    ts = [(t, tau) for t in range(n_t) for tau in range(t + 1)]  # modules moved in τ use capacity in t ≥ τ
+    built = [(t, data.ready[fu, t] >= 0) for t in range(n_t)]
+    problem.add_rows(
+        "sector_capacity",
+        data.keys([zs[j][0] for j in rz], np.asarray(data.parks, dtype=object)[rp],
+                  np.asarray(data.resources, dtype=object)[rk]),
+        np.concatenate([t * m + row[z_of[a], k] for t, _ in ts] + [t * m + np.arange(m) for t in range(n_t)]
+                       + [t * m + fr[b] for t, b in built]),
+        np.concatenate([x[tau, rows[a]] for _, tau in ts] + [z[rz] for _ in range(n_t)]
+                       + [w[data.ready[fu[b], t], fu[b]] for t, b in built]),
+        np.concatenate([data.use[rows[a], k] for _ in ts] + [-data.at(t).capacity[rp, rk] for t in range(n_t)]
+                       + [-data.adds[fu[b], fk[b]] for _, b in built]),
+        hi=0.0, doc="a sector's use ≤ capacity · z[s,p] + upgrades", cut=True)
 
 
 def check(c: CheckContext) -> list[str]:
