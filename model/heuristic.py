@@ -48,6 +48,7 @@ reported alone (`solve --heuristic-only`); either way the independent checker ch
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,10 +56,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.data import Data
+from solvers.control import CONTROL
 from solvers.problem import Problem
 
 TOL = 1e-6
 DECISIONS = ("x", "stay", "retire")
+
+
+def _past(deadline: float) -> bool:
+    """Time to stop: the deadline passed, or Ctrl-C / SIGTERM arrived (the caller runs the heuristic
+    in the phase `solving`, where a signal is noted, not raised: the plan so far is kept)."""
+    return time.perf_counter() > deadline or CONTROL.stop.is_set()
 
 
 @dataclass
@@ -442,7 +450,7 @@ def _repair_move(st: _State, deadline: float) -> tuple[dict[int, float], float, 
     best, best_ratio = None, np.inf
     refused: list[tuple[int, int, float, int]] = []
     for n, (_, src, t, k) in enumerate(candidates):
-        if n % 64 == 0 and time.perf_counter() > deadline:
+        if n % 64 == 0 and _past(deadline):
             break
         st.refused_by = None
         m = st.move(src, t, k)
@@ -457,7 +465,7 @@ def _repair_move(st: _State, deadline: float) -> tuple[dict[int, float], float, 
             best, best_ratio = [m[0]], ratio
     if best is None:  # an ejection chain: make room in the row that refused a move, then make it
         for src, t, k, r in refused:
-            if time.perf_counter() > deadline:
+            if _past(deadline):
                 break
             for first in _make_room(st, r):
                 st.commit(first[0])
@@ -517,12 +525,12 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     st.soft = st.violation(np.arange(len(st.act)), st.act) > TOL * st.scale
     # 1. Regret greedy.
     for i in _regret_order(st):
-        if time.perf_counter() > deadline:
+        if _past(deadline):
             break
         i = int(i)
         src = int(st.stay[i])
         must = st.ub[src] < st.modules[i] - TOL
-        while st.v[src] > TOL:
+        while st.v[src] > TOL and not _past(deadline):  # module by module: a bundle may be large
             done = False
             for k in _chunks(st, i, st.v[src]):
                 m = _best_move(st, src, k, st.screen(st.options(i, first=48), k), need_d=must, max_tries=12)
@@ -537,7 +545,7 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     out.times["greedy"] = time.perf_counter() - t0
     # 2. Repair towards the targets.
     d = st.deficit()
-    while d > TOL and time.perf_counter() < deadline:
+    while d > TOL and not _past(deadline):
         best = _repair_move(st, deadline)
         if best is None:
             break
@@ -554,10 +562,10 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
         improved = True
         # A share of the time: the neighbourhood's MIP below finds more per second.
         stop = deadline if not neighbourhood else time.perf_counter() + 0.15 * (deadline - time.perf_counter())
-        while improved and time.perf_counter() < stop:
+        while improved and not _past(stop):
             improved = False
             for i in range(st.n_i):
-                if time.perf_counter() > stop:
+                if _past(stop):
                     break
                 for src in st.holders(i):
                     src = int(src)
@@ -576,7 +584,7 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     # open, without one: a restriction of the model, so any plan it finds keeps every row).
     problems = st.verify(problem)
     rounds = 0
-    while neighbourhood and time.perf_counter() < deadline - 0.5:
+    while neighbourhood and not _past(deadline - 0.5):
         values = _neighbourhood(problem, st, deadline, start=not problems)
         if values is None:
             break
@@ -619,8 +627,24 @@ def _neighbourhood(problem: Problem, st: _State, deadline: float, start: bool, k
     finally:
         x.ub[:] = saved
     limit = max(0.1, deadline - time.perf_counter())
-    result, values = highs_direct.run(h, problem, SolveOptions(time_limit=limit),
-                                      st.v.copy() if start else None)
+    # HiGHS runs here, in this process: Ctrl-C or SIGTERM (noted in CONTROL) asks it to stop, and its
+    # plan so far is kept, as a solver's incumbent is.
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if CONTROL.stop.wait(0.05):
+                highs_direct.cancel(h)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        result, values = highs_direct.run(h, problem, SolveOptions(time_limit=limit),
+                                          st.v.copy() if start else None)
+    finally:
+        done.set()
+        watcher.join()
     if values is None or result.objective is None:
         return None
     if start and result.objective >= st.objective() - 1e-9 * max(1.0, abs(st.objective())):
@@ -634,7 +658,7 @@ def _close_parks(st: _State, deadline: float) -> bool:
     improved = False
     costly = np.flatnonzero(st.aux & (st.c > 0) & (st.v > st.lb + TOL))
     for j in costly[np.argsort(-st.c[costly])]:
-        if time.perf_counter() > deadline:
+        if _past(deadline):
             break
         j = int(j)
         m = st.propose({j: st.lb[j] - st.v[j]})

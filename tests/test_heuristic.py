@@ -178,3 +178,39 @@ def test_a_start_is_never_lost_when_the_solver_ends_with_nothing(tmp_path):
     assert "the heuristic's plan" in kept.message
     solved = SolveResult("optimal", "optimal", 5.0, 5.0, 0.0, 1.0, 1, "highs", "1.x")
     assert _keep_start(problem, levels, heur, found.values, solved) is solved
+
+
+def _one_big_bundle(modules: int, parks: int, cap: int, open_cost: float | None = None) -> dict:
+    """One industry of many modules (1 ha each, staying costs 100, moving 1) and `parks` parks of
+    `cap` ha each, all alike."""
+    d = base()
+    d["industries"][0]["modules"] = modules
+    d["parks"] = [{"id": f"p{k:03d}", "province": "Anhui", "region": "central", "capacity": {"land": cap},
+                   **({"open_cost": open_cost} if open_cost is not None else {})} for k in range(parks)]
+    return d
+
+
+def test_a_signal_stops_the_heuristic_and_the_run_says_interrupted(tmp_path):
+    """Ctrl-C or SIGTERM during the heuristic (it runs in this process): the heuristic stops, its
+    plan is kept as an interrupted solver's incumbent is (status `interrupted`: the command writes
+    it beside a folder's results and exits 4), never reported as a finished run (`feasible`)."""
+    from solvers.control import CONTROL
+
+    path = write(tmp_path, _two_by_two())
+    try:
+        for mode in ("start", "only"):
+            CONTROL.reset()
+            CONTROL.stop.set()  # the signal's mark (the handler sets it in the phase `solving`)
+            out = solve_instance(load(str(path)), solve_options=replace(EXACT, heuristic=mode))
+            assert out.result.status == "interrupted", (mode, out.result)
+            assert out.result.has_solution and out.check is not None and out.check.ok
+    finally:
+        CONTROL.reset()
+
+
+def test_the_greedy_keeps_to_its_time_limit_on_a_large_bundle(tmp_path):
+    """30,000 modules placed one by one (no park takes the whole bundle): the greedy checks the
+    time between modules, not only between industries."""
+    problem, found = _plan(tmp_path, _one_big_bundle(30_000, 30, 1001), time_limit=0.5, local_search=False,
+                           neighbourhood=False)
+    assert found.seconds < 1.5
