@@ -28,8 +28,9 @@ is what the repair drives to 0.
    stay, whole bundle first, then module by module; a move is made if it lowers the objective,
    or lowers D (a must-transfer industry). Candidates are its 48 cheapest places by estimate (own
    cost plus the open cost of a park not open yet: a lower bound, the auxiliaries' costs being
-   ≥ 0), screened at once against the rows no auxiliary mends, then tried cheapest first until
-   no untried one can beat the best found.
+   ≥ 0) among those the rows no auxiliary mends let in (all screened at once) and that no row
+   refused a module of the industry before (places alike fill in turn), then tried cheapest
+   first until no untried one can beat the best found.
 2. *Repair.* While D > 0: the move of least cost per unit of D removed, among moves of the
    decision columns the violated targets hold; when none is feasible, an ejection chain: a module
    moved out of the row that refused one of the cheapest such moves, then that move.
@@ -39,7 +40,8 @@ is what the repair drives to 0.
    each industry's places now and its 4 cheapest by estimate, every other x at 0, solved by
    HiGHS from the plan as a MIP start. It is a restriction of the model, so its plans keep every
    row; it holds the swaps and multi-module exchanges single moves cannot make, and when the
-   repair left a target open it is run without a start, as the repair of last resort.
+   repair left a target open it is run without a start, as the repair of last resort, widened
+   (16, 64... places each, at the widest the model itself) while it holds no plan.
 
 A plan is returned only when the rows, bounds and integrality all hold to 1e-6 on values computed
 afresh (A·v from the matrix, not the running sums). It is handed to HiGHS as a MIP start, or
@@ -391,10 +393,11 @@ def _regret_order(st: _State) -> np.ndarray:
 
 
 def _best_move(st: _State, source: int, k: float, candidates: np.ndarray, need_d: bool,
-               max_tries: int = 40, any_cost: bool = False) -> tuple[dict[int, float], float, float] | None:
+               max_tries: int = 40, any_cost: bool = False, refused: set[int] | None = None
+               ) -> tuple[dict[int, float], float, float] | None:
     """The cheapest feasible move of k modules from `source` to one of `candidates` (cheapest
     first), that lowers the objective, or lowers D when `need_d` (any move with ΔD ≤ 0 when
-    `any_cost`)."""
+    `any_cost`). `refused` collects the candidates whose move the rows refused."""
     best, best_score = None, np.inf
     tries = 0
     for t in candidates:
@@ -408,6 +411,8 @@ def _best_move(st: _State, source: int, k: float, candidates: np.ndarray, need_d
             break
         m = st.move(source, int(t), k)
         if m is None:
+            if refused is not None:
+                refused.add(int(t))
             continue
         changes, cost, d = m
         if d > TOL:
@@ -530,14 +535,28 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
         i = int(i)
         src = int(st.stay[i])
         must = st.ub[src] < st.modules[i] - TOL
+        # Places the rows refused one module, left out of the next tries for this industry (places
+        # alike by estimate fill in turn: the cheapest 48 may all be full while others are empty).
+        refused: set[int] = set()
         while st.v[src] > TOL and not _past(deadline):  # module by module: a bundle may be large
             done = False
-            for k in _chunks(st, i, st.v[src]):
-                m = _best_move(st, src, k, st.screen(st.options(i, first=48), k), need_d=must, max_tries=12)
-                if m is not None:
-                    st.commit(m[0])
-                    moves += 1
-                    done = True
+            chunks = _chunks(st, i, st.v[src])
+            for n, k in enumerate(chunks):
+                last = n == len(chunks) - 1  # the whole bundle is tried once, a module until none is refused
+                while not _past(deadline):
+                    cols = st.options(i)
+                    if refused:
+                        cols = cols[~np.isin(cols, np.fromiter(refused, dtype=np.int64, count=len(refused)))]
+                    seen = len(refused)
+                    m = _best_move(st, src, k, st.screen(cols, k)[:48], need_d=must, max_tries=12,
+                                   refused=refused if last else None)
+                    if m is not None:
+                        st.commit(m[0])
+                        moves += 1
+                        done = True
+                    if done or not last or len(refused) == seen:
+                        break
+                if done:
                     break
             if not done:
                 break
@@ -584,9 +603,13 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     # open, without one: a restriction of the model, so any plan it finds keeps every row).
     problems = st.verify(problem)
     rounds = 0
+    places, widest = 4, int(np.diff(st.target_ptr).max(initial=0))
     while neighbourhood and not _past(deadline - 0.5):
-        values = _neighbourhood(problem, st, deadline, start=not problems)
+        values = _neighbourhood(problem, st, deadline, start=not problems, k=places)
         if values is None:
+            if problems and places < widest:  # the repair of last resort: its restriction held no plan,
+                places *= 4  # a wider one may (at the widest, the model itself)
+                continue
             break
         st.v = values  # a new centre: the next round's places are around this plan
         problems = st.verify(problem)

@@ -214,3 +214,31 @@ def test_the_greedy_keeps_to_its_time_limit_on_a_large_bundle(tmp_path):
     problem, found = _plan(tmp_path, _one_big_bundle(30_000, 30, 1001), time_limit=0.5, local_search=False,
                            neighbourhood=False)
     assert found.seconds < 1.5
+
+
+@pytest.mark.parametrize("open_cost, optimum", [(None, 120.0), (1.0, 180.0)])
+def test_parks_alike_fill_in_turn(tmp_path, open_cost, optimum):
+    """120 modules, 60 parks of 2 ha alike: each module's cheapest places by estimate are the same
+    48 (or, with an open cost, the parks already open), which fill up; the greedy leaves the places
+    the rows refused out of its next tries and reaches the empty parks. (It stopped with 24, or 96,
+    modules at home: 2,496 and 9,636 against 120 and 180.)"""
+    d = _one_big_bundle(120, 60, 2, open_cost)
+    assert solve_data(tmp_path, d).result.objective == pytest.approx(optimum)
+    problem, found = _plan(tmp_path, d, local_search=False, neighbourhood=False)
+    assert found.objective == pytest.approx(optimum)
+    assert solve_data(tmp_path, d, options=ONLY).result.objective == pytest.approx(optimum)
+
+
+@pytest.mark.parametrize("scenario", ["west_share_80", "fast_timetable"])
+def test_the_repair_of_last_resort_widens_its_neighbourhood(scenario):
+    """china-phased's scenarios where the greedy and the repair leave a transfer target open and the
+    neighbourhood's MIP (each industry's places now and its 4 cheapest) holds no plan: a wider one
+    (16, 64 places... the model itself) is tried before giving up. (It said 'no plan' in 0.3 s.)"""
+    loaded = load(str(INSTANCES / "china-phased.yaml"), scenario)
+    data = build_data(loaded.instance)
+    problem = assemble(data)
+    problem.weights = loaded.instance.levels()[0][0]
+    found = heuristic(problem, data, time_limit=10.0)
+    assert found.values is not None, found.message
+    out = solve_instance(loaded, solve_options=replace(ONLY, time_limit=10.0))
+    assert out.result.status == "feasible" and out.check is not None and out.check.ok
