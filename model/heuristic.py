@@ -31,7 +31,8 @@ is what the repair drives to 0.
    ≥ 0) among those the rows no auxiliary mends let in (all screened at once) and that no row
    refused a module of the industry before (places alike fill in turn), then tried cheapest
    first until no untried one can beat the best found.
-2. *Repair.* While D > 0: the move of least cost per unit of D removed, among moves of the
+2. *Repair* (half of what time is left when the neighbourhood's MIP follows, the repair of last
+   resort). While D > 0: the move of least cost per unit of D removed, among moves of the
    decision columns the violated targets hold; when none is feasible, an ejection chain: a module
    moved out of the row that refused one of the cheapest such moves, then that move.
 3. *Local search* (15 % of what time is left): moves of modules from where they are to a cheaper
@@ -564,8 +565,11 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     out.times["greedy"] = time.perf_counter() - t0
     # 2. Repair towards the targets.
     d = st.deficit()
-    while d > TOL and not _past(deadline):
-        best = _repair_move(st, deadline)
+    # Half of what time is left, with the neighbourhood's MIP to follow: it is the repair of last
+    # resort, and a target over many columns can take the repair's moves all the time there is.
+    until = deadline if not neighbourhood else time.perf_counter() + 0.5 * (deadline - time.perf_counter())
+    while d > TOL and not _past(until):
+        best = _repair_move(st, until)
         if best is None:
             break
         for changes in best:

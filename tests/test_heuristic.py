@@ -242,3 +242,33 @@ def test_the_repair_of_last_resort_widens_its_neighbourhood(scenario):
     assert found.values is not None, found.message
     out = solve_instance(loaded, solve_options=replace(ONLY, time_limit=10.0))
     assert out.result.status == "feasible" and out.check is not None and out.check.ok
+
+
+def test_the_repair_leaves_time_for_the_neighbourhood(tmp_path):
+    """A generated instance where staying costs nothing and 90 % of the modules must move: the
+    repair, one module at a time over a target holding every pair, would take far more than the
+    15 s given (it had them all, and said 'no plan'); it now stops at half of them and the
+    neighbourhood's MIP, the repair of last resort, finds a plan."""
+    import csv
+
+    path = tmp_path / "z.yaml"
+    assert CliRunner().invoke(main, ["generate", "--industries", "100", "--parks", "30", "--seed", "2",
+                                     "--output", str(path)]).exit_code == 0
+    table = tmp_path / "z-industries.csv"
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    for row in rows:
+        row["stay_cost"] = "0"
+    with table.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    text = path.read_text(encoding="utf-8")
+    assert "min_share: 0.3" in text
+    path.write_text(text.replace("min_share: 0.3", "min_share: 0.9"), encoding="utf-8")
+    loaded = load(str(path))
+    data = build_data(loaded.instance)
+    problem = assemble(data)
+    problem.weights = loaded.instance.levels()[0][0]
+    found = heuristic(problem, data, time_limit=15.0)
+    assert found.values is not None, found.message
+    assert found.times["repair"] < 0.6 * 15.0
