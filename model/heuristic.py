@@ -623,7 +623,11 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     out.moves = moves
     out.seconds = time.perf_counter() - t0
     if problems:
-        out.message = "the heuristic found no plan that keeps every rule: " + "; ".join(problems)
+        # Stopped by the time (or a signal) before the neighbourhood's MIP could finish: that is
+        # no sign the instance has no plan, and the message must not read as one.
+        late = _past(deadline - 0.5) if neighbourhood else _past(deadline)
+        why = f" in the {time_limit:.1f} s it had (more time, or the solver, may find one)" if late else ""
+        out.message = f"the heuristic found no plan{why} that keeps every rule: " + "; ".join(problems)
         return out
     st.v[st.integer] = np.round(st.v[st.integer])
     out.values = st.v

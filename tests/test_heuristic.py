@@ -272,3 +272,15 @@ def test_the_repair_leaves_time_for_the_neighbourhood(tmp_path):
     found = heuristic(problem, data, time_limit=15.0)
     assert found.values is not None, found.message
     assert found.times["repair"] < 0.6 * 15.0
+
+
+def test_no_plan_for_lack_of_time_says_so():
+    """The china instance's targets are met by the neighbourhood's MIP; with no time for it, the
+    heuristic says it ran out of time, not only which row is open (which reads as infeasible)."""
+    loaded = load(str(INSTANCES / "china-east-west.yaml"))
+    data = build_data(loaded.instance)
+    problem = assemble(data)
+    problem.weights = loaded.instance.levels()[0][0]
+    found = heuristic(problem, data, time_limit=0.4)
+    assert found.values is None
+    assert "in the 0.4 s it had" in found.message and "transfer_target" in found.message
