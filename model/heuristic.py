@@ -28,9 +28,11 @@ is what the repair drives to 0.
    stay, whole bundle first, then module by module; a move is made if it lowers the objective,
    or lowers D (a must-transfer industry). Candidates are its 48 cheapest places by estimate (own
    cost plus the open cost of a park not open yet: a lower bound, the auxiliaries' costs being
-   ≥ 0), screened at once against the rows no auxiliary mends, then tried cheapest first until
-   no untried one can beat the best found.
-2. *Repair.* While D > 0: the move of least cost per unit of D removed, among moves of the
+   ≥ 0) among those the rows no auxiliary mends let in (all screened at once) and that no row
+   refused a module of the industry before (places alike fill in turn), then tried cheapest
+   first until no untried one can beat the best found.
+2. *Repair* (half of what time is left when the neighbourhood's MIP follows, the repair of last
+   resort). While D > 0: the move of least cost per unit of D removed, among moves of the
    decision columns the violated targets hold; when none is feasible, an ejection chain: a module
    moved out of the row that refused one of the cheapest such moves, then that move.
 3. *Local search* (15 % of what time is left): moves of modules from where they are to a cheaper
@@ -39,7 +41,8 @@ is what the repair drives to 0.
    each industry's places now and its 4 cheapest by estimate, every other x at 0, solved by
    HiGHS from the plan as a MIP start. It is a restriction of the model, so its plans keep every
    row; it holds the swaps and multi-module exchanges single moves cannot make, and when the
-   repair left a target open it is run without a start, as the repair of last resort.
+   repair left a target open it is run without a start, as the repair of last resort, widened
+   (16, 64... places each, at the widest the model itself) while it holds no plan.
 
 A plan is returned only when the rows, bounds and integrality all hold to 1e-6 on values computed
 afresh (A·v from the matrix, not the running sums). It is handed to HiGHS as a MIP start, or
@@ -48,6 +51,7 @@ reported alone (`solve --heuristic-only`); either way the independent checker ch
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,10 +59,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.data import Data
+from solvers.control import CONTROL
 from solvers.problem import Problem
 
 TOL = 1e-6
 DECISIONS = ("x", "stay", "retire")
+
+
+def _past(deadline: float) -> bool:
+    """Time to stop: the deadline passed, or Ctrl-C / SIGTERM arrived (the caller runs the heuristic
+    in the phase `solving`, where a signal is noted, not raised: the plan so far is kept)."""
+    return time.perf_counter() > deadline or CONTROL.stop.is_set()
 
 
 @dataclass
@@ -383,10 +394,11 @@ def _regret_order(st: _State) -> np.ndarray:
 
 
 def _best_move(st: _State, source: int, k: float, candidates: np.ndarray, need_d: bool,
-               max_tries: int = 40, any_cost: bool = False) -> tuple[dict[int, float], float, float] | None:
+               max_tries: int = 40, any_cost: bool = False, refused: set[int] | None = None
+               ) -> tuple[dict[int, float], float, float] | None:
     """The cheapest feasible move of k modules from `source` to one of `candidates` (cheapest
     first), that lowers the objective, or lowers D when `need_d` (any move with ΔD ≤ 0 when
-    `any_cost`)."""
+    `any_cost`). `refused` collects the candidates whose move the rows refused."""
     best, best_score = None, np.inf
     tries = 0
     for t in candidates:
@@ -400,6 +412,8 @@ def _best_move(st: _State, source: int, k: float, candidates: np.ndarray, need_d
             break
         m = st.move(source, int(t), k)
         if m is None:
+            if refused is not None:
+                refused.add(int(t))
             continue
         changes, cost, d = m
         if d > TOL:
@@ -442,7 +456,7 @@ def _repair_move(st: _State, deadline: float) -> tuple[dict[int, float], float, 
     best, best_ratio = None, np.inf
     refused: list[tuple[int, int, float, int]] = []
     for n, (_, src, t, k) in enumerate(candidates):
-        if n % 64 == 0 and time.perf_counter() > deadline:
+        if n % 64 == 0 and _past(deadline):
             break
         st.refused_by = None
         m = st.move(src, t, k)
@@ -457,7 +471,7 @@ def _repair_move(st: _State, deadline: float) -> tuple[dict[int, float], float, 
             best, best_ratio = [m[0]], ratio
     if best is None:  # an ejection chain: make room in the row that refused a move, then make it
         for src, t, k, r in refused:
-            if time.perf_counter() > deadline:
+            if _past(deadline):
                 break
             for first in _make_room(st, r):
                 st.commit(first[0])
@@ -517,19 +531,33 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     st.soft = st.violation(np.arange(len(st.act)), st.act) > TOL * st.scale
     # 1. Regret greedy.
     for i in _regret_order(st):
-        if time.perf_counter() > deadline:
+        if _past(deadline):
             break
         i = int(i)
         src = int(st.stay[i])
         must = st.ub[src] < st.modules[i] - TOL
-        while st.v[src] > TOL:
+        # Places the rows refused one module, left out of the next tries for this industry (places
+        # alike by estimate fill in turn: the cheapest 48 may all be full while others are empty).
+        refused: set[int] = set()
+        while st.v[src] > TOL and not _past(deadline):  # module by module: a bundle may be large
             done = False
-            for k in _chunks(st, i, st.v[src]):
-                m = _best_move(st, src, k, st.screen(st.options(i, first=48), k), need_d=must, max_tries=12)
-                if m is not None:
-                    st.commit(m[0])
-                    moves += 1
-                    done = True
+            chunks = _chunks(st, i, st.v[src])
+            for n, k in enumerate(chunks):
+                last = n == len(chunks) - 1  # the whole bundle is tried once, a module until none is refused
+                while not _past(deadline):
+                    cols = st.options(i)
+                    if refused:
+                        cols = cols[~np.isin(cols, np.fromiter(refused, dtype=np.int64, count=len(refused)))]
+                    seen = len(refused)
+                    m = _best_move(st, src, k, st.screen(cols, k)[:48], need_d=must, max_tries=12,
+                                   refused=refused if last else None)
+                    if m is not None:
+                        st.commit(m[0])
+                        moves += 1
+                        done = True
+                    if done or not last or len(refused) == seen:
+                        break
+                if done:
                     break
             if not done:
                 break
@@ -537,8 +565,11 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     out.times["greedy"] = time.perf_counter() - t0
     # 2. Repair towards the targets.
     d = st.deficit()
-    while d > TOL and time.perf_counter() < deadline:
-        best = _repair_move(st, deadline)
+    # Half of what time is left, with the neighbourhood's MIP to follow: it is the repair of last
+    # resort, and a target over many columns can take the repair's moves all the time there is.
+    until = deadline if not neighbourhood else time.perf_counter() + 0.5 * (deadline - time.perf_counter())
+    while d > TOL and not _past(until):
+        best = _repair_move(st, until)
         if best is None:
             break
         for changes in best:
@@ -554,10 +585,10 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
         improved = True
         # A share of the time: the neighbourhood's MIP below finds more per second.
         stop = deadline if not neighbourhood else time.perf_counter() + 0.15 * (deadline - time.perf_counter())
-        while improved and time.perf_counter() < stop:
+        while improved and not _past(stop):
             improved = False
             for i in range(st.n_i):
-                if time.perf_counter() > stop:
+                if _past(stop):
                     break
                 for src in st.holders(i):
                     src = int(src)
@@ -576,9 +607,13 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     # open, without one: a restriction of the model, so any plan it finds keeps every row).
     problems = st.verify(problem)
     rounds = 0
-    while neighbourhood and time.perf_counter() < deadline - 0.5:
-        values = _neighbourhood(problem, st, deadline, start=not problems)
+    places, widest = 4, int(np.diff(st.target_ptr).max(initial=0))
+    while neighbourhood and not _past(deadline - 0.5):
+        values = _neighbourhood(problem, st, deadline, start=not problems, k=places)
         if values is None:
+            if problems and places < widest:  # the repair of last resort: its restriction held no plan,
+                places *= 4  # a wider one may (at the widest, the model itself)
+                continue
             break
         st.v = values  # a new centre: the next round's places are around this plan
         problems = st.verify(problem)
@@ -588,7 +623,11 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     out.moves = moves
     out.seconds = time.perf_counter() - t0
     if problems:
-        out.message = "the heuristic found no plan that keeps every rule: " + "; ".join(problems)
+        # Stopped by the time (or a signal) before the neighbourhood's MIP could finish: that is
+        # no sign the instance has no plan, and the message must not read as one.
+        late = _past(deadline - 0.5) if neighbourhood else _past(deadline)
+        why = f" in the {time_limit:.1f} s it had (more time, or the solver, may find one)" if late else ""
+        out.message = f"the heuristic found no plan{why} that keeps every rule: " + "; ".join(problems)
         return out
     st.v[st.integer] = np.round(st.v[st.integer])
     out.values = st.v
@@ -619,8 +658,24 @@ def _neighbourhood(problem: Problem, st: _State, deadline: float, start: bool, k
     finally:
         x.ub[:] = saved
     limit = max(0.1, deadline - time.perf_counter())
-    result, values = highs_direct.run(h, problem, SolveOptions(time_limit=limit),
-                                      st.v.copy() if start else None)
+    # HiGHS runs here, in this process: Ctrl-C or SIGTERM (noted in CONTROL) asks it to stop, and its
+    # plan so far is kept, as a solver's incumbent is.
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if CONTROL.stop.wait(0.05):
+                highs_direct.cancel(h)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        result, values = highs_direct.run(h, problem, SolveOptions(time_limit=limit),
+                                          st.v.copy() if start else None)
+    finally:
+        done.set()
+        watcher.join()
     if values is None or result.objective is None:
         return None
     if start and result.objective >= st.objective() - 1e-9 * max(1.0, abs(st.objective())):
@@ -634,7 +689,7 @@ def _close_parks(st: _State, deadline: float) -> bool:
     improved = False
     costly = np.flatnonzero(st.aux & (st.c > 0) & (st.v > st.lb + TOL))
     for j in costly[np.argsort(-st.c[costly])]:
-        if time.perf_counter() > deadline:
+        if _past(deadline):
             break
         j = int(j)
         m = st.propose({j: st.lb[j] - st.v[j]})

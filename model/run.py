@@ -229,9 +229,15 @@ def _heuristic(problem: Problem, data: Data, levels: Levels, options: SolveOptio
     if left is not None:
         limit = max(0.0, min(limit, 0.8 * left))
     problem.weights = levels[0][0]
-    found = heuristic(problem, data, time_limit=limit)
+    with phase("solving"):  # a signal stops the heuristic, which keeps its plan (as a solver keeps its incumbent)
+        found = heuristic(problem, data, time_limit=limit)
     timings["heuristic"] = found.seconds
+    stopped = CONTROL.stop.is_set()
     if found.values is None:
+        if stopped:
+            return SolveResult("interrupted", "interrupted", None, None, None, found.seconds, None, "heuristic",
+                               tool_version().get("version") or "",
+                               f"the construction heuristic was stopped by {CONTROL.signal_name or 'a signal'}")
         return SolveResult("no_solution", "heuristic_failed", None, None, None, found.seconds, None, "heuristic",
                            tool_version().get("version") or "", found.message)
     objective = found.objective
@@ -242,9 +248,13 @@ def _heuristic(problem: Problem, data: Data, levels: Levels, options: SolveOptio
         objective = float(cost @ found.values) + offset
     else:
         problem.start = found.values
+    message = f"construction heuristic: {found.moves} moves in {found.seconds:.1f} s"
+    if stopped and mode == "only":  # its plan so far, reported as an interrupted solver's incumbent is
+        return SolveResult("interrupted", "interrupted", objective, None, None, found.seconds, None, "heuristic",
+                           tool_version().get("version") or "",
+                           f"{message}, stopped by {CONTROL.signal_name or 'a signal'}")
     return SolveResult("feasible", "heuristic", objective, None, None, found.seconds, None, "heuristic",
-                       tool_version().get("version") or "",
-                       f"construction heuristic: {found.moves} moves in {found.seconds:.1f} s")
+                       tool_version().get("version") or "", message)
 
 
 def _keep_start(problem: Problem, levels: Levels, found: SolveResult, start: np.ndarray | None,
@@ -255,7 +265,9 @@ def _keep_start(problem: Problem, levels: Levels, found: SolveResult, start: np.
     if result.has_solution or found.objective is None or start is None or len(levels) > 1:
         return result
     problem.solution = Solution(start)
-    return replace(result, status="feasible", objective=found.objective,
+    # An interrupted run stays interrupted (its plan goes beside a folder's results, exit 4).
+    return replace(result, status="interrupted" if result.status == "interrupted" else "feasible",
+                   objective=found.objective,
                    gap=relative_gap(found.objective, result.bound),
                    message=f"{result.message}; the heuristic's plan (the MIP start) is reported".lstrip("; "))
 

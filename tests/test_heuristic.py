@@ -178,3 +178,109 @@ def test_a_start_is_never_lost_when_the_solver_ends_with_nothing(tmp_path):
     assert "the heuristic's plan" in kept.message
     solved = SolveResult("optimal", "optimal", 5.0, 5.0, 0.0, 1.0, 1, "highs", "1.x")
     assert _keep_start(problem, levels, heur, found.values, solved) is solved
+
+
+def _one_big_bundle(modules: int, parks: int, cap: int, open_cost: float | None = None) -> dict:
+    """One industry of many modules (1 ha each, staying costs 100, moving 1) and `parks` parks of
+    `cap` ha each, all alike."""
+    d = base()
+    d["industries"][0]["modules"] = modules
+    d["parks"] = [{"id": f"p{k:03d}", "province": "Anhui", "region": "central", "capacity": {"land": cap},
+                   **({"open_cost": open_cost} if open_cost is not None else {})} for k in range(parks)]
+    return d
+
+
+def test_a_signal_stops_the_heuristic_and_the_run_says_interrupted(tmp_path):
+    """Ctrl-C or SIGTERM during the heuristic (it runs in this process): the heuristic stops, its
+    plan is kept as an interrupted solver's incumbent is (status `interrupted`: the command writes
+    it beside a folder's results and exits 4), never reported as a finished run (`feasible`)."""
+    from solvers.control import CONTROL
+
+    path = write(tmp_path, _two_by_two())
+    try:
+        for mode in ("start", "only"):
+            CONTROL.reset()
+            CONTROL.stop.set()  # the signal's mark (the handler sets it in the phase `solving`)
+            out = solve_instance(load(str(path)), solve_options=replace(EXACT, heuristic=mode))
+            assert out.result.status == "interrupted", (mode, out.result)
+            assert out.result.has_solution and out.check is not None and out.check.ok
+    finally:
+        CONTROL.reset()
+
+
+def test_the_greedy_keeps_to_its_time_limit_on_a_large_bundle(tmp_path):
+    """30,000 modules placed one by one (no park takes the whole bundle): the greedy checks the
+    time between modules, not only between industries."""
+    problem, found = _plan(tmp_path, _one_big_bundle(30_000, 30, 1001), time_limit=0.5, local_search=False,
+                           neighbourhood=False)
+    assert found.seconds < 1.5
+
+
+@pytest.mark.parametrize("open_cost, optimum", [(None, 120.0), (1.0, 180.0)])
+def test_parks_alike_fill_in_turn(tmp_path, open_cost, optimum):
+    """120 modules, 60 parks of 2 ha alike: each module's cheapest places by estimate are the same
+    48 (or, with an open cost, the parks already open), which fill up; the greedy leaves the places
+    the rows refused out of its next tries and reaches the empty parks. (It stopped with 24, or 96,
+    modules at home: 2,496 and 9,636 against 120 and 180.)"""
+    d = _one_big_bundle(120, 60, 2, open_cost)
+    assert solve_data(tmp_path, d).result.objective == pytest.approx(optimum)
+    problem, found = _plan(tmp_path, d, local_search=False, neighbourhood=False)
+    assert found.objective == pytest.approx(optimum)
+    assert solve_data(tmp_path, d, options=ONLY).result.objective == pytest.approx(optimum)
+
+
+@pytest.mark.parametrize("scenario", ["west_share_80", "fast_timetable"])
+def test_the_repair_of_last_resort_widens_its_neighbourhood(scenario):
+    """china-phased's scenarios where the greedy and the repair leave a transfer target open and the
+    neighbourhood's MIP (each industry's places now and its 4 cheapest) holds no plan: a wider one
+    (16, 64 places... the model itself) is tried before giving up. (It said 'no plan' in 0.3 s.)"""
+    loaded = load(str(INSTANCES / "china-phased.yaml"), scenario)
+    data = build_data(loaded.instance)
+    problem = assemble(data)
+    problem.weights = loaded.instance.levels()[0][0]
+    found = heuristic(problem, data, time_limit=10.0)
+    assert found.values is not None, found.message
+    out = solve_instance(loaded, solve_options=replace(ONLY, time_limit=10.0))
+    assert out.result.status == "feasible" and out.check is not None and out.check.ok
+
+
+def test_the_repair_leaves_time_for_the_neighbourhood(tmp_path):
+    """A generated instance where staying costs nothing and 90 % of the modules must move: the
+    repair, one module at a time over a target holding every pair, would take far more than the
+    15 s given (it had them all, and said 'no plan'); it now stops at half of them and the
+    neighbourhood's MIP, the repair of last resort, finds a plan."""
+    import csv
+
+    path = tmp_path / "z.yaml"
+    assert CliRunner().invoke(main, ["generate", "--industries", "100", "--parks", "30", "--seed", "2",
+                                     "--output", str(path)]).exit_code == 0
+    table = tmp_path / "z-industries.csv"
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    for row in rows:
+        row["stay_cost"] = "0"
+    with table.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    text = path.read_text(encoding="utf-8")
+    assert "min_share: 0.3" in text
+    path.write_text(text.replace("min_share: 0.3", "min_share: 0.9"), encoding="utf-8")
+    loaded = load(str(path))
+    data = build_data(loaded.instance)
+    problem = assemble(data)
+    problem.weights = loaded.instance.levels()[0][0]
+    found = heuristic(problem, data, time_limit=15.0)
+    assert found.values is not None, found.message
+    assert found.times["repair"] < 0.6 * 15.0
+
+
+def test_no_plan_for_lack_of_time_says_so():
+    """The china instance's targets are met by the neighbourhood's MIP; with no time for it, the
+    heuristic says it ran out of time, not only which row is open (which reads as infeasible)."""
+    loaded = load(str(INSTANCES / "china-east-west.yaml"))
+    data = build_data(loaded.instance)
+    problem = assemble(data)
+    problem.weights = loaded.instance.levels()[0][0]
+    found = heuristic(problem, data, time_limit=0.4)
+    assert found.values is None
+    assert "in the 0.4 s it had" in found.message and "transfer_target" in found.message
