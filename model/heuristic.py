@@ -54,12 +54,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from model.data import Data
 from solvers.control import CONTROL
+from solvers.options import SolveOptions
 from solvers.problem import Problem
 
 TOL = 1e-6
@@ -515,8 +516,10 @@ def _chunks(st: _State, i: int, amount: float) -> list[float]:
 
 
 def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_search: bool = True,
-              neighbourhood: bool = True) -> HeuristicResult:
-    """A feasible plan of `problem` (its current objective weights), or None with the reason."""
+              neighbourhood: bool = True, options: SolveOptions | None = None) -> HeuristicResult:
+    """A feasible plan of `problem` (its current objective weights), or None with the reason.
+    `options`: the solver options the neighbourhood's MIP keeps (threads, seed, raw options; its
+    time limit is the heuristic's own)."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     st = _State(problem, data)
@@ -609,7 +612,7 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     rounds = 0
     places, widest = 4, int(np.diff(st.target_ptr).max(initial=0))
     while neighbourhood and not _past(deadline - 0.5):
-        values = _neighbourhood(problem, st, deadline, start=not problems, k=places)
+        values = _neighbourhood(problem, st, deadline, start=not problems, k=places, options=options)
         if values is None:
             if problems and places < widest:  # the repair of last resort: its restriction held no plan,
                 places *= 4  # a wider one may (at the widest, the model itself)
@@ -635,11 +638,11 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     return out
 
 
-def _neighbourhood(problem: Problem, st: _State, deadline: float, start: bool, k: int = 4) -> np.ndarray | None:
+def _neighbourhood(problem: Problem, st: _State, deadline: float, start: bool, k: int = 4,
+                   options: SolveOptions | None = None) -> np.ndarray | None:
     """The best plan HiGHS finds by the deadline with x restricted to each industry's holders and
     its k cheapest places (by estimate); None if it finds none better."""
     from solvers import highs_direct
-    from solvers.options import SolveOptions
 
     x = problem.var("x")
     est = st.estimate(st.targets)
@@ -671,8 +674,8 @@ def _neighbourhood(problem: Problem, st: _State, deadline: float, start: bool, k
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        result, values = highs_direct.run(h, problem, SolveOptions(time_limit=limit),
-                                          st.v.copy() if start else None)
+        sub = replace(options or SolveOptions(), time_limit=limit, mip_gap=None)
+        result, values = highs_direct.run(h, problem, sub, st.v.copy() if start else None)
     finally:
         done.set()
         watcher.join()

@@ -230,7 +230,7 @@ def _heuristic(problem: Problem, data: Data, levels: Levels, options: SolveOptio
         limit = max(0.0, min(limit, 0.8 * left))
     problem.weights = levels[0][0]
     with phase("solving"):  # a signal stops the heuristic, which keeps its plan (as a solver keeps its incumbent)
-        found = heuristic(problem, data, time_limit=limit)
+        found = heuristic(problem, data, time_limit=limit, options=options)
     timings["heuristic"] = found.seconds
     stopped = CONTROL.stop.is_set()
     if found.values is None:
