@@ -64,6 +64,12 @@ def placed(out: Outcome) -> dict[tuple[str, str], float]:
     return dict(out.plan.x)
 
 
+@pytest.fixture(scope="session")
+def china_base() -> Outcome:
+    """The china instance's base plan, solved once for every test that reads it (read only)."""
+    return solve_instance(load(str(INSTANCES / "china-east-west.yaml")))
+
+
 @pytest.fixture
 def demo_path() -> Path:
     return INSTANCES / "demo.yaml"

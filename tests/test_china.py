@@ -38,8 +38,8 @@ def test_shape_of_the_instance():
 
 
 @pytest.fixture(scope="module")
-def base_run():
-    return solve_instance(load(CHINA))
+def base_run(china_base):
+    return china_base
 
 
 def test_solves_to_optimality_and_passes_the_check(base_run):
