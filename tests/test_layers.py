@@ -3,7 +3,8 @@
 The layers, bottom up (a module may import its own layer and those below):
     solvers: options, result, control, problem  →  the back-ends and the run  (nothing of model/)
     errors, plan, options, periods  →  schema → selectors → kpis → tables  →  the families and their registry
-    →  loader, validate, the package (`load`)  →  data, labels  →  assemble  →  check  →  results, timeline, ledger
+    →  pairtable  →  loader, validate, the package (`load`)  →  data, labels  →  assemble, heuristic  →  check
+    →  results, timeline, ledger
     →  report, outputs  →  run  →  the commands' modules (diagnose, sweep, pareto, compare, explain, ...)  →  cli
 Imports inside functions (deferred: the command line starts without the model) and under
 `TYPE_CHECKING` (type hints only) are not dependencies of the module and are not counted.
@@ -29,11 +30,12 @@ LAYERS = [
     ["model.tables", "model.transfers"],
     ["model.families.*"],
     ["model.families"],
+    ["model.pairtable"],
     ["model.loader"],
     ["model.validate"],
     ["model"],
     ["model.data", "model.labels", "model.lagrange"],
-    ["model.assemble"],
+    ["model.assemble", "model.heuristic"],
     ["model.check"],
     ["model.results", "model.timeline", "model.ledger"],
     ["model.report", "model.outputs"],
