@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -61,7 +61,7 @@ import numpy as np
 from model.data import Data
 from solvers.control import CONTROL
 from solvers.options import SolveOptions
-from solvers.problem import Problem
+from solvers.problem import Problem, RowBlock, VarBlock
 
 TOL = 1e-6
 DECISIONS = ("x", "stay", "retire")
@@ -353,29 +353,25 @@ class _State:
         return out
 
 
-def _col_names(problem: Problem) -> Callable[[int], str]:
-    starts = [(b.start, b) for b in problem.variables.values()]
+def _namer(blocks: Iterable[VarBlock | RowBlock]) -> Callable[[int], str]:
+    """`block[key,...]` of a column or row number, for the messages (as Pyomo names them)."""
+    starts = [(b.start, b) for b in blocks]
 
-    def name(j: int) -> str:
+    def name(n: int) -> str:
         for s, b in reversed(starts):
-            if j >= s:
-                return f"{b.name}[{','.join(str(k[j - s]) for k in b.keys)}]"
-        return str(j)
+            if n >= s:
+                return f"{b.name}[{','.join(str(k[n - s]) for k in b.keys)}]"
+        return str(n)
 
     return name
+
+
+def _col_names(problem: Problem) -> Callable[[int], str]:
+    return _namer(problem.variables.values())
 
 
 def _row_names(problem: Problem) -> Callable[[int], str]:
-    starts = [(b.start, b) for b in problem.constraints.values()]
-
-    def name(r: int) -> str:
-        for s, b in reversed(starts):
-            if r >= s:
-                key = ",".join(str(k[r - s]) for k in b.keys)
-                return f"{b.name}[{key}]"
-        return str(r)
-
-    return name
+    return _namer(problem.constraints.values())
 
 
 def _regret_order(st: _State) -> np.ndarray:
