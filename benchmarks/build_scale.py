@@ -64,12 +64,10 @@ def arrays(inst) -> tuple:  # noqa: ANN001
             np.array([p.open_cost for p in inst.parks]), np.array([pr.cost for pr in inst.pairs]))
 
 
-def direct(demand, cap, open_cost, cost) -> object:  # noqa: ANN001
-    """The same model by hand, column-wise with no sorting: columns x[i,p] (i-major), stay[i], y[p];
-    rows assign[i], link[i,p], capacity[p]. The fastest build we know of: the baseline."""
-    import highspy
+def columns(demand, cap) -> tuple:  # noqa: ANN001
+    """The single-sourcing CFLP matrix column-wise, with no sorting: columns x[i,p] (i-major),
+    stay[i], y[p]; rows assign[i], link[i,p], capacity[p]. Returns start, index, value and the sizes."""
     import numpy as np
-    from pyomo.common.tee import capture_output
 
     n_i, n_p = len(demand), len(cap)
     n = n_i * n_p
@@ -86,6 +84,19 @@ def direct(demand, cap, open_cost, cost) -> object:  # noqa: ANN001
     value = np.concatenate([x_value, np.ones(n_i), y_value])
     start = np.concatenate([3 * np.arange(n + 1), 3 * n + 1 + np.arange(n_i),
                             3 * n + n_i + (n_i + 1) * np.arange(1, n_p + 1)]).astype(np.int64)
+    return start, index, value, n_rows, n_cols
+
+
+def direct(demand, cap, open_cost, cost) -> object:  # noqa: ANN001
+    """The same model by hand, column-wise with no sorting: columns x[i,p] (i-major), stay[i], y[p];
+    rows assign[i], link[i,p], capacity[p]. The fastest build we know of: the baseline."""
+    import highspy
+    import numpy as np
+    from pyomo.common.tee import capture_output
+
+    n_i, n_p = len(demand), len(cap)
+    n = n_i * n_p
+    start, index, value, n_rows, n_cols = columns(demand, cap)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_cols, n_rows
     lp.col_cost_ = np.concatenate([cost, np.zeros(n_i), open_cost])

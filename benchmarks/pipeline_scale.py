@@ -38,6 +38,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from build_scale import columns  # noqa: E402
+
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
@@ -71,16 +75,8 @@ def direct(file: Path, out: Path) -> float:
     demand, cost = body[:, 0], body[:, 1:].ravel()  # cost[i, p], industry-major like our pair table
     n = n_i * n_p
     ii, pp = np.divmod(np.arange(n), n_p)
-    n_rows, n_cols = n_i + n + n_p, n + n_i + n_p
-    x_index = np.stack([ii, n_i + np.arange(n), n_i + n + pp], axis=1).ravel()
-    x_value = np.stack([np.ones(n), np.ones(n), demand[ii]], axis=1).ravel()
-    y_index = np.concatenate([(n_i + np.arange(n).reshape(n_i, n_p)).T, (n_i + n + np.arange(n_p))[:, None]],
-                             axis=1).ravel()
-    y_value = np.concatenate([-np.ones((n_p, n_i)), -cap[:, None]], axis=1).ravel()
-    index = np.concatenate([x_index, np.arange(n_i), y_index]).astype(np.int32)
-    value = np.concatenate([x_value, np.ones(n_i), y_value])
-    start = np.concatenate([3 * np.arange(n + 1), 3 * n + 1 + np.arange(n_i),
-                            3 * n + n_i + (n_i + 1) * np.arange(1, n_p + 1)]).astype(np.int32)
+    start, index, value, n_rows, n_cols = columns(demand, cap)  # the model as build_scale.py writes it
+    start, index = start.astype(np.int32), index.astype(np.int32)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
