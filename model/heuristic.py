@@ -659,7 +659,7 @@ def _neighbourhood(problem: Problem, st: _State, deadline: float, start: bool, k
     saved = x.ub.copy()
     x.ub[shut] = 0.0
     try:
-        h = highs_direct.load(problem)
+        h = highs_direct.load(problem, reduce=True)
     finally:
         x.ub[:] = saved
     limit = max(0.1, deadline - time.perf_counter())
