@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS = [
     ["solvers.options", "solvers.result", "solvers.control", "solvers.problem"],
-    ["solvers.highs_direct", "solvers.pyomo_backend", "solvers.kernel"],
+    ["solvers.highs_direct", "solvers.pyomo_backend", "solvers.kernel", "solvers.lpbound"],
     ["solvers.run", "solvers"],
     ["model.errors", "model.plan", "model.options", "model.periods"],
     ["model.schema"],
