@@ -193,10 +193,11 @@ def solver_options(budget: str = "command", gap: float | None = None, alone: boo
 
 
 def method_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--method", type=click.Choice(["mip", "kernel"]), default="mip", show_default=True,
+    return click.option("--method", type=click.Choice(["auto", "mip", "kernel"]), default="auto", show_default=True,
                         help="mip: the whole MIP to the solver; kernel: kernel search around the LP relaxation "
                              "(restricted MIPs from the LP's support, buckets by reduced cost, then the whole MIP "
-                             "from the best plan; the bound is the LP's or the solver's, the better).")(func)
+                             "from the best plan; the bound is the LP's or the solver's, the better); auto: kernel "
+                             "on models of 20,000 pairs or more (HiGHS direct), mip below.")(func)
 
 
 def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -126,8 +126,10 @@ def print_summary(console: Console, kpis: dict[str, Any], units: dict[str, str],
     if gap is not None:
         head += f"  gap {gap:.2%}"
     head += f"  solve {kpis.get('solve_seconds', 0):.2f} s"
-    if kpis.get("method"):
+    if kpis.get("method") == "construction heuristic":
         head += f"  ({kpis['method']}: no bound)"
+    elif kpis.get("method"):
+        head += f"  ({kpis['method']})"
     elif kpis.get("start_objective") is not None:
         head += f"  (MIP start from the heuristic: {_fmt(kpis['start_objective'])})"
     console.print(head)

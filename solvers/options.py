@@ -23,8 +23,10 @@ class SolveOptions:
     # models of at least AUTO_PAIRS pair columns (below, HiGHS finds plans at once by itself).
     heuristic: str = "auto"
     # How the MIP is searched: "mip" hands the whole problem to the solver; "kernel" runs the kernel
-    # search around the LP relaxation (`solvers/kernel.py`), whose restricted MIPs the solver solves.
-    method: str = "mip"
+    # search around the LP relaxation (`solvers/kernel.py`), whose restricted MIPs the solver solves;
+    # "auto" is "kernel" on models of at least AUTO_PAIRS pair columns through the direct back-end
+    # (there HiGHS's own root LP takes minutes: benchmarks/heuristic.py), "mip" elsewhere.
+    method: str = "auto"
 
     def as_dict(self) -> dict[str, Any]:
         return {"solver": self.solver, "backend": self.path, "time_limit": self.time_limit,
@@ -37,10 +39,17 @@ class SolveOptions:
         return "direct" if self.backend == "direct" and self.solver in HIGHS_NAMES else "pyomo"
 
 
+def search_method(opts: SolveOptions, pairs: int) -> str:
+    """"mip" or "kernel": what `opts.method` means for a model of `pairs` pair columns."""
+    if opts.method != "auto":
+        return opts.method
+    return "kernel" if pairs >= AUTO_PAIRS and opts.path == "direct" else "mip"
+
+
 HIGHS_NAMES = ("highs", "appsi_highs")
 HEURISTICS = ("auto", "start", "off", "only")
 AUTO_PAIRS = 20_000
-METHODS = ("mip", "kernel")
+METHODS = ("auto", "mip", "kernel")
 BACKENDS = ("direct", "pyomo")
 
 

@@ -28,6 +28,7 @@ class SolveResult:
     dual_seconds: float = 0.0  # the LP re-solve for the duals, not in `seconds`
     root_bound: float | None = None  # the MIP's dual bound when the root node was done (HiGHS direct)
     trace: list[tuple[float, float]] | None = None  # (seconds, objective) at each improvement (kernel search)
+    method: str = "mip"  # how the MIP was searched: "mip" (whole, by the solver) or "kernel" (kernel search)
 
     @property
     def has_solution(self) -> bool:

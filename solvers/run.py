@@ -27,7 +27,7 @@ import numpy as np
 
 from solvers import highs_direct, pyomo_backend
 from solvers.control import CONTROL, die_with_parent, phase
-from solvers.options import HIGHS_NAMES, SolveOptions
+from solvers.options import HIGHS_NAMES, SolveOptions, search_method
 from solvers.problem import Problem, Solution
 from solvers.result import SolveResult, version
 
@@ -49,10 +49,14 @@ def solve(problem: Problem, opts: SolveOptions | None = None, duals: bool = Fals
     on Ctrl-C or SIGTERM (status `interrupted`).
     """
     opts = opts or SolveOptions()
+    if opts.method == "auto":
+        opts = replace(opts, method=search_method(opts, len(problem.var("x")) if "x" in problem.variables else 0))
     if opts.method == "kernel":  # its restricted MIPs come back here, each one solved as a whole
         from solvers import kernel
 
-        return kernel.solve(problem, replace(opts, method="mip"), duals)
+        result = kernel.solve(problem, replace(opts, method="mip"), duals)
+        result.method = "kernel"
+        return result
     problem.solution = None
     left = CONTROL.remaining()
     if left is not None:
@@ -78,7 +82,7 @@ def _solve_here(problem: Problem, opts: SolveOptions, duals: bool, kept: highs_d
     if opts.path == "pyomo":
         return pyomo_backend.solve(problem, opts, duals, listen, plan)
     start = time.perf_counter()
-    h = kept.highs if kept is not None else highs_direct.load(problem, opts)
+    h = kept.highs if kept is not None else highs_direct.load(problem, opts, reduce=True)
     if opts.time_limit is not None:  # the hand-off is part of the time the solve was given
         opts = replace(opts, time_limit=max(0.01, opts.time_limit - (time.perf_counter() - start)))
     if listen is not None:

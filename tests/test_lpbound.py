@@ -1,0 +1,137 @@
+"""The LP bound by row generation (`solvers/lpbound.py`), the direct back-end's reduced hand-off
+(`highs_direct.load(reduce=True)`) and the search method `auto`.
+
+Values are hand-checked (the three-column LP below) or set against an independent route: the full
+LP relaxation handed to HiGHS whole, and the MIP's optimum, which no LP bound may exceed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import load
+from model.assemble import assemble
+from model.data import build_data
+from solvers import highs_direct
+from solvers.lpbound import _weak_dual, lp_bound
+from solvers.options import AUTO_PAIRS, SolveOptions, search_method
+from solvers.problem import Problem
+from solvers.run import solve
+from tests.conftest import ROOT
+
+CHINA = ROOT / "instances" / "china-east-west.yaml"
+
+
+def _three() -> Problem:
+    # min −2·x1 − x2,  0 ≤ x ≤ 10, integer
+    #   x1 + x2 + x3 ≤ 6   (three entries: in the first LP)
+    #   x1 − x3 ≤ 0        (two entries: waits until violated)
+    # First LP: x1 = 6, objective −12; it violates x1 ≤ x3. With it: 2·x1 + x2 ≤ 6 on
+    # x1 + x2 + x3 ≤ 6, x1 ≤ x3 (x1 = x3 = 3, or x2 = 6): −6, integral, so the MIP's optimum too.
+    p = Problem("three")
+    x = p.add_vars("x", (np.array(["x1", "x2", "x3"], dtype=object),), 0.0, 10.0, True)
+    p.add_rows("total", (np.array(["t"], dtype=object),), [0, 0, 0], x.cols, 1.0, hi=6.0)
+    p.add_rows("needs", (np.array(["n"], dtype=object),), [0, 0], x.cols[[0, 2]], [1.0, -1.0], hi=0.0)
+    p.cost = np.array([-2.0, -1.0, 0.0])
+    return p
+
+
+def _full_lp(problem: Problem) -> float:
+    """The LP relaxation handed to HiGHS whole (every row, no row generation)."""
+    import highspy
+
+    h = highs_direct.load(problem)
+    n = problem.n_cols
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.uint8))
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return h.getInfo().objective_function_value
+
+
+def test_hand_checked_row_generation():
+    p = _three()
+    r = lp_bound(p)
+    assert r.status == "optimal" and r.complete and r.exact
+    assert r.rounds == 2 and r.rows == 2  # the two-entry row joined in the second round
+    assert r.bound == pytest.approx(-6.0) and r.objective == pytest.approx(-6.0)
+    assert r.duals is not None and r.duals[1] != 0  # the row that joined binds
+
+
+def test_any_duals_give_a_bound_below_the_lp():
+    # Weak duality: L(π) ≤ z_LP for every π, not only the optimal one.
+    p = _three()
+    lb, ub, _ = p.bounds()
+    lo, hi = p.row_bounds()
+    cost, offset = p.objective()
+    start, index, value = p.matrix()
+    row_of = np.repeat(np.arange(p.n_rows), np.diff(start))
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        pi = rng.normal(0, 3, p.n_rows)
+        bound, _, exact = _weak_dual(pi, cost, offset, lb, ub, lo, hi, index, value, row_of, None)
+        assert exact and bound <= -6.0 + 1e-9
+
+
+def test_china_bound_is_the_full_lp_and_below_the_optimum(china_base):
+    loaded = load(str(CHINA))
+    problem = assemble(build_data(loaded.instance))
+    problem.weights = loaded.instance.levels()[0][0]
+    full = _full_lp(problem)
+    r = lp_bound(problem)
+    assert r.complete and r.exact
+    assert r.bound == pytest.approx(full, rel=1e-7)
+    assert r.rows < problem.n_rows  # rows were left out, and the bound is the whole LP's all the same
+    assert r.bound <= china_base.result.objective * (1 + 1e-9)
+    # every row of the problem holds at the last LP's solution
+    start, index, value = problem.matrix()
+    lo, hi = problem.row_bounds()
+    act = np.bincount(np.repeat(np.arange(problem.n_rows), np.diff(start)), weights=value * r.values[index],
+                      minlength=problem.n_rows)
+    assert (act <= hi + 1e-6 * (1 + np.abs(hi))).all() and (act >= lo - 1e-6 * (1 + np.abs(lo))).all()
+
+
+def test_a_time_limit_keeps_a_valid_bound():
+    p = _three()
+    r = lp_bound(p, time_limit=0.0)
+    assert r.status == "time_limit" and r.bound is None
+
+
+def test_reduced_hand_off_solves_the_same_problem(china_base):
+    # Columns fixed at 0 left out of HiGHS: the same optimum, the values and duals of every column.
+    loaded = load(str(CHINA))
+    problem = assemble(build_data(loaded.instance))
+    problem.weights = loaded.instance.levels()[0][0]
+    x = problem.var("x")
+    plan = china_base.problem.solution.values
+    unused = plan[x.cols] <= 1e-9
+    x.ub[unused] = 0.0  # every pair the optimum does not use: the optimum stays feasible
+    h = highs_direct.load(problem, reduce=True)
+    lb, ub, _ = problem.bounds()
+    assert h.cols is not None and len(h.cols) == int(((lb != 0) | (ub != 0)).sum()) <= problem.n_cols - unused.sum()
+    result, values = highs_direct.run(h, problem, SolveOptions(mip_gap=0.0), start=plan)
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(china_base.result.objective, rel=1e-6)
+    assert values.shape == (problem.n_cols,) and (values[x.cols][unused] == 0).all()
+    duals = highs_direct.lp_duals(h, problem, values, SolveOptions())
+    assert duals is not None and duals.shape == (problem.n_rows,)
+    whole = highs_direct.load(problem)
+    _, values_whole = highs_direct.run(whole, problem, SolveOptions(mip_gap=0.0), start=plan)
+    assert highs_direct.lp_duals(whole, problem, values_whole, SolveOptions()) == pytest.approx(duals, abs=1e-6)
+
+
+def test_auto_method_is_kernel_on_large_models_only():
+    assert search_method(SolveOptions(), AUTO_PAIRS - 1) == "mip"
+    assert search_method(SolveOptions(), AUTO_PAIRS) == "kernel"
+    assert search_method(SolveOptions(backend="pyomo"), AUTO_PAIRS) == "mip"
+    assert search_method(SolveOptions(method="mip"), 10 * AUTO_PAIRS) == "mip"
+    assert search_method(SolveOptions(method="kernel"), 10) == "kernel"
+
+
+def test_kernel_on_the_hand_checked_lp_reaches_the_optimum():
+    # The kernel search's LP is the row generation's: bound and plan meet at −6.
+    p = _three()
+    result = solve(p, SolveOptions(method="kernel", time_limit=20, mip_gap=0.0))
+    assert result.method == "kernel" and result.status == "optimal"
+    assert result.objective == pytest.approx(-6.0) and result.bound == pytest.approx(-6.0)
+    assert "LP bound" in result.message
