@@ -61,8 +61,8 @@ def one(path: str, arm: str, limit: float, seed: int) -> dict:
     t0 = time.perf_counter()
     start = None
     if arm in ("heuristic", "kernel"):
-        # the tool's shares (model/run.py `_heuristic`): less before a kernel search, which needs the time
-        found = heuristic(problem, data, time_limit=min(30.0, (0.1 if arm == "kernel" else 0.25) * limit))
+        # as the tool runs it (model/run.py `_heuristic`): before a kernel search, no neighbourhood MIP
+        found = heuristic(problem, data, time_limit=min(30.0, 0.25 * limit), quick=arm == "kernel")
         start = found.values
         if start is not None:
             out["first"] = found.first  # the first plan that keeps every row (before its improvement)
@@ -99,9 +99,13 @@ def one(path: str, arm: str, limit: float, seed: int) -> dict:
     h.cbMipInterrupt += interrupt
     left = max(0.1, limit - (time.perf_counter() - t0))
     result, _ = highs_direct.run(h, problem, SolveOptions(time_limit=left, seed=seed), start)
-    if out["at10"] is None:  # the solve ended before 10 s: its end is the state at 10 s
-        out["at10"] = result.gap if result.objective is not None else None
-        out["objective10"] = result.objective
+    if out["at10"] is None:  # no callback after 10 s: the state at 10 s is the end's if it ended by then,
+        # else the last one seen before 10 s (none, while HiGHS was still in its presolve)
+        if time.perf_counter() - t0 <= CHECKPOINT:
+            out["at10"] = result.gap if result.objective is not None else None
+            out["objective10"] = result.objective
+        else:
+            out["at10"] = gap(seen["primal"], seen["dual"])
     if out["first"] is None and result.objective is not None:
         out["first"] = time.perf_counter() - t0
     out.update(objective=result.objective, gap=result.gap, status=result.status, total=time.perf_counter() - t0)

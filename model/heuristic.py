@@ -512,10 +512,12 @@ def _chunks(st: _State, i: int, amount: float) -> list[float]:
 
 
 def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_search: bool = True,
-              neighbourhood: bool = True, options: SolveOptions | None = None) -> HeuristicResult:
+              neighbourhood: bool = True, options: SolveOptions | None = None,
+              quick: bool = False) -> HeuristicResult:
     """A feasible plan of `problem` (its current objective weights), or None with the reason.
     `options`: the solver options the neighbourhood's MIP keeps (threads, seed, raw options; its
-    time limit is the heuristic's own)."""
+    time limit is the heuristic's own). `quick`: a search that improves plans better follows (the
+    kernel search): the first plan and the local search's share of the time, no neighbourhood MIP."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     st = _State(problem, data)
@@ -588,8 +590,9 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     # 3. Local search.
     if local_search and d <= TOL:
         improved = True
-        # A share of the time: the neighbourhood's MIP below finds more per second.
-        stop = deadline if not neighbourhood else time.perf_counter() + 0.15 * (deadline - time.perf_counter())
+        # A share of the time: the neighbourhood's MIP below (or the search that follows) finds more per second.
+        share = 0.15 if neighbourhood or quick else 1.0
+        stop = time.perf_counter() + share * (deadline - time.perf_counter())
         while improved and not _past(stop):
             improved = False
             for i in range(st.n_i):
@@ -613,7 +616,7 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     problems = st.verify(problem)
     rounds = 0
     places, widest = 4, int(np.diff(st.target_ptr).max(initial=0))
-    while neighbourhood and not _past(deadline - 0.5):
+    while neighbourhood and not quick and not _past(deadline - 0.5):
         values = _neighbourhood(problem, st, deadline, start=not problems, k=places, options=options)
         if values is None:
             if problems and places < widest:  # the repair of last resort: its restriction held no plan,
@@ -630,7 +633,7 @@ def heuristic(problem: Problem, data: Data, time_limit: float = 5.0, local_searc
     if problems:
         # Stopped by the time (or a signal) before the neighbourhood's MIP could finish: that is
         # no sign the instance has no plan, and the message must not read as one.
-        late = _past(deadline - 0.5) if neighbourhood else _past(deadline)
+        late = _past(deadline - 0.5) if neighbourhood and not quick else _past(deadline)
         why = f" in the {time_limit:.1f} s it had (more time, or the solver, may find one)" if late else ""
         out.message = f"the heuristic found no plan{why} that keeps every rule: " + "; ".join(problems)
         return out

@@ -226,16 +226,18 @@ def _heuristic(problem: Problem, data: Data, levels: Levels, options: SolveOptio
         return SolveResult("no_solution", "not_run", None, None, None, 0.0, None, "heuristic", "")
     left = CONTROL.remaining()
     limit = options.time_limit if options.time_limit is not None else (60.0 if mode == "only" else 30.0)
-    if mode != "only":  # a start is worth a share of the budget, not all of it; a kernel search finds
-        # better plans from the LP than the heuristic's later phases (1000 × 200: 584,440 against
-        # 589,612), and needs the time for its LP
+    kernel = False
+    if mode != "only":  # a start is worth a share of the budget, not all of it
+        limit = min(30.0, 0.25 * limit)
+        # A kernel search finds better plans from the LP than the heuristic's neighbourhood MIP
+        # (1000 × 200: 584,440 against 589,612) and needs the time for its LP: the heuristic stops
+        # after its local search. Its first plan still gets the time it needs (2000 × 500: 9 s).
         kernel = search_method(options, len(problem.var("x"))) == "kernel"
-        limit = min(30.0, (0.1 if kernel else 0.25) * limit)
     if left is not None:
         limit = max(0.0, min(limit, 0.8 * left))
     problem.weights = levels[0][0]
     with phase("solving"):  # a signal stops the heuristic, which keeps its plan (as a solver keeps its incumbent)
-        found = heuristic(problem, data, time_limit=limit, options=options)
+        found = heuristic(problem, data, time_limit=limit, options=options, quick=kernel)
     timings["heuristic"] = found.seconds
     stopped = CONTROL.stop.is_set()
     if found.values is None:

@@ -38,7 +38,7 @@ def load(problem: Problem, options: SolveOptions | None = None, reduce: bool = F
     cost, offset = problem.objective()
     start, index, value = problem.matrix()
     cols = None
-    if reduce and ((lb == 0) & (ub == 0)).any():
+    if reduce and ((lb == 0) & (ub == 0)).any() and ((lb != 0) | (ub != 0)).any():  # HiGHS needs a column
         cols = np.flatnonzero((lb != 0) | (ub != 0))
         new = np.full(problem.n_cols, -1, dtype=np.int64)
         new[cols] = np.arange(len(cols))
@@ -152,7 +152,8 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     info = h.getInfo()
     S = highspy.HighsModelStatus
     has = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    mip = any(b.integer.any() for b in problem.variables.values())
+    integer = problem.bounds()[2]
+    mip = bool((integer if cols is None else integer[cols]).any())  # what HiGHS holds: a MIP, or an LP
     if ms == S.kOptimal and has:
         status = "optimal"
     elif ms == S.kInfeasible:

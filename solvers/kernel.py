@@ -14,13 +14,16 @@ restricted.
    the Lagrangian relaxation of facility location and GAP in `model/lagrange.py`, whose bound is at
    least the LP's and which takes seconds where the LP of a capb file takes minutes), and a first
    plan.
-2. Kernel K = the columns of C positive in the relaxation's solution. The others are ranked within
+2. Kernel K = the columns of C positive in the relaxation's solution (with a guide, also those of
+   its plan and of the given one; from the LP, a given plan, the heuristic's, is the incumbent
+   only, and its columns join through the buckets). The others are ranked within
    their equality row (the first one they are in: a customer's assignment row) by d_j, and taken in
    the order (rank, d_j): each bucket gives every customer its next options. The first bucket is as
    large as K (at least `MIN_BUCKET`).
 3. Solve the MIP restricted to K ("u_j := 0 for j ∈ C ∖ K"; HiGHS's presolve drops those columns),
-   then the MIPs restricted to K and the buckets, each with the incumbent as MIP start (HiGHS prunes
-   against it: only an improvement changes the plan) and at most a third of the time left (at least
+   then the MIPs restricted to K and the buckets, each with the incumbent as MIP start where it
+   fits the restriction (HiGHS prunes against it: only an improvement changes the plan; a start
+   outside it would only cost HiGHS a repair search) and at most a third of the time left (at least
    `SUB_LIMIT` s or a tenth of the whole). While HiGHS solves them to optimality the buckets
    accumulate (K ∪ B_1 ∪ … ∪ B_b: every customer's next options together), the next one twice as
    large when this one took under a quarter of its time; once one is not solved, each MIP has K and

@@ -77,7 +77,8 @@ def lp_bound(problem: Problem, time_limit: float | None = None, raw: dict[str, A
     start, index, value = problem.matrix()
     length = np.diff(start)
     row_of = np.repeat(np.arange(problem.n_rows), length)
-    scale = 1.0 + np.abs(np.where(np.isfinite(hi), hi, np.where(np.isfinite(lo), lo, 0.0)))
+    slack_hi = TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(hi), hi, 0.0)))  # each side its own
+    slack_lo = TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(lo), lo, 0.0)))
     chosen = ((lo == hi) | (length > 2)) & (length > 0)
     # a column its cost pushes toward an infinite bound (a bonus, a payment) is held only by its
     # rows: they go in from the start, or the first LP is unbounded
@@ -109,7 +110,9 @@ def lp_bound(problem: Problem, time_limit: float | None = None, raw: dict[str, A
 
     best = LPBound("time_limit", None, None, None, None, None, int(chosen.sum()), 0, 0.0)
     S = highspy.HighsModelStatus
-    for rounds in range(1, MAX_ROUNDS + 1):
+    rounds = 0
+    while True:
+        rounds += 1
         if deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0.05:
@@ -121,7 +124,7 @@ def lp_bound(problem: Problem, time_limit: float | None = None, raw: dict[str, A
         if ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
             return _ended(best, "infeasible", rounds, t0, chosen)
         if ms == S.kUnbounded:
-            if chosen.all():
+            if chosen[length > 0].all():  # (an empty row is never added: HiGHS needs no 0 ≤ 0)
                 return _ended(best, "unbounded", rounds, t0, chosen)
             new = np.flatnonzero(~chosen & (length > 0))  # a row left out let the LP run off: take them all
             chosen[new] = True
@@ -137,21 +140,24 @@ def lp_bound(problem: Problem, time_limit: float | None = None, raw: dict[str, A
             if bound is not None and (best.bound is None or bound > best.bound):
                 best.bound, best.reduced, best.duals, best.exact = bound, reduced, duals, exact
         if ms != S.kOptimal:
-            status = "interrupted" if CONTROL.stop.is_set() else "time_limit"
+            status = ("interrupted" if CONTROL.stop.is_set() or ms == S.kInterrupt
+                      else "time_limit" if ms in (S.kTimeLimit, S.kIterationLimit) else "error")
             return _ended(best, status, rounds, t0, chosen)
         values = np.asarray(sol.col_value, dtype=float)
         best.values, best.objective = values, h.getInfo().objective_function_value + offset
         activity = np.bincount(row_of, weights=value * values[index], minlength=problem.n_rows)
-        violated = ~chosen & ((activity > hi + TOLERANCE * scale) | (activity < lo - TOLERANCE * scale))
+        violated = ~chosen & ((activity > hi + slack_hi) | (activity < lo - slack_lo))
         if not violated.any():
             return _ended(best, "optimal", rounds, t0, chosen)
         new = np.flatnonzero(violated)
+        if rounds >= MAX_ROUNDS:  # rows joining a few at a time: the rest all at once, the whole LP next
+            new = np.flatnonzero(~chosen & (length > 0))
         chosen[new] = True
         order = np.concatenate([order, new])
         _add(h, new, start, index, value, lo, hi)
         if CONTROL.stop.is_set():
             return _ended(best, "interrupted", rounds, t0, chosen)
-    return _ended(best, "interrupted" if CONTROL.stop.is_set() else "time_limit", best.rounds, t0, chosen)
+    return _ended(best, "interrupted" if CONTROL.stop.is_set() else "time_limit", rounds - 1, t0, chosen)
 
 
 def _add(h: Any, rows: np.ndarray, start: np.ndarray, index: np.ndarray, value: np.ndarray,

@@ -91,6 +91,59 @@ def test_china_bound_is_the_full_lp_and_below_the_optimum(china_base):
     assert (act <= hi + 1e-6 * (1 + np.abs(hi))).all() and (act >= lo - 1e-6 * (1 + np.abs(lo))).all()
 
 
+def _small(lb, ub, integer, rows, lo, hi, cost) -> Problem:
+    p = Problem("small")
+    p.add_vars("v", (np.arange(len(lb)).astype(object),), lb, ub, integer)
+    p.add_rows("r", (np.arange(len(rows)).astype(object),), [i for i, row in enumerate(rows) for _ in row],
+               [j for row in rows for j in row], [a for row in rows for a in row.values()], lo, hi)
+    p.cost = np.asarray(cost, dtype=float)
+    return p
+
+
+def test_each_side_of_a_ranged_row_has_its_own_tolerance():
+    # min x + z,  5 ≤ x + z ≤ 1e9 (two entries: waits). The first LP gives 0; the row's lower side
+    # is violated by 5, far beyond 1e-6·(1 + 5), though within 1e-6·(1 + 1e9): it must join.
+    p = _small([0, 0], [10, 10], False, [{0: 1.0, 1: 1.0}], [5.0], [1e9], [1.0, 1.0])
+    r = lp_bound(p)
+    assert r.complete and r.bound == pytest.approx(5.0) and r.rows == 1
+
+
+def test_unbounded_is_said_even_with_an_empty_row():
+    # min −v1 over v1 ≤ v0 ≤ v2 + 3, v2 unbounded above: unbounded; the third row has no entries.
+    p = _small([0] * 3, [np.inf] * 3, True, [{1: 1.0, 0: -1.0}, {0: 1.0, 2: -1.0}, {0: 0.0}],
+               [-np.inf] * 3, [0.0, 3.0, 1.0], [0.0, -1.0, 0.0])
+    assert lp_bound(p).status == "unbounded"
+
+
+def test_rows_joining_one_by_one_end_in_the_whole_lp():
+    # A chain v_i ≤ v_{i+1}, one row violated per round: past MAX_ROUNDS the rest join at once.
+    n = 260
+    cost = np.zeros(n)
+    cost[0], cost[-1] = -1.0, 2.0
+    p = _small(np.zeros(n), np.ones(n), False, [{i: 1.0, i + 1: -1.0} for i in range(n - 1)],
+               np.full(n - 1, -np.inf), np.zeros(n - 1), cost)
+    r = lp_bound(p)
+    assert r.complete and r.bound == pytest.approx(_full_lp(p)) and r.rounds > 1
+
+
+@pytest.mark.parametrize("reduce", [False, True])
+def test_reduced_hand_off_of_a_model_left_without_integers_or_columns(reduce):
+    # The only integer column fixed at 0: HiGHS holds an LP, whose bound is its objective.
+    p = Problem("p")
+    p.add_vars("y", (np.array(["y"], dtype=object),), 0.0, 10.0, False)
+    p.add_vars("z", (np.array(["z"], dtype=object),), 0.0, 0.0, True)
+    p.add_rows("r", (np.array(["r"], dtype=object),), [0, 0], [0, 1], [1.0, 1.0], hi=3.0)
+    p.cost = np.array([-1.0, 0.0])
+    result, _ = highs_direct.run(highs_direct.load(p, reduce=reduce), p, SolveOptions(mip_gap=0.0))
+    assert result.status == "optimal" and result.objective == pytest.approx(-3.0)
+    assert result.bound == pytest.approx(-3.0) and result.gap == 0.0
+    # Every column fixed at 0: optimal at 0 where 0 is feasible, infeasible where a row excludes it.
+    for lo, status in ((-np.inf, "optimal"), (1.0, "infeasible")):
+        p = _small([0, 0], [0, 0], True, [{0: 1.0, 1: 2.0}], [lo], [3.0], [1.0, 1.0])
+        result, _ = highs_direct.run(highs_direct.load(p, reduce=reduce), p, SolveOptions(mip_gap=0.0))
+        assert result.status == status
+
+
 def test_a_time_limit_keeps_a_valid_bound():
     p = _three()
     r = lp_bound(p, time_limit=0.0)
