@@ -113,6 +113,16 @@ def one(path: str, arm: str, limit: float, seed: int) -> dict:
     return out
 
 
+def generated(size: str, folder: Path) -> Path:
+    """`generate --industries N --parks M --seed 1` for SIZE "NxM", written into `folder`."""
+    n_i, n_p = (int(v) for v in size.split("x"))
+    path = folder / f"g{size}.yaml"
+    subprocess.run([sys.executable, "-c", "import cli; cli.entry()", "generate", "--industries", str(n_i),
+                    "--parks", str(n_p), "--seed", "1", "--output", str(path)], check=True, cwd=ROOT,
+                   capture_output=True)
+    return path
+
+
 def gap(primal: float, dual: float) -> float | None:
     if not (math.isfinite(primal) and math.isfinite(dual)):
         return None
@@ -142,11 +152,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            n_i, n_p = (int(v) for v in size.split("x"))
-            path = Path(tmp) / f"g{size}.yaml"
-            subprocess.run([sys.executable, "-c", "import cli; cli.entry()", "generate", "--industries", str(n_i),
-                            "--parks", str(n_p), "--seed", "1", "--output", str(path)], check=True, cwd=ROOT,
-                           capture_output=True)
+            path = generated(size, Path(tmp))
             runs: dict[str, list[dict]] = {arm: [] for arm in args.arms}
             for rep in range(args.repeat):
                 for arm in runs:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from heuristic import generated  # noqa: E402  (the same generated instances)
 
 
 def one(path: str, arm: str, limit: float) -> dict:
@@ -70,11 +72,7 @@ def main() -> None:
           f"{'z_LP rowgen':>14} {'rows used':>18}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            n_i, n_p = (int(v) for v in size.split("x"))
-            path = Path(tmp) / f"g{size}.yaml"
-            subprocess.run([sys.executable, "-c", "import cli; cli.entry()", "generate", "--industries", str(n_i),
-                            "--parks", str(n_p), "--seed", "1", "--output", str(path)], check=True, cwd=ROOT,
-                           capture_output=True)
+            path = generated(size, Path(tmp))
             runs: dict[str, list[dict]] = {"whole": [], "rowgen": []}
             for _ in range(args.repeat):
                 for arm in runs:
