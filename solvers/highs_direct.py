@@ -27,8 +27,8 @@ def load(problem: Problem, options: SolveOptions | None = None, reduce: bool = F
 
     With `reduce`, the columns fixed at 0 (l_j = u_j = 0: a restricted MIP's shut columns) are
     left out; `h.cols` lists the problem's columns HiGHS holds, in its order, and `run` and
-    `lp_duals` map between the two. A kernel search's MIP over 5,000 of 196,000 columns is then
-    handed over and presolved in a fraction of the time. Not for a model changed in place later
+    `lp_duals` map between the two. A kernel search's MIP over 4,777 of 196,118 columns (1000 ×
+    200) was then presolved in 0.7 s. Not for a model changed in place later
     (`Kept`), whose columns must all be there."""
     import highspy
     from pyomo.common.tee import capture_output
@@ -131,13 +131,14 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     import highspy
 
     set_options(h, opts)
-    if "presolve_rule_off" not in opts.raw and h.getNumNz() >= LARGE_NONZEROS \
-            and any(b.integer.any() for b in problem.variables.values()):
+    cols = getattr(h, "cols", None)
+    integer = problem.bounds()[2]
+    mip = bool((integer if cols is None else integer[cols]).any())  # what HiGHS holds: a MIP, or an LP
+    if "presolve_rule_off" not in opts.raw and mip and h.getNumNz() >= LARGE_NONZEROS:
         h.setOptionValue("presolve_rule_off", QUIET_PRESOLVE)
     if getattr(h, "stop_event", None) is not None and h.stop_event.is_set():
         return SolveResult("no_solution", "interrupted", None, None, None, 0.0, None, "highs",
                            version("highspy"), "stopped before the solve"), None
-    cols = getattr(h, "cols", None)
     if start is not None:
         sol = highspy.HighsSolution()
         start = np.asarray(start, dtype=float)
@@ -152,8 +153,6 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     info = h.getInfo()
     S = highspy.HighsModelStatus
     has = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    integer = problem.bounds()[2]
-    mip = bool((integer if cols is None else integer[cols]).any())  # what HiGHS holds: a MIP, or an LP
     if ms == S.kOptimal and has:
         status = "optimal"
     elif ms == S.kInfeasible:
