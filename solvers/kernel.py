@@ -123,15 +123,16 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
         if lp.status in ("infeasible", "unbounded") or (lp.values is None and given is None):
             problem.solution = None
             status = lp.status if lp.status in ("infeasible", "unbounded", "interrupted") else "no_solution"
-            why = {"time_limit": "the time limit was reached", "interrupted": "a signal stopped it"}.get(
-                lp.status, f"it is {lp.status}")
+            why = {"time_limit": "the time limit was reached", "interrupted": "a signal stopped it",
+                   "error": "HiGHS failed"}.get(lp.status, f"it is {lp.status}")
             return SolveResult(status, lp.status, None, lp.bound, None, time.monotonic() - start, None, opts.solver,
                                version("highspy"), f"kernel search: no plan; {why} in the LP relaxation "
                                f"(round {lp.rounds} of its row generation)", root_bound=lp.bound)
         z_lp = lp.bound if lp.bound is not None else -math.inf
         reduced = lp.reduced if lp.reduced is not None else problem.objective()[0]
         how = (f"LP bound {z_lp:.10g} ({lp.rows} of {problem.n_rows} rows, {lp.rounds} rounds, {lp.seconds:.1f} s)"
-               if lp.complete else f"LP stopped ({lp.status}) at bound {z_lp:.10g}")
+               if lp.complete else f"LP stopped ({lp.status}) " + (
+                   f"at bound {z_lp:.10g}" if lp.bound is not None else "before its first bound"))
         if lp.values is not None:
             kernel[candidates[lp.values[candidates] > POSITIVE]] = True
     if given is not None:
@@ -228,12 +229,13 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
             return full
 
     seconds = time.monotonic() - start
+    root = z_lp if math.isfinite(z_lp) else None  # the relaxation's bound, where it gave one
     if best is None:
         problem.solution = None
         status = "interrupted" if stopped else "no_solution"
         return SolveResult(status, stopped or "time_limit", None, bound if math.isfinite(bound) else None, None,
                            seconds, None, opts.solver, version("highspy"), "kernel search found no plan",
-                           root_bound=z_lp if math.isfinite(z_lp) else None, trace=trace)
+                           root_bound=root, trace=trace)
     problem.solution = Solution(best, final_duals)
     bound = min(bound, best_obj) if math.isfinite(bound) else None  # never above the plan it bounds (round-off)
     gap = relative_gap(best_obj, bound)
@@ -242,7 +244,7 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
     term = "interrupted" if stopped else ("optimal" if status == "optimal" else "time_limit")
     return SolveResult(status, term, best_obj, bound, gap, seconds, None, opts.solver, version("highspy"),
                        f"kernel search: {how}; {len(trace)} plans, each better than the last",
-                       root_bound=z_lp if math.isfinite(z_lp) else None,
+                       root_bound=root,
                        trace=trace)
 
 

@@ -182,9 +182,9 @@ def _weak_dual(duals: np.ndarray, cost: np.ndarray, offset: float, lb: np.ndarra
     reduced = cost - np.bincount(index, weights=value * pi[row_of], minlength=len(cost))
     with np.errstate(invalid="ignore"):  # 0·inf where a reduced cost is 0 on an infinite bound
         rows = np.where(pi > 0, pi * np.where(np.isfinite(lo), lo, 0.0), pi * np.where(np.isfinite(hi), hi, 0.0))
-        at_lower = np.where(reduced >= 0, reduced * lb, reduced * ub)
-        at_lower = np.where(reduced == 0, 0.0, at_lower)
-    bound = offset + float(rows.sum()) + float(at_lower.sum())
+        columns = np.where(reduced >= 0, reduced * lb, reduced * ub)  # each column at its cheaper bound
+        columns = np.where(reduced == 0, 0.0, columns)
+    bound = offset + float(rows.sum()) + float(columns.sum())
     if math.isfinite(bound):
         return bound, reduced, True
     return objective, reduced, False

@@ -144,10 +144,10 @@ def test_reduced_hand_off_of_a_model_left_without_integers_or_columns(reduce):
         assert result.status == status
 
 
-def test_a_time_limit_keeps_a_valid_bound():
+def test_no_time_gives_no_bound_and_says_why():
     p = _three()
     r = lp_bound(p, time_limit=0.0)
-    assert r.status == "time_limit" and r.bound is None
+    assert r.status == "time_limit" and r.bound is None and r.values is None and r.rounds == 0
 
 
 def test_reduced_hand_off_solves_the_same_problem(china_base):
