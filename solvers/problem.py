@@ -280,7 +280,8 @@ class Problem:
                               or [np.empty(0, dtype=np.int64)]).astype(np.int64)
 
     def matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The row-wise (CSR) matrix: start per row (n_rows + 1), column indices, values.
+        """The row-wise (CSR) matrix: start per row (n_rows + 1), column indices (int32, as HiGHS
+        takes them, when the model is small enough), values.
         Duplicate entries are summed, zeros dropped, columns sorted within a row. Made once and
         kept until a block is added or dropped (the heuristic and the solver's hand-off share it;
         the blocks' coefficients are never changed in place)."""
@@ -289,27 +290,22 @@ class Problem:
         return self._matrix
 
     def _make_matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # scipy's COO → CSR conversion (a counting sort by row, then each row's columns sorted and
+        # duplicates summed, in C++): 0.6 s at 2000 × 500 (21M entries) where numpy's argsort of
+        # row·n + col and its gathers took 3.3–4.6 s (one fresh process each, three runs)
+        import scipy.sparse as sp
+
         blocks = list(self.constraints.values())
         if not blocks:
             return np.zeros(self.n_rows + 1, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
-        rows = np.concatenate([b.rows + b.start for b in blocks])
-        cols = np.concatenate([b.cols for b in blocks])
-        vals = np.concatenate([b.vals for b in blocks])
-        key = rows * max(self.n_cols, 1) + cols
-        order = np.argsort(key, kind="stable")
-        key, vals = key[order], vals[order]
-        first = np.ones(len(key), dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        if not first.all():  # sum duplicates
-            groups = np.flatnonzero(first)
-            vals = np.add.reduceat(vals, groups)
-            key = key[groups]
-        keep = vals != 0
-        key, vals = key[keep], vals[keep]
-        rows, cols = np.divmod(key, max(self.n_cols, 1))
-        start = np.zeros(self.n_rows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=self.n_rows), out=start[1:])
-        return start, cols, vals
+        index = np.int32 if max(self.n_rows, self.n_cols) < 2**31 - 1 else np.int64
+        rows = np.concatenate([(b.rows + b.start).astype(index, copy=False) for b in blocks])
+        cols = np.concatenate([b.cols.astype(index, copy=False) for b in blocks])
+        vals = np.concatenate([b.vals for b in blocks]).astype(float, copy=False)
+        m = sp.coo_array((vals, (rows, cols)), shape=(self.n_rows, self.n_cols)).tocsr()  # sums duplicates
+        m.eliminate_zeros()
+        m.sort_indices()
+        return m.indptr.astype(np.int64), m.indices, m.data
 
     # -- the solution ---------------------------------------------------------------------------
 

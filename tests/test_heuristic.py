@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -14,7 +15,7 @@ from cli import main
 from model import load
 from model.assemble import assemble
 from model.data import build_data
-from model.heuristic import heuristic
+from model.heuristic import _row_max_abs, _State, heuristic
 from model.run import solve_instance
 from tests.conftest import EXACT, INSTANCES, base, solve_data, write
 
@@ -66,6 +67,55 @@ def test_a_move_builds_the_upgrade_it_needs(tmp_path):
     assert out.result.objective == pytest.approx(4.0)
     assert out.plan.upgrades == [("p1", "ext")]
     assert out.result.bound is None
+
+
+def _upgrade_state(tmp_path, land: float) -> tuple:
+    """p1: 5 ha and an upgrade adding 5 ha; a needs `land` ha (the test above, its state alone)."""
+    d = base()
+    d["industries"][0]["use"] = {"land": land}
+    d["parks"][0]["capacity"] = {"land": 5}
+    d["parks"][0]["upgrades"] = [{"id": "ext", "cost": 2, "adds": {"land": 5}}]
+    d["pairs"] = [{"industry": "a", "park": "p1", "cost": 1}, {"industry": "a", "park": "p2", "cost": 10}]
+    loaded = load(str(write(tmp_path, d)))
+    data = build_data(loaded.instance)
+    problem = assemble(data)
+    problem.weights = loaded.instance.levels()[0][0]
+    st = _State(problem, data)
+    x = problem.var("x")
+    p1 = x.start + [n for n in range(len(x)) if x.keys[1][n] == "p1"][0]
+    return problem, st, p1
+
+
+def test_the_screen_counts_what_the_upgrade_can_add(tmp_path):
+    """The capacity row of p1: land·x − 5 ≤ 0 with y fixed open, and − 5·w (the upgrade) mends it:
+    its room down is 5. 6 ha pass the screen (6 ≤ 5 + 5), 11 ha do not (no propagation could
+    find 11 ha); once the move to p1 is made with the upgrade, the room is 0 and the rooms kept
+    by `commit` are those computed afresh."""
+    problem, st, p1 = _upgrade_state(tmp_path, 6)
+    cap = problem.constraints["capacity"]
+    row = cap.start + [n for n in range(len(cap)) if cap.keys[0][n] == "p1"][0]
+    assert st.room_down[row] == pytest.approx(5.0)
+    assert list(st.screen(np.array([p1]), 1.0)) == [p1]
+    m = st.move(int(st.stay[0]), p1, 1.0)
+    assert m is not None and m[1] == pytest.approx(1 + 2 + 1 - 100)  # pair, upgrade, relocation, stay
+    st.commit(m[0])
+    assert st.room_down[row] == pytest.approx(0.0)
+    down, up = st.rooms()
+    assert np.allclose(st.room_down, down) and np.allclose(st.room_up, up)
+    _, st, p1 = _upgrade_state(tmp_path, 11)
+    assert list(st.screen(np.array([p1]), 1.0)) == []
+    assert st.move(int(st.stay[0]), p1, 1.0) is None  # what the screen foresaw
+
+
+def test_the_row_scale_is_the_same_in_slices():
+    """Rows [−3, 2 (off)], [], [5 (off)], [−1, 4, −7]: with column 1 off, the largest |a| over
+    the others is 3, 0, 0, 7; slices of one entry, two or all give the same."""
+    start = np.array([0, 2, 2, 3, 6])
+    index = np.array([0, 1, 1, 0, 2, 3])
+    value = np.array([-3.0, 2.0, 5.0, -1.0, 4.0, -7.0])
+    on = np.array([True, False, True, True])
+    for chunk in (1, 2, 1 << 20):
+        assert list(_row_max_abs(start, index, value, on, chunk)) == [3.0, 0.0, 0.0, 7.0]
 
 
 def test_a_park_is_opened_only_when_it_pays(tmp_path):

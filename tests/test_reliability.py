@@ -233,18 +233,26 @@ def test_the_diagnosis_of_a_large_infeasible_instance_keeps_to_the_budget(tmp_pa
 
 def test_the_time_limit_holds_for_the_whole_command_on_a_large_instance(tmp_path):
     # At 190k pairs HiGHS's presolve runs past its own time limit here (building the model took
-    # about 8 s through Pyomo; the direct back-end takes under 1 s).
+    # about 8 s through Pyomo; the direct back-end takes under 1 s). The heuristic's first plan
+    # comes about 1.5 s after the build here, so within 4 s there may be a plan or none: either
+    # way the command ends within its budget and says which.
     assert run("generate", "--industries", "1000", "--parks", "200", "--seed", "1",
                "-o", str(tmp_path / "g.yaml"))[0] == 0
     start = time.monotonic()
     done = subprocess.run([*CLI, "solve", str(tmp_path / "g.yaml"), "--time-limit", "4", "--out",
                            str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
     wall = time.monotonic() - start
-    assert done.returncode == 4, done.stderr
     assert wall < 4 + 1.5, f"{wall:.1f} s for a 4 s budget"  # slack for starting Python and the clock
     kpis = json.loads((tmp_path / "run" / "kpis.json").read_text())
-    assert kpis["status"] == "no_solution"
-    assert "time limit" in json.loads((tmp_path / "run" / "run.json").read_text())["solver"]["message"]
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    message = record["solver"]["message"]
+    if kpis["status"] == "no_solution":
+        assert done.returncode == 4, done.stderr
+        assert "time limit" in message
+    else:  # a plan within the budget: checked, and said to be unproven
+        assert (kpis["status"], done.returncode) == ("feasible", 0), done.stderr
+        assert (tmp_path / "run" / "allocations.csv").exists() and record["check"]["ok"]
+        assert "time_limit" in message or "time limit" in message
 
 
 # --- 5 and 6. bad command-line values are bad input, in one line, before any work -------------
