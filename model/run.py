@@ -231,7 +231,7 @@ def _heuristic(problem: Problem, data: Data, levels: Levels, options: SolveOptio
         limit = min(30.0, 0.25 * limit)
         # A kernel search finds better plans from the LP than the heuristic's neighbourhood MIP
         # (1000 × 200: 584,440 against 589,612) and needs the time for its LP: the heuristic stops
-        # after its local search. Its first plan still gets the time it needs (2000 × 500: 9 s).
+        # after its local search. Its first plan still gets the time it needs (2000 × 500: about 4 s).
         kernel = search_method(options, len(problem.var("x"))) == "kernel"
     if left is not None:
         limit = max(0.0, min(limit, 0.8 * left))
