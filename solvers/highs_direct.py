@@ -147,7 +147,20 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
         h.setSolution(sol)
     h.root_bound = None  # a kept model is solved again: this solve's root only
     t = time.perf_counter()
-    h.run()
+    improved: list[tuple[float, float]] = []  # (seconds, objective) at each better incumbent
+
+    def improving(event: Any) -> None:
+        objective = float(event.data_out.objective_function_value)
+        if not improved or objective < improved[-1][1]:  # HiGHS reports an incumbent again after a restart
+            improved.append((time.perf_counter() - t, objective))
+
+    if mip:
+        h.cbMipImprovingSolution += improving
+    try:
+        h.run()
+    finally:
+        if mip:
+            h.cbMipImprovingSolution -= improving
     seconds = time.perf_counter() - t
     ms = h.getModelStatus()
     info = h.getInfo()
@@ -180,7 +193,7 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     term = h.modelStatusToString(ms)
     result = SolveResult(status, term, objective, bound, relative_gap(objective, bound), seconds,
                          nodes if nodes is not None and nodes >= 0 else None, "highs", version("highspy"),
-                         root_bound=_root(h, bound, nodes) if mip else None)
+                         root_bound=_root(h, bound, nodes) if mip else None, trace=improved if mip else None)
     return result, values
 
 

@@ -27,7 +27,8 @@ class SolveResult:
     message: str = ""
     dual_seconds: float = 0.0  # the LP re-solve for the duals, not in `seconds`
     root_bound: float | None = None  # the MIP's dual bound when the root node was done (HiGHS direct)
-    trace: list[tuple[float, float]] | None = None  # (seconds, objective) at each improvement (kernel search)
+    # (seconds, objective) at each improvement: the kernel search's, HiGHS's incumbents in a MIP
+    trace: list[tuple[float, float]] | None = None
     method: str = "mip"  # how the MIP was searched: "mip" (whole, by the solver) or "kernel" (kernel search)
 
     @property
