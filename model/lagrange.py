@@ -174,8 +174,12 @@ def relax(sh: Shape, n_cols: int, seconds: float) -> Guide:
         where, opened = best_plan
         start_values[sh.xcols[where]] = 1.0
         start_values[sh.ycols[opened]] = 1.0
+    groups = np.full(n_cols, -1, dtype=np.int64)
+    owners = np.full(n_cols, -1, dtype=np.int64)
+    groups[sh.xcols], owners[sh.xcols] = sh.fac, sh.cust
+    groups[sh.ycols] = np.arange(len(sh.ycols))
     return Guide(float(best_l), support, reduced, start_values,
-                 f"Lagrangian bound {best_l:.10g} after {it + 1} iterations")
+                 f"Lagrangian bound {best_l:.10g} after {it + 1} iterations", groups, owners)
 
 
 def _lagrangian(sh: Shape, lam: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:

@@ -29,8 +29,28 @@ restricted.
    large when this one took under a quarter of its time; once one is not solved, each MIP has K and
    one bucket, half as large. The columns of a bucket that an improved plan uses join K. A pass over
    the buckets that improved nothing ends this step (an improving one starts another).
+   Where the guide knows the facilities (`Guide.groups`, `Guide.owners`: facility location and
+   GAP), the buckets leave `NEIGHBOURHOOD_SHARE` of the time to
+3b. a large-neighbourhood search: MIPs over a few related facilities and the customers they serve,
+   everything else fixed at the incumbent (`_neighbourhoods`). A bucket adds columns to every
+   customer at once; a neighbourhood reassigns a few facilities' customers among themselves (and
+   opens or closes them), which is the move a single-source plan or a GAP needs and the buckets'
+   MIPs, over a thousand binary assignments, too often cannot finish.
 4. With the time left (at least `FULL_SHARE` of it), the full MIP from the incumbent: HiGHS may
    improve it and proves a bound on the whole problem.
+
+Relax and fix, first, where a guide applies, the placements are integer and some enabler is free (a
+single-source facility location: x[j,i] ∈ {0,1}, y[i] free). The same search on the problem with
+the placements continuous (the multi-source problem; `RELAX_SHARE` of the time at most) chooses
+the enablers; then the MIP with every enabler fixed at that choice (`FIX_SHARE` at most: an
+assignment problem over the chosen facilities) gives the first plan, whose columns join the kernel.
+The relaxed problem's bound holds for the whole problem (it has every plan of it). Why: on capb at
+7000 the multi-source optimum's eight facilities carry the published single-source optimum,
+13,199,213.19 (found in 3.8 s once they are fixed), where the search over the single-source problem
+alone ended 0.66 % above it at 600 s; the multi-source problem's restricted MIPs are solved where
+the single-source ones, over a thousand binary assignments, stall. The step is only as good as the
+multi-source plan its share of the time finds: within 240 s of a 600 s run that one ended 0.44 %
+above the multi-source optimum on capb at 7000, and so did the single-source plan.
 
 Enablers. A row  a·x_j − b·y_k ≤ 0  (a, b > 0, x_j, y_k ≥ 0, two entries) says x_j > 0 needs
 y_k > 0: the strong link x[i,p] ≤ x_max·y[p]. The y_k are few (the facilities) and never
@@ -65,6 +85,11 @@ MAX_BUCKET = 20_000
 # time (the full MIP's root is not reached), and the kernel is read from it.
 LP_SHARE = 0.5
 GUIDE_SHARE = 0.05  # of the time, at most, for the problem's own relaxation (`Problem.guide`)
+NEIGHBOURHOOD_GROUPS = 5  # facilities freed together in a neighbourhood (step 3b)
+NEIGHBOURHOOD_SHARE = 0.3  # of the time, kept from the buckets for the neighbourhoods (step 3b)
+NEIGHBOURHOOD_LIMIT = 20.0  # seconds a neighbourhood's MIP gets at most
+RELAX_SHARE = 0.4  # of the time, at most, for the search with the placements continuous (relax and fix)
+FIX_SHARE = 0.1  # of the time, at most, for the MIP with the enablers fixed at that search's choice
 
 
 @dataclass
@@ -78,6 +103,10 @@ class Guide:
     reduced: np.ndarray  # per column
     start: np.ndarray | None
     message: str = ""
+    # The structure, where the guide knows one: per column its facility (group) and its customer
+    # (owner), −1 for none; the neighbourhood search (step 3b) frees a few groups at a time.
+    groups: np.ndarray | None = None
+    owners: np.ndarray | None = None
 FULL_SHARE = 0.1  # of the time, kept for the full MIP from the incumbent (step 4)
 SUB_LIMIT = 30.0  # seconds a restricted MIP gets at least (a tenth of the time when that is more),
 # at most a third of what is left: a hard one must not take the time the next buckets need
@@ -89,10 +118,11 @@ POSITIVE = 1e-6
 CHOICES = "x"
 
 
-def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveResult:
+def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Guide | None = None) -> SolveResult:
     """Kernel search on `problem`; loads the best plan into `problem.solution` (with the LP duals of
     the final full solve when asked for) and returns its result. `result.trace` lists (seconds,
-    objective) at each improvement, from the start of the search."""
+    objective) at each improvement, from the start of the search. `guided`: the guide's result when
+    the caller has it already (relax and fix hands its own to the search on the relaxed problem)."""
     from solvers import run
 
     start = time.monotonic()
@@ -108,16 +138,30 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
     kernel = np.zeros(problem.n_cols, dtype=bool)
     best: np.ndarray | None = None
     best_obj = math.inf
-    guided = problem.guide(problem, GUIDE_SHARE * limit if limit else 60.0) if problem.guide else None
+    if guided is None and problem.guide is not None:
+        guided = problem.guide(problem, GUIDE_SHARE * limit if limit else 60.0)
+    needs = _implications(problem)
+    enablers = np.zeros(problem.n_cols, dtype=bool)
+    enablers[needs[needs >= 0]] = True
+    first_bound, first_note = -math.inf, ""
+    if guided is not None and limit and integer[candidates].any() and (lb < ub)[enablers].any():
+        plan, first_bound, first_note = _relax_and_fix(problem, opts, candidates, enablers & (lb < ub), guided,
+                                                       limit)
+        problem.start = given
+        if plan is not None:
+            cost, const = problem.objective()
+            best, best_obj = plan, float(cost @ plan + const)
+            trace.append((time.monotonic() - start, best_obj))
+            kernel[candidates[best[candidates] > POSITIVE]] = True
     if guided is not None:
         z_lp, reduced, how = guided.bound, guided.reduced, guided.message
         kernel[candidates[guided.support[candidates]]] = True
         if guided.start is not None:
-            best = guided.start
             cost, const = problem.objective()
-            best_obj = float(cost @ best + const)
-            trace.append((time.monotonic() - start, best_obj))
-            kernel[candidates[best[candidates] > POSITIVE]] = True
+            if float(cost @ guided.start + const) < best_obj:
+                best, best_obj = guided.start, float(cost @ guided.start + const)
+                trace.append((time.monotonic() - start, best_obj))
+            kernel[candidates[guided.start[candidates] > POSITIVE]] = True
     else:
         lp = lp_bound(problem, _left(deadline, LP_SHARE * limit if limit else None))
         if lp.status in ("infeasible", "unbounded") or (lp.values is None and given is None):
@@ -146,16 +190,14 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
         # The given plan stays the incumbent; its places join through the buckets.
         if guided is not None or not kernel.any():
             kernel[candidates[given[candidates] > POSITIVE]] = True
-    needs = _implications(problem)
-    enablers = np.zeros(problem.n_cols, dtype=bool)
-    enablers[needs[needs >= 0]] = True
     candidates = candidates[~enablers[candidates]]  # few (the facilities), and useless restricted alone
     rank = _rank(problem, candidates, reduced)
     size = max(MIN_BUCKET, int(kernel[candidates].sum()))
     restricted = np.zeros(problem.n_cols, dtype=bool)
     restricted[candidates] = True
     sub_gap = max(SUB_GAP, opts.mip_gap or 0.0)
-    reserve = FULL_SHARE * limit if limit else 0.0
+    structured = guided is not None and guided.groups is not None and guided.owners is not None
+    reserve = (FULL_SHARE + (NEIGHBOURHOOD_SHARE if structured else 0.0)) * limit if limit else 0.0
     rest, low, at, improved_in_pass, stopped = np.empty(0, dtype=np.int64), 0, 0, False, ""
     bucket = np.empty(0, dtype=np.int64)  # the first restricted MIP is the kernel alone
     for n in range(MAX_STEPS):
@@ -207,7 +249,15 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
                 break
         bucket, at = rest[low:at + size], at + size
 
-    bound = z_lp
+    if not stopped and best is not None and structured:
+        found, tried = _neighbourhoods(problem, opts, best, guided.groups, guided.owners, deadline,
+                                       FULL_SHARE * limit if limit else 0.0, start, trace)
+        if found is not None:
+            cost, const = problem.objective()
+            best, best_obj = found, float(cost @ found + const)
+        how += f"; {tried} neighbourhoods"
+        stopped = "interrupted" if CONTROL.stop.is_set() else stopped
+    bound = max(z_lp, first_bound)
     final_duals = None
     left = _left(deadline, None)
     if not stopped and (left is None or left >= 1.0):
@@ -243,9 +293,121 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False) -> SolveRes
     status = "interrupted" if stopped else ("optimal" if gap is not None and gap <= target else "feasible")
     term = "interrupted" if stopped else ("optimal" if status == "optimal" else "time_limit")
     return SolveResult(status, term, best_obj, bound, gap, seconds, None, opts.solver, version("highspy"),
-                       f"kernel search: {how}; {len(trace)} plans, each better than the last",
+                       f"kernel search: {how}{first_note}; {len(trace)} plans, each better than the last",
                        root_bound=root,
                        trace=trace)
+
+
+def _neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndarray, groups: np.ndarray,
+                    owners: np.ndarray, deadline: float | None, reserve: float, start: float,
+                    trace: list[tuple[float, float]]) -> tuple[np.ndarray | None, int]:
+    """Step 3b: a large-neighbourhood search over the facilities. Each neighbourhood frees a few
+    related facilities (`NEIGHBOURHOOD_GROUPS`: one in use at random, and others at random among
+    the twice as many that would serve its customers most cheaply, half of them in use and half
+    not where some are not) with the customers they serve,
+    and fixes every other column at the plan; its MIP starts from the plan, so only a better plan
+    changes it. Runs until the full MIP's `reserve` is left, and stops early after twice as many
+    neighbourhoods in a row without a gain as there are facilities in use (half the facilities,
+    if that is more).
+    Returns the best plan if better than `plan` (else None) and the neighbourhoods tried."""
+    from solvers import run
+
+    left = _left(deadline, None)
+    if left is None:
+        return None, 0
+    until = time.monotonic() + max(0.0, left - reserve)
+    cost, const = problem.objective()
+    best, best_obj, improved = plan.copy(), float(cost @ plan + const), False
+    rng = np.random.default_rng(0 if opts.seed is None else opts.seed)
+    members = np.flatnonzero(groups >= 0)
+    n_groups = int(groups.max()) + 1 if len(members) else 0
+    placed = (owners >= 0) & (groups >= 0)
+    # how cheaply each facility would serve each customer's whole set: relatedness by cost
+    serve = np.full((max(owners.max() + 1, 1), max(n_groups, 1)), np.inf)
+    serve[owners[placed], groups[placed]] = cost[placed]
+    tried, fruitless = 0, 0
+    while n_groups > 1 and time.monotonic() < until - 1.0 and not CONTROL.stop.is_set():
+        in_use = np.unique(groups[placed & (best > POSITIVE)])
+        if not len(in_use) or fruitless >= 2 * max(len(in_use), n_groups // 2):
+            break
+        seed = int(rng.choice(in_use))
+        mine = np.unique(owners[placed & (groups == seed) & (best > POSITIVE)])
+        near = np.argsort(serve[mine].sum(axis=0) if len(mine) else rng.random(n_groups), kind="stable")
+        near = near[near != seed]
+        # as many facilities in use as not (where there are unused ones): the seed's customers need
+        # somewhere to go, and a closed facility to open is how the set of facilities changes
+        used = np.isin(near, in_use)
+        n_idle = min(int((~used).sum()), (NEIGHBOURHOOD_GROUPS - 1) // 2)
+        n_used = min(int(used.sum()), NEIGHBOURHOOD_GROUPS - 1 - n_idle)
+        pick = [rng.choice(pool[:2 * size], size=size, replace=False)
+                for pool, size in ((near[used], n_used), (near[~used], n_idle)) if size]
+        chosen = np.r_[seed, *pick].astype(np.int64)
+        free_owner = np.zeros(serve.shape[0], dtype=bool)
+        free_owner[owners[placed & np.isin(groups, chosen) & (best > POSITIVE)]] = True
+        free = np.isin(groups, chosen) & ((owners < 0) | free_owner[np.maximum(owners, 0)])
+        fix = ~free
+        with _fixed(problem, fix, best[fix]):
+            problem.start = best
+            share = min(NEIGHBOURHOOD_LIMIT, max(1.0, until - time.monotonic()))
+            result = run.solve(problem, replace(opts, time_limit=share))
+            problem.start = None
+        tried += 1
+        if (result.has_solution and problem.solution is not None
+                and result.objective < best_obj - 1e-9 * max(1.0, abs(best_obj))):
+            best, best_obj, improved, fruitless = problem.solution.values.copy(), float(result.objective), True, 0
+            trace.append((time.monotonic() - start, best_obj))
+            LOG.debug("neighbourhood %d (%s): %s", tried, chosen, best_obj)
+        else:
+            fruitless += 1
+        if result.status == "interrupted":
+            break
+    return (best if improved else None), tried
+
+
+def _relax_and_fix(problem: Problem, opts: SolveOptions, placements: np.ndarray, enablers: np.ndarray,
+                   guided: Guide, limit: float) -> tuple[np.ndarray | None, float, str]:
+    """The search with the `placements` continuous, then the MIP with the `enablers` fixed at its
+    plan: (that MIP's plan or None, the relaxed search's bound or −inf, a note for the message)."""
+    from solvers import run
+
+    kept = {name: b.integer.copy() for name, b in problem.variables.items()}
+    try:
+        for b in problem.variables.values():
+            b.integer[placements[(placements >= b.start) & (placements < b.start + len(b))] - b.start] = False
+        relaxed = solve(problem, replace(opts, time_limit=RELAX_SHARE * limit), guided=guided)
+    finally:
+        for name, b in problem.variables.items():
+            b.integer[:] = kept[name]
+    values = problem.solution.values.copy() if relaxed.has_solution and problem.solution is not None else None
+    bound = float(relaxed.bound) if relaxed.bound is not None and math.isfinite(relaxed.bound) else -math.inf
+    if values is None or relaxed.status == "interrupted":
+        return None, bound, f"; relaxed first: {relaxed.status}"
+    choice = np.round(values[enablers])
+    with _fixed(problem, enablers, choice):
+        problem.start = None
+        result = run.solve(problem, replace(opts, time_limit=_left(None, FIX_SHARE * limit)))
+    plan = problem.solution.values.copy() if result.has_solution and problem.solution is not None else None
+    note = (f"; relaxed first: {relaxed.objective:.10g} (bound {bound:.10g}) with {int(choice.sum())} of "
+            f"{int(enablers.sum())} enablers on, fixed: " + (f"{result.objective:.10g}" if plan is not None
+                                                             else result.status))
+    return plan, bound, note
+
+
+@contextlib.contextmanager
+def _fixed(problem: Problem, columns: np.ndarray, values: np.ndarray) -> Iterator[None]:
+    """The problem with the `columns` (a mask) fixed at `values`."""
+    kept = {name: (b.lb.copy(), b.ub.copy()) for name, b in problem.variables.items()}
+    at = np.zeros(problem.n_cols)
+    at[columns] = values
+    try:
+        for b in problem.variables.values():
+            mine = columns[b.start:b.start + len(b)]
+            b.lb[mine] = at[b.start:b.start + len(b)][mine]
+            b.ub[mine] = at[b.start:b.start + len(b)][mine]
+        yield
+    finally:
+        for name, b in problem.variables.items():
+            b.lb[:], b.ub[:] = kept[name]
 
 
 def _limit(opts: SolveOptions) -> float | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 
 import numpy as np
 import pytest
@@ -107,6 +108,104 @@ def test_lagrangian_of_a_hand_checked_facility_location():
 
     result = solve(problem, SolveOptions(method="kernel", time_limit=20, threads=1, mip_gap=0.0))
     assert result.status == "optimal" and result.objective == pytest.approx(15)
+
+
+def _facility_location(costs: list[list[float]], demand: list[float], capacity: list[float], fixed: list[float],
+                       single: bool = True) -> Problem:
+    """min Σ f·y + Σ c·x: Σ_i x[j,i] = 1, Σ_j d_j·x[j,i] ≤ s_i·y_i, x[j,i] ≤ y_i (the strong link)."""
+    n_cust, n_fac = len(costs), len(costs[0])
+    problem = Problem("hand")
+    cust = np.repeat(np.arange(n_cust), n_fac)
+    fac = np.tile(np.arange(n_fac), n_cust)
+    x = problem.add_vars("x", (np.array([f"c{j}" for j in cust], dtype=object),
+                               np.array([f"f{i}" for i in fac], dtype=object)), 0.0, 1.0, single)
+    y = problem.add_vars("y", (np.array([f"f{i}" for i in range(n_fac)], dtype=object),), 0.0, 1.0, True)
+    problem.add_rows("assign", (np.array([f"c{j}" for j in range(n_cust)], dtype=object),), cust, x.cols, 1.0,
+                     1.0, 1.0)
+    problem.add_rows("capacity", (np.array([f"f{i}" for i in range(n_fac)], dtype=object),
+                                  np.array(["d"] * n_fac, dtype=object)),
+                     np.r_[fac, np.arange(n_fac)], np.r_[x.cols, y.cols],
+                     np.r_[np.asarray(demand, float)[cust], -np.asarray(capacity, float)], hi=0.0)
+    n = len(cust)
+    problem.add_rows("link", (x.keys[0], x.keys[1]), np.r_[np.arange(n), np.arange(n)], np.r_[x.cols, y.cols[fac]],
+                     np.r_[np.ones(n), -np.ones(n)], hi=0.0)
+    problem.cost = np.r_[np.asarray(costs, float).ravel(), np.asarray(fixed, float)]
+    problem.guide = lagrange.guide  # as `assemble` sets it
+    return problem
+
+
+def test_relax_and_fix_takes_the_multi_source_facilities():
+    # Three customers of demand 4, facilities of capacity 10 (fixed 5, 6 and 9); costs
+    #   customer:  a   b   c
+    #   f1         1   2   9
+    #   f2         9   3   1
+    #   f3         2   2   2
+    # Multi-source: f1 and f2 open (12 > 10 needs two; f3 costs more than either), a, b → f1 and
+    # c → f2: 5 + 6 + 1 + 2 + 1 = 15, the single-source optimum as well. Fixing f1, f2 and solving
+    # the assignment gives that plan.
+    from solvers import kernel, solve
+
+    problem = _facility_location([[1, 9, 2], [2, 3, 2], [9, 1, 2]], [4, 4, 4], [10, 10, 10], [5, 6, 9])
+    assert lagrange.shape(problem) is not None
+    lb, ub, _ = problem.bounds()
+    plan, bound, note = kernel._relax_and_fix(problem, SolveOptions(threads=1, mip_gap=0.0),
+                                              problem.cols("x"), np.isin(np.arange(problem.n_cols), problem.cols("y")),
+                                              lagrange.guide(problem, 5.0), 20.0)
+    assert plan is not None and float(problem.cost @ plan) == pytest.approx(15)
+    assert list(plan[problem.cols("y")]) == [1, 1, 0]
+    assert bound <= 15 + 1e-6 and "relaxed first" in note
+    assert problem.var("x").integer.all() and (problem.var("y").lb == lb[problem.cols("y")]).all()  # restored
+    assert (problem.var("y").ub == ub[problem.cols("y")]).all()
+    result = solve(problem, SolveOptions(method="kernel", time_limit=20, threads=1, mip_gap=0.0))
+    assert result.status == "optimal" and result.objective == pytest.approx(15) and "relaxed first" in result.message
+
+
+def test_relax_and_fix_goes_on_when_the_multi_source_facilities_cannot_serve_single():
+    # Three customers of demand 6, three facilities of capacity 10 (fixed 5, 6, 7), every cost 1.
+    # Multi-source: two facilities hold 18 (5 + 6 + 3 = 14, the bound). Single-source: no facility
+    # holds two customers (12 > 10), so all three open: 5 + 6 + 7 + 3 = 21. The assignment over the
+    # two facilities is infeasible; the search goes on and proves 21.
+    from solvers import solve
+
+    problem = _facility_location([[1, 1, 1]] * 3, [6, 6, 6], [10, 10, 10], [5, 6, 7])
+    result = solve(problem, SolveOptions(method="kernel", time_limit=20, threads=1, mip_gap=0.0))
+    assert result.status == "optimal" and result.objective == pytest.approx(21)
+    assert "relaxed first: 14 " in result.message and "fixed: infeasible" in result.message
+    multi = _facility_location([[1, 1, 1]] * 3, [6, 6, 6], [10, 10, 10], [5, 6, 7], single=False)
+    assert solve(multi, SolveOptions(method="mip", threads=1, mip_gap=0.0)).objective == pytest.approx(14)
+
+
+def test_neighbourhoods_improve_an_assignment_and_keep_it_feasible():
+    # Ten customers of demand 1, ten facilities of capacity 1 already open (fixed cost 0): an
+    # assignment problem, whose optimum scipy's Hungarian method gives independently. From the
+    # identity plan each neighbourhood re-solves five facilities' customers among themselves.
+    from scipy.optimize import linear_sum_assignment
+
+    from solvers import kernel
+
+    rng = np.random.default_rng(7)
+    costs = rng.integers(1, 100, size=(10, 10)).astype(float)
+    problem = _facility_location(costs.tolist(), [1.0] * 10, [1.0] * 10, [0.0] * 10)
+    problem.var("y").lb[:] = 1.0
+    rows, cols = linear_sum_assignment(costs)
+    optimum = float(costs[rows, cols].sum())
+    identity = float(np.trace(costs))
+    assert identity > optimum  # the start is not optimal
+    plan = np.zeros(problem.n_cols)
+    plan[problem.cols("x")[np.arange(10) * 10 + np.arange(10)]] = 1.0
+    plan[problem.cols("y")] = 1.0
+    guided = lagrange.guide(problem, 2.0)
+    before = [b.lb.copy() for b in problem.variables.values()], [b.ub.copy() for b in problem.variables.values()]
+    trace: list = []
+    found, tried = kernel._neighbourhoods(problem, SolveOptions(threads=1, mip_gap=0.0), plan, guided.groups,
+                                          guided.owners, time.monotonic() + 60.0, 0.0, time.monotonic(), trace)
+    assert tried >= 1 and found is not None
+    value = float(problem.cost @ found)
+    assert optimum - 1e-9 <= value < identity and trace[-1][1] == pytest.approx(value)
+    x = found[problem.cols("x")].reshape(10, 10)
+    assert np.allclose(x.sum(axis=1), 1) and np.allclose(x.sum(axis=0), 1) and np.allclose(x, np.round(x))
+    assert all((b.lb == lb).all() for b, lb in zip(problem.variables.values(), before[0]))  # bounds restored
+    assert all((b.ub == ub).all() for b, ub in zip(problem.variables.values(), before[1]))
 
 
 @needs_data
