@@ -309,12 +309,11 @@ def _neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndarray, grou
     """Step 3b: a large-neighbourhood search over the facilities. Each neighbourhood frees a few
     related facilities (`NEIGHBOURHOOD_GROUPS`: one in use at random, and others at random among
     the twice as many that would serve its customers most cheaply, half of them in use and half
-    not where some are not) with the customers they serve,
-    and fixes every other column at the plan; its MIP starts from the plan, so only a better plan
-    changes it. Runs until the full MIP's `reserve` is left, and stops early after twice as many
-    neighbourhoods in a row without a gain as there are facilities in use (half the facilities,
-    if that is more).
-    Returns the best plan if better than `plan` (else None) and the neighbourhoods tried."""
+    not where some are not) with the customers they serve, and fixes every other column at the
+    plan; its MIP starts from the plan, so only a better plan changes it. Runs until the full MIP's
+    `reserve` is left, and stops early after twice as many neighbourhoods in a row without a gain
+    as there are facilities in use (half the facilities, if that is more). Returns the best plan if
+    better than `plan` (else None) and the neighbourhoods tried."""
     from solvers import run
 
     left = _left(deadline, None)
@@ -324,8 +323,7 @@ def _neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndarray, grou
     cost, const = problem.objective()
     best, best_obj, improved = plan.copy(), float(cost @ plan + const), False
     rng = np.random.default_rng(0 if opts.seed is None else opts.seed)
-    members = np.flatnonzero(groups >= 0)
-    n_groups = int(groups.max()) + 1 if len(members) else 0
+    n_groups = int(groups.max()) + 1  # 0 if no column has a facility
     placed = (owners >= 0) & (groups >= 0)
     # how cheaply each facility would serve each customer's whole set: relatedness by cost
     serve = np.full((max(owners.max() + 1, 1), max(n_groups, 1)), np.inf)
@@ -351,7 +349,7 @@ def _neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndarray, grou
         free_owner[owners[placed & np.isin(groups, chosen) & (best > POSITIVE)]] = True
         free = np.isin(groups, chosen) & ((owners < 0) | free_owner[np.maximum(owners, 0)])
         fix = ~free
-        with _fixed(problem, fix, best[fix]):
+        with _fixed(problem, fix, best):
             problem.start = best
             share = min(NEIGHBOURHOOD_LIMIT, max(1.0, until - time.monotonic()))
             result = run.solve(problem, replace(opts, time_limit=share))
@@ -387,12 +385,12 @@ def _relax_and_fix(problem: Problem, opts: SolveOptions, placements: np.ndarray,
     bound = float(relaxed.bound) if relaxed.bound is not None and math.isfinite(relaxed.bound) else -math.inf
     if values is None or relaxed.status == "interrupted":
         return None, bound, f"; relaxed first: {relaxed.status}"
-    choice = np.round(values[enablers])
+    choice = np.round(values)
     with _fixed(problem, enablers, choice):
         problem.start = None
         result = run.solve(problem, replace(opts, time_limit=_left(None, FIX_SHARE * limit)))
     plan = problem.solution.values.copy() if result.has_solution and problem.solution is not None else None
-    note = (f"; relaxed first: {relaxed.objective:.10g} (bound {bound:.10g}) with {int(choice.sum())} of "
+    note = (f"; relaxed first: {relaxed.objective:.10g} (bound {bound:.10g}) with {int(choice[enablers].sum())} of "
             f"{int(enablers.sum())} enablers on, fixed: " + (f"{result.objective:.10g}" if plan is not None
                                                              else result.status))
     return plan, bound, note
@@ -400,15 +398,13 @@ def _relax_and_fix(problem: Problem, opts: SolveOptions, placements: np.ndarray,
 
 @contextlib.contextmanager
 def _fixed(problem: Problem, columns: np.ndarray, values: np.ndarray) -> Iterator[None]:
-    """The problem with the `columns` (a mask) fixed at `values`."""
+    """The problem with the `columns` (a mask) fixed at their `values` (one per column)."""
     kept = {name: (b.lb.copy(), b.ub.copy()) for name, b in problem.variables.items()}
-    at = np.zeros(problem.n_cols)
-    at[columns] = values
     try:
         for b in problem.variables.values():
-            mine = columns[b.start:b.start + len(b)]
-            b.lb[mine] = at[b.start:b.start + len(b)][mine]
-            b.ub[mine] = at[b.start:b.start + len(b)][mine]
+            mine, at = columns[b.start:b.start + len(b)], values[b.start:b.start + len(b)]
+            b.lb[mine] = at[mine]
+            b.ub[mine] = at[mine]
         yield
     finally:
         for name, b in problem.variables.items():
@@ -429,17 +425,9 @@ def _left(deadline: float | None, cap: float | None) -> float | None:
     return left if cap is None else min(left, cap)
 
 
-@contextlib.contextmanager
-def _only(problem: Problem, shut: np.ndarray) -> Iterator[None]:
-    """The problem with the upper bound of the `shut` columns set to 0."""
-    kept = {name: b.ub.copy() for name, b in problem.variables.items()}
-    try:
-        for b in problem.variables.values():
-            b.ub[shut[b.start:b.start + len(b)]] = 0.0
-        yield
-    finally:
-        for name, b in problem.variables.items():
-            b.ub[:] = kept[name]
+def _only(problem: Problem, shut: np.ndarray) -> contextlib.AbstractContextManager[None]:
+    """The problem with the `shut` columns (candidates, bounded below by 0) fixed at 0."""
+    return _fixed(problem, shut, np.zeros(problem.n_cols))
 
 
 def _rank(problem: Problem, cols: np.ndarray, reduced: np.ndarray) -> np.ndarray:
