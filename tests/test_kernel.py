@@ -208,6 +208,65 @@ def test_neighbourhoods_improve_an_assignment_and_keep_it_feasible():
     assert all((b.ub == ub).all() for b, ub in zip(problem.variables.values(), before[1]))
 
 
+def test_facility_neighbourhoods_change_the_set_of_facilities(monkeypatch):
+    # Multi-source, 8 facilities × 12 customers at random. The optimum by brute force: every set of
+    # facilities with the capacity for the demand, its fixed costs plus its transport LP (scipy).
+    # From the worst of the smallest sets, each neighbourhood adds two closed facilities.
+    import itertools
+
+    from scipy.optimize import linprog
+
+    from solvers import kernel, solve
+
+    rng = np.random.default_rng(3)
+    n_cust, n_fac = 12, 8
+    costs = rng.integers(1, 21, size=(n_cust, n_fac)).astype(float)
+    demand = rng.integers(1, 6, size=n_cust).astype(float)
+    capacity = rng.integers(8, 16, size=n_fac).astype(float)
+    fixed = rng.integers(10, 41, size=n_fac).astype(float)
+
+    def transport(subset: tuple[int, ...]) -> tuple[float, np.ndarray]:
+        k = len(subset)
+        a_eq = np.kron(np.eye(n_cust), np.ones(k))
+        a_ub = np.kron(demand[None, :], np.eye(k))
+        lp = linprog(costs[:, subset].ravel(), A_ub=a_ub, b_ub=capacity[list(subset)], A_eq=a_eq,
+                     b_eq=np.ones(n_cust), bounds=(0, 1), method="highs")
+        return fixed[list(subset)].sum() + lp.fun, lp.x.reshape(n_cust, k)
+
+    feasible = [s for k in range(1, n_fac + 1) for s in itertools.combinations(range(n_fac), k)
+                if capacity[list(s)].sum() >= demand.sum()]
+    optimum = min(transport(s)[0] for s in feasible)
+    smallest = [s for s in feasible if len(s) == len(feasible[0])]
+    worst = max(smallest, key=lambda s: transport(s)[0])
+    start_value, start_x = transport(worst)
+    assert start_value > optimum + 1e-6  # the start is not optimal
+
+    problem = _facility_location(costs.tolist(), demand.tolist(), capacity.tolist(), fixed.tolist(), single=False)
+    plan = np.zeros(problem.n_cols)
+    x = np.zeros((n_cust, n_fac))
+    x[:, list(worst)] = start_x
+    plan[problem.cols("x")] = x.ravel()
+    plan[problem.cols("y")[list(worst)]] = 1.0
+    assert float(problem.cost @ plan) == pytest.approx(start_value)
+    guided = lagrange.guide(problem, 2.0)
+    before = [b.lb.copy() for b in problem.variables.values()], [b.ub.copy() for b in problem.variables.values()]
+    monkeypatch.setattr(kernel, "FACILITY_EXTRA", 2)  # neighbourhoods smaller than the whole problem
+    trace: list = []
+    found, tried = kernel._facility_neighbourhoods(problem, SolveOptions(threads=1, mip_gap=0.0), plan, guided,
+                                                   time.monotonic() + 60.0, 60.0, time.monotonic(), trace)
+    assert tried >= 5 and found is not None
+    value = float(problem.cost @ found)
+    assert optimum - 1e-6 <= value < start_value - 1e-6 and trace[-1][1] == pytest.approx(value)
+    xs, ys = found[problem.cols("x")].reshape(n_cust, n_fac), found[problem.cols("y")]
+    assert np.allclose(xs.sum(axis=1), 1) and (demand @ xs <= capacity * ys + 1e-6).all()
+    assert (xs <= ys[None, :] + 1e-9).all() and np.allclose(ys, np.round(ys))
+    assert all((b.lb == lb).all() for b, lb in zip(problem.variables.values(), before[0]))  # bounds restored
+    assert all((b.ub == ub).all() for b, ub in zip(problem.variables.values(), before[1]))
+    result = solve(problem, SolveOptions(method="kernel", time_limit=20, threads=1, mip_gap=0.0))
+    assert result.status == "optimal" and result.objective == pytest.approx(optimum)
+    assert "facility neighbourhoods" in result.message
+
+
 @needs_data
 def test_lagrangian_bound_on_capa_stays_below_the_published_optimum():
     # capa at 8000, multi-source: OR-Library capopt publishes 19,240,822.449 (benchmarks/optima-hard.csv).
