@@ -25,12 +25,15 @@ restricted.
    (`_facility_neighbourhoods`): MIPs over the facilities open in the incumbent and
    `FACILITY_EXTRA` closed ones (drawn from the three times as many that the guide's reduced cost
    f_i + g_i(λ) ranks cheapest), with every assignment column of those facilities and none of the
-   others; each starts from the incumbent, so only a better plan changes it. A bucket adds
+   others; each starts from the incumbent, so only a better plan changes it, and
+   `FACILITY_PATIENCE` in a row without a gain end the step. A bucket adds
    columns customer by customer, ranked by the relaxation; the set of facilities changes there only
    when enough of a closed facility's columns happen to join. Here it changes by whole facilities:
    on capb at 7000 (multi-source) the search reached the optimum, 13,198,556.43, in its third MIP
-   (27 s from the start; 16 facilities, 16,000 columns, 4–9 s each), where the buckets stopped at
-   13,256,342 after 300 s and 23 MIPs (one run each). Its plan is the buckets' incumbent.
+   (29 s from the start; 16 facilities, 16,000 columns, 4–9 s each), where the buckets alone
+   stopped at 13,256,342 after 300 s and 24 MIPs (one run each). Its plan is the buckets'
+   incumbent. Single-source problems reach it through relax and fix (below); their own
+   neighbourhoods, over binary assignments, are step 3b's.
 3. Solve the MIP restricted to K ("u_j := 0 for j ∈ C ∖ K"; HiGHS's presolve drops those columns),
    then the MIPs restricted to K and the buckets, each with the incumbent as MIP start where it
    fits the restriction (HiGHS prunes against it: only an improvement changes the plan; a start
@@ -61,8 +64,10 @@ The relaxed problem's bound holds for the whole problem (it has every plan of it
 13,199,213.19 (found in 3.8 s once they are fixed), where the search over the single-source problem
 alone ended 0.66 % above it at 600 s; the multi-source problem's restricted MIPs are solved where
 the single-source ones, over a thousand binary assignments, stall. The step is only as good as the
-multi-source plan its share of the time finds: within 240 s of a 600 s run that one ended 0.44 %
-above the multi-source optimum on capb at 7000, and so did the single-source plan.
+multi-source plan its share of the time finds: before the facility neighbourhoods (step 2b) that one
+ended 0.44 % above the multi-source optimum on capb at 7000, and so did the single-source plan; with
+them the multi-source search reaches its optimum at 31 s and the single-source plan is the
+published optimum at 255 s (one run each).
 
 Enablers. A row  a·x_j − b·y_k ≤ 0  (a, b > 0, x_j, y_k ≥ 0, two entries) says x_j > 0 needs
 y_k > 0: the strong link x[i,p] ≤ x_max·y[p]. The y_k are few (the facilities) and never
@@ -102,7 +107,8 @@ NEIGHBOURHOOD_SHARE = 0.3  # of the time, kept from the buckets for the neighbou
 NEIGHBOURHOOD_LIMIT = 20.0  # seconds a neighbourhood's MIP gets at most
 FACILITY_EXTRA = 8  # closed facilities a facility neighbourhood adds to the open ones (step 2b)
 FACILITY_SHARE = 0.3  # of the time, at most, for the facility neighbourhoods (step 2b)
-FACILITY_LIMIT = 30.0  # seconds a facility neighbourhood's MIP gets at most
+FACILITY_LIMIT = 15.0  # seconds a facility neighbourhood's MIP gets at most
+FACILITY_PATIENCE = 5  # facility neighbourhoods in a row without a gain that end step 2b
 RELAX_SHARE = 0.4  # of the time, at most, for the search with the placements continuous (relax and fix)
 FIX_SHARE = 0.1  # of the time, at most, for the MIP with the enablers fixed at that search's choice
 
@@ -332,7 +338,9 @@ def _facility_neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndar
     """Step 2b: MIPs over the facilities open in the incumbent and `FACILITY_EXTRA` closed ones at
     random among the three times as many with the lowest reduced cost in the guide, every column of
     the other facilities at 0. Runs for `share` seconds at most (to the `deadline`), and stops after
-    as many neighbourhoods in a row without a gain as there are facilities open (at least five).
+    `FACILITY_PATIENCE` neighbourhoods in a row without a gain: where the buckets would do as well,
+    the search must not hold them back long (capc at 5000 found its optimum in the first and spent
+    150 s proving nothing with a patience of one per open facility, eleven).
     Returns the best plan if better than `plan` (else None) and the neighbourhoods tried."""
     from solvers import run
 
@@ -353,7 +361,7 @@ def _facility_neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndar
     tried, fruitless = 0, 0
     while time.monotonic() < until - 1.0 and not CONTROL.stop.is_set():
         is_open = best[fac_col] > POSITIVE
-        if fruitless >= max(5, int(is_open.sum())) or is_open.all():
+        if fruitless >= FACILITY_PATIENCE or is_open.all():
             break
         closed = order[~is_open[order]]
         pool = closed[:3 * FACILITY_EXTRA]
