@@ -67,7 +67,7 @@ the single-source ones, over a thousand binary assignments, stall. The step is o
 multi-source plan its share of the time finds: before the facility neighbourhoods (step 2b) that one
 ended 0.44 % above the multi-source optimum on capb at 7000, and so did the single-source plan; with
 them the multi-source search reaches its optimum at 31 s and the single-source plan is the
-published optimum at 255 s (one run each).
+published optimum at 254 s (one run each).
 
 Enablers. A row  a·x_j − b·y_k ≤ 0  (a, b > 0, x_j, y_k ≥ 0, two entries) says x_j > 0 needs
 y_k > 0: the strong link x[i,p] ≤ x_max·y[p]. The y_k are few (the facilities) and never
@@ -342,7 +342,6 @@ def _facility_neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndar
     the search must not hold them back long (capc at 5000 found its optimum in the first and spent
     150 s proving nothing with a patience of one per open facility, eleven).
     Returns the best plan if better than `plan` (else None) and the neighbourhoods tried."""
-    from solvers import run
 
     groups, owners = guided.groups, guided.owners
     n_groups = int(groups.max()) + 1
@@ -368,14 +367,10 @@ def _facility_neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndar
         kept = is_open.copy()
         kept[rng.choice(pool, size=min(FACILITY_EXTRA, len(pool)), replace=False)] = True
         with _only(problem, (groups >= 0) & ~kept[np.maximum(groups, 0)]):
-            problem.start = best
-            share = min(FACILITY_LIMIT, max(1.0, until - time.monotonic()))
-            result = run.solve(problem, replace(opts, time_limit=share))
-            problem.start = None
+            found, result = _improve(problem, opts, best, best_obj, min(FACILITY_LIMIT, until - time.monotonic()))
         tried += 1
-        if (result.has_solution and problem.solution is not None
-                and result.objective < best_obj - 1e-9 * max(1.0, abs(best_obj))):
-            best, best_obj, improved, fruitless = problem.solution.values.copy(), float(result.objective), True, 0
+        if found is not None:
+            best, best_obj, improved, fruitless = found, float(result.objective), True, 0
             trace.append((time.monotonic() - start, best_obj))
             LOG.debug("facility neighbourhood %d (%d facilities): %s", tried, int(kept.sum()), best_obj)
         else:
@@ -396,7 +391,6 @@ def _neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndarray, grou
     `reserve` is left, and stops early after twice as many neighbourhoods in a row without a gain
     as there are facilities in use (half the facilities, if that is more). Returns the best plan if
     better than `plan` (else None) and the neighbourhoods tried."""
-    from solvers import run
 
     left = _left(deadline, None)
     if left is None:
@@ -432,14 +426,10 @@ def _neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndarray, grou
         free = np.isin(groups, chosen) & ((owners < 0) | free_owner[np.maximum(owners, 0)])
         fix = ~free
         with _fixed(problem, fix, best):
-            problem.start = best
-            share = min(NEIGHBOURHOOD_LIMIT, max(1.0, until - time.monotonic()))
-            result = run.solve(problem, replace(opts, time_limit=share))
-            problem.start = None
+            found, result = _improve(problem, opts, best, best_obj, min(NEIGHBOURHOOD_LIMIT, until - time.monotonic()))
         tried += 1
-        if (result.has_solution and problem.solution is not None
-                and result.objective < best_obj - 1e-9 * max(1.0, abs(best_obj))):
-            best, best_obj, improved, fruitless = problem.solution.values.copy(), float(result.objective), True, 0
+        if found is not None:
+            best, best_obj, improved, fruitless = found, float(result.objective), True, 0
             trace.append((time.monotonic() - start, best_obj))
             LOG.debug("neighbourhood %d (%s): %s", tried, chosen, best_obj)
         else:
@@ -447,6 +437,23 @@ def _neighbourhoods(problem: Problem, opts: SolveOptions, plan: np.ndarray, grou
         if result.status == "interrupted":
             break
     return (best if improved else None), tried
+
+
+def _improve(problem: Problem, opts: SolveOptions, best: np.ndarray, best_obj: float,
+             seconds: float) -> tuple[np.ndarray | None, SolveResult]:
+    """One neighbourhood's MIP (the problem as the caller restricts it), started from the incumbent
+    `best` for `seconds` (at least one): its plan where better than `best_obj` (else None), and its
+    result."""
+    from solvers import run
+
+    problem.start = best
+    try:
+        result = run.solve(problem, replace(opts, time_limit=max(1.0, seconds)))
+    finally:
+        problem.start = None
+    better = (result.has_solution and problem.solution is not None
+              and result.objective < best_obj - 1e-9 * max(1.0, abs(best_obj)))
+    return (problem.solution.values.copy() if better else None), result
 
 
 def _relax_and_fix(problem: Problem, opts: SolveOptions, placements: np.ndarray, enablers: np.ndarray,
