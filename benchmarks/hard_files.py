@@ -11,7 +11,7 @@ plain HiGHS (`--method mip`) at the same time limit, both with `--threads 1` and
 
 Without `--cases` it runs all 28 (24 cap cases × 10 minutes each way is most of a day: pick a
 subset). Prints one row per case: the published optimum (from the CSV; empty where none is known),
-our objective and its gap to the published one, the bound we prove (best of the Lagrangian / LP
+our objective and its gap to the published one, the bound we prove (best of the Lagrangian / Dantzig-Wolfe / LP
 relaxation and HiGHS on the whole problem) and its gap, the seconds until our plan was within
 0.1 % of the published optimum (from the search's trace of improvements), and plain HiGHS's
 objective, gap and seconds to 0.1 % (from its incumbents, timed from its own start). Every plan
@@ -160,6 +160,9 @@ def main() -> None:
                           fmt(row["mip_objective"]), fmt(row["mip_gap_to_published"], "pct"),
                           fmt(row["mip_seconds_to_0.1%"], "s"),
                           str(row["check_ok"]), row["status"]]), flush=True)
+        for failed in (ours, mip):
+            if failed and failed.get("error"):  # why the run failed, from its stderr
+                print(f"  {case} {failed['method']}: {failed['error'].strip()}", file=sys.stderr, flush=True)
     if args.out:
         with open(args.out, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=header)

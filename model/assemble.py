@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import lagrange
+from model import colgen
 from model.data import Data
 from model.families import FAMILIES
 from model.options import BuildOptions
@@ -53,5 +53,5 @@ def assemble(data: Data, options: BuildOptions | None = None) -> Problem:
                      "upgrade built" + (" by period t" if data.phased else ""))
     for family in FAMILIES:
         family.add(problem, data, options)
-    problem.guide = lagrange.guide  # the kernel search's start where the problem is a CFLP or a GAP
+    problem.guide = colgen.guide  # the kernel search's start where the problem is a CFLP or a GAP
     return problem

@@ -39,6 +39,8 @@ import numpy as np
 from solvers.kernel import Guide
 from solvers.problem import Problem
 
+SHARE = 0.05  # of the kernel search's time limit, at most, for the relaxation (`colgen.guide`)
+UNLIMITED = 60.0  # seconds for it when the search has no time limit
 PATIENCE = 20
 LAST = 30  # iterations whose support goes into the kernel
 MAX_ITERATIONS = 3000

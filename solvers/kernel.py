@@ -11,9 +11,10 @@ restricted.
    bound of its duals π), and reduced costs  d_j = c_j − Σ_r A[r,j]·π_r. Stopped by the time
    limit before its first round ends, the search starts from the given plan alone.
    Where the model knows the problem's structure, `Problem.guide` gives them instead (a `Guide`:
-   the Lagrangian relaxation of facility location and GAP in `model/lagrange.py`, whose bound is at
-   least the LP's and which takes seconds where the LP of a capb file takes minutes), and a first
-   plan.
+   the Lagrangian relaxation of facility location in `model/lagrange.py`, whose bound is at
+   least the LP's and which takes seconds where the LP of a capb file takes minutes; for a GAP,
+   column generation in `model/colgen.py`, whose Dantzig-Wolfe bound is at least the Lagrangian's,
+   with plans from its dives and the pairs of the best ones as the kernel), and a first plan.
 2. Kernel K = the columns of C positive in the relaxation's solution (with a guide, also those of
    its plan and of the given one; from the LP, a given plan, the heuristic's, is the incumbent
    only, and its columns join through the buckets). The others are ranked within
@@ -73,6 +74,9 @@ Enablers. A row  a·x_j − b·y_k ≤ 0  (a, b > 0, x_j, y_k ≥ 0, two entries
 y_k > 0: the strong link x[i,p] ≤ x_max·y[p]. The y_k are few (the facilities) and never
 restricted; a column entering a bucket needs nothing else.
 
+A plan within the target gap (`mip_gap`, 1e-4 by default) of the relaxation's bound ends the
+search wherever it is reached; the full MIP then runs only if the duals are asked for.
+
 The bound reported is the best proven one: max(z, the full MIP's dual bound of step 4); `root_bound`
 is z. The restricted MIPs prove nothing about the whole problem; their dual bounds are not used.
 """
@@ -101,7 +105,6 @@ MAX_BUCKET = 20_000
 # Of the time, at most, for the LP by row generation: at this scale it is the only bound proven in
 # time (the full MIP's root is not reached), and the kernel is read from it.
 LP_SHARE = 0.5
-GUIDE_SHARE = 0.05  # of the time, at most, for the problem's own relaxation (`Problem.guide`)
 NEIGHBOURHOOD_GROUPS = 5  # facilities freed together in a neighbourhood (step 3b)
 NEIGHBOURHOOD_SHARE = 0.3  # of the time, kept from the buckets for the neighbourhoods (step 3b)
 NEIGHBOURHOOD_LIMIT = 20.0  # seconds a neighbourhood's MIP gets at most
@@ -160,7 +163,7 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
     best: np.ndarray | None = None
     best_obj = math.inf
     if guided is None and problem.guide is not None:
-        guided = problem.guide(problem, GUIDE_SHARE * limit if limit else 60.0)
+        guided = problem.guide(problem, limit)  # it takes the share of the limit it needs
     needs = _implications(problem)
     enablers = np.zeros(problem.n_cols, dtype=bool)
     enablers[needs[needs >= 0]] = True
@@ -211,8 +214,10 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
         # The given plan stays the incumbent; its places join through the buckets.
         if guided is not None or not kernel.any():
             kernel[candidates[given[candidates] > POSITIVE]] = True
+    target = opts.mip_gap if opts.mip_gap is not None else 1e-4
     if (best is not None and guided is not None and guided.groups is not None and guided.owners is not None
-            and (lb < ub)[enablers].any() and not integer[candidates].any() and not CONTROL.stop.is_set()):
+            and (lb < ub)[enablers].any() and not integer[candidates].any() and not CONTROL.stop.is_set()
+            and not _proven(best_obj, max(z_lp, first_bound), target)):
         found, tried = _facility_neighbourhoods(problem, opts, best, guided, deadline,
                                                 FACILITY_SHARE * limit if limit else None, start, trace)
         if found is not None:
@@ -240,6 +245,8 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
             break
         if CONTROL.stop.is_set():
             stopped = "interrupted"
+            break
+        if _proven(best_obj, max(z_lp, first_bound), target):
             break
         allowed = kernel.copy()
         allowed[bucket] = True
@@ -283,7 +290,8 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
                 break
         bucket, at = rest[low:at + size], at + size
 
-    if not stopped and best is not None and structured:
+    proven = _proven(best_obj, max(z_lp, first_bound), target)
+    if not stopped and best is not None and structured and not proven:
         found, tried = _neighbourhoods(problem, opts, best, guided.groups, guided.owners, deadline,
                                        FULL_SHARE * limit if limit else 0.0, start, trace)
         if found is not None:
@@ -294,7 +302,8 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
     bound = max(z_lp, first_bound)
     final_duals = None
     left = _left(deadline, None)
-    if not stopped and (left is None or left >= 1.0):
+    # A plan the relaxation's bound proves needs the full MIP only for its duals.
+    if not stopped and (left is None or left >= 1.0) and (duals or not _proven(best_obj, bound, target)):
         problem.start = best
         full = run.solve(problem, replace(opts, time_limit=left), duals=duals)
         problem.start = None
@@ -323,7 +332,6 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
     problem.solution = Solution(best, final_duals)
     bound = min(bound, best_obj) if math.isfinite(bound) else None  # never above the plan it bounds (round-off)
     gap = relative_gap(best_obj, bound)
-    target = opts.mip_gap if opts.mip_gap is not None else 1e-4
     status = "interrupted" if stopped else ("optimal" if gap is not None and gap <= target else "feasible")
     term = "interrupted" if stopped else ("optimal" if status == "optimal" else "time_limit")
     return SolveResult(status, term, best_obj, bound, gap, seconds, None, opts.solver, version("highspy"),
@@ -498,6 +506,12 @@ def _fixed(problem: Problem, columns: np.ndarray, values: np.ndarray) -> Iterato
     finally:
         for name, b in problem.variables.items():
             b.lb[:], b.ub[:] = kept[name]
+
+
+def _proven(objective: float, bound: float, target: float) -> bool:
+    """The plan is within the target gap of the bound: nothing is left to search for."""
+    gap = relative_gap(objective, bound) if math.isfinite(objective) else None
+    return gap is not None and gap <= target
 
 
 def _limit(opts: SolveOptions) -> float | None:

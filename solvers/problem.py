@@ -156,7 +156,8 @@ class Problem:
         self.start: np.ndarray | None = None  # a known feasible point (a MIP start), per column
         self._matrix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # built once, until a block is added
         # A relaxation that knows the problem's structure (a Lagrangian), for the kernel search:
-        # guide(problem, seconds) -> solvers.kernel.Guide, or None where the structure does not fit.
+        # guide(problem, limit) -> solvers.kernel.Guide, or None where the structure does not fit; limit is the
+        # search's whole time limit (None: none), of which the guide takes the share it needs.
         self.guide: Callable[[Problem, float], Any] | None = None
 
     # -- building -------------------------------------------------------------------------------

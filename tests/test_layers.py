@@ -35,6 +35,7 @@ LAYERS = [
     ["model.validate"],
     ["model"],
     ["model.data", "model.labels", "model.lagrange"],
+    ["model.colgen"],
     ["model.assemble", "model.heuristic"],
     ["model.check"],
     ["model.results", "model.timeline", "model.ledger"],
