@@ -296,7 +296,7 @@ def column_guide(sh: Shape, n_cols: int, seconds: float, seed: int = 0) -> Guide
     LOG.debug("column generation: root %.10g, bound %.10g, %d columns, %.1f s", value, bound, dives.master.used,
               time.monotonic() - start)
     const = sh.const + float(sh.f.sum())  # every facility open
-    if np.all(sh.c == np.round(sh.c)) and const == round(const):
+    if math.isfinite(bound) and np.all(sh.c == np.round(sh.c)) and const == round(const):
         # every plan's cost is an integer: so is the optimum, at least ⌈L(π)⌉ (less round-off)
         bound = math.ceil(bound + const - 1e-6 * max(1.0, abs(bound + const))) - const
     plans: dict[bytes, tuple[float, np.ndarray]] = {}

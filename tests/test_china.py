@@ -65,15 +65,17 @@ def test_each_scenario_changes_the_answer(base_run, scenario):
     """Under the scenario, the base plan is either infeasible or beaten by the scenario's own plan."""
     loaded = load(CHINA, scenario)
     base_plan = check(loaded.instance, base_run.plan)
+    if base_plan.violations:  # the checker's verdict says it: no solve needed (yangtze_cod_cut, west_share_80)
+        return
     # Proving 1e-4 takes the most time here; a looser gap shows most changes, and only a change
     # smaller than the gap allows (1e-3: about 34 million yuan) needs a tighter solve.
     for gap in (1e-3, 1e-4, 1e-6):
         run = solve_instance(loaded, None, SolveOptions(mip_gap=gap))
         assert run.result.status == "optimal" and run.check.ok
         beaten = run.result.objective < base_plan.objective - 1e-6 * abs(base_plan.objective)
-        if base_plan.violations or beaten:
+        if beaten:
             break
-    assert base_plan.violations or beaten
+    assert beaten
 
 
 PHASED = str(INSTANCES / "china-phased.yaml")
