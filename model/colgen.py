@@ -70,8 +70,8 @@ MAX_CAPACITY = 100_000  # the dynamic programme's table is jobs × (capacity + 1
 class Master:
     """The master LP in one HiGHS instance; columns only ever join (a dive shuts them by bounds)."""
 
-    def __init__(self, cost: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> None:
-        self.cost, self.weight, self.capacity = cost, weight, capacity  # [agent, job]; inf where not allowed
+    def __init__(self, cost: np.ndarray) -> None:
+        self.cost = cost  # [agent, job]; inf where not allowed
         m, n = cost.shape
         self.m, self.n = m, n
         finite = np.isfinite(cost)
@@ -156,7 +156,7 @@ class Dives:
     """Column generation on the master and dives from its root (see the module's docstring)."""
 
     def __init__(self, cost: np.ndarray, weight: np.ndarray, capacity: np.ndarray, seed: int = 0) -> None:
-        self.master = Master(cost, weight, capacity)
+        self.master = Master(cost)
         self.rng = np.random.default_rng(seed)
         self.cost, self.weight = cost, weight
         self.capacity = capacity.astype(np.int64)
@@ -271,13 +271,13 @@ def guide(problem: Problem, limit: float | None) -> Guide | None:
         return None
     _, _, integer = problem.bounds()
     relax_seconds = lagrange.SHARE * limit if limit else lagrange.UNLIMITED
-    if not integer[sh.xcols].all() or matrices(sh) is None:
-        return lagrange.relax(sh, problem.n_cols, relax_seconds)
-    found = column_guide(sh, problem.n_cols, SHARE * limit if limit else UNLIMITED)
-    if found is None or found.start is not None:
+    found = column_guide(sh, problem.n_cols, SHARE * limit if limit else UNLIMITED) if integer[sh.xcols].all() else None
+    if found is not None and found.start is not None:
         return found
-    # No dive ended in a plan: the Lagrangian's repaired plan and support, under the better bound.
     fallback = lagrange.relax(sh, problem.n_cols, relax_seconds)
+    if found is None:  # not a GAP with integer assignments and weights
+        return fallback
+    # No dive ended in a plan: the Lagrangian's repaired plan and support, under the better bound.
     return replace(fallback, bound=max(found.bound, fallback.bound),
                    message=f"{found.message}; {fallback.message}")
 
