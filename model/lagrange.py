@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from solvers.control import CONTROL
 from solvers.kernel import Guide
 from solvers.problem import Problem
 
@@ -149,7 +150,7 @@ def relax(sh: Shape, n_cols: int, seconds: float) -> Guide:
                 cost = plan_cost(sh, *plan)
                 if cost < best_cost:
                     best_cost, best_plan = cost, plan
-        if theta < 1e-5 or time.monotonic() - start > seconds:
+        if theta < 1e-5 or time.monotonic() - start > seconds or CONTROL.stop.is_set():
             break
         if best_cost < np.inf and best_cost - best_l <= 1e-9 * abs(best_cost):
             break

@@ -54,7 +54,11 @@ def solve(problem: Problem, opts: SolveOptions | None = None, duals: bool = Fals
     if opts.method == "kernel":  # its restricted MIPs come back here, each one solved as a whole
         from solvers import kernel
 
-        result = kernel.solve(problem, replace(opts, method="mip"), duals)
+        # The whole search, its guide's Python loops included, in phase `solving`: a signal there ends
+        # it with its best plan so far, as it ends HiGHS with its incumbent; in phase `idle` it would
+        # abandon the plans already found (seen 12 s into gapd #5, inside column generation).
+        with phase("solving"):
+            result = kernel.solve(problem, replace(opts, method="mip"), duals)
         result.method = "kernel"
         return result
     problem.solution = None

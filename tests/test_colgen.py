@@ -169,3 +169,41 @@ def test_a_round_limit_in_the_dives_keeps_the_plans_and_the_bound_valid(monkeypa
     assert guided.bound <= optimum + 1e-6
     if guided.start is not None:
         assert float(problem.cost @ guided.start) >= optimum - 1e-9
+
+
+def test_a_signal_inside_the_guide_ends_the_search_with_the_plans_found(monkeypatch):
+    # Ctrl-C while column generation runs (Python, between HiGHS's solves) once a dive has found a
+    # plan: the search ends `interrupted` with that plan. It used to abandon the whole command.
+    import os
+    import signal
+
+    from solvers import solve
+    from solvers.control import CONTROL, Interrupted, install_handlers
+
+    cost, weight, capacity, problem = _gap(5, agents=3, jobs=9)
+    optimum = _enumerate(cost, weight, capacity)
+    dive = colgen.Dives.dive
+
+    def dive_then_signal(self, deadline, noise):
+        plan = dive(self, deadline, noise)
+        if plan is not None:
+            os.kill(os.getpid(), signal.SIGINT)
+        return plan
+
+    monkeypatch.setattr(colgen.Dives, "dive", dive_then_signal)
+    previous = signal.getsignal(signal.SIGINT)
+    CONTROL.reset()
+    install_handlers()
+    try:
+        result = solve(problem, SolveOptions(method="kernel", time_limit=20, threads=1, mip_gap=0.0))
+    except Interrupted:
+        pytest.fail("the signal abandoned the search and its plans")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal_seen = CONTROL.stop.is_set()
+        CONTROL.reset()
+    assert signal_seen and result.status == "interrupted"
+    plan = problem.solution.values[problem.cols("x")].reshape(cost.shape[1], cost.shape[0]).T  # [agent, job]
+    assert (plan.round() == plan).all() and (plan.sum(axis=0) == 1).all()
+    assert ((plan * weight).sum(axis=1) <= capacity).all()
+    assert result.objective == pytest.approx((plan * cost).sum()) and result.objective >= optimum - 1e-9
