@@ -33,6 +33,7 @@ restricted MIP merges them: on d20100, 245 pairs from dives of 6,199 and more ga
 where the ten best dives' 203 pairs gave 6,199; one run each) and the reduced costs c[j,i] − π_j
 at the best Lagrangian π to rank the others. Column generation at the root has `ROOT_SHARE` of the
 time at most, the dives the rest, until `PATIENCE` in a row bring no plan into the `ELITE` best.
+Where no dive ends in a plan, `guide` falls back on the Lagrangian relaxation's repaired plan.
 
 The merge is only as good as the dives' plans, and on d20100 more of them, and more varied ones,
 made it better (one run each, 2 cores, HiGHS 1.16): with 300 s of dives the best plan and the
@@ -42,9 +43,8 @@ nothing better: 40 of 7 agents and 40 of 10 (240 s each way), 178 MIPs over 30 r
 108 over 30 jobs drawn where the best plans disagree (200 s each way), and a local branching MIP
 (10 jobs may move) that HiGHS could not solve in 60 s. Hence half of the search's time (`SHARE`)
 and a patience of 60 dives: in the whole kernel search at 600 s, the first merge gave 6,190
-(`NOISE` 1.2) and 6,191 (0.6), at 300 s, where a quarter of the time, a patience of 20 and `NOISE`
+and 6,188 (`NOISE` 1.2, two runs) and 6,191 (0.6), at 300 s, where a quarter of the time, a patience of 20 and `NOISE`
 0.3 or 1.2 gave 6,193.
-Where no dive ends in a plan, `guide` falls back on the Lagrangian relaxation's repaired plan.
 """
 
 from __future__ import annotations
