@@ -24,7 +24,8 @@ Repair: from the facilities the relaxation opens (adding the cheapest others whi
 is short of the demand), each customer, the largest first, goes to the open facility with the
 lowest c − λ that still has room (opening the cheapest closed one that fits if none has).
 
-`guide` gives the kernel search (`solvers/kernel.py`) its start: the bound, the columns used by the
+`relax` gives the kernel search (`solvers/kernel.py`), through `colgen.guide` (the problem's guide
+where it is not a GAP), its start: the bound, the columns used by the
 relaxation in its last iterations, the Lagrangian reduced costs c[j,i] − λ_j (and f_i + g_i for y),
 and the best repaired plan.
 """
@@ -115,14 +116,6 @@ def shape(problem: Problem) -> Shape | None:
     if (s <= 0).any() or (d < 0).any():
         return None
     return Shape(xcols, cust, fac, cost[xcols], d, y.cols, cost[y.cols], s, y.lb.copy(), len(assign), const)
-
-
-def guide(problem: Problem, seconds: float) -> Guide | None:
-    """Run the relaxation for up to `seconds`; None if the problem does not have the shape."""
-    sh = shape(problem)
-    if sh is None:
-        return None
-    return relax(sh, problem.n_cols, seconds)
 
 
 def relax(sh: Shape, n_cols: int, seconds: float) -> Guide:

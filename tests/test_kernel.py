@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from model import lagrange, load_imported
+from model import colgen, lagrange, load_imported
 from model.assemble import assemble
 from model.check import check
 from model.data import build_data
@@ -130,8 +130,15 @@ def _facility_location(costs: list[list[float]], demand: list[float], capacity: 
     problem.add_rows("link", (x.keys[0], x.keys[1]), np.r_[np.arange(n), np.arange(n)], np.r_[x.cols, y.cols[fac]],
                      np.r_[np.ones(n), -np.ones(n)], hi=0.0)
     problem.cost = np.r_[np.asarray(costs, float).ravel(), np.asarray(fixed, float)]
-    problem.guide = lagrange.guide  # as `assemble` sets it
+    problem.guide = colgen.guide  # as `assemble` sets it (the Lagrangian's, on facility location)
     return problem
+
+
+def _lagrangian(problem: Problem, seconds: float):
+    """The Lagrangian relaxation's guide, run for `seconds` (as `colgen.guide` runs it on facility location)."""
+    sh = lagrange.shape(problem)
+    assert sh is not None
+    return lagrange.relax(sh, problem.n_cols, seconds)
 
 
 def test_relax_and_fix_takes_the_multi_source_facilities():
@@ -150,7 +157,7 @@ def test_relax_and_fix_takes_the_multi_source_facilities():
     lb, ub, _ = problem.bounds()
     plan, bound, note = kernel._relax_and_fix(problem, SolveOptions(threads=1, mip_gap=0.0),
                                               problem.cols("x"), np.isin(np.arange(problem.n_cols), problem.cols("y")),
-                                              lagrange.guide(problem, 5.0), 20.0)
+                                              _lagrangian(problem, 5.0), 20.0)
     assert plan is not None and float(problem.cost @ plan) == pytest.approx(15)
     assert list(plan[problem.cols("y")]) == [1, 1, 0]
     assert bound <= 15 + 1e-6 and "relaxed first" in note
@@ -194,7 +201,7 @@ def test_neighbourhoods_improve_an_assignment_and_keep_it_feasible():
     plan = np.zeros(problem.n_cols)
     plan[problem.cols("x")[np.arange(10) * 10 + np.arange(10)]] = 1.0
     plan[problem.cols("y")] = 1.0
-    guided = lagrange.guide(problem, 2.0)
+    guided = _lagrangian(problem, 2.0)
     before = [b.lb.copy() for b in problem.variables.values()], [b.ub.copy() for b in problem.variables.values()]
     trace: list = []
     found, tried = kernel._neighbourhoods(problem, SolveOptions(threads=1, mip_gap=0.0), plan, guided.groups,
@@ -248,7 +255,7 @@ def test_facility_neighbourhoods_change_the_set_of_facilities(monkeypatch):
     plan[problem.cols("x")] = x.ravel()
     plan[problem.cols("y")[list(worst)]] = 1.0
     assert float(problem.cost @ plan) == pytest.approx(start_value)
-    guided = lagrange.guide(problem, 2.0)
+    guided = _lagrangian(problem, 2.0)
     before = [b.lb.copy() for b in problem.variables.values()], [b.ub.copy() for b in problem.variables.values()]
     monkeypatch.setattr(kernel, "FACILITY_EXTRA", 2)  # neighbourhoods smaller than the whole problem
     trace: list = []
@@ -271,7 +278,7 @@ def test_facility_neighbourhoods_change_the_set_of_facilities(monkeypatch):
 def test_lagrangian_bound_on_capa_stays_below_the_published_optimum():
     # capa at 8000, multi-source: OR-Library capopt publishes 19,240,822.449 (benchmarks/optima-hard.csv).
     _, _, problem = _model("orlib-cap", "capa", "multi", capacity=8000)
-    guided = lagrange.guide(problem, 3.0)
+    guided = _lagrangian(problem, 3.0)
     assert guided is not None
     assert 0.9 * 19240822.449 < guided.bound <= 19240822.449  # a few seconds: far from converged, never above
 
