@@ -215,6 +215,43 @@ def test_neighbourhoods_improve_an_assignment_and_keep_it_feasible():
     assert all((b.ub == ub).all() for b, ub in zip(problem.variables.values(), before[1]))
 
 
+
+def test_buckets_accumulate_while_the_restricted_mips_are_infeasible(monkeypatch):
+    # 60 customers of demand 1, five open facilities of capacity 15, facility i costing 10·(i+1)
+    # (+ j mod 7 for customer j): the optimum fills f0 to f3, Σ_j (j mod 7) + 15·(10 + 20 + 30 + 40).
+    # The guide's kernel is f0 alone (as after dives that all failed); the buckets take the other
+    # facilities' columns in turn. A restriction needs four facilities' places: the kernel and one
+    # bucket (at most 60 columns, two facilities' 30 places) never has them, so only buckets that
+    # accumulate give a restricted MIP a plan.
+    from solvers import kernel, run
+    from solvers.kernel import Guide
+
+    n_cust, n_fac = 60, 5
+    costs = [[10.0 * (i + 1) + j % 7 for i in range(n_fac)] for j in range(n_cust)]
+    problem = _facility_location(costs, [1.0] * n_cust, [15.0] * n_fac, [0.0] * n_fac)
+    problem.var("y").lb[:] = 1.0
+    x = problem.cols("x").reshape(n_cust, n_fac)
+    support = np.zeros(problem.n_cols, dtype=bool)
+    support[x[:, 0]] = True
+    guided = Guide(0.0, support, problem.cost.copy(), None, "hand-made guide")
+    solved = []
+    plain = run.solve
+
+    def record(p, opts=None, duals=False, kept=None):
+        result = plain(p, opts, duals, kept)
+        solved.append((opts.mip_gap, result.status))
+        return result
+
+    monkeypatch.setattr(run, "solve", record)
+    result = kernel.solve(problem, SolveOptions(time_limit=60.0, threads=1, mip_gap=0.0), guided=guided)
+    steps = [status for gap, status in solved if gap == kernel.SUB_GAP]  # the final full MIP has gap 0
+    assert steps[0] == "infeasible"  # the kernel alone
+    assert any(status in ("optimal", "feasible") for status in steps), solved
+    optimum = sum(j % 7 for j in range(n_cust)) + 15 * (10 + 20 + 30 + 40)
+    assert result.objective == pytest.approx(optimum)
+    plan = problem.solution.values[x]
+    assert np.allclose(plan.sum(axis=1), 1) and (plan.sum(axis=0) <= 15 + 1e-9).all()
+
 def test_facility_neighbourhoods_change_the_set_of_facilities(monkeypatch):
     # Multi-source, 8 facilities × 12 customers at random. The optimum by brute force: every set of
     # facilities with the capacity for the demand, its fixed costs plus its transport LP (scipy).
