@@ -328,7 +328,7 @@ def _report_files(lang: str | None, folder: Path) -> Callable[[Path], dict[str, 
 def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnosis: Any, with_report: bool = False,
             lang: str | None = None) -> None:
     """Diagnose an infeasible run, write the results folder, print the summary, set the exit code."""
-    from model.outputs import check_folder
+    from model.outputs import beside
     from model.report import print_summary
     from model.run import write_outcome
     from solvers.control import CONTROL
@@ -341,14 +341,12 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
         ctx.exit(EXIT_NO_SOLUTION)
     if r.status == "interrupted" and folder.exists() and any(folder.iterdir()):
         # An interrupted run never replaces the results a folder holds; its incumbent goes beside them.
-        kept, folder = folder, folder.with_name(folder.name + "-interrupted")
-        check_folder(folder, "results folder")
+        kept, folder = folder, beside(folder, "-interrupted", "results folder")
         click.echo(f"Interrupted: {kept} keeps its results; this run's incumbent goes to {folder}.", err=True)
     elif r.status in ("no_solution", "error") and _holds_a_plan(folder):
         # A run that found nothing (a limit, a solver failure) proves nothing either: it does not
         # replace a plan the folder holds; its record goes beside it.
-        kept, folder = folder, folder.with_name(folder.name + "-" + r.status.replace("_", "-"))
-        check_folder(folder, "results folder")
+        kept, folder = folder, beside(folder, "-" + r.status.replace("_", "-"), "results folder")
         click.echo(f"No plan ({r.status}): {kept} keeps its results; this run's record goes to {folder}.", err=True)
     write_outcome(outcome, folder, diagnosis, report=_report_files(lang, folder) if with_report else None)
     from model import kpis
@@ -562,7 +560,7 @@ def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: s
     """The trade-off between two KPIs: an ε-constraint sweep, written as front.csv, front.png and a
     results folder per point."""
     from model.options import BuildOptions
-    from model.pareto import NoPlan, front
+    from model.pareto import Interrupted, NoPlan, front
     from model.report import print_table
 
     try:
@@ -572,6 +570,8 @@ def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: s
     except NoPlan as exc:
         _fail(click.get_current_context(), [str(exc)],
               EXIT_INFEASIBLE if exc.status == "infeasible" else EXIT_NO_SOLUTION)
+    except Interrupted as exc:
+        _fail(click.get_current_context(), [str(exc)], EXIT_NO_SOLUTION)
     console = Console(width=max(100, Console().width))
     print_table(console, f"Pareto front: min {y_axis} subject to {x_axis} ≤ ε", table)
     console.print(f"Results in {out} (front.csv, front.png, one folder per point)")

@@ -130,6 +130,21 @@ def check_folder(out: Path, option: str = "--out", kind: str = "results") -> Non
                        "a folder in a place you may write to") from None
 
 
+def beside(out: Path, suffix: str, option: str, kind: str = "results") -> Path:
+    """Where a run that must not replace `out` goes: the first of `<out><suffix>`, `<out><suffix>-2`,
+    ... that `check_folder` accepts, so that a user's folder of that name never costs the run."""
+    out = Path(out)
+    names = [out.name + suffix] + [f"{out.name}{suffix}-{n}" for n in range(2, 100)]
+    for name in names:
+        try:
+            check_folder(out.with_name(name), option, kind)
+            return out.with_name(name)
+        except InputError:
+            continue
+    check_folder(out.with_name(names[0]), option, kind)  # none of them: raises the first one's reason
+    return out.with_name(names[0])
+
+
 def _key(name: str) -> str:
     return hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
 

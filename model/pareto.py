@@ -11,6 +11,7 @@ grows: that is the front's monotonicity, which the tests check.
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +21,11 @@ from model import Loaded, kpis
 from model.data import Data
 from model.errors import InputError, Problem
 from model.options import BuildOptions
-from model.outputs import Collection, check_folder
+from model.outputs import MARKER, Folder, beside, write_file
 from model.run import solve_instance, write_outcome
 from solvers import Problem as LP
 from solvers import SolveOptions
-from solvers.control import CONTROL
+from solvers.control import CONTROL, phase
 
 
 def axes() -> tuple[str, ...]:
@@ -51,54 +52,80 @@ class NoPlan(Exception):
         self.status = status
 
 
+class Interrupted(Exception):
+    """A signal stopped the front after some points: their front went to `folder`."""
+
+    def __init__(self, folder: Path, done: int, points: int, signal: str) -> None:
+        super().__init__(f"interrupted ({signal}) after {done} of {points} points; their front is in {folder}")
+        self.folder = folder
+
+
 def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options: BuildOptions | None = None,
           solve_options: SolveOptions | None = None) -> pd.DataFrame:
     """Solve the ends and `points` ε-constrained plans; write front.csv, front.png and a folder per point.
 
-    A folder of an earlier front with more points loses the points this one does not have, once
-    this one is complete. Ctrl-C stops after the point being solved (its folder is written)."""
+    The folder is written beside `out` and swapped in whole (an earlier front, longer or not, is
+    replaced at once). Ctrl-C stops after the point being solved: the points solved so far make a
+    front of their own, written to `out` if it held nothing, else to `<out>-interrupted` (never a
+    mixture with an earlier front), and `Interrupted` says where; before the first point nothing
+    is written."""
     wx, wy = axis(loaded, x), axis(loaded, y)
-    folder = Collection(out, "pareto")
-    folder.claim()  # before any solve: the folder must be new, empty or ours
     names = [f"point_{n + 1:02d}" for n in range(points)]
-    for name in names:
-        check_folder(out / name, "--out")
+    held = out.is_dir() and any(e != MARKER for e in os.listdir(out))
+    written = Folder(out, "pareto")
+    with written as tmp:  # checks `out` before any solve: new, empty or an earlier front of ours
+        ends = {}
+        for name, levels in (("min_y", [(wy, 0.0), (wx, 0.0)]), ("min_x", [(wx, 0.0), (wy, 0.0)])):
+            ends[name] = solve_instance(loaded, build_options, solve_options, levels)
+            status = ends[name].result.status
+            if status == "interrupted":
+                raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
+            if not ends[name].result.has_solution:
+                raise NoPlan(f"least-{y if name == 'min_y' else x}", status)
+        hi, lo = _value(ends["min_y"].kpis, wx), _value(ends["min_x"].kpis, wx)
+        # From here a signal is noted, not raised: the point under way ends (a solve keeps its
+        # incumbent, a build runs on to a solve that stops at once) and the front so far is written.
+        with phase("writing"):
+            rows, stopped = _points(loaded, x, y, wx, wy, names, lo, hi, tmp, build_options, solve_options)
+            if stopped and not rows:
+                raise KeyboardInterrupt(stopped)
+            table = pd.DataFrame(rows)
+            write_file(tmp / "front.csv", table.to_csv(index=False, float_format="%.10g"))
+            write_file(tmp / "front.png", _plot(table, x, y, loaded))
+        if stopped and held:  # an earlier front stays whole; this one goes beside it
+            written.out = beside(out, "-interrupted", "--out", "pareto")
+    if stopped:
+        raise Interrupted(written.out, len(rows), points, stopped)
+    return table
 
-    def value(values: dict[str, float], w: dict[str, float]) -> float:
-        return sum(w[t] * values[t] for t in w)
 
-    ends = {}
-    for name, levels in (("min_y", [(wy, 0.0), (wx, 0.0)]), ("min_x", [(wx, 0.0), (wy, 0.0)])):
-        ends[name] = solve_instance(loaded, build_options, solve_options, levels)
-        status = ends[name].result.status
-        if status == "interrupted":
-            raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
-        if not ends[name].result.has_solution:
-            raise NoPlan(f"least-{y if name == 'min_y' else x}", status)
-    hi, lo = value(ends["min_y"].kpis, wx), value(ends["min_x"].kpis, wx)
-    rows = []
-    for n, eps in enumerate(np.linspace(lo, hi, points) if points > 1 else [hi]):
+def _points(loaded: Loaded, x: str, y: str, wx: dict[str, float], wy: dict[str, float], names: list[str],
+            lo: float, hi: float, tmp: Path, build_options: BuildOptions | None,
+            solve_options: SolveOptions | None) -> tuple[list[dict], str]:
+    """Solve the points and write each into `tmp`, until they are done or a signal came; returns the
+    front's rows and the signal's name ("" for none)."""
+    rows: list[dict] = []
+    for n, eps in enumerate(np.linspace(lo, hi, len(names)) if len(names) > 1 else [hi]):
         def cap(problem: LP, data: Data, eps: float = float(eps)) -> None:
             problem.add_lin_rows("epsilon", (np.array([x]),), [problem.weighted(wx)],
                                  hi=eps + 1e-9 * max(1.0, abs(eps)), doc="the x axis within ε")
 
         outcome = solve_instance(loaded, build_options, solve_options, [(wy, 0.0), (wx, 0.0)], cap)
-        name = names[n]
-        folder.add(name)
-        write_outcome(outcome, out / name)
-        if CONTROL.stop.is_set():
-            raise KeyboardInterrupt(CONTROL.signal_name)
+        if outcome.result.status == "interrupted" and not outcome.result.has_solution:
+            return rows, CONTROL.signal_name or "SIGINT"  # this point has nothing to show
+        write_outcome(outcome, tmp / names[n])
         has = outcome.result.has_solution
-        rows.append({"point": n + 1, "epsilon": float(eps), x: value(outcome.kpis, wx) if has else None,
-                     y: value(outcome.kpis, wy) if has else None, "status": outcome.result.status,
+        rows.append({"point": n + 1, "epsilon": float(eps), x: _value(outcome.kpis, wx) if has else None,
+                     y: _value(outcome.kpis, wy) if has else None, "status": outcome.result.status,
                      "gap": outcome.result.gap, "check_ok": outcome.check.ok if outcome.check else None,
-                     "folder": name})
-    table = pd.DataFrame(rows)
-    folder.write_file("front.csv", table.to_csv(index=False, float_format="%.10g"))
-    folder.write_file("front.png", _plot(table, x, y, loaded))
-    for name in sorted(n for n in folder.files if n.startswith("point_") and n not in names):
-        folder.remove(name)
-    return table
+                     "folder": names[n]})
+        if CONTROL.stop.is_set():
+            return rows, CONTROL.signal_name or "SIGINT"
+    return rows, ""
+
+
+def _value(values: dict[str, float], w: dict[str, float]) -> float:
+    return sum(w[t] * values[t] for t in w)
 
 
 def _plot(table: pd.DataFrame, x: str, y: str, loaded: Loaded) -> bytes:

@@ -165,6 +165,10 @@ def test_an_interrupt_keeps_the_earlier_results_and_the_incumbent(tmp_path, sig)
     # Proving optimality at gap 0 takes HiGHS well over 10 s here, and it has an incumbent about
     # 1 s after it starts: the signal is sent 3 s after the solver process (forked, so it carries
     # the command line) appears.
+    mine = tmp_path / "china-interrupted"
+    if sig == signal.SIGTERM:  # the usual place beside it holds a folder of the user's: the next free one
+        mine.mkdir()
+        (mine / "notes.txt").write_text("mine")
     proc = subprocess.Popen([*CLI, "solve", CHINA, "--mip-gap", "0", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -176,8 +180,10 @@ def test_an_interrupt_keeps_the_earlier_results_and_the_incumbent(tmp_path, sig)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 4, stderr
     assert (out / "kpis.json").read_text() == before  # the earlier results are as they were
-    beside = tmp_path / "china-interrupted"
+    beside = tmp_path / ("china-interrupted-2" if sig == signal.SIGTERM else "china-interrupted")
     assert beside.exists(), stderr
+    if sig == signal.SIGTERM:
+        assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"] and (mine / "notes.txt").read_text() == "mine"
     kpis = json.loads((beside / "kpis.json").read_text())
     assert kpis["status"] == "interrupted" and kpis["objective"] is not None
     record = json.loads((beside / "run.json").read_text())
@@ -495,6 +501,47 @@ def test_pareto_refuses_a_foreign_point_folder_before_solving(tmp_path):
     (out / "point_03" / "notes.txt").unlink()
     assert run("pareto", DEMO, "--points", "2", "--out", str(out))[0] == 0
     assert not (out / "point_03").exists()  # a longer earlier front loses its extra points
+
+
+def _pareto_interrupted(out: Path, points: int) -> subprocess.CompletedProcess:
+    """`pareto` into `out`, sent SIGINT once its folder under way (written beside `out`) holds two points."""
+    proc = subprocess.Popen([*CLI, "pareto", DEMO, "--points", str(points), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and \
+            not any((tmp / "point_02").is_dir() for tmp in out.parent.glob(".industry-transfer-tmp-*")):
+        time.sleep(0.02)
+    assert proc.poll() is None, "the front ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def _a_whole_front(folder: Path) -> pd.DataFrame:
+    table = pd.read_csv(folder / "front.csv")
+    points = sorted(p.name for p in folder.iterdir() if p.name.startswith("point_"))
+    assert sorted(table["folder"]) == points  # the front lists exactly the points its folder holds
+    for name in points:
+        assert json.loads((folder / name / "kpis.json").read_text())["objective"] is not None
+    assert (folder / "front.png").stat().st_size > 0 and manifest(folder)["kind"] == "pareto"
+    return table
+
+
+def test_an_interrupted_pareto_front_never_mixes_with_an_earlier_one(tmp_path):
+    # Into a new folder: the points solved so far, with their own front.csv.
+    fresh = tmp_path / "fresh"
+    done = _pareto_interrupted(fresh, 60)
+    assert done.returncode == 4 and "interrupted (SIGINT) after" in done.stderr, done.stderr
+    assert 2 <= len(_a_whole_front(fresh)) < 60
+    # Over an earlier front: that one stays as it was, byte for byte; this one goes beside it.
+    out = tmp_path / "front"
+    assert run("pareto", DEMO, "--points", "2", "--out", str(out))[0] == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    done = _pareto_interrupted(out, 60)
+    assert done.returncode == 4 and str(tmp_path / "front-interrupted") in done.stderr, done.stderr
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert 2 <= len(_a_whole_front(tmp_path / "front-interrupted")) < 60
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "front", "front-interrupted"]
 
 
 def test_solver_options_that_write_files_are_refused_and_words_stay_words(tmp_path):
