@@ -27,6 +27,7 @@ import io
 import os
 import re
 import threading
+import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -704,12 +705,15 @@ def _apply(raw: RawDoc, key: str, value: Any, where: str, origin: str) -> Proble
         return Problem(where, show_text(key), f"cannot apply overlay: {exc.args[0]}",
                        "a dotted key naming an existing item, e.g. parks.<id>.capacity.land")
     scale = _SCALE.match(value.strip()) if isinstance(value, str) else None
+    changed = 0
     for path in paths:
         parent, last = _get(raw.data, path[:-1]), path[-1]
         current = parent.get(last) if isinstance(parent, dict) else parent[last]
         new = value
         if scale and current is None and "*" in key.split("."):
-            continue  # `parks.*.capacity.cod: "*0.5"` scales the items that give a value, not the others
+            current = _default(path)  # an item that leaves the key out has the schema's default
+            if current is None or current == 0:
+                continue  # nothing to scale there (`industries.*.use.cod: "*0.5"` where an industry uses none)
         if scale:
             new = _scaled(current, float(scale.group(1)))
             if new is None:
@@ -725,10 +729,42 @@ def _apply(raw: RawDoc, key: str, value: Any, where: str, origin: str) -> Proble
                 del raw.marks[mark]
         raw.marks[path] = where
         raw.patches.add(path)
+        changed += 1
         for n in range(1, len(path)):  # mappings the overlay created point at the overlay too
             raw.marks.setdefault(path[:n], where)
+    if scale and "*" in key.split(".") and not changed:
+        return Problem(where, show_text(key), "cannot scale: no item it names gives a value (nor has a default)",
+                       "a key that the items hold, e.g. parks.*.capacity.land")
     raw.overlays.append({"key": key, "value": value, "origin": origin})
     return None
+
+
+def _default(path: Path) -> Any:
+    """The schema's default for the key `path` names (item positions as ints); None where it has
+    none (a required key, an entry of a free mapping, a rule, whose fields depend on its kind)."""
+    from pydantic import BaseModel
+
+    from model.schema import Instance
+
+    kind: Any = Instance
+    info = None
+    for part in path:
+        while typing.get_origin(kind) is typing.Annotated or typing.get_origin(kind) in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(kind) if a is not type(None)]
+            if typing.get_origin(kind) is not typing.Annotated and len(args) != 1:
+                return None
+            kind = args[0]
+        if isinstance(part, int) and typing.get_origin(kind) is list:
+            kind, info = typing.get_args(kind)[0], None
+        elif isinstance(part, str) and isinstance(kind, type) and issubclass(kind, BaseModel) \
+                and part in kind.model_fields:
+            info = kind.model_fields[part]
+            kind = info.annotation
+        else:
+            return None
+    if info is None or info.is_required():
+        return None
+    return info.get_default(call_default_factory=True)
 
 
 def parse_set(text: str) -> tuple[str, Any]:

@@ -363,6 +363,19 @@ def test_every_overlay_problem_at_once(tmp_path):
     assert len(errors) == 3
 
 
+def test_a_scaling_over_every_item_scales_defaults_and_refuses_a_key_no_item_has():
+    # demo: textiles_js gives modules: 2; chem_zj and electronics_gd leave it at the default 1.
+    inst = load(str(INSTANCES / "demo.yaml"), None, [("industries.*.modules", "*2")]).instance
+    assert {i.id: i.modules for i in inst.industries} == {"textiles_js": 4, "chem_zj": 2, "electronics_gd": 2}
+    code, errors = run(INSTANCES / "demo.yaml", "--set", "industries.*.modules=*1.5")
+    assert code == 2 and errors == ["error: --set: industries.chem_zj.modules: got 1.5; expected a whole number",
+                                    "error: --set: industries.electronics_gd.modules: got 1.5; expected a whole number"]
+    code, errors = run(INSTANCES / "demo.yaml", "--set", "parks.*.capacity.xyz=*0.5")  # a typo: no park has it
+    assert code == 2 and errors == ["error: --set: parks.*.capacity.xyz: cannot scale: no item it names gives a "
+                                    "value (nor has a default); expected a key that the items hold, e.g. "
+                                    "parks.*.capacity.land"]
+
+
 def test_a_set_that_duplicates_an_id_is_blamed_on_set():
     code, errors = run(INSTANCES / "demo.yaml", "--set", "parks.wuhu.id=ganzhou")
     assert code == 2
