@@ -1003,8 +1003,10 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
 
 
 @main.command()
-@click.option("--industries", type=click.IntRange(min=1), required=True)
-@click.option("--parks", type=click.IntRange(min=1), required=True)
+# Beyond these the files outgrow what `load` reads by default (50 MB per file), and generating them
+# held every row in memory: 100,000,000 industries ran a machine of 24 GB out of memory.
+@click.option("--industries", type=click.IntRange(min=1, max=200_000), required=True)
+@click.option("--parks", type=click.IntRange(min=1, max=20_000), required=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @output_option
 @reports_errors
