@@ -857,6 +857,9 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
             if Path(r).resolve() == target or target in Path(r).resolve().parents:
                 raise InputError([Problem("--out", out, f"would replace {r}, which is being compared",
                                           "a folder apart from the runs")])
+            if Path(r).resolve() in target.parents:  # a run's folder must stay as the run wrote it
+                raise InputError([Problem("--out", out, f"is inside {r}, which is being compared",
+                                          "a folder apart from the runs")])
         check_folder(Path(out), kind="comparison")
     if len({Path(r).resolve() for r in runs}) < len(runs):
         raise InputError([Problem("RUNS", " ".join(runs), "the same folder is given twice", "different runs")])

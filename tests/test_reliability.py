@@ -485,6 +485,10 @@ def test_a_folder_is_replaced_only_by_the_same_kind_of_command(tmp_path):
     assert code == 2 and "is a sweep folder of this tool, not a results folder" in errors[0]
     code, errors, _ = run("compare", str(out / "base"), str(out / "tight_cod"), "--out", str(out))
     assert code == 2 and "which is being compared" in errors[0]
+    code, errors, _ = run("compare", str(out / "base"), str(out / "tight_cod"), "--out", str(out / "base" / "cmp"))
+    assert code == 2 and errors == [f"error: --out: {out / 'base' / 'cmp'}: is inside {out / 'base'}, which is "
+                                    "being compared; expected a folder apart from the runs"]
+    assert not (out / "base" / "cmp").exists()
     code, errors, _ = run("compare", str(out / "base"), str(out / "base"))
     assert code == 2 and "the same folder is given twice" in errors[0]
     assert (out / "base" / "kpis.json").exists() and (out / "summary.csv").exists()
