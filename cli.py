@@ -515,7 +515,7 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 
     from model import load
     from model.report import print_table
-    from model.sweep import SUMMARY, claim, parse_grid, variants
+    from model.sweep import SUMMARY, check_scheduler, claim, parse_grid, variants
     from model.sweep import sweep as run_sweep
 
     chosen: list[str | None] = ([None, *load(instance, max_bytes=_max_bytes()).instance.scenarios]
@@ -525,6 +525,8 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
         load(instance, v.scenario, list(v.sets), max_bytes=_max_bytes())
     options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, backend=backend, heuristic=heuristic,
                              heuristic_only=heuristic_only)
+    if scheduler:
+        check_scheduler(scheduler)  # before the folder is claimed: an unreachable one leaves it as it was
     folder = claim(Path(out))
     done: list[str] = []
     try:

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from model.errors import InputError, Problem
+from model.errors import InputError, Problem, clip
 from model.loader import MAX_BYTES, parse_set
 from model.outputs import Collection, check_folder
 from solvers.options import SolveOptions
@@ -183,6 +183,18 @@ def _local(tasks: list[tuple], workers: int) -> Iterator[str]:
                 process.terminate()
         for process in processes:
             process.join()
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse, before any work, a dask scheduler that cannot be reached (`InputError`)."""
+    from distributed import Client
+
+    try:
+        with Client(address, timeout="30s"):
+            pass
+    except (OSError, TimeoutError, ValueError) as exc:  # refused, timed out, or not an address
+        raise InputError([Problem("--scheduler", address, f"cannot be reached ({clip(str(exc))})",
+                                  "the address of a running dask scheduler, e.g. tcp://host:8786")]) from None
 
 
 def _dask(tasks: list[tuple], address: str) -> Iterator[str]:

@@ -58,6 +58,14 @@ def test_sweep_on_a_dask_cluster_matches_local_workers(tmp_path):
     assert (a["status"] == b["status"]).all()
 
 
+def test_sweep_refuses_a_scheduler_it_cannot_reach_before_claiming_the_folder(tmp_path):
+    pytest.importorskip("distributed")
+    result = CliRunner().invoke(main, [*SWEEP, "--scheduler", "not-an-address", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --scheduler: not-an-address: cannot be reached (")
+    assert not (tmp_path / "s").exists()
+
+
 def test_sweep_rejects_a_bad_grid_before_running(tmp_path):
     result = CliRunner().invoke(main, ["sweep", DEMO, "--grid", "parks.nowhere.open_cost=1,2",
                                        "--out", str(tmp_path / "s")])
