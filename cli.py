@@ -215,10 +215,10 @@ def _max_bytes() -> int:
     return (obj or {}).get("max_bytes", MAX_BYTES)
 
 
-def _sets(sets: tuple[str, ...]) -> list[tuple[str, Any]]:
+def _sets(sets: tuple[str, ...], option: str = "--set") -> list[tuple[str, Any]]:
     from model.loader import parse_set
 
-    return [parse_set(s) for s in sets]
+    return [parse_set(s, option) for s in sets]
 
 
 def _load(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str | None = None,
@@ -460,7 +460,7 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
 
     CONTROL.set_budget(time_limit, click.get_current_context().obj["started"])
 
-    parsed = dict(_sets(weights))
+    parsed = dict(_sets(weights, "--weight"))
     names = list(default_weights())
     for family, value in parsed.items():
         if family not in names or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

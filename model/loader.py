@@ -767,16 +767,17 @@ def _default(path: Path) -> Any:
     return info.get_default(call_default_factory=True)
 
 
-def parse_set(text: str) -> tuple[str, Any]:
+def parse_set(text: str, option: str = "--set") -> tuple[str, Any]:
     """`KEY=VALUE` from the command line; VALUE is read as YAML (numbers, booleans, lists).
 
     It is read like the file (no tags, dates as text, aliases bounded); text that is not YAML is
-    taken as it is.
+    taken as it is. Problems name `option`, the command-line option the text came with.
     """
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise InputError([Problem("--set", show_text(text), "not of the form KEY=VALUE",
+        raise InputError([Problem(option, show_text(text), "not of the form KEY=VALUE",
+                                  "e.g. capacity=10" if option == "--weight" else
                                   "e.g. parks.hefei_econ.capacity.land=80")])
     try:
         node = yaml.compose(value, Loader=_LOADER) if value.strip() else None
@@ -785,15 +786,15 @@ def parse_set(text: str) -> tuple[str, Any]:
     if node is None:
         return key, None
     try:
-        _check_size(node, "--set")
+        _check_size(node, option)
     except InputError as exc:
-        raise InputError([Problem("--set", show_text(key), p.message, p.expected) for p in exc.problems]) from None
-    reader = _Reader("--set")
+        raise InputError([Problem(option, show_text(key), p.message, p.expected) for p in exc.problems]) from None
+    reader = _Reader(option)
     parsed = reader.read(node, ())
     problems = [(message, expected) for _, _, message, expected in reader.problems] + [
         (f"duplicate key {show_text(str(path[-1]))}", "each key once") for path, _, _ in reader.duplicates]
     if problems:
-        raise InputError([Problem("--set", show_text(key), message, expected) for message, expected in problems])
+        raise InputError([Problem(option, show_text(key), message, expected) for message, expected in problems])
     return key, parsed
 
 

@@ -51,7 +51,7 @@ def parse_grid(text: str) -> tuple[str, list[Any]]:
     if not sep or not key.strip() or not values.strip():
         raise InputError([Problem("--grid", text, "not of the form KEY=V1,V2,...",
                                   "e.g. objective.weights.co2=0.05,0.1,0.2")])
-    parsed = [parse_set(f"{key.strip()}={v}")[1] for v in values.split(",")]
+    parsed = [parse_set(f"{key.strip()}={v}", "--grid")[1] for v in values.split(",")]
     seen: list[tuple] = []
     for v in parsed:
         # 1 and 1.0 are one value; True is not 1.

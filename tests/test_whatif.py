@@ -66,6 +66,16 @@ def test_sweep_refuses_a_scheduler_it_cannot_reach_before_claiming_the_folder(tm
     assert not (tmp_path / "s").exists()
 
 
+def test_a_malformed_weight_or_grid_is_blamed_on_its_own_option(tmp_path):
+    result = CliRunner().invoke(main, ["diagnose", DEMO, "--weight", "capacity"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --weight: capacity: not of the form KEY=VALUE; expected e.g. capacity=10"
+    result = CliRunner().invoke(main, ["sweep", DEMO, "--grid", "objective.weights.co2=1,!!python/object x", "--out",
+                                       str(tmp_path / "s")])
+    assert result.exit_code == 2 and result.stderr.startswith("error: --grid: "), result.stderr
+    assert not (tmp_path / "s").exists()
+
+
 def test_sweep_rejects_a_bad_grid_before_running(tmp_path):
     result = CliRunner().invoke(main, ["sweep", DEMO, "--grid", "parks.nowhere.open_cost=1,2",
                                        "--out", str(tmp_path / "s")])
