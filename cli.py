@@ -116,7 +116,28 @@ def instance_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("instance", type=click.Path(dir_okay=False))(func)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Click's group, with its usage errors (an option's value out of range, an unknown option, a
+    missing argument) in the one-line form of every other error, still exit 2."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            see = f" (see {ctx.command_path} --help)" if isinstance(exc, click.UsageError) and ctx else ""
+            click.echo("error: " + " ".join(exc.format_message().split()) + see, err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.option("--max-input-mb", type=Finite(0, 10**6, low_open=True), default=50, show_default=True,
               help="Largest YAML file or CSV side table read, in MB.")
@@ -537,7 +558,7 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
     except KeyboardInterrupt as exc:
         _fail(click.get_current_context(), [
             f"interrupted ({exc or 'SIGINT'}): {len(done)} of {len(runs)} runs completed; "
-            f"{Path(out) / 'summary.csv'} lists them"], EXIT_INTERRUPTED)
+            f"{Path(out) / 'summary.csv'} lists them"], EXIT_NO_SOLUTION if done else EXIT_INTERRUPTED)
     console = Console(width=max(100, Console().width))
     print_table(console, "Sweep", table[SUMMARY[:1] + SUMMARY[3:]])
     console.print(f"Results in {out} (summary.csv and one folder per run)")
