@@ -248,6 +248,18 @@ def _load(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     from model.errors import InputError, Problem
     from model.importers import import_file
 
+    ctx = click.get_current_context(silent=True)
+    given = {name for name in ("index", "sourcing") if ctx is not None and ctx.get_parameter_source(name)
+             in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)}
+    given |= {"capacity"} if capacity is not None else set()
+    fits = {None: set(), "gap": {"index"}, "orlib-cap": {"capacity", "sourcing"}, "holmberg": set()}.get(fmt, given)
+    wrong = [name for name in ("capacity", "sourcing", "index") if name in given - fits]
+    if wrong:  # an option the file's format does not read would be ignored without a word
+        value = {"capacity": capacity, "sourcing": sourcing, "index": index}
+        needs = {"capacity": "orlib-cap", "sourcing": "orlib-cap", "index": "gap"}
+        raise InputError([Problem(f"--{name}", f"{value[name]:g}" if name == "capacity" else str(value[name]),
+                                  f"does not apply to {'a YAML instance' if fmt is None else f'--format {fmt}'}",
+                                  f"--format {needs[name]}, or no --{name}") for name in wrong])
     if fmt is None:
         if maximise:
             raise InputError([Problem("--maximise", instance, "is for a GAP benchmark file",

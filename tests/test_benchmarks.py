@@ -131,6 +131,24 @@ def test_maximise_is_for_gap_files_only(tmp_path):
     assert got.exit_code == 2 and "--maximise" in got.stderr and not (tmp_path / "r").exists()
 
 
+def test_an_option_the_format_does_not_read_is_refused(tmp_path):
+    gap = tmp_path / "g.txt"
+    gap.write_text("1\n2 3\n1 2 3\n4 5 6\n1 1 1\n1 1 1\n3 3\n")  # one GAP instance: 2 agents, 3 jobs
+    for args, errors in (
+            ([str(ROOT / "instances" / "demo.yaml"), "--index", "3"],
+             ["error: --index: 3: does not apply to a YAML instance; expected --format gap, or no --index"]),
+            (["--format", "gap", str(gap), "--capacity", "5", "--sourcing", "multi"],
+             ["error: --capacity: 5: does not apply to --format gap; expected --format orlib-cap, or no --capacity",
+              "error: --sourcing: multi: does not apply to --format gap; expected --format orlib-cap, or no "
+              "--sourcing"])):
+        got = CliRunner().invoke(main, ["solve", *args, "--out", str(tmp_path / "r")])
+        assert got.exit_code == 2 and got.stderr.strip().splitlines() == errors
+        assert not (tmp_path / "r").exists()
+    got = CliRunner().invoke(main, ["solve", "--format", "gap", str(gap), "--index", "1", "--out", str(tmp_path / "r")])
+    assert got.exit_code == 0, got.output  # the options it reads, given explicitly, are fine
+    assert json.loads((tmp_path / "r" / "kpis.json").read_text())["objective"] == pytest.approx(6.0)
+
+
 @needs_data
 def test_bench_sets_each_run_against_its_published_optimum(tmp_path):
     """bench --optima: gap_to_published 0 at every proven optimum (minimisation, and maximisation
