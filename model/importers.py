@@ -56,7 +56,8 @@ class _Tokens:
         self.path = path
         raw = path.read_bytes()
         self.sha256 = hashlib.sha256(raw).hexdigest()
-        self.text = raw.split(b"\0", 1)[0].decode("ascii", errors="replace")
+        # A byte-order mark (an editor's UTF-8 save) is not a token: YAML and CSV files may have one too.
+        self.text = raw.split(b"\0", 1)[0].removeprefix(b"\xef\xbb\xbf").decode("ascii", errors="replace")
         self._items: list[tuple[str, int]] | None = None
         self.pos = 0
 

@@ -149,6 +149,14 @@ def test_an_option_the_format_does_not_read_is_refused(tmp_path):
     assert json.loads((tmp_path / "r" / "kpis.json").read_text())["objective"] == pytest.approx(6.0)
 
 
+def test_a_benchmark_file_with_a_byte_order_mark_reads_as_without(tmp_path):
+    text = "1\n2 3\n1 2 3\n4 5 6\n1 1 1\n1 1 1\n3 3\n"
+    (tmp_path / "plain.txt").write_text(text)
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    plain, bom = (gap(tmp_path / f"{name}.txt") for name in ("plain", "bom"))
+    assert bom.data["industries"] == plain.data["industries"] and bom.data["parks"] == plain.data["parks"]
+
+
 @needs_data
 def test_bench_sets_each_run_against_its_published_optimum(tmp_path):
     """bench --optima: gap_to_published 0 at every proven optimum (minimisation, and maximisation
