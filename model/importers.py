@@ -27,6 +27,7 @@ import yaml
 
 from model.errors import InputError, Problem
 from model.outputs import check_new_files, write_file
+from model.schema import MAX_NUMBER
 
 FORMATS = ("orlib-cap", "holmberg", "gap")
 # capa/capb/capc: the four published capacities of each file (benchdata README).
@@ -94,11 +95,17 @@ class _Tokens:
         self.pos += 1
         return tok
 
-    def number(self, what: str) -> float:
+    def number(self, what: str, low: float = -MAX_NUMBER) -> float:
+        """The next token as a number in [low, MAX_NUMBER] (the schema's range): out of it, the
+        error names this line and what the number is, where the instance's validation could not."""
         tok = self.word()
         if not _NUMBER.match(tok):
             raise self.error(f"{what}: got {tok!r}", "a number", self.items[self.pos - 1][1])
-        return float(tok)
+        value = float(tok)
+        if not low <= value <= MAX_NUMBER:
+            raise self.error(f"{what}: got {tok}", f"a number from {low:g} to {MAX_NUMBER:g}",
+                             self.items[self.pos - 1][1])
+        return value
 
     def whole(self, what: str) -> int:
         value = self.number(what)
@@ -155,8 +162,8 @@ def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "
             caps.append(float("nan"))
         else:
             t.pos -= 1
-            caps.append(t.number(f"capacity of warehouse {i + 1}"))
-        fixed.append(t.number(f"fixed cost of warehouse {i + 1}"))
+            caps.append(t.number(f"capacity of warehouse {i + 1}", 0.0))
+        fixed.append(t.number(f"fixed cost of warehouse {i + 1}", 0.0))
     if literal and capacity is None:
         known = CAPACITIES.get(path.stem.lower())
         raise InputError([Problem(str(path), "--capacity", "the file gives its capacity as the word `capacity`",
@@ -166,7 +173,7 @@ def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "
     demand: list[float] = []
     cost = [[0.0] * n for _ in range(m)]
     for j in range(n):
-        demand.append(t.number(f"demand of customer {j + 1}"))
+        demand.append(t.number(f"demand of customer {j + 1}", 0.0))
         for i in range(m):
             cost[i][j] = t.number(f"cost of customer {j + 1} from warehouse {i + 1}")
     t.end()
@@ -187,6 +194,9 @@ def _orlib_cap_numbers(numbers: np.ndarray | None) -> tuple[list, list, list, li
         return None
     m, n = int(m), int(n)
     body = numbers[2 + 2 * m:].reshape(n, m + 1)
+    amounts = np.r_[numbers[2:2 + 2 * m], body[:, 0]]  # capacities, fixed costs, demands
+    if not ((amounts >= 0) & (amounts <= MAX_NUMBER)).all() or not (np.abs(body[:, 1:]) <= MAX_NUMBER).all():
+        return None  # a number out of range: the token-by-token reading names its line
     return (numbers[2:2 + 2 * m:2].tolist(), numbers[3:3 + 2 * m:2].tolist(), body[:, 0].tolist(),
             body[:, 1:].T.tolist())
 
@@ -198,9 +208,9 @@ def holmberg(path: str | Path) -> Imported:
     m, n = t.whole("number of facilities"), t.whole("number of customers")
     caps, fixed = [], []
     for i in range(m):
-        caps.append(t.number(f"capacity of facility {i + 1}"))
-        fixed.append(t.number(f"fixed cost of facility {i + 1}"))
-    demand = [t.number(f"demand of customer {j + 1}") for j in range(n)]
+        caps.append(t.number(f"capacity of facility {i + 1}", 0.0))
+        fixed.append(t.number(f"fixed cost of facility {i + 1}", 0.0))
+    demand = [t.number(f"demand of customer {j + 1}", 0.0) for j in range(n)]
     cost = [[t.number(f"cost of customer {j + 1} from facility {i + 1}") for j in range(n)] for i in range(m)]
     t.end()
     desc = f"Holmberg, Rönnqvist and Yuan (1999) single-source CFLP {path.name}"
@@ -256,8 +266,8 @@ def gap(path: str | Path, index: int = 1, maximise: bool = False) -> Imported:
     t.pos = blocks[index - 1]
     m, n = t.whole("number of agents"), t.whole("number of jobs")
     cost = [[t.number(f"cost of job {j + 1} at agent {i + 1}") for j in range(n)] for i in range(m)]
-    use = [[t.number(f"use of job {j + 1} at agent {i + 1}") for j in range(n)] for i in range(m)]
-    caps = [t.number(f"capacity of agent {i + 1}") for i in range(m)]
+    use = [[t.number(f"use of job {j + 1} at agent {i + 1}", 0.0) for j in range(n)] for i in range(m)]
+    caps = [t.number(f"capacity of agent {i + 1}", 0.0) for i in range(m)]
     name = path.stem + (f"#{index}" if len(blocks) > 1 else "") + ("-max" if maximise else "")
     sense = "maximisation of the profit: the objective is minus the profit" if maximise else "minimisation"
     sign = -1.0 if maximise else 1.0

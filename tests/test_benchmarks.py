@@ -76,6 +76,11 @@ def test_files_as_published_are_read_whole():
     ("2 1\n10 5\n10 5\n1\n1 2 3\n", "cap.txt:5: cap.txt: 1 numbers left over after the data (first '3')"),
     ("2 1\ncapacity 5\ncapacity 5\n1\n1 2\n", "cap.txt: --capacity: the file gives its capacity as the word "
                                               "`capacity`; expected --capacity N"),
+    # A number the schema would refuse is named with its line here (validation could only say line 1).
+    ("2 1\n10 5\n10 5\n-3\n1 2\n", "cap.txt:4: cap.txt: demand of customer 1: got -3; expected a number "
+                                    "from 0 to 1e+12"),
+    ("2 1\n10 5\n10 5\n3\n1 1e300\n", "cap.txt:5: cap.txt: cost of customer 1 from warehouse 2: got 1e300; "
+                                       "expected a number from -1e+12 to 1e+12"),
 ])
 def test_malformed_files_get_one_clear_line(tmp_path, text, message):
     path = tmp_path / "cap.txt"
@@ -147,6 +152,14 @@ def test_an_option_the_format_does_not_read_is_refused(tmp_path):
     got = CliRunner().invoke(main, ["solve", "--format", "gap", str(gap), "--index", "1", "--out", str(tmp_path / "r")])
     assert got.exit_code == 0, got.output  # the options it reads, given explicitly, are fine
     assert json.loads((tmp_path / "r" / "kpis.json").read_text())["objective"] == pytest.approx(6.0)
+
+
+def test_a_gap_number_out_of_range_is_named_with_its_line(tmp_path):
+    path = tmp_path / "g.txt"
+    path.write_text("1\n2 3\n1 2 3\n4 5 6\n1 1 -1\n1 1 1\n3 3\n")  # costs on lines 3-4, uses on 5-6
+    with pytest.raises(InputError) as err:
+        gap(path)
+    assert str(err.value) == f"{path}:5: g.txt: use of job 3 at agent 1: got -1; expected a number from 0 to 1e+12"
 
 
 def test_a_benchmark_file_with_a_byte_order_mark_reads_as_without(tmp_path):
