@@ -20,6 +20,7 @@ from model.periods import ByPeriod, Growth
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$", min_length=1,
                           description="letters, digits, `_` and `-`")]
+Label = Annotated[str, Field(min_length=1)]  # a province, region or sector: an empty one would be a place of its own
 
 # The range of every number an instance gives. HiGHS reads |v| ≥ 1e20 as infinite (`infinite_cost`,
 # `infinite_bound`), refuses matrix entries ≥ 1e15 (`large_matrix_value`) and works to absolute
@@ -244,8 +245,8 @@ class Location(Strict):
 
 class Industry(Strict):
     id: Id
-    origin: str = Field(description="province the bundle leaves")
-    sector: str
+    origin: Label = Field(description="province the bundle leaves")
+    sector: Label
     modules: Count = Field(1, description="transferable units; 1 = indivisible bundle")
     divisible: Flag = Field(False, description="modules may be split over parks (continuous)")
     must_transfer: Flag = Field(False, description="no module may stay at the origin")
@@ -312,8 +313,8 @@ class Enclave(Strict):
 
 class Park(Strict):
     id: Id
-    province: str
-    region: str = Field(description="central, west, northeast, ...")
+    province: Label
+    region: Label = Field(description="central, west, northeast, ...")
     zone: str = Field("", description="main functional-zone type")
     tags: Words = Field(default_factory=list)
     open_cost: TimedAmount = Field(0, description="money to open; 0 (in the first period) = already open")

@@ -43,7 +43,7 @@ _EXPECTED = {
     "finite_number": "a finite number (no NaN or infinity)",
     "bool_type": "true or false", "bool_parsing": "true or false",
     "string_type": "text", "dict_type": "a mapping", "model_type": "a mapping",
-    "model_attributes_type": "a mapping", "list_type": "a list",
+    "model_attributes_type": "a mapping", "list_type": "a list", "string_too_short": "a non-empty text",
 }
 
 

@@ -376,6 +376,17 @@ def test_a_scaling_over_every_item_scales_defaults_and_refuses_a_key_no_item_has
                                     "parks.*.capacity.land"]
 
 
+def test_an_empty_id_or_place_is_refused_with_what_is_expected(tmp_path):
+    path, text = demo_with(tmp_path, "origin: Jiangsu", 'origin: ""')
+    text = text.replace("id: chem_zj", 'id: ""')
+    write(tmp_path, text)
+    code, errors = run(path)
+    assert code == 2 and errors[:2] == [
+        f"error: {path}:{line_of(text, 'origin: ' + chr(34))}: industries.textiles_js.origin: got ''; "
+        "expected a non-empty text",
+        f"error: {path}:{line_of(text, 'id: ' + chr(34))}: industries[1].id: got ''; expected a non-empty text"]
+
+
 def test_a_set_that_duplicates_an_id_is_blamed_on_set():
     code, errors = run(INSTANCES / "demo.yaml", "--set", "parks.wuhu.id=ganzhou")
     assert code == 2
