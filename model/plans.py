@@ -110,11 +110,13 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
     if not timed and given and any(row.get("period") for _, row in rows):
         raise InputError([Problem(f"{table}:1", "period", "the plan is over periods but the instance has none",
                                   "a plan of one period (no `period` column), or the instance it was made for")])
+    lines: dict[tuple[str, ...], list[int]] = {}
     for line, row in rows:
         where = f"{table}:{line}"
         value = _number(row["modules"], where, "modules")
         i, p = row["industry"], row["park"]
         fate = row.get("fate", "")
+        lines.setdefault((i, p or fate or "stays", row.get("period", "")), []).append(line)
         if fate not in ("", "moved", "stays", "retired") or (fate == "moved") != bool(p) and fate:
             expected = "moved (with a park), stays or retired (with no park)"
             raise InputError([Problem(where, "fate", f"got {fate[:20]!r}" + (f" with park {p[:40]!r}" if p else
@@ -132,6 +134,11 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         else:
             plan.stay[i] = plan.stay.get(i, 0.0) + value
             stays_given.add(i)
+    repeated = [f"{i} at {p}" + (f" in {q}" if q else "") + f" (lines {', '.join(map(str, at))})"
+                for (i, p, q), at in lines.items() if len(at) > 1]
+    if repeated:  # summed, as a plan written move by move would be; said, in case it was a slip
+        out.notes.append("rows repeat, and their modules are added: " + "; ".join(repeated[:5])
+                         + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""))
     inferred = []
     for i, total in modules.items():
         if i not in stays_given:

@@ -467,3 +467,16 @@ def test_explain_says_why_forcing_the_whole_bundle_fails(tmp_path):
     forced = dict(zip(got.costs["park"], got.costs["forced_objective"]))
     assert forced["guangan"] == forced["ganzhou"] == "infeasible"
     assert forced["wuhu"] == pytest.approx(51.6)  # both modules at wuhu: 49.6 − 8 + 10
+
+
+def test_a_plan_whose_rows_repeat_is_summed_with_a_note(tmp_path):
+    from model import load
+    from model.plans import read_plan
+
+    plan = tmp_path / "plan.csv"
+    plan.write_text("industry,park,modules\ntextiles_js,wuhu,1\ntextiles_js,wuhu,1\nchem_zj,ganzhou,1\n")
+    got = read_plan(plan, load(DEMO).instance)
+    assert got.plan.x[("textiles_js", "wuhu")] == 2.0
+    assert got.notes[0] == "rows repeat, and their modules are added: textiles_js at wuhu (lines 2, 3)"
+    result = CliRunner().invoke(main, ["check", DEMO, str(plan)])
+    assert "note: rows repeat, and their modules are added: textiles_js at wuhu (lines 2, 3)" in result.stdout
