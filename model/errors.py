@@ -57,8 +57,11 @@ class Problem:
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.key}: {self.message}"
-        if self.expected:
-            text += f"; expected {self.expected}"
+        expected = self.expected
+        if expected.rstrip() == "one of:":  # a list of choices that came out empty (an empty side table)
+            expected = "one of those the instance defines, and it defines none"
+        if expected:
+            text += f"; expected {expected}"
         return text.translate(_ESCAPES)  # one line, and no terminal control sequences from a file
 
 

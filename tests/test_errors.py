@@ -182,3 +182,11 @@ def test_debug_shows_the_traceback(tmp_path):
     result = CliRunner().invoke(main, ["--debug", "validate", str(path)])
     assert result.exit_code == 2
     assert "Traceback" in result.stderr and "InputError" in result.stderr
+
+
+def test_an_empty_list_of_choices_is_said_as_such():
+    from model.errors import Problem
+
+    shown = str(Problem("inst.yaml:9", "rules.r.sectors[0]", "no industry has sector 'x'", "one of: " + ", ".join([])))
+    assert shown == ("inst.yaml:9: rules.r.sectors[0]: no industry has sector 'x'; expected one of those the "
+                     "instance defines, and it defines none")
