@@ -511,12 +511,18 @@ def _read_csv(text: str, shown: str, path: Path) -> tuple[list[dict[str, Any]], 
                 for col, name in enumerate(header) if col not in skip]
         flat = [(col, key) for col, key, sub, is_list in plan] if all(
             sub is None and not is_list for _, _, sub, is_list in plan) else []
+        end = reader.line_num  # the line the previous record ended on
         for cells in reader:
+            first, end = end + 1, reader.line_num
             if len(cells) != width:
                 if not any(c.strip() for c in cells):
                     continue
-                problems.append(Problem(f"{shown}:{reader.line_num}", section,
-                                        f"{len(cells)} cells for {width} columns", "one cell per column"))
+                if any("\n" in c or "\r" in c for c in cells) and end > first:  # a quote left open ran on
+                    problems.append(Problem(f"{shown}:{first}", section, "a quoted cell is not closed: it runs on "
+                                            f"to line {end}", "a closing \" for every opening one"))
+                else:
+                    problems.append(Problem(f"{shown}:{reader.line_num}", section,
+                                            f"{len(cells)} cells for {width} columns", "one cell per column"))
                 complete = False
                 continue
             cells = [c.strip() for c in cells]

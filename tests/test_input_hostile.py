@@ -410,3 +410,14 @@ def test_the_demo_still_validates_and_reads_the_same():
     assert run(INSTANCES / "demo.yaml") == (0, [])
     assert os.path.exists(INSTANCES / "china-east-west.yaml")
     assert run(INSTANCES / "china-east-west.yaml") == (0, [])
+
+
+def test_an_unclosed_quote_in_a_side_table_is_named_where_it_opens(tmp_path):
+    path, _, table = industries_csv(tmp_path)
+    lines = table.splitlines()
+    lines[1] = lines[1].replace(",", ',"', 1)  # line 2 opens a quote that nothing closes
+    (tmp_path / "ind.csv").write_text("\n".join(lines) + "\n")
+    code, errors = run(path)
+    assert code == 2
+    assert errors[0] == (f"error: {tmp_path / 'ind.csv'}:2: industries: a quoted cell is not closed: it runs on "
+                         f"to line {len(lines)}; expected a closing \" for every opening one")
