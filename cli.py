@@ -545,9 +545,12 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
           threads: int | None, seed: int | None, raw: tuple[str, ...], formulation: str, heuristic: str,
           heuristic_only: bool, out: str) -> None:
     """Solve many variants: named scenarios and a grid of values; one results folder each, and a summary."""
+    from dataclasses import replace
+
     from rich.progress import Progress
 
     from model import load
+    from model.errors import InputError
     from model.report import print_table
     from model.sweep import SUMMARY, check_scheduler, claim, parse_grid, variants
     from model.sweep import sweep as run_sweep
@@ -556,7 +559,10 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
                                 if all_scenarios else list(names))
     runs = variants(chosen or [None], [parse_grid(g) for g in grids])
     for v in runs:  # every variant is validated here, before any is sent to a worker
-        load(instance, v.scenario, list(v.sets), max_bytes=_max_bytes())
+        try:
+            load(instance, v.scenario, list(v.sets), max_bytes=_max_bytes())
+        except InputError as exc:  # a run's patches are its --grid values: blame them, not --set
+            raise InputError([replace(p, where="--grid") if p.where == "--set" else p for p in exc.problems]) from None
     options = _solve_options(solver, time_limit, mip_gap, threads, seed, raw, backend=backend, heuristic=heuristic,
                              heuristic_only=heuristic_only)
     if scheduler:

@@ -74,6 +74,11 @@ def test_a_malformed_weight_or_grid_is_blamed_on_its_own_option(tmp_path):
                                        str(tmp_path / "s")])
     assert result.exit_code == 2 and result.stderr.startswith("error: --grid: "), result.stderr
     assert not (tmp_path / "s").exists()
+    result = CliRunner().invoke(main, ["sweep", DEMO, "--grid", "parks.wuhu.capacity.land=abc,5", "--out",
+                                       str(tmp_path / "s")])  # read as text, refused by validation
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --grid: parks.wuhu.capacity.land: got 'abc'; expected a number"
+    assert not (tmp_path / "s").exists()
 
 
 def test_sweep_rejects_a_bad_grid_before_running(tmp_path):
