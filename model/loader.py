@@ -788,6 +788,9 @@ def parse_set(text: str, option: str = "--set") -> tuple[str, Any]:
     try:
         node = yaml.compose(value, Loader=_LOADER) if value.strip() else None
     except (yaml.YAMLError, RecursionError):
+        if value.strip()[:1] in ("[", "{"):  # meant as a list or mapping: taken as text it would mislead
+            raise InputError([Problem(option, show_text(key), f"the value {clip(value)} is not a complete "
+                                      "list or mapping", "e.g. [a, b] or {a: 1}, or quotes around a text")]) from None
         return key, value
     if node is None:
         return key, None

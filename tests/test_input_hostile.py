@@ -421,3 +421,10 @@ def test_an_unclosed_quote_in_a_side_table_is_named_where_it_opens(tmp_path):
     assert code == 2
     assert errors[0] == (f"error: {tmp_path / 'ind.csv'}:2: industries: a quoted cell is not closed: it runs on "
                          f"to line {len(lines)}; expected a closing \" for every opening one")
+
+
+def test_a_set_value_that_starts_a_list_or_mapping_must_finish_it():
+    code, errors = run(INSTANCES / "demo.yaml", "--set", "parks.wuhu.tags=[a, b")
+    assert code == 2 and errors == ["error: --set: parks.wuhu.tags: the value [a, b is not a complete list or "
+                                    "mapping; expected e.g. [a, b] or {a: 1}, or quotes around a text"]
+    assert run(INSTANCES / "demo.yaml", "--set", "name='[1'")[0] == 0  # quoted, it is the text it says
