@@ -47,6 +47,13 @@ _EXPECTED = {
 }
 
 
+def _other_upgrades(ids: list[str], own: str) -> str:
+    """What `requires` of upgrade `own` may name: the park's other upgrades, or none to name."""
+    others = [u for u in ids if u != own]
+    return ("another upgrade of the same park: " + ", ".join(others) if others else
+            "no `requires` (the park has no other upgrade to require)")
+
+
 def _describe(value: Any) -> str:
     """A value quoted in a message: never more than a short snippet of the user's file."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -739,14 +746,10 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
             for r, req in enumerate(up.requires):
                 if req == up.id:
                     add(raw.problem(("parks", n, "upgrades", m, "requires", r),
-                                    f"upgrade {_describe(req)} requires itself",
-                                    "another upgrade of the same park: " + (", ".join(
-                                        u for u in up_ids if u != up.id) or "(this park has none)")))
+                                    f"upgrade {_describe(req)} requires itself", _other_upgrades(up_ids, up.id)))
                 elif req not in up_ids:
                     add(raw.problem(("parks", n, "upgrades", m, "requires", r),
-                                    f"unknown upgrade {_describe(req)}",
-                                    "another upgrade of the same park: " + (", ".join(
-                                        u for u in up_ids if u != up.id) or "(this park has none)")))
+                                    f"unknown upgrade {_describe(req)}", _other_upgrades(up_ids, up.id)))
 
     def check_selector(path: tuple, sel: ParkSelector | IndustrySelector) -> None:
         parks = isinstance(sel, ParkSelector)

@@ -68,8 +68,8 @@ CASES = [
      "rules.yangtze_chemicals.source: required key is missing; expected a value for it"),
     ("unknown prerequisite", "{id: sewage_plant, cost: 3, adds: {cod: 6}}",
      "{id: sewage_plant, cost: 3, adds: {cod: 6}, requires: [pipes]}", "requires: [pipes]",
-     "parks.ganzhou.upgrades.sewage_plant.requires[0]: unknown upgrade 'pipes'; expected another upgrade of "
-     "the same park: (this park has none)"),
+     "parks.ganzhou.upgrades.sewage_plant.requires[0]: unknown upgrade 'pipes'; expected no `requires` (the "
+     "park has no other upgrade to require)"),
     ("selector that selects nothing", "industries: {sector: chemicals}", "industries: {ids: [steel_hb]}",
      "ids: [steel_hb]", "rules.yangtze_chemicals.industries.ids[0]: unknown industry 'steel_hb'; "
      "expected an industry id"),
