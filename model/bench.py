@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import io
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -55,6 +56,11 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
     cases: list[Case] = []
     for spec in specs:
         fmt, _, pattern = spec.partition(":") if spec.split(":", 1)[0] in FOLDER_FORMATS.values() else ("", "", spec)
+        prefix, colon, rest = spec.partition(":")
+        named = colon and re.fullmatch(r"[A-Za-z][\w-]*", prefix)  # `xyz:PATH`, not a file called so
+        if not fmt and named and not Path(spec).exists() and glob.glob(rest):
+            raise InputError([Problem(spec, "(format)", f"unknown format {prefix!r}",
+                                      "one of: " + ", ".join(sorted(set(FOLDER_FORMATS.values()))) + " (FORMAT:PATH)")])
         paths = sorted(glob.glob(pattern)) or [pattern]
         for path in paths:
             if not Path(path).is_file():
@@ -77,6 +83,11 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
                 imp = import_file(kind, path, capacity, sourcing)
                 name = imp.name + (f"-{sourcing}" if kind == "orlib-cap" else "")
                 cases.append(Case(name, lambda i=imp: load_imported(i)))
+    names = [c.name for c in cases]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # the same instance twice, or two files of one name: their rows could not be told apart
+        raise InputError([Problem(" ".join(specs), "SPECS", f"the case {n!r} comes twice", "each instance once")
+                          for n in twice])
     return cases
 
 

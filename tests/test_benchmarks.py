@@ -187,3 +187,15 @@ def test_bench_sets_each_run_against_its_published_optimum(tmp_path):
         assert float(row["published"]) == published and float(row["objective"]) == pytest.approx(published)
         assert float(row["gap_to_published"]) == pytest.approx(0.0, abs=1e-12)
         assert float(row["root_bound"]) <= float(row["bound"]) + 1e-9
+
+
+def test_bench_refuses_an_unknown_format_and_an_instance_twice(tmp_path):
+    (tmp_path / "g.txt").write_text("1\n2 3\n1 2 3\n4 5 6\n1 1 1\n1 1 1\n3 3\n")
+    got = CliRunner().invoke(main, ["bench", f"xyz:{tmp_path / 'g.txt'}", "--out", str(tmp_path / "b")])
+    assert got.exit_code == 2 and got.stderr.strip() == (
+        f"error: xyz:{tmp_path / 'g.txt'}: (format): unknown format 'xyz'; expected one of: gap, holmberg, "
+        "orlib-cap (FORMAT:PATH)")
+    demo = str(ROOT / "instances" / "demo.yaml")
+    got = CliRunner().invoke(main, ["bench", demo, demo, "--out", str(tmp_path / "b")])
+    assert got.exit_code == 2 and "the case 'demo' comes twice; expected each instance once" in got.stderr
+    assert not (tmp_path / "b").exists()
