@@ -70,6 +70,8 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
     mixture with an earlier front), and `Interrupted` says where; before the first point nothing
     is written."""
     wx, wy = axis(loaded, x), axis(loaded, y)
+    if wx == wy:  # one KPI against itself: every point is the same plan
+        raise InputError([Problem("--x/--y", f"{x}/{y}", "the two axes are the same KPI", "two different KPIs")])
     names = [f"point_{n + 1:02d}" for n in range(points)]
     held = out.is_dir() and any(e != MARKER for e in os.listdir(out))
     written = Folder(out, "pareto")
