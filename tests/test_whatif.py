@@ -490,5 +490,6 @@ def test_a_plan_whose_rows_repeat_is_summed_with_a_note(tmp_path):
 def test_pareto_refuses_one_kpi_against_itself(tmp_path):
     result = CliRunner().invoke(main, ["pareto", DEMO, "--x", "co2", "--y", "co2", "--out", str(tmp_path / "p")])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: --x/--y: co2/co2: the two axes are the same KPI; expected two different KPIs"
+    assert result.stderr.strip() == ("error: --x/--y: co2/co2: the two axes are the same KPI; expected two "
+                                     "different KPIs")
     assert not (tmp_path / "p").exists()
