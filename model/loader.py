@@ -718,8 +718,8 @@ def _apply(raw: RawDoc, key: str, value: Any, where: str, origin: str) -> Proble
         new = value
         if scale and current is None and "*" in key.split("."):
             current = _default(path)  # an item that leaves the key out has the schema's default
-            if current is None or current == 0:
-                continue  # nothing to scale there (`industries.*.use.cod: "*0.5"` where an industry uses none)
+            if current is None or (not current and not isinstance(current, bool)):  # None, 0, {}: nothing
+                continue  # to scale there (`industries.*.use.cod: "*0.5"` where an industry uses none)
         if scale:
             new = _scaled(current, float(scale.group(1)))
             if new is None:
