@@ -290,7 +290,7 @@ class Folder:
 
 
 class Collection:
-    """A folder of this tool filled piece by piece (a sweep, a Pareto front, a benchmark): claimed
+    """A folder of this tool filled piece by piece (a sweep, a benchmark): claimed
     before any work, its marker updated after every piece, so a killed run leaves a folder that
     says what it holds."""
 
