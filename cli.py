@@ -126,9 +126,13 @@ class _Commands(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # no command at all: the help, as it is
+            click.echo(exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
-            see = f" (see {ctx.command_path} --help)" if isinstance(exc, click.UsageError) and ctx else ""
+            path = ctx.command_path if ctx is not None else "industry-transfer"
+            see = f" (see {path} --help)" if isinstance(exc, click.UsageError) else ""
             click.echo("error: " + " ".join(exc.format_message().split()) + see, err=True)
             sys.exit(exc.exit_code)
         except click.Abort:
@@ -311,7 +315,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     """Solve an instance, print a summary and write the results folder."""
     from model.errors import InputError, Problem
     from model.options import BuildOptions
-    from model.outputs import check_folder
+    from model.outputs import check_folder, part_of
     from model.run import diagnose_outcome, solve_instance
     from solvers import SolverNotFound
     from solvers.control import CONTROL, phase
@@ -323,6 +327,10 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
                                      heuristic_only), method=method)
     stem = loaded.instance.name if fmt else Path(instance).stem
     folder = Path(out) if out is not None else Path("results") / f"{stem}-{scenario or 'base'}"
+    kind = part_of(folder)
+    if kind is not None:  # its summary or front describes what is there: a solve into it would belie them
+        raise InputError([Problem("--out", str(folder), f"is inside the {kind} folder {folder.parent}, whose "
+                                  "entries only that command writes", "a folder of its own, e.g. results/run1")])
     check_folder(folder, "--out" if out else "results folder")  # before any work: never lose the user's files
     try:
         outcome = solve_instance(loaded, BuildOptions(formulation=formulation), options)
@@ -617,6 +625,10 @@ def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: s
     console = Console(width=max(100, Console().width))
     print_table(console, f"Pareto front: min {y_axis} subject to {x_axis} ≤ ε", table)
     console.print(f"Results in {out} (front.csv, front.png, one folder per point)")
+    from solvers.control import CONTROL
+
+    if CONTROL.stop.is_set():  # after the last point's solve: the front is complete and written
+        click.echo(f"({CONTROL.signal_name} received after the last point; the front was written in full.)", err=True)
 
 
 @main.command("check")
@@ -1052,7 +1064,7 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
 # held every row in memory: 100,000,000 industries ran a machine of 24 GB out of memory.
 @click.option("--industries", type=click.IntRange(min=1, max=200_000), required=True)
 @click.option("--parks", type=click.IntRange(min=1, max=20_000), required=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @output_option
 @reports_errors
 def generate(industries: int, parks: int, seed: int, output: str, force: bool) -> None:

@@ -234,14 +234,17 @@ def _gap_blocks(t: _Tokens) -> list[int]:
         pos, blocks = start, []
         while pos < len(nums) and (count is None or len(blocks) < count):
             try:
-                m, n = int(float(nums[pos][0])), int(float(nums[pos + 1][0]))
+                m, n = float(nums[pos][0]), float(nums[pos + 1][0])
             except (ValueError, IndexError):
                 return None
+            if not (1 <= m <= len(nums) and 1 <= n <= len(nums) and m == int(m) and n == int(n)):
+                return None  # no instance of this file has that many agents or jobs (nor none, nor NaN)
             blocks.append(pos)
-            pos += 2 + 2 * m * n + m
+            pos += 2 + 2 * int(m) * int(n) + int(m)
         return blocks if pos == len(nums) and (count is None or len(blocks) == count) else None
 
-    blocks = walk(1, int(first[0])) if len(first) == 3 and first[0] == int(first[0]) else None
+    whole = len(first) == 3 and 1 <= first[0] <= len(nums) and first[0] == int(first[0])
+    blocks = walk(1, int(first[0])) if whole else None
     if blocks is None:
         blocks = walk(0, 1)
     if blocks is None:

@@ -645,20 +645,26 @@ def _within(max_bytes: int) -> str:
 # Overlays
 
 
-def _resolve(data: Any, segments: list[str], done: Path = ()) -> list[Path]:
+def _resolve(data: Any, segments: list[str], done: Path = (), every: bool = False) -> list[Path]:
     """Concrete paths (list positions as ints) that a dotted key names; raises KeyError with why.
 
-    Missing mappings on the way are created (validation then judges the keys); list items must exist.
+    Missing mappings on the way are created (validation then judges the keys), except below a `*`
+    (`every`): there an item without the section is passed over, not given an empty one (a park
+    without upgrades keeps none); list items must exist.
     """
     if not segments:
         return [done]
     head, rest = segments[0], segments[1:]
     if isinstance(data, dict):
+        if head == "*":
+            raise KeyError(f"`*` stands for every item of a list; {format_path(done) or 'the top'} is a mapping")
         if not rest:
             return [(*done, head)]  # the last key may be new: validation judges it
         if data.get(head) is None:  # a section the file leaves out (e.g. `objective`): the overlay adds it
+            if every:
+                return []
             data[head] = {}
-        return _resolve(data[head], rest, (*done, head))
+        return _resolve(data[head], rest, (*done, head), every)
     if isinstance(data, list):
         if head == "*":
             hits = list(range(len(data)))
@@ -666,12 +672,14 @@ def _resolve(data: Any, segments: list[str], done: Path = ()) -> list[Path]:
             hits = [n for n, item in enumerate(data) if isinstance(item, dict) and item.get("id") == head]
             if not hits and head.isdigit() and int(head) < len(data):
                 hits = [int(head)]
-        if not hits:
+        if not hits and not every:
             raise KeyError(f"no item with id {_quote(head)} in {format_path(done)}")
         out: list[Path] = []
         for n in hits:
-            out += _resolve(data[n], rest, (*done, n)) if rest else [(*done, n)]
+            out += _resolve(data[n], rest, (*done, n), every or head == "*") if rest else [(*done, n)]
         return out
+    if every:
+        return []  # this item holds a value where others hold the section: validation judges the value
     raise KeyError(f"{format_path(done)} is a value, not a mapping or list")
 
 
@@ -709,6 +717,9 @@ def _apply(raw: RawDoc, key: str, value: Any, where: str, origin: str) -> Proble
         paths = _resolve(raw.data, key.split("."))
     except KeyError as exc:
         return Problem(where, show_text(key), f"cannot apply overlay: {exc.args[0]}",
+                       "a dotted key naming an existing item, e.g. parks.<id>.capacity.land")
+    if not paths:  # every item a `*` names lacks the section the key goes through
+        return Problem(where, show_text(key), "cannot apply overlay: no item it names has that key",
                        "a dotted key naming an existing item, e.g. parks.<id>.capacity.land")
     scale = _SCALE.match(value.strip()) if isinstance(value, str) else None
     changed = 0

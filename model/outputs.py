@@ -132,17 +132,30 @@ def check_folder(out: Path, option: str = "--out", kind: str = "results") -> Non
 
 def beside(out: Path, suffix: str, option: str, kind: str = "results") -> Path:
     """Where a run that must not replace `out` goes: the first of `<out><suffix>`, `<out><suffix>-2`,
-    ... that `check_folder` accepts, so that a user's folder of that name never costs the run."""
+    ... that is new or empty, so that neither a user's folder of that name nor an earlier run put
+    there (an earlier interrupted one) is replaced by it."""
     out = Path(out)
     names = [out.name + suffix] + [f"{out.name}{suffix}-{n}" for n in range(2, 100)]
     for name in names:
+        place = out.with_name(name)
         try:
-            check_folder(out.with_name(name), option, kind)
-            return out.with_name(name)
-        except InputError:
+            if place.is_dir() and not place.is_symlink() and any(e != MARKER for e in os.listdir(place)):
+                continue
+            check_folder(place, option, kind)
+            return place
+        except (InputError, OSError):
             continue
     check_folder(out.with_name(names[0]), option, kind)  # none of them: raises the first one's reason
     return out.with_name(names[0])
+
+
+def part_of(out: Path) -> str | None:
+    """The kind of the folder of ours that `out` would be an entry of (a sweep, a Pareto front, a
+    comparison), or None: only that command writes its entries, so that its summary or front
+    describes what the folder holds (a foreign entry would also make the folder the user's)."""
+    out = Path(out)
+    doc = manifest(out.parent) if out.name else None
+    return doc["kind"] if doc is not None and doc["kind"] != "results" else None
 
 
 def _key(name: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +76,8 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
     names = [f"point_{n + 1:02d}" for n in range(points)]
     held = out.is_dir() and any(e != MARKER for e in os.listdir(out))
     written = Folder(out, "pareto")
-    with written as tmp:  # checks `out` before any solve: new, empty or an earlier front of ours
+    tmp = written.__enter__()  # checks `out` before any solve: new, empty or an earlier front of ours
+    try:
         ends = {}
         for name, levels in (("min_y", [(wy, 0.0), (wx, 0.0)]), ("min_x", [(wx, 0.0), (wy, 0.0)])):
             ends[name] = solve_instance(loaded, build_options, solve_options, levels)
@@ -84,18 +86,27 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
                 raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
             if not ends[name].result.has_solution:
                 raise NoPlan(f"least-{y if name == 'min_y' else x}", status)
-        hi, lo = _value(ends["min_y"].kpis, wx), _value(ends["min_x"].kpis, wx)
-        # From here a signal is noted, not raised: the point under way ends (a solve keeps its
-        # incumbent, a build runs on to a solve that stops at once) and the front so far is written.
-        with phase("writing"):
+    except BaseException:
+        written.__exit__(*sys.exc_info())
+        raise
+    hi, lo = _value(ends["min_y"].kpis, wx), _value(ends["min_x"].kpis, wx)
+    # From here to the swap a signal is noted, not raised: the point under way ends (a solve keeps
+    # its incumbent, a build runs on to a solve that stops at once) and the front so far is
+    # written and swapped in whole, even when a second signal comes.
+    with phase("writing"):
+        try:
             rows, stopped = _points(loaded, x, y, wx, wy, names, lo, hi, tmp, build_options, solve_options)
             if stopped and not rows:
                 raise KeyboardInterrupt(stopped)
             table = pd.DataFrame(rows)
             write_file(tmp / "front.csv", table.to_csv(index=False, float_format="%.10g"))
             write_file(tmp / "front.png", _plot(table, x, y, loaded))
-        if stopped and held:  # an earlier front stays whole; this one goes beside it
-            written.out = beside(out, "-interrupted", "--out", "pareto")
+            if stopped and held:  # an earlier front stays whole; this one goes beside it
+                written.out = beside(out, "-interrupted", "--out", "pareto")
+        except BaseException:
+            written.__exit__(*sys.exc_info())
+            raise
+        written.__exit__(None, None, None)
     if stopped:
         raise Interrupted(written.out, len(rows), points, stopped)
     return table
@@ -121,7 +132,8 @@ def _points(loaded: Loaded, x: str, y: str, wx: dict[str, float], wy: dict[str, 
                      y: _value(outcome.kpis, wy) if has else None, "status": outcome.result.status,
                      "gap": outcome.result.gap, "check_ok": outcome.check.ok if outcome.check else None,
                      "folder": names[n]})
-        if CONTROL.stop.is_set():
+        # A signal after the last point's solve leaves a complete front: it is not an interrupted one.
+        if CONTROL.stop.is_set() and (n + 1 < len(names) or outcome.result.status == "interrupted"):
             return rows, CONTROL.signal_name or "SIGINT"
     return rows, ""
 
