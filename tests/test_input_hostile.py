@@ -428,3 +428,17 @@ def test_a_set_value_that_starts_a_list_or_mapping_must_finish_it():
     assert code == 2 and errors == ["error: --set: parks.wuhu.tags: the value [a, b is not a complete list or "
                                     "mapping; expected e.g. [a, b] or {a: 1}, or quotes around a text"]
     assert run(INSTANCES / "demo.yaml", "--set", "name='[1'")[0] == 0  # quoted, it is the text it says
+
+
+def test_a_star_passes_over_items_without_the_section_and_never_stands_for_a_mapping():
+    # demo: only ganzhou has upgrades (sewage_plant, cost 3); the others must not be given any.
+    inst = load(str(INSTANCES / "demo.yaml"), None, [("parks.*.upgrades.*.cost", "*2")]).instance
+    assert {p.id: [u.cost for u in p.upgrades] for p in inst.parks} == {"ganzhou": [6.0], "wuhu": [], "guangan": []}
+    code, errors = run(INSTANCES / "demo.yaml", "--set", "*.*.capacity=*2")
+    assert code == 2 and errors == ["error: --set: *.*.capacity: cannot apply overlay: `*` stands for every item of "
+                                    "a list; (top level) is a mapping; expected a dotted key naming an existing "
+                                    "item, e.g. parks.<id>.capacity.land"]
+    code, errors = run(INSTANCES / "demo.yaml", "--set", "parks.*.nothere.x=1")
+    assert code == 2 and errors == ["error: --set: parks.*.nothere.x: cannot apply overlay: no item it names has "
+                                    "that key; expected a dotted key naming an existing item, e.g. "
+                                    "parks.<id>.capacity.land"]

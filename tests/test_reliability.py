@@ -505,6 +505,13 @@ def test_pareto_refuses_a_foreign_point_folder_before_solving(tmp_path):
     (out / "point_03" / "notes.txt").unlink()
     assert run("pareto", DEMO, "--points", "2", "--out", str(out))[0] == 0
     assert not (out / "point_03").exists()  # a longer earlier front loses its extra points
+    before = (out / "point_01" / "kpis.json").read_text()
+    for inside in ("point_01", "mine"):  # a solve into a front would make its front.csv false
+        code, errors, _ = run("solve", DEMO, "--scenario", "tight_cod", "--out", str(out / inside))
+        assert code == 2 and errors == [f"error: --out: {out / inside}: is inside the pareto folder {out}, whose "
+                                        "entries only that command writes; expected a folder of its own, e.g. "
+                                        "results/run1"]
+    assert (out / "point_01" / "kpis.json").read_text() == before and not (out / "mine").exists()
 
 
 def _pareto_interrupted(out: Path, points: int) -> subprocess.CompletedProcess:
@@ -529,6 +536,19 @@ def _a_whole_front(folder: Path) -> pd.DataFrame:
         assert json.loads((folder / name / "kpis.json").read_text())["objective"] is not None
     assert (folder / "front.png").stat().st_size > 0 and manifest(folder)["kind"] == "pareto"
     return table
+
+
+def test_an_earlier_interrupted_run_is_never_the_place_of_a_later_one(tmp_path):
+    from model.outputs import beside, write_marker
+
+    earlier = tmp_path / "run-interrupted"  # a folder of ours, as an earlier interrupted run left it
+    earlier.mkdir()
+    (earlier / "kpis.json").write_text("{}")
+    write_marker(earlier, ["kpis.json"], "results")
+    assert manifest(earlier) is not None
+    assert beside(tmp_path / "run", "-interrupted", "--out") == tmp_path / "run-interrupted-2"
+    (tmp_path / "run-interrupted-2").mkdir()  # empty: it may be used
+    assert beside(tmp_path / "run", "-interrupted", "--out") == tmp_path / "run-interrupted-2"
 
 
 def test_an_interrupted_pareto_front_never_mixes_with_an_earlier_one(tmp_path):
