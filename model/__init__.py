@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from model.errors import InputError, Problem
@@ -43,7 +43,8 @@ def load(file: str, scenario: str | None = None, sets: list[tuple[str, Any]] | N
         problems = dict.fromkeys(exc.problems)  # each once, in order: scenarios repeat the base's problems
         for name in _scenario_names(base):
             if name != scenario:
-                problems.update(dict.fromkeys(_problems(base, name, sets)))
+                found = [p for p in _problems(base, name, sets) if p not in problems]
+                problems.update(dict.fromkeys(_named(p, name) for p in found))
         raise InputError(list(problems)) from None
 
 
@@ -66,10 +67,18 @@ def check_scenarios(source: str | Loaded, *, max_bytes: int = MAX_BYTES) -> list
     names = _scenario_names(base)
     problems: dict[Problem, None] = {}
     for name in names:
-        problems.update(dict.fromkeys(_problems(base, name, [])))
+        problems.update(dict.fromkeys(_named(p, name) for p in _problems(base, name, [])))
     if problems:
         raise InputError(list(problems))
     return names
+
+
+def _named(problem: Problem, scenario: str) -> Problem:
+    """A problem a command-line patch (`--set`, `--grid`) has only under `scenario`, saying so: the
+    same key may fail with another value under another scenario."""
+    if problem.where.startswith("--"):
+        return replace(problem, message=f"{problem.message} (under scenario {scenario})")
+    return problem
 
 
 def _scenario_names(raw: RawDoc) -> list[str]:

@@ -442,3 +442,12 @@ def test_a_star_passes_over_items_without_the_section_and_never_stands_for_a_map
     assert code == 2 and errors == ["error: --set: parks.*.nothere.x: cannot apply overlay: no item it names has "
                                     "that key; expected a dotted key naming an existing item, e.g. "
                                     "parks.<id>.capacity.land"]
+
+
+def test_a_set_that_fails_only_under_a_scenario_names_the_scenario():
+    # demo: wuhu's COD is 4 and scenario tight_cod halves every park's; scaling it by -1 fails in the
+    # base (got -4.0) and under the scenario with another value (got -2.0): the second says where.
+    code, errors = run(INSTANCES / "demo.yaml", "--set", "parks.wuhu.capacity.cod=*-1")
+    assert code == 2 and errors == [
+        "error: --set: parks.wuhu.capacity.cod: got -4.0; expected a number ≥ 0",
+        "error: --set: parks.wuhu.capacity.cod: got -2.0 (under scenario tight_cod); expected a number ≥ 0"]
