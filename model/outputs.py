@@ -130,6 +130,12 @@ def check_folder(out: Path, option: str = "--out", kind: str = "results") -> Non
                        "a folder in a place you may write to") from None
 
 
+def holds_anything(folder: Path) -> bool:
+    """Whether `folder` is a folder (not a link) with anything in it but our marker."""
+    folder = Path(folder)
+    return folder.is_dir() and not folder.is_symlink() and any(e != MARKER for e in os.listdir(folder))
+
+
 def beside(out: Path, suffix: str, option: str, kind: str = "results") -> Path:
     """Where a run that must not replace `out` goes: the first of `<out><suffix>`, `<out><suffix>-2`,
     ... that is new or empty, so that neither a user's folder of that name nor an earlier run put
@@ -139,7 +145,7 @@ def beside(out: Path, suffix: str, option: str, kind: str = "results") -> Path:
     for name in names:
         place = out.with_name(name)
         try:
-            if place.is_dir() and not place.is_symlink() and any(e != MARKER for e in os.listdir(place)):
+            if holds_anything(place):
                 continue
             check_folder(place, option, kind)
             return place

@@ -11,7 +11,6 @@ grows: that is the front's monotonicity, which the tests check.
 from __future__ import annotations
 
 import io
-import os
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from model import Loaded, kpis
 from model.data import Data
 from model.errors import InputError, Problem
 from model.options import BuildOptions
-from model.outputs import MARKER, Folder, beside, write_file
+from model.outputs import Folder, beside, holds_anything, write_file
 from model.run import solve_instance, write_outcome
 from solvers import Problem as LP
 from solvers import SolveOptions
@@ -74,7 +73,7 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
     if wx == wy:  # one KPI against itself: every point is the same plan
         raise InputError([Problem("--x/--y", f"{x}/{y}", "the two axes are the same KPI", "two different KPIs")])
     names = [f"point_{n + 1:02d}" for n in range(points)]
-    held = out.is_dir() and any(e != MARKER for e in os.listdir(out))
+    held = holds_anything(out)
     written = Folder(out, "pareto")
     tmp = written.__enter__()  # checks `out` before any solve: new, empty or an earlier front of ours
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -166,16 +165,15 @@ def test_a_gap_number_out_of_range_is_named_with_its_line(tmp_path):
 @pytest.mark.parametrize("text", ["1 2 inf\n1 2 3\n", "nan 2 3\n1 2 3\n", "1e400 2 3\n1 2 3\n",
                                   "20000000\n2 -1\n"])
 def test_a_gap_header_of_absurd_sizes_is_refused_at_once(tmp_path, text):
-    # Infinite or NaN sizes raised OverflowError; a negative job count made a block of size 0, and the
-    # reading counted twenty million of them (31 s, 310 MB) before saying the numbers did not add up.
+    # Infinite or NaN sizes raised OverflowError or ValueError (an internal error). A negative job count
+    # made blocks of size 0, which the reading counted up to P (31 s and 310 MB for P = 2·10⁷, measured
+    # by hand, not here) before giving this same message.
     path = tmp_path / "g.txt"
     path.write_text(text)
-    started = time.monotonic()
     with pytest.raises(InputError) as err:
         gap(path)
     assert str(err.value) == (f"{path}:1: g.txt: the numbers do not add up to GAP instances; expected P, then "
                               "per instance m n, m·n costs, m·n resource uses and m capacities")
-    assert time.monotonic() - started < 5
 
 
 def test_a_benchmark_file_with_a_byte_order_mark_reads_as_without(tmp_path):
