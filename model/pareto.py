@@ -60,6 +60,12 @@ class Interrupted(Exception):
         self.folder = folder
 
 
+def point_names(points: int) -> list[str]:
+    """The points' folder names, point_01 ...: zero-padded to the widest number, so that a listing
+    sorts them in the front's order (unpadded, point_100 would come before point_11)."""
+    return [f"point_{n + 1:0{max(2, len(str(points)))}d}" for n in range(points)]
+
+
 def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options: BuildOptions | None = None,
           solve_options: SolveOptions | None = None) -> pd.DataFrame:
     """Solve the ends and `points` ε-constrained plans; write front.csv, front.png and a folder per point.
@@ -72,7 +78,7 @@ def front(loaded: Loaded, x: str, y: str, points: int, out: Path, build_options:
     wx, wy = axis(loaded, x), axis(loaded, y)
     if wx == wy:  # one KPI against itself: every point is the same plan
         raise InputError([Problem("--x/--y", f"{x}/{y}", "the two axes are the same KPI", "two different KPIs")])
-    names = [f"point_{n + 1:02d}" for n in range(points)]
+    names = point_names(points)
     held = holds_anything(out)
     written = Folder(out, "pareto")
     tmp = written.__enter__()  # checks `out` before any solve: new, empty or an earlier front of ours

@@ -162,6 +162,15 @@ def test_pareto_front_is_monotone_with_hand_checked_ends(tmp_path):
     assert (tmp_path / "p" / "point_03" / "allocations.csv").is_file()
 
 
+@pytest.mark.parametrize("points", [1, 9, 99, 100, 1000])
+def test_pareto_point_folders_sort_in_the_fronts_order(points):
+    from model.pareto import point_names
+
+    names = point_names(points)
+    assert len(set(names)) == points and sorted(names) == names  # point_100 after point_99, not before point_11
+    assert names[0] == "point_" + "1".rjust(max(2, len(str(points))), "0")
+
+
 @pytest.mark.parametrize("tolerance, cost, co2", [
     (0.0, LOW_CO2_COST, LOW_CO2),  # CO2 first, exactly: the low-CO2 plan
     (0.1, 49.6, 1.404 + 6.782 + 5),  # 10 % leeway (≤ 13.22 kt) admits the cost optimum (13.186 kt)
