@@ -301,11 +301,24 @@ class Folder:
             return
         try:
             write_marker(self.tmp, os.listdir(self.tmp), self.kind)
-            check_folder(self.out, self.option, self.kind)  # nothing of the user's appeared there meanwhile
+            try:
+                check_folder(self.out, self.option, self.kind)  # nothing of the user's appeared there meanwhile
+            except InputError as exc:
+                self._divert(exc)
             swap_in(self.tmp, self.out)
         except BaseException:
             shutil.rmtree(self.tmp, ignore_errors=True)
             raise
+
+    def _divert(self, exc: InputError) -> None:
+        """The target changed while the work ran (a file of the user's appeared in it): it is left
+        as it is, and the finished work goes beside it (`<out>-2`, ...) rather than being lost."""
+        assert self.tmp is not None
+        place = beside(self.out, "", self.option, self.kind)
+        swap_in(self.tmp, place)
+        why = exc.problems[0].message.removesuffix("; nothing was written") if exc.problems else "changed"
+        raise _problem(self.option, self.out, f"changed during the run: {why}; it was left as it was, and the "
+                                              f"new {self.kind} folder is {place}") from None
 
 
 class Collection:

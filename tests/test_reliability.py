@@ -124,6 +124,30 @@ def test_the_default_results_folder_is_replaced_and_a_foreign_one_refused(tmp_pa
     assert (folder / "my-notes.txt").read_text() == "keep"
 
 
+def test_a_file_put_in_the_folder_during_the_run_is_kept_and_so_are_the_results(tmp_path, monkeypatch):
+    import cli
+
+    out = tmp_path / "run"
+    assert run("solve", DEMO, "--out", str(out))[0] == 0
+    earlier = (out / "kpis.json").read_text()
+
+    def user_writes_meanwhile(lang, folder):  # as the results are being written: the latest moment
+        def finish(tmp):
+            (out / "notes.txt").write_text("mine")
+            return {}
+        return finish
+
+    monkeypatch.setattr(cli, "_report_files", user_writes_meanwhile)
+    code, errors, _ = run("solve", DEMO, "--set", "industries.textiles_js.modules=*2", "--report", "--out", str(out))
+    assert code == 2 and errors == [f"error: --out: {out}: changed during the run: holds files this tool did not "
+                                    f"write (notes.txt); it was left as it was, and the new results folder is "
+                                    f"{tmp_path / 'run-2'}"]
+    assert (out / "notes.txt").read_text() == "mine" and (out / "kpis.json").read_text() == earlier
+    moved = json.loads((tmp_path / "run-2" / "kpis.json").read_text())
+    assert moved != json.loads(earlier) and manifest(tmp_path / "run-2")["kind"] == "results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run-2"]  # no temporary folder left
+
+
 # --- 11. temporaries of a killed write are cleaned up by the next write ----------------------
 
 
