@@ -14,7 +14,7 @@ from model import load
 from model.assemble import assemble
 from model.data import build_data
 from solvers import highs_direct
-from solvers.lpbound import _weak_dual, lp_bound
+from solvers.lpbound import _weak_dual, cheapest_bound, lp_bound
 from solvers.options import AUTO_PAIRS, SolveOptions, search_method
 from solvers.problem import Problem
 from solvers.run import solve
@@ -188,3 +188,34 @@ def test_kernel_on_the_hand_checked_lp_reaches_the_optimum():
     assert result.method == "kernel" and result.status == "optimal"
     assert result.objective == pytest.approx(-6.0) and result.bound == pytest.approx(-6.0)
     assert "LP bound" in result.message
+
+
+def _two_jobs() -> Problem:
+    # Two jobs, each placed once (x) or kept (stay, held at 0 here); machine 1 takes one job.
+    #   job a: machine 1 costs 3, machine 2 costs 5;  job b: machine 1 costs 2, machine 2 costs 4
+    # Each job's cheapest place is machine 1: 3 + 2 = 5. Machine 1 takes one, so the optimum is
+    # 3 + 4 = 5 + 2 = 7.
+    p = Problem("two_jobs")
+    keys = np.array(["a1", "a2", "b1", "b2"], dtype=object)
+    x = p.add_vars("x", (keys,), 0.0, 1.0, True)
+    stay = p.add_vars("stay", (np.array(["a", "b"], dtype=object),), 0.0, 0.0, False)
+    jobs = (np.array(["a", "b"], dtype=object),)
+    p.add_rows("assign", jobs, [0, 0, 0, 1, 1, 1], np.r_[x.cols, stay.cols][[0, 1, 4, 2, 3, 5]], 1.0, lo=1.0,
+               hi=1.0)
+    p.add_rows("capacity", (np.array(["m1"], dtype=object),), [0, 0], x.cols[[0, 2]], 1.0, hi=1.0)
+    p.cost = np.array([3.0, 5.0, 2.0, 4.0, 0.0, 0.0])
+    return p
+
+
+def test_cheapest_bound_is_each_jobs_cheapest_place_hand_checked():
+    p = _two_jobs()
+    assert cheapest_bound(p) == pytest.approx(5.0)  # stay costs 0 but is held at 0: not a place
+    assert solve(p, SolveOptions(method="mip")).objective == pytest.approx(7.0)
+    assert _full_lp(p) >= cheapest_bound(p) - 1e-9  # weaker than the LP, which sees the capacity
+
+
+def test_cheapest_bound_never_exceeds_the_china_optimum(china_base):
+    loaded = load(str(CHINA))
+    problem = assemble(build_data(loaded.instance))
+    problem.weights = loaded.instance.levels()[-1][0]
+    assert cheapest_bound(problem) <= china_base.result.objective + 1e-6
