@@ -71,12 +71,7 @@ def lp_bound(problem: Problem, time_limit: float | None = None, raw: dict[str, A
     deadline = None if time_limit is None else t0 + time_limit
     if CONTROL.deadline is not None:
         deadline = CONTROL.deadline if deadline is None else min(deadline, CONTROL.deadline)
-    lb, ub, _ = problem.bounds()
-    lo, hi = problem.row_bounds()
-    cost, offset = problem.objective()
-    start, index, value = problem.matrix()
-    length = np.diff(start)
-    row_of = np.repeat(np.arange(problem.n_rows), length)
+    lb, ub, lo, hi, cost, offset, start, index, value, length, row_of = _arrays(problem)
     slack_hi = TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(hi), hi, 0.0)))  # each side its own
     slack_lo = TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(lo), lo, 0.0)))
     chosen = ((lo == hi) | (length > 2)) & (length > 0)
@@ -167,12 +162,7 @@ def cheapest_bound(problem: Problem) -> float:
     costs least, every capacity and rule forgotten: a bound that takes milliseconds at a million
     pairs, and proves a plan where nothing else binds. −∞ where it proves nothing (a column with a
     negative reduced cost and an infinite bound)."""
-    lb, ub, _ = problem.bounds()
-    lo, hi = problem.row_bounds()
-    cost, offset = problem.objective()
-    start, index, value = problem.matrix()
-    length = np.diff(start)
-    row_of = np.repeat(np.arange(problem.n_rows), length)
+    lb, ub, lo, hi, cost, offset, start, index, value, length, row_of = _arrays(problem)
     duals = np.zeros(problem.n_rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where((value > 0) & (ub[index] > 0), cost[index] / value, np.inf)  # (not a column held at 0)
@@ -184,6 +174,17 @@ def cheapest_bound(problem: Problem) -> float:
     duals[priced] = cheapest[priced]
     bound, _, finite = _weak_dual(duals, cost, offset, lb, ub, lo, hi, index, value, row_of, None)
     return bound if finite and bound is not None else -math.inf
+
+
+def _arrays(problem: Problem) -> tuple:
+    """Column bounds, row bounds, cost and constant, the CSR matrix, each row's length and each
+    entry's row."""
+    lb, ub, _ = problem.bounds()
+    lo, hi = problem.row_bounds()
+    cost, offset = problem.objective()
+    start, index, value = problem.matrix()
+    length = np.diff(start)
+    return lb, ub, lo, hi, cost, offset, start, index, value, length, np.repeat(np.arange(problem.n_rows), length)
 
 
 def _add(h: Any, rows: np.ndarray, start: np.ndarray, index: np.ndarray, value: np.ndarray,
