@@ -219,3 +219,31 @@ def test_cheapest_bound_never_exceeds_the_china_optimum(china_base):
     problem = assemble(build_data(loaded.instance))
     problem.weights = loaded.instance.levels()[-1][0]
     assert cheapest_bound(problem) <= china_base.result.objective + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cheapest_bound_never_exceeds_the_optimum_of_random_problems(seed):
+    # Random assignments with a stay column (sometimes held at 0), negative costs (bonuses),
+    # capacities, a mixed-sign limit and a free column: whatever the rows, L(π) ≤ z_MIP.
+    rng = np.random.default_rng(seed)
+    n_i, n_p = int(rng.integers(2, 6)), int(rng.integers(2, 5))
+    p = Problem(f"random{seed}")
+    x = p.add_vars("x", (np.array([f"{i}-{j}" for i in range(n_i) for j in range(n_p)], dtype=object),),
+                   0.0, 3.0, True)
+    stay_ub = 0.0 if seed % 2 else 3.0
+    stay = p.add_vars("stay", (np.array([str(i) for i in range(n_i)], dtype=object),), 0.0, stay_ub, False)
+    extra = p.add_vars("extra", (np.array(["e"], dtype=object),), 0.0, 5.0, False)
+    modules = rng.integers(1, 4, n_i)
+    rows = np.r_[np.repeat(np.arange(n_i), n_p), np.arange(n_i)]
+    p.add_rows("assign", (np.array([str(i) for i in range(n_i)], dtype=object),), rows,
+               np.r_[x.cols, stay.cols], 1.0, lo=modules.astype(float), hi=modules.astype(float))
+    size = rng.uniform(0.5, 2.0, n_i * n_p)
+    p.add_rows("capacity", (np.array([str(j) for j in range(n_p)], dtype=object),), np.tile(np.arange(n_p), n_i),
+               x.cols, size, hi=rng.uniform(2.0, 8.0, n_p))
+    p.add_rows("limit", (np.array(["l"], dtype=object),), np.zeros(n_i * n_p + 1, dtype=int),
+               np.r_[x.cols, extra.cols], np.r_[rng.uniform(-1, 1, n_i * n_p), -1.0], hi=2.0)
+    p.cost = np.r_[rng.uniform(-2, 10, n_i * n_p), rng.uniform(0, 12, n_i), [-0.5]]
+    result = solve(p, SolveOptions(method="mip", mip_gap=0.0))
+    if result.status != "optimal":
+        pytest.skip(f"seed {seed}: the random problem is {result.status}, so there is no optimum to bound")
+    assert cheapest_bound(p) <= result.objective + 1e-6
