@@ -390,7 +390,9 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
         # replace a plan the folder holds; its record goes beside it.
         kept, folder = folder, beside(folder, "-" + r.status.replace("_", "-"), "results folder")
         click.echo(f"No plan ({r.status}): {kept} keeps its results; this run's record goes to {folder}.", err=True)
-    write_outcome(outcome, folder, diagnosis, report=_report_files(lang, folder) if with_report else None)
+    # `folder` was checked before the solve: if it is the user's now, the run goes beside it
+    write_outcome(outcome, folder, diagnosis, report=_report_files(lang, folder) if with_report else None,
+                  checked=True)
     from model import kpis
 
     units = loaded.instance.units
@@ -804,7 +806,7 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
     if out is not None:
         doc = {"instance": loaded.raw.file, "scenario": scenario, "overlays": loaded.overlays,
                "unit": money, "solve_options": options.as_dict(), "formulation": formulation, **result.as_dict()}
-        write_results(Path(out), {"shapley.csv": frame}, {"shapley.json": doc}, kind="shapley")
+        write_results(Path(out), {"shapley.csv": frame}, {"shapley.json": doc}, kind="shapley", checked=True)
         console.print(f"Written to {out} (shapley.csv, shapley.json)")
 
 
@@ -953,7 +955,7 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
             click.echo(f"warning: the plan of {name} fails the independent check: " + "; ".join(problems[:5])
                        + (f" and {len(problems) - 5} more" if len(problems) > 5 else ""), err=True)
     if out is not None:
-        subs = write_comparison(Path(out), result)
+        subs = write_comparison(Path(out), result, checked=True)
         console.print(f"Written to {out}" + (f" (re-solved runs in {', '.join(subs)})" if subs else ""))
 
 

@@ -469,15 +469,15 @@ def _build(runs: list[dict[str, Any]], names: list[str], verdicts: dict[str, Ver
                       rollups=_rollups(runs, names), proven=proven, summary=summary)
 
 
-def write(out: Path, result: Comparison) -> list[str]:
+def write(out: Path, result: Comparison, checked: bool = False) -> list[str]:
     """The comparison's tables as CSV in `out` (a comparison folder, written whole), and each
     re-solved run (--prove) as a results folder `proven-<n>-<folder name>` inside it. Returns
-    the names of those sub-folders."""
+    the names of those sub-folders. `checked`: `out` was checked before the comparison (`Folder`)."""
     from model.outputs import Folder
     from model.run import write_outcome
 
     subs = []
-    with Folder(Path(out), "comparison") as tmp:
+    with Folder(Path(out), "comparison", checked=checked) as tmp:
         for name, table in result.tables().items():
             table.to_csv(tmp / name, index=False, float_format="%.10g")
         for n, name in enumerate(result.labels, 1):

@@ -136,12 +136,12 @@ def holds_anything(folder: Path) -> bool:
     return folder.is_dir() and not folder.is_symlink() and any(e != MARKER for e in os.listdir(folder))
 
 
-def beside(out: Path, suffix: str, option: str, kind: str = "results") -> Path:
-    """Where a run that must not replace `out` goes: the first of `<out><suffix>`, `<out><suffix>-2`,
-    ... that is new or empty, so that neither a user's folder of that name nor an earlier run put
-    there (an earlier interrupted one) is replaced by it."""
+def beside(out: Path, suffix: str, option: str, kind: str = "results", plain: bool = True) -> Path:
+    """Where a run that must not replace `out` goes: the first of `<out><suffix>` (unless not
+    `plain`), `<out><suffix>-2`, ... that is new or empty, so that neither a user's folder of that
+    name nor an earlier run put there (an earlier interrupted one) is replaced by it."""
     out = Path(out)
-    names = [out.name + suffix] + [f"{out.name}{suffix}-{n}" for n in range(2, 100)]
+    names = [out.name + suffix] * plain + [f"{out.name}{suffix}-{n}" for n in range(2, 100)]
     for name in names:
         place = out.with_name(name)
         try:
@@ -281,14 +281,22 @@ def swap_in(tmp: Path, out: Path) -> None:
 
 class Folder:
     """A whole folder written at once: `with Folder(out, kind) as tmp:` write into tmp; swapped in
-    when the block ends without an exception, removed otherwise."""
+    when the block ends without an exception, removed otherwise. `checked`: the caller refused a
+    bad `out` before its work (a solve), so a refusal now means it changed during that work: the
+    folder is still written, beside it (`_divert`)."""
 
-    def __init__(self, out: Path, kind: str = "results", option: str = "--out") -> None:
-        self.out, self.kind, self.option = Path(out), kind, option
+    def __init__(self, out: Path, kind: str = "results", option: str = "--out", checked: bool = False) -> None:
+        self.out, self.kind, self.option, self.checked = Path(out), kind, option, checked
         self.tmp: Path | None = None
+        self.changed: InputError | None = None
 
     def __enter__(self) -> Path:
-        check_folder(self.out, self.option, self.kind)
+        try:
+            check_folder(self.out, self.option, self.kind)
+        except InputError as exc:
+            if not self.checked:
+                raise
+            self.changed = exc
         clean_stale(self.out.parent, self.out.name)
         self.tmp = _new_temp(self.out)
         write_marker(self.tmp, [], self.kind)  # ours from the start: a killed write is cleaned up later
@@ -301,10 +309,13 @@ class Folder:
             return
         try:
             write_marker(self.tmp, os.listdir(self.tmp), self.kind)
-            try:
-                check_folder(self.out, self.option, self.kind)  # nothing of the user's appeared there meanwhile
-            except InputError as exc:
-                self._divert(exc)
+            if self.changed is None:
+                try:
+                    check_folder(self.out, self.option, self.kind)  # nothing of the user's appeared there meanwhile
+                except InputError as exc:
+                    self.changed = exc
+            if self.changed is not None:
+                self._divert(self.changed)
             swap_in(self.tmp, self.out)
         except BaseException:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -314,7 +325,7 @@ class Folder:
         """The target changed while the work ran (a file of the user's appeared in it): it is left
         as it is, and the finished work goes beside it (`<out>-2`, ...) rather than being lost."""
         assert self.tmp is not None
-        place = beside(self.out, "", self.option, self.kind)
+        place = beside(self.out, "", self.option, self.kind, plain=False)
         swap_in(self.tmp, place)
         why = exc.problems[0].message.removesuffix("; nothing was written") if exc.problems else "changed"
         raise _problem(self.option, self.out, f"changed during the run: {why}; it was left as it was, and the "

@@ -53,12 +53,12 @@ def json_text(doc: Any) -> str:
 
 def write_results(out: Path, tables: dict[str, pd.DataFrame], documents: dict[str, dict],
                   kind: str = "results", option: str = "--out", files: dict[str, bytes] | None = None,
-                  finish: Callable[[Path], dict[str, bytes]] | None = None) -> None:
+                  finish: Callable[[Path], dict[str, bytes]] | None = None, checked: bool = False) -> None:
     """Write every file into a fresh folder beside `out`, then swap it in: no half-written results,
     and only ever in place of an empty folder or one of ours (`model.outputs`). `finish` reads the
     written folder and returns more files for it (a report of exactly these results), swapped in
     with the rest."""
-    with Folder(Path(out), kind, option) as tmp:
+    with Folder(Path(out), kind, option, checked) as tmp:
         for name, table in tables.items():
             table.to_csv(tmp / name, index=False, float_format="%.10g")
         for name, doc in documents.items():

@@ -341,7 +341,7 @@ def diagnosis_doc(diagnosis: Any) -> dict:
 
 
 def write_outcome(out: Outcome, folder: Path, diagnosis: Any = None, extra: dict[str, dict] | None = None,
-                  report: Callable[[Path], dict[str, bytes]] | None = None) -> None:
+                  report: Callable[[Path], dict[str, bytes]] | None = None, checked: bool = False) -> None:
     """The results folder; instance.json is the instance as solved (overlays applied), so that
     `compare` and `explain` can work from the folder alone; diagnosis.json when a diagnosis is
     given; `report` makes files from the folder as written (report.html), swapped in with it.
@@ -351,7 +351,7 @@ def write_outcome(out: Outcome, folder: Path, diagnosis: Any = None, extra: dict
     if diagnosis is not None:
         docs["diagnosis.json"] = diagnosis_doc(diagnosis)
     with phase("writing"):
-        write_results(folder, out.tables, docs, files=out.files, finish=report)
+        write_results(folder, out.tables, docs, files=out.files, finish=report, checked=checked)
 
 
 def run(loaded: Loaded, folder: Path, build_options: BuildOptions | None = None,

@@ -124,20 +124,31 @@ def test_the_default_results_folder_is_replaced_and_a_foreign_one_refused(tmp_pa
     assert (folder / "my-notes.txt").read_text() == "keep"
 
 
-def test_a_file_put_in_the_folder_during_the_run_is_kept_and_so_are_the_results(tmp_path, monkeypatch):
+@pytest.mark.parametrize("when", ["solving", "writing"])
+def test_a_file_put_in_the_folder_during_the_run_is_kept_and_so_are_the_results(tmp_path, monkeypatch, when):
     import cli
+    import model.run
 
     out = tmp_path / "run"
     assert run("solve", DEMO, "--out", str(out))[0] == 0
     earlier = (out / "kpis.json").read_text()
+    if when == "solving":  # the user saves a file there while HiGHS works (after the check before it)
+        solve_instance = model.run.solve_instance
 
-    def user_writes_meanwhile(lang, folder):  # as the results are being written: the latest moment
-        def finish(tmp):
+        def user_writes_meanwhile(*args, **kwargs):
+            outcome = solve_instance(*args, **kwargs)
             (out / "notes.txt").write_text("mine")
-            return {}
-        return finish
+            return outcome
 
-    monkeypatch.setattr(cli, "_report_files", user_writes_meanwhile)
+        monkeypatch.setattr(model.run, "solve_instance", user_writes_meanwhile)
+    else:  # as the results are being written: the latest moment
+        def report_files(lang, folder):
+            def finish(tmp):
+                (out / "notes.txt").write_text("mine")
+                return {}
+            return finish
+
+        monkeypatch.setattr(cli, "_report_files", report_files)
     code, errors, _ = run("solve", DEMO, "--set", "industries.textiles_js.modules=*2", "--report", "--out", str(out))
     assert code == 2 and errors == [f"error: --out: {out}: changed during the run: holds files this tool did not "
                                     f"write (notes.txt); it was left as it was, and the new results folder is "
