@@ -327,7 +327,7 @@ class Folder:
         assert self.tmp is not None
         place = beside(self.out, "", self.option, self.kind, plain=False)
         swap_in(self.tmp, place)
-        why = exc.problems[0].message.removesuffix("; nothing was written") if exc.problems else "changed"
+        why = exc.problems[0].message.removesuffix("; nothing was written")
         raise _problem(self.option, self.out, f"changed during the run: {why}; it was left as it was, and the "
                                               f"new {self.kind} folder is {place}") from None
 

@@ -170,19 +170,18 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
     target = opts.mip_gap if opts.mip_gap is not None else 1e-4
     # Step 0: a given plan that every module's cheapest place already proves needs no relaxation
     # (a guide's column generation spent 110 s on a 1000 × 1000 file that HiGHS's presolve solves).
-    settled = -math.inf
-    if given is not None:
-        cost, const = problem.objective()
-        cheap = cheapest_bound(problem)
-        settled = cheap if _proven(float(cost @ given + const), cheap, target) else -math.inf
-    if guided is None and problem.guide is not None and settled == -math.inf:
-        guided = problem.guide(problem, limit)  # it takes the share of the limit it needs
+    cost, const = problem.objective()
+    settled = cheapest_bound(problem) if given is not None else -math.inf
+    if _proven(float(cost @ given + const) if given is not None else math.inf, settled, target):
+        guided = None  # a caller's too: the plan needs none
+    else:
+        settled = -math.inf
+        if guided is None and problem.guide is not None:
+            guided = problem.guide(problem, limit)  # it takes the share of the limit it needs
     needs = _implications(problem)
     enablers = np.zeros(problem.n_cols, dtype=bool)
     enablers[needs[needs >= 0]] = True
     first_bound, first_note = -math.inf, ""
-    if settled > -math.inf:
-        guided = None  # a caller's too: the plan needs no guide
     if guided is not None and limit and integer[candidates].any() and (lb < ub)[enablers].any():
         plan, first_bound, first_note = _relax_and_fix(problem, opts, candidates, enablers & (lb < ub), guided,
                                                        limit)
@@ -193,7 +192,7 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
             trace.append((time.monotonic() - start, best_obj))
             kernel[candidates[best[candidates] > POSITIVE]] = True
     if settled > -math.inf:
-        z_lp, reduced = settled, problem.objective()[0]
+        z_lp, reduced = settled, cost
         how = f"the given plan proven by every module's cheapest place ({settled:.10g})"
     elif guided is not None:
         z_lp, reduced, how = guided.bound, guided.reduced, guided.message
