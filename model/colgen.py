@@ -56,13 +56,13 @@ from dataclasses import replace
 
 import highspy
 import numpy as np
-from pyomo.common.tee import capture_output
 
 from model import lagrange
 from model.lagrange import Shape
 from solvers.control import CONTROL
 from solvers.kernel import Guide
 from solvers.problem import Problem
+from solvers.silent import new_highs
 
 LOG = logging.getLogger(__name__)
 NOISE = 1.2  # the fractional pair a dive fixes: the largest X·(1 + NOISE·u); see the docstring
@@ -87,9 +87,7 @@ class Master:
         self.m, self.n = m, n
         finite = np.isfinite(cost)
         self.big = float(np.abs(np.where(finite, cost, 0.0)).max(initial=0.0) * n + 1.0)
-        with capture_output(capture_fd=True):  # HiGHS prints a banner when created
-            self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
+        self.h = new_highs()
         self.h.setOptionValue("threads", 1)
         self.h.setOptionValue("simplex_strategy", 4)  # primal: a new column keeps the basis primal feasible
         self.h.setOptionValue("presolve", "off")  # else each solve after a new column starts again without the basis

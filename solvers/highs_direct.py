@@ -19,6 +19,7 @@ import numpy as np
 from solvers.options import SolveOptions
 from solvers.problem import Problem
 from solvers.result import SolveResult, relative_gap, version
+from solvers.silent import new_highs
 
 
 def load(problem: Problem, options: SolveOptions | None = None, reduce: bool = False) -> Any:
@@ -31,7 +32,6 @@ def load(problem: Problem, options: SolveOptions | None = None, reduce: bool = F
     200) was then presolved in 0.7 s. Not for a model changed in place later
     (`Kept`), whose columns must all be there."""
     import highspy
-    from pyomo.common.tee import capture_output
 
     lb, ub, integer = problem.bounds()
     lo, hi = problem.row_bounds()
@@ -47,8 +47,7 @@ def load(problem: Problem, options: SolveOptions | None = None, reduce: bool = F
         start = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=problem.n_rows))])
         index, value = new[index[keep]], value[keep]
         lb, ub, integer, cost = lb[cols], ub[cols], integer[cols], cost[cols]
-    with capture_output(capture_fd=True):  # HiGHS prints a banner when created
-        h = highspy.Highs()
+    h = new_highs()
     h.cols = cols
     h.setOptionValue("output_flag", bool(options.tee) if options else False)
     kind = np.where(integer, int(highspy.HighsVarType.kInteger), int(highspy.HighsVarType.kContinuous))

@@ -93,11 +93,10 @@ def option_problems(solver: str, raw: dict[str, Any]) -> list[tuple[str, str]]:
     if solver not in ("highs", "appsi_highs") or not raw:
         return []
     import highspy
-    from pyomo.common.tee import capture_output
 
-    with capture_output(capture_fd=True):  # HiGHS prints a banner when created
-        highs = highspy.Highs()
-        highs.setOptionValue("output_flag", False)
+    from solvers.silent import new_highs
+
+    highs = new_highs()
     out = []
     for name, value in raw.items():
         if name in FILE_OPTIONS:
@@ -114,8 +113,8 @@ def option_problems(solver: str, raw: dict[str, Any]) -> list[tuple[str, str]]:
         if isinstance(value, bool) != wants_bool or value is None:
             out.append((f"{name}={value}", f"not a valid value (HiGHS wants {_KINDS.get(kind.name, kind.name)})"))
             continue
-        with capture_output(capture_fd=True):
-            ok = highs.setOptionValue(name, value) == highspy.HighsStatus.kOk
+        ok = highs.setOptionValue(name, value) == highspy.HighsStatus.kOk
+        highs.setOptionValue("output_flag", False)  # were it the option checked: HiGHS stays silent
         if not ok:
             wants = ("one of the words HiGHS accepts for it" if kind == highspy.HighsOptionType.kString
                      else f"{_KINDS.get(kind.name, kind.name)} within the option's range")

@@ -247,10 +247,6 @@ def _solve_in_child(problem: Problem, opts: SolveOptions, duals: bool, kept: hig
                     ) -> SolveResult:
     import highspy
 
-    # What the child needs, imported here once: a child imports anew what its parent had not, and
-    # pyomo (for its output capture) took a forked solve of a 3 × 3 model from 0.04 s to 1–1.6 s.
-    from pyomo.common.tee import capture_output  # noqa: F401
-
     # HiGHS's worker threads do not survive a fork, and a child that inherits a scheduler whose
     # threads are gone can wait for them for ever (seen after an in-process HiGHS run, the IIS of
     # the diagnosis): stop the parent's scheduler first, while its threads exist to be joined.

@@ -132,3 +132,36 @@ def test_the_mip_keeps_a_trace_of_its_incumbents(tmp_path):
     assert seconds == sorted(seconds) and seconds[-1] <= r.seconds
     assert all(b < a for a, b in zip(objectives, objectives[1:]))
     assert objectives[-1] == pytest.approx(r.objective, rel=1e-9)
+
+
+def test_the_direct_back_end_prints_nothing_and_loads_no_pyomo(tmp_path):
+    """HiGHS prints its banner on creation unless told not to (solvers/silent.py): the direct
+    path's HiGHS objects print nothing on fd 1 or 2, `--tee` still shows HiGHS's log, and a solve
+    loads neither pyomo nor the scipy.stats its dependency module pulls in (0.7 s per command)."""
+    import subprocess
+    import sys
+
+    code = """if True:
+        import sys
+        from model import load
+        from model.options import BuildOptions
+        from model.run import solve_instance
+        from solvers import SolveOptions
+        from solvers.options import option_problems
+        from solvers.lpbound import lp_bound
+        loaded = load(sys.argv[1])
+        out = solve_instance(loaded, BuildOptions(), SolveOptions())
+        assert out.result.status == "optimal", out.result.status
+        refused = [o for o, _ in option_problems("highs", {"output_flag": True, "presolve": "bogus"})]
+        assert "presolve=bogus" in refused, refused
+        assert lp_bound(out.problem).bound > 0
+        print("loaded", sorted({m.split(".")[0] for m in sys.modules if m.startswith(("pyomo", "scipy.stats"))}))
+    """
+    demo = str(INSTANCES / "demo.yaml")
+    done = subprocess.run([sys.executable, "-c", code, demo], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "loaded []\n" and done.stderr == ""
+    tee = subprocess.run([sys.executable, "-m", "cli", "solve", demo, "--tee", "--out", str(tmp_path / "run")],
+                         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert "Running HiGHS" in tee.stdout and "MIP has" in tee.stdout, tee.stdout + tee.stderr

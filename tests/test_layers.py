@@ -1,7 +1,7 @@
 """Data flows down: no module imports, at module level, a module of a layer above its own.
 
 The layers, bottom up (a module may import its own layer and those below):
-    solvers: options, result, control, problem  →  the back-ends and the run  (nothing of model/)
+    solvers: options, result, control, problem, silent  →  the back-ends and the run  (nothing of model/)
     errors, plan, options, periods  →  schema → selectors → kpis → tables  →  the families and their registry
     →  pairtable  →  loader, validate, the package (`load`)  →  data, labels  →  assemble, heuristic  →  check
     →  results, timeline, ledger
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS = [
-    ["solvers.options", "solvers.result", "solvers.control", "solvers.problem"],
+    ["solvers.options", "solvers.result", "solvers.control", "solvers.problem", "solvers.silent"],
     ["solvers.highs_direct", "solvers.pyomo_backend", "solvers.kernel", "solvers.lpbound"],
     ["solvers.run", "solvers"],
     ["model.errors", "model.plan", "model.options", "model.periods"],
