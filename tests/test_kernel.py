@@ -12,6 +12,7 @@ import json
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -365,3 +366,31 @@ def test_a_plan_every_customers_cheapest_warehouse_proves_needs_no_guide(tmp_pat
     assert kpis["status"] == "optimal" and kpis["objective"] == pytest.approx(cheapest)
     assert kpis["bound"] == pytest.approx(cheapest) and run["check"]["ok"] is True
     assert "proven by every module's cheapest place" in run["solver"]["message"]
+
+
+@pytest.mark.parametrize("sourcing", ["single", "multi"])
+def test_a_proven_plan_is_priced_without_the_full_mip(tmp_path, sourcing):
+    # The plan the cheapest places prove gets its shadow prices from the MIP with its integer
+    # decisions held, not from a full MIP (4–5 s at a million pairs): the same prices as the plain
+    # MIP's path (a full MIP, then the same held LP), every slack capacity priced 0.
+    cost = [[7.5, 3.25, 9.0], [4.0, 8.5, 6.0], [5.0, 5.5, 1.75], [2.0, 9.5, 8.0]]
+    demand = [3, 5, 2, 4]
+    lines = [" 3 4", *[f" {sum(demand)} 0." for _ in range(3)]]
+    for d, row in zip(demand, cost):
+        lines += [f" {d}", " " + " ".join(map(str, row))]
+    path = tmp_path / "open.txt"
+    path.write_text("\n".join(lines) + "\n")
+    parks = {}
+    for method in ("kernel", "mip"):
+        got = CliRunner().invoke(main, ["solve", "--format", "orlib-cap", str(path), "--sourcing", sourcing,
+                                        "--method", method, "--heuristic", "start", "--threads", "1",
+                                        "--out", str(tmp_path / method)])
+        assert got.exit_code == 0, got.output
+        kpis = json.loads((tmp_path / method / "kpis.json").read_text())
+        assert kpis["status"] == "optimal" and kpis["objective"] == pytest.approx(sum(min(row) for row in cost))
+        parks[method] = pd.read_csv(tmp_path / method / "parks.csv")
+    message = json.loads((tmp_path / "kernel" / "run.json").read_text())["solver"]["message"]
+    assert "proven by every module's cheapest place" in message
+    assert parks["kernel"]["shadow_price"].notna().all() and (parks["kernel"]["slack"] > 0).all()
+    assert (parks["kernel"]["shadow_price"] == 0).all()
+    pd.testing.assert_frame_equal(parks["kernel"], parks["mip"])
