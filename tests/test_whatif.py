@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +42,17 @@ def test_sweep_local_workers(tmp_path):
     assert table.loc["tight_cod__co2=1", "overlays"] == "parks.*.capacity.cod=*0.5; objective.weights.co2=1"
     for run in table.index:
         assert (tmp_path / "s" / run / "kpis.json").is_file()
+    # Two runs at once share the cores (HiGHS alone takes them all for each run), as run.json says;
+    # threads the user gives are kept.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    ran = json.loads((tmp_path / "s" / "base__co2=0" / "run.json").read_text())
+    assert ran["options"]["threads"] == max(1, cores // 2)
+    given = CliRunner().invoke(main, [*SWEEP, "--workers", "2", "--threads", "3", "--out", str(tmp_path / "t")])
+    assert given.exit_code == 0, given.output
+    assert json.loads((tmp_path / "t" / "base__co2=0" / "run.json").read_text())["options"]["threads"] == 3
+    alone = CliRunner().invoke(main, [*SWEEP, "--out", str(tmp_path / "u")])
+    assert alone.exit_code == 0, alone.output
+    assert json.loads((tmp_path / "u" / "base__co2=0" / "run.json").read_text())["options"]["threads"] is None
 
 
 def test_sweep_on_a_dask_cluster_matches_local_workers(tmp_path):
