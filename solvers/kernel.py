@@ -330,6 +330,7 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
     # continuous part may still improve), whose bound says nothing of the whole problem. The full
     # MIP took 4–5 s more at a million pairs, where the cheapest places prove the plan.
     proven = best is not None and _proven(best_obj, bound, target)
+    unpriced = "no time left"
     if not stopped and (left is None or left >= 1.0) and (duals or not proven):
         problem.start = best
         held = _fixed(problem, integer, np.round(best)) if proven else contextlib.nullcontext()
@@ -338,12 +339,20 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
         problem.start = None
         if not proven and full.bound is not None and math.isfinite(full.bound):
             bound = max(bound, float(full.bound))
-        if full.has_solution and problem.solution is not None and full.objective < best_obj - 1e-9 * abs(best_obj):
-            best, best_obj = problem.solution.values.copy(), float(full.objective)
+        found = problem.solution.values if full.has_solution and problem.solution is not None else None
+        if found is not None and full.objective < best_obj - 1e-9 * abs(best_obj):
+            best, best_obj = found.copy(), float(full.objective)
             trace.append((time.monotonic() - start, best_obj))
-        if problem.solution is not None and best is not None and np.array_equal(problem.solution.values, best):
+        elif found is not None and proven and full.objective <= best_obj + 1e-9 * max(1.0, abs(best_obj)):
+            best = found.copy()  # the plan's decisions (rounded), its continuous part solved again: as good
+        # The plan the duals belong to, round-off apart: a sub-MIP's plan may hold y = 1.0000000000000002
+        # where the final solve has 1, and an exact comparison lost the prices of a plan it had priced.
+        if found is not None and best is not None and np.allclose(found, best, rtol=0.0, atol=1e-9):
             final_duals = problem.solution.duals
-        if full.status == "interrupted":
+        interrupted = full.status == "interrupted" or CONTROL.stop.is_set()
+        unpriced = (f"stopped by {CONTROL.signal_name or 'a signal'}" if interrupted
+                    else "time limit" if full.termination == "time_limit" else "the solve gave none for this plan")
+        if full.status == "interrupted" and not proven:  # a proven plan stays proven: only its prices are lost
             stopped = "interrupted"
         if full.status == "infeasible" and best is None:
             problem.solution = None
@@ -363,8 +372,9 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
     gap = relative_gap(best_obj, bound)
     status = "interrupted" if stopped else ("optimal" if gap is not None and gap <= target else "feasible")
     term = "interrupted" if stopped else ("optimal" if status == "optimal" else "time_limit")
+    priced = f"; shadow prices not computed ({unpriced})" if duals and final_duals is None else ""
     return SolveResult(status, term, best_obj, bound, gap, seconds, None, opts.solver, version("highspy"),
-                       f"kernel search: {how}{first_note}; {len(trace)} plans, each better than the last",
+                       f"kernel search: {how}{first_note}; {len(trace)} plans, each better than the last{priced}",
                        root_bound=root,
                        trace=trace)
 
