@@ -247,6 +247,8 @@ def _solve_in_child(problem: Problem, opts: SolveOptions, duals: bool, kept: hig
                     ) -> SolveResult:
     import highspy
 
+    if opts.path == "pyomo":
+        pyomo_backend.preload()
     # HiGHS's worker threads do not survive a fork, and a child that inherits a scheduler whose
     # threads are gone can wait for them for ever (seen after an in-process HiGHS run, the IIS of
     # the diagnosis): stop the parent's scheduler first, while its threads exist to be joined.
