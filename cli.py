@@ -222,7 +222,8 @@ def method_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--method", type=click.Choice(["auto", "mip", "kernel"]), default="auto", show_default=True,
                         help="mip: the whole MIP to the solver; kernel: kernel search around the LP relaxation "
                              "(restricted MIPs from the LP's support, buckets by reduced cost, then the whole MIP "
-                             "from the best plan; the bound is the LP's or the solver's, the better); auto: kernel "
+                             "from the best plan unless a bound proves it already; the bound is the LP's or the "
+                             "solver's, the better); auto: kernel "
                              "on models of 20,000 pairs or more (HiGHS direct), mip below.")(func)
 
 
@@ -272,7 +273,7 @@ def _load(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
         return load(instance, scenario, _sets(sets), max_bytes=_max_bytes())
     if scenario is not None:
         raise InputError([Problem("--scenario", scenario, "benchmark files have no scenarios", "--set KEY=VALUE")])
-    return load_imported(import_file(fmt, instance, capacity, sourcing, index, maximise), _sets(sets))
+    return load_imported(import_file(fmt, instance, capacity, sourcing, index, maximise, _max_bytes()), _sets(sets))
 
 
 @main.command()
@@ -968,7 +969,7 @@ def _write_import(fmt: str, file: str, output: str, force: bool, **options: Any)
     from model import load
     from model.importers import import_file, write_instance
 
-    path = write_instance(import_file(fmt, file, **options), output, force)
+    path = write_instance(import_file(fmt, file, **options, max_bytes=_max_bytes()), output, force)
     inst = load(str(path), max_bytes=_max_bytes()).instance  # what was written must read back as valid
     click.echo(f"{path}: {len(inst.industries)} industries, {len(inst.parks)} parks, "
                f"{len(inst.pairs)} pairs (in {path.stem}-pairs.csv).")

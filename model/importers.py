@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from model.errors import InputError, Problem
+from model.loader import MAX_BYTES, read_bounded, within
 from model.outputs import check_new_files, write_file
 from model.schema import MAX_NUMBER
 
@@ -53,9 +54,14 @@ class Imported:
 class _Tokens:
     """Whitespace-separated tokens of a benchmark file, each with its line number."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int = MAX_BYTES) -> None:
         self.path = path
-        raw = path.read_bytes()
+        if not path.is_file():
+            raise InputError([Problem(str(path), "(file)", "no such file", "a path to a benchmark file")])
+        raw, why = read_bounded(path, max_bytes)
+        if why:
+            raise InputError([Problem(f"{path}:1", "(file)", f"the file {why}",
+                                      within(max_bytes) if "larger" in why else "a readable file")])
         self.sha256 = hashlib.sha256(raw).hexdigest()
         # A byte-order mark (an editor's UTF-8 save) is not a token: YAML and CSV files may have one too.
         self.text = raw.split(b"\0", 1)[0].removeprefix(b"\xef\xbb\xbf").decode("ascii", errors="replace")
@@ -139,10 +145,11 @@ def _cfl_instance(name: str, description: str, caps: list[float], fixed: list[fl
     }
 
 
-def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "multi") -> Imported:
+def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "multi",
+              max_bytes: int = MAX_BYTES) -> Imported:
     """OR-Library cap41..cap134 and capa/capb/capc (the latter need `capacity`)."""
     path = Path(path)
-    t = _Tokens(path)
+    t = _Tokens(path, max_bytes)
     quick = _orlib_cap_numbers(t.numbers())
     if quick is not None:
         caps, fixed, demand, cost = quick
@@ -201,10 +208,10 @@ def _orlib_cap_numbers(numbers: np.ndarray | None) -> tuple[list, list, list, li
             body[:, 1:].T.tolist())
 
 
-def holmberg(path: str | Path) -> Imported:
+def holmberg(path: str | Path, max_bytes: int = MAX_BYTES) -> Imported:
     """Holmberg, Rönnqvist and Yuan (1999) single-source CFLP p1..p71 (costs facility-major)."""
     path = Path(path)
-    t = _Tokens(path)
+    t = _Tokens(path, max_bytes)
     m, n = t.whole("number of facilities"), t.whole("number of customers")
     caps, fixed = [], []
     for i in range(m):
@@ -217,9 +224,9 @@ def holmberg(path: str | Path) -> Imported:
     return Imported(path.name, _cfl_instance(path.name, desc, caps, fixed, demand, cost, False), str(path), t.sha256)
 
 
-def gap_count(path: str | Path) -> int:
+def gap_count(path: str | Path, max_bytes: int = MAX_BYTES) -> int:
     """How many instances a GAP file holds (OR-Library files several, type E files one)."""
-    return len(_gap_blocks(_Tokens(Path(path))))
+    return len(_gap_blocks(_Tokens(Path(path), max_bytes)))
 
 
 def _gap_blocks(t: _Tokens) -> list[int]:
@@ -253,7 +260,7 @@ def _gap_blocks(t: _Tokens) -> list[int]:
     return blocks
 
 
-def gap(path: str | Path, index: int = 1, maximise: bool = False) -> Imported:
+def gap(path: str | Path, index: int = 1, maximise: bool = False, max_bytes: int = MAX_BYTES) -> Imported:
     """Generalized assignment: the `index`-th instance (1-based) of an OR-Library or type E file.
 
     OR-Library states gap1..gap12 as maximisation problems (max Σ c x) and publishes those optima
@@ -261,7 +268,7 @@ def gap(path: str | Path, index: int = 1, maximise: bool = False) -> Imported:
     that minimises: each assignment's cost is −c_ij, so the objective is −(the profit), and the
     instance is named `<file>#<k>-max`."""
     path = Path(path)
-    t = _Tokens(path)
+    t = _Tokens(path, max_bytes)
     blocks = _gap_blocks(t)
     if not 1 <= index <= len(blocks):
         raise InputError([Problem(str(path), "--index", f"got {index}; the file holds {len(blocks)} instance(s)",
@@ -291,16 +298,16 @@ def gap(path: str | Path, index: int = 1, maximise: bool = False) -> Imported:
 
 
 def import_file(fmt: str, path: str | Path, capacity: float | None = None, sourcing: str = "multi",
-                index: int = 1, maximise: bool = False) -> Imported:
+                index: int = 1, maximise: bool = False, max_bytes: int = MAX_BYTES) -> Imported:
     if maximise and fmt != "gap":
         raise InputError([Problem("--maximise", fmt, "only GAP files are stated as maximisation problems",
                                   "--format gap (or no --maximise)")])
     if fmt == "orlib-cap":
-        return orlib_cap(path, capacity, sourcing)
+        return orlib_cap(path, capacity, sourcing, max_bytes)
     if fmt == "holmberg":
-        return holmberg(path)
+        return holmberg(path, max_bytes)
     if fmt == "gap":
-        return gap(path, index, maximise)
+        return gap(path, index, maximise, max_bytes)
     raise InputError([Problem("--format", fmt, "unknown benchmark format", "one of: " + ", ".join(FORMATS))])
 
 

@@ -154,7 +154,7 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
-def _read_bytes(file: FsPath, max_bytes: int) -> tuple[bytes, str]:
+def read_bounded(file: FsPath, max_bytes: int) -> tuple[bytes, str]:
     """The file's bytes and "", or b"" and why not; at most `max_bytes` are read (stat() can lie)."""
     try:
         with open(file, "rb") as fh:
@@ -596,9 +596,9 @@ def _read(file: str | os.PathLike[str], max_bytes: int) -> RawDoc:
     shown = _show(fs)
     if not fs.is_file():
         raise InputError([Problem(shown, "(file)", "no such file", "a path to a YAML instance")])
-    raw_bytes, why = _read_bytes(fs, max_bytes)
+    raw_bytes, why = read_bounded(fs, max_bytes)
     if why:
-        raise InputError([Problem(f"{shown}:1", "(file)", f"the file {why}", _within(max_bytes))])
+        raise InputError([Problem(f"{shown}:1", "(file)", f"the file {why}", within(max_bytes))])
     data, marks, problems = _read_yaml(_decode(raw_bytes, shown, "(file)"), shown)
     digest = hashlib.sha256(raw_bytes)
     if not isinstance(data, dict):
@@ -612,13 +612,13 @@ def _read(file: str | os.PathLike[str], max_bytes: int) -> RawDoc:
         table, why = _side_table(fs, value)
         table_bytes = b""
         if not why:
-            table_bytes, why = _read_bytes(table, max_bytes)
+            table_bytes, why = read_bounded(table, max_bytes)
         if why:
             where = f" next to {shown}" if why == "not found" else ""
             expected = "a CSV file name relative to the YAML file" + (
                 ", inside its folder" if "outside" in why else "")
             problems.append(Problem(marks[(section,)], section, f"side table {_quote(value)} {why}{where}",
-                                    _within(max_bytes) if "larger" in why else expected))
+                                    within(max_bytes) if "larger" in why else expected))
             data[section] = []  # reported once, here; not again as "not a list" or "empty"
             partial.add(section)
             continue
@@ -637,7 +637,7 @@ def _read(file: str | os.PathLike[str], max_bytes: int) -> RawDoc:
     return RawDoc(data=data, marks=marks, file=shown, hash=digest.hexdigest(), problems=problems, partial=partial)
 
 
-def _within(max_bytes: int) -> str:
+def within(max_bytes: int) -> str:
     return f"a file of at most {_size(max_bytes)} (industry-transfer --max-input-mb N raises it)"
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 from model.errors import InputError, Problem, clip
 from model.loader import MAX_BYTES, parse_set
 from model.outputs import Collection, check_folder
-from solvers.options import SolveOptions
+from solvers.options import HIGHS_NAMES, SolveOptions
 
 SUMMARY = ["run", "scenario", "overlays", "status", "objective", "bound", "gap", "build_seconds", "solve_seconds"]
 
@@ -228,10 +228,11 @@ def claim(out: Path) -> Collection:
 
 
 def threads_per_worker(workers: int) -> int:
-    """The solver threads of each of `workers` local runs when the user gave none: the cores this
-    process may use, shared out (at least 1). HiGHS on its own takes every core for each run: on 2
-    cores, 4 china runs with `--workers 2` took 119 s (220 s of CPU) against 75 s (133 s) with one
-    thread each (one sweep each)."""
+    """HiGHS's threads in each of `workers` local runs at once when the user gave none: the cores
+    this process may use, shared out (at least 1). A dask cluster's workers are left to their own
+    settings (their cores are not known here), and so are other solvers (not given threads). HiGHS
+    on its own takes every core for each run: on 2 cores, 4 china runs with `--workers 2` took 119 s
+    (220 s of CPU) against 75 s (133 s) with one thread each (one sweep each)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, cores // workers)
 
@@ -259,7 +260,7 @@ def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulatio
 
     write_summary()
     at_once = min(workers, len(runs))
-    if not scheduler and at_once > 1 and solve_options.threads is None:
+    if not scheduler and at_once > 1 and solve_options.threads is None and solve_options.solver in HIGHS_NAMES:
         solve_options = replace(solve_options, threads=threads_per_worker(at_once))
     try:
         work = [(instance, v, str(folder.out), formulation, solve_options, max_bytes) for v in runs]

@@ -97,3 +97,23 @@ def test_csv_side_tables_load_like_yaml(tmp_path):
     assert loaded.instance.industries[1].must_transfer is True
     out = solve_instance(loaded, None, EXACT)
     assert out.result.objective == pytest.approx(49.6)
+
+
+@pytest.mark.parametrize("command", ["solve", "import"])
+def test_a_missing_or_oversized_benchmark_file_is_one_clear_line(tmp_path, command):
+    # A missing file gave "internal error: FileNotFoundError" (exit 1); a file of any size was read whole.
+    def run(file, *head):
+        args = (["solve", "--format", "orlib-cap", str(file), "--out", str(tmp_path / "run")] if command == "solve"
+                else ["import", "orlib-cap", str(file), "-o", str(tmp_path / "x.yaml")])
+        return CliRunner().invoke(main, [*head, *args])
+
+    missing = run(tmp_path / "absent.txt")
+    assert missing.exit_code == 2, missing.output
+    assert "absent.txt: (file): no such file; expected a path to a benchmark file" in missing.output
+    big = tmp_path / "big.txt"
+    big.write_text(" 1 1\n 5 0.\n 3\n 1.5\n" + " " * (1 << 20))
+    too_big = run(big, "--max-input-mb", "1")
+    assert too_big.exit_code == 2, too_big.output
+    assert "big.txt:1: (file): the file is larger than 1 MB" in too_big.output
+    assert "Traceback" not in missing.output + too_big.output
+    assert not (tmp_path / "x.yaml").exists() and not (tmp_path / "run").exists()
