@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -345,26 +346,35 @@ def test_solve_and_bench_take_the_kernel_method(tmp_path):
     assert float(rows["kernel"]["root_bound"]) <= 932615.75 * (1 + 1e-9)
 
 
-def test_a_plan_every_customers_cheapest_warehouse_proves_needs_no_guide(tmp_path):
-    # Three warehouses already open (fixed cost 0), each able to take the whole demand: the optimum
-    # serves every customer from its cheapest one, which the cheapest-place bound proves at once.
-    # Before, the kernel search ran its guide first (column generation: 110 s on such a file of
-    # 1000 × 1000, which HiGHS's presolve solves in seconds).
-    cost = [[7.5, 3.25, 9.0], [4.0, 8.5, 6.0], [5.0, 5.5, 1.75], [2.0, 9.5, 8.0]]
+# Three warehouses already open (fixed cost 0), each able to take the whole demand: the optimum
+# serves every customer from its cheapest one, 3.25 + 4.0 + 1.75 + 2.0.
+OPEN_COST = [[7.5, 3.25, 9.0], [4.0, 8.5, 6.0], [5.0, 5.5, 1.75], [2.0, 9.5, 8.0]]
+CHEAPEST = sum(min(row) for row in OPEN_COST)
+
+
+def _all_open(tmp_path) -> Path:
+    """The OR-Library cap file of OPEN_COST (demands 3, 5, 2, 4)."""
     demand = [3, 5, 2, 4]
     lines = [" 3 4", *[f" {sum(demand)} 0." for _ in range(3)]]
-    for d, row in zip(demand, cost):
+    for d, row in zip(demand, OPEN_COST):
         lines += [f" {d}", " " + " ".join(map(str, row))]
     path = tmp_path / "open.txt"
     path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_plan_every_customers_cheapest_warehouse_proves_needs_no_guide(tmp_path):
+    # The cheapest-place bound proves the optimum at once. Before, the kernel search ran its guide
+    # first (column generation: 110 s on such a file of 1000 × 1000, which HiGHS's presolve solves
+    # in seconds).
+    path = _all_open(tmp_path)
     got = CliRunner().invoke(main, ["solve", "--format", "orlib-cap", str(path), "--sourcing", "single", "--method",
                                     "kernel", "--heuristic", "start", "--threads", "1", "--out", str(tmp_path / "run")])
     assert got.exit_code == 0, got.output
     kpis = json.loads((tmp_path / "run" / "kpis.json").read_text())
     run = json.loads((tmp_path / "run" / "run.json").read_text())
-    cheapest = sum(min(row) for row in cost)  # 3.25 + 4.0 + 1.75 + 2.0
-    assert kpis["status"] == "optimal" and kpis["objective"] == pytest.approx(cheapest)
-    assert kpis["bound"] == pytest.approx(cheapest) and run["check"]["ok"] is True
+    assert kpis["status"] == "optimal" and kpis["objective"] == pytest.approx(CHEAPEST)
+    assert kpis["bound"] == pytest.approx(CHEAPEST) and run["check"]["ok"] is True
     assert "proven by every module's cheapest place" in run["solver"]["message"]
 
 
@@ -373,13 +383,7 @@ def test_a_proven_plan_is_priced_without_the_full_mip(tmp_path, sourcing):
     # The plan the cheapest places prove gets its shadow prices from the MIP with its integer
     # decisions held, not from a full MIP (4–5 s at a million pairs): the same prices as the plain
     # MIP's path (a full MIP, then the same held LP), every slack capacity priced 0.
-    cost = [[7.5, 3.25, 9.0], [4.0, 8.5, 6.0], [5.0, 5.5, 1.75], [2.0, 9.5, 8.0]]
-    demand = [3, 5, 2, 4]
-    lines = [" 3 4", *[f" {sum(demand)} 0." for _ in range(3)]]
-    for d, row in zip(demand, cost):
-        lines += [f" {d}", " " + " ".join(map(str, row))]
-    path = tmp_path / "open.txt"
-    path.write_text("\n".join(lines) + "\n")
+    path = _all_open(tmp_path)
     parks = {}
     for method in ("kernel", "mip"):
         got = CliRunner().invoke(main, ["solve", "--format", "orlib-cap", str(path), "--sourcing", sourcing,
@@ -387,7 +391,7 @@ def test_a_proven_plan_is_priced_without_the_full_mip(tmp_path, sourcing):
                                         "--out", str(tmp_path / method)])
         assert got.exit_code == 0, got.output
         kpis = json.loads((tmp_path / method / "kpis.json").read_text())
-        assert kpis["status"] == "optimal" and kpis["objective"] == pytest.approx(sum(min(row) for row in cost))
+        assert kpis["status"] == "optimal" and kpis["objective"] == pytest.approx(CHEAPEST)
         parks[method] = pd.read_csv(tmp_path / method / "parks.csv")
     message = json.loads((tmp_path / "kernel" / "run.json").read_text())["solver"]["message"]
     assert "proven by every module's cheapest place" in message
@@ -402,18 +406,12 @@ def test_a_proven_plan_with_round_off_keeps_its_prices(tmp_path):
     # shadow_price empty, nothing said). The plan here is the cheapest places', which step 0 proves.
     from solvers import kernel
 
-    cost = [[7.5, 3.25, 9.0], [4.0, 8.5, 6.0], [5.0, 5.5, 1.75], [2.0, 9.5, 8.0]]
-    demand = [3, 5, 2, 4]
-    lines = [" 3 4", *[f" {sum(demand)} 0." for _ in range(3)]]
-    for d, row in zip(demand, cost):
-        lines += [f" {d}", " " + " ".join(map(str, row))]
-    path = tmp_path / "open.txt"
-    path.write_text("\n".join(lines) + "\n")
+    path = _all_open(tmp_path)
     loaded = load_imported(import_file("orlib-cap", path, None, "single", 1))
     problem = assemble(build_data(loaded.instance), BuildOptions())
     opts = SolveOptions(threads=1)
     plain = kernel.solve(problem, opts, duals=False)  # no start: the plain search's optimum
-    assert plain.objective == pytest.approx(sum(min(row) for row in cost))
+    assert plain.objective == pytest.approx(CHEAPEST)
     start = problem.solution.values.copy()
     _, _, integer = problem.bounds()
     start[integer & (start > 0.5)] += 2e-16 * start[integer & (start > 0.5)]
