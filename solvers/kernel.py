@@ -330,7 +330,7 @@ def solve(problem: Problem, opts: SolveOptions, duals: bool = False, guided: Gui
     # continuous part may still improve), whose bound says nothing of the whole problem. The full
     # MIP took 4–5 s more at a million pairs, where the cheapest places prove the plan.
     proven = best is not None and _proven(best_obj, bound, target)
-    unpriced = "no time left"
+    unpriced = f"stopped by {CONTROL.signal_name or 'a signal'}" if stopped else "no time left"
     if not stopped and (left is None or left >= 1.0) and (duals or not proven):
         problem.start = best
         held = _fixed(problem, integer, np.round(best)) if proven else contextlib.nullcontext()
