@@ -411,7 +411,11 @@ def _build(runs: list[dict[str, Any]], names: list[str], verdicts: dict[str, Ver
 
     def placed(run: dict[str, Any]) -> pd.Series:
         a = run["allocations.csv"]
-        a = a.assign(park=a["park"].fillna("(stays)"))
+        # Staying and closing both leave the park empty; the fate tells them apart.
+        fill = pd.Series("(stays)", index=a.index)
+        if "fate" in a:
+            fill = fill.mask(a["fate"].eq("retired"), "(closes)")
+        a = a.assign(park=a["park"].fillna(fill))
         if timed:
             a = a.assign(period=a["period"].fillna(""))
         return a.groupby(["industry", "park", *(["period"] if timed else [])])["modules"].sum()

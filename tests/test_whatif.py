@@ -126,6 +126,28 @@ def test_compare_reports_the_known_difference(tmp_path):
     assert "capacity[wuhu,cod]" in set(binding["row"])
 
 
+def test_compare_tells_a_module_that_closes_from_one_that_stays(tmp_path):
+    """Both leave the park empty in allocations.csv; the fate column tells them apart. By hand: under
+    tight_cod one textile module has no park; closing it (retire_cost 15) is cheaper than keeping it
+    home (stay_cost 20), and at retire_cost 25 it stays."""
+    data = yaml.safe_load(Path(DEMO).read_text(encoding="utf-8"))
+    data["industries"][0].update(may_retire=True, retire_cost=15)
+    inst = write(tmp_path, data)
+    for name, extra in (("closes", []), ("stays", ["--set", "industries.textiles_js.retire_cost=25"])):
+        r = CliRunner().invoke(main, ["solve", str(inst), "--scenario", "tight_cod", "--mip-gap", "0",
+                                      "--out", str(tmp_path / name), *extra])
+        assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["compare", str(tmp_path / "closes"), str(tmp_path / "stays"),
+                                  "--out", str(tmp_path / "cmp")])
+    assert r.exit_code == 0, r.output
+    alloc = pd.read_csv(tmp_path / "cmp" / "allocations.csv")
+    assert sorted(map(tuple, alloc[["industry", "park"]].values.tolist())) == [
+        ("textiles_js", "(closes)"), ("textiles_js", "(stays)")]
+    closes, stays = alloc.columns[2], alloc.columns[3]
+    assert alloc.set_index("park")[[closes, stays]].to_dict("index") == {
+        "(closes)": {closes: 1.0, stays: 0.0}, "(stays)": {closes: 0.0, stays: 1.0}}
+
+
 def test_explain_prices_forcing_by_hand(tmp_path):
     r = CliRunner().invoke(main, ["solve", DEMO, "--mip-gap", "0", "--out", str(tmp_path / "run")])
     assert r.exit_code == 0
