@@ -316,7 +316,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
     """Solve an instance, print a summary and write the results folder."""
     from model.errors import InputError, Problem
     from model.options import BuildOptions
-    from model.outputs import check_folder, part_of
+    from model.outputs import check_folder, outside_ours
     from model.run import diagnose_outcome, solve_instance
     from solvers import SolverNotFound
     from solvers.control import CONTROL, phase
@@ -328,10 +328,7 @@ def solve(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str |
                                      heuristic_only), method=method)
     stem = loaded.instance.name if fmt else Path(instance).stem
     folder = Path(out) if out is not None else Path("results") / f"{stem}-{scenario or 'base'}"
-    kind = part_of(folder)
-    if kind is not None:  # its summary or front describes what is there: a solve into it would belie them
-        raise InputError([Problem("--out", str(folder), f"is inside the {kind} folder {folder.parent}, whose "
-                                  "entries only that command writes", "a folder of its own, e.g. results/run1")])
+    outside_ours(folder, "--out" if out else "results folder")
     check_folder(folder, "--out" if out else "results folder")  # before any work: never lose the user's files
     try:
         outcome = solve_instance(loaded, BuildOptions(formulation=formulation), options)
@@ -613,9 +610,11 @@ def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: s
     """The trade-off between two KPIs: an ε-constraint sweep, written as front.csv, front.png and a
     results folder per point."""
     from model.options import BuildOptions
+    from model.outputs import outside_ours
     from model.pareto import Interrupted, NoPlan, front
     from model.report import print_table
 
+    outside_ours(Path(out))
     try:
         table = front(_load(instance, scenario, sets), x_axis, y_axis, points, Path(out), BuildOptions(formulation),
                       _solve_options(solver, time_limit, mip_gap, threads, seed, raw, backend=backend,
@@ -706,6 +705,8 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
         check_new_files([Path(out)], force, "--out")
 
     result = explain_run(Path(run), industry, candidates, prove, time_limit)
+    if out is not None:  # before anything is printed: a closed or full output (`| head`) must not lose it
+        write_file(Path(out), result.costs.to_csv(index=False, float_format="%.10g"))
     from model.labels import Labels, relabel
 
     labels = Labels.from_results(Path(run), lang)
@@ -724,8 +725,6 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
     print_table(console, f"Weighted cost per module of {labels.industry(industry)}, and the plan's objective if "
                 "forced there", relabel(result.costs, labels))
     print_table(console, "Parks it cannot go to", relabel(result.excluded[["park", "reason"]], labels))
-    if out is not None:
-        write_file(Path(out), result.costs.to_csv(index=False, float_format="%.10g"))
 
 
 @main.command()
@@ -764,7 +763,7 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
     parks closed (exact up to --exact-up-to players, else sampled over random orders)."""
     from model.errors import InputError, Problem
     from model.options import BuildOptions
-    from model.outputs import check_folder
+    from model.outputs import check_folder, outside_ours
     from model.report import print_table, write_results
     from model.shapley import NoValue, check_players, table
     from model.shapley import shapley as split
@@ -773,6 +772,7 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
     chosen = check_players(loaded.instance, players.split(",")) if players is not None else None
     options = _solve_options(solver, time_limit, mip_gap, threads, None, raw, backend=backend)
     if out is not None:  # before any solve: never lose the user's files, nor an hour of solves
+        outside_ours(Path(out))
         check_folder(Path(out), "--out", kind="shapley")
         if (Path(out) / "shapley.json").exists() and not force:
             raise InputError([Problem("--out", out, "holds the results of an earlier shapley run; nothing was "
@@ -900,7 +900,7 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
     from model.compare import compare as compare_runs
     from model.compare import write as write_comparison
     from model.errors import InputError, Problem
-    from model.outputs import check_folder
+    from model.outputs import check_folder, outside_ours
     from model.report import print_table, printable
 
     if len(runs) < 2:
@@ -917,11 +917,14 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
             if Path(r).resolve() in target.parents:  # a run's folder must stay as the run wrote it
                 raise InputError([Problem("--out", out, f"is inside {r}, which is being compared",
                                           "a folder apart from the runs")])
+        outside_ours(Path(out))
         check_folder(Path(out), kind="comparison")
     if len({Path(r).resolve() for r in runs}) < len(runs):
         raise InputError([Problem("RUNS", " ".join(runs), "the same folder is given twice", "different runs")])
     result = compare_runs([Path(r) for r in runs], prove, time_limit,
                           progress=lambda line: click.echo(line, err=True))
+    # Written before anything is printed: a closed or full output (`| head`) must not lose the files.
+    subs = write_comparison(Path(out), result, checked=True) if out is not None else []
     from model.labels import Labels, relabel
 
     labels = Labels.from_results(Path(runs[0]), lang)  # the runs of a comparison are usually of one instance
@@ -956,7 +959,6 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
             click.echo(f"warning: the plan of {name} fails the independent check: " + "; ".join(problems[:5])
                        + (f" and {len(problems) - 5} more" if len(problems) > 5 else ""), err=True)
     if out is not None:
-        subs = write_comparison(Path(out), result, checked=True)
         console.print(f"Written to {out}" + (f" (re-solved runs in {', '.join(subs)})" if subs else ""))
 
 
@@ -1048,8 +1050,9 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     capb and capc for their four published capacities unless --capacity is given.
     """
     from model.bench import expand_specs, read_optima, run_bench, write_bench
-    from model.outputs import check_folder
+    from model.outputs import check_folder, outside_ours
 
+    outside_ours(Path(out))
     check_folder(Path(out), kind="bench")  # before the runs, not after them
     index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
     cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None, _max_bytes(), maximise)

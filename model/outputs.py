@@ -155,13 +155,23 @@ def beside(out: Path, suffix: str, option: str, kind: str = "results", plain: bo
     return out.with_name(names[0])
 
 
-def part_of(out: Path) -> str | None:
-    """The kind of the folder of ours that `out` would be an entry of (a sweep, a Pareto front, a
-    comparison), or None: only that command writes its entries, so that its summary or front
-    describes what the folder holds (a foreign entry would also make the folder the user's)."""
-    out = Path(out)
-    doc = manifest(out.parent) if out.name else None
-    return doc["kind"] if doc is not None and doc["kind"] != "results" else None
+def part_of(out: Path) -> tuple[Path, str] | None:
+    """The nearest folder of ours (a results, sweep, Pareto, comparison... folder) that `out` would
+    be inside, with its kind, or None. Only the command that made such a folder writes in it: a
+    foreign entry would make its summary or front false, and the folder foreign to the next run."""
+    for parent in Path(os.path.abspath(out)).parents:
+        doc = manifest(parent)
+        if doc is not None:
+            return parent, doc["kind"]
+    return None
+
+
+def outside_ours(out: Path, option: str = "--out") -> None:
+    """Refuse, before any work, a destination inside a folder of ours (`part_of`)."""
+    inside = part_of(out)
+    if inside is not None:
+        raise _problem(option, out, f"is inside the {inside[1]} folder {inside[0]}, whose entries only the command "
+                                    "that made it writes", "a path of its own, e.g. results/run1")
 
 
 def _key(name: str) -> str:
@@ -251,6 +261,7 @@ def check_new_files(paths: Iterable[Path], force: bool, option: str = "-o") -> N
     """Refuse to overwrite existing files unless `force`, links and folders always, and places
     that cannot be written (proved by writing and removing a temporary file there)."""
     for path in paths:
+        outside_ours(path, option)
         try:
             if path.is_symlink() or path.is_dir():
                 raise _problem(option, path, "is a link or a folder", "a file name")
@@ -342,6 +353,7 @@ class Collection:
         self.files: set[str] = set()
 
     def claim(self) -> None:
+        outside_ours(self.out, self.option)
         check_folder(self.out, self.option, self.kind)
         self.out.mkdir(parents=True, exist_ok=True)
         clean_stale(self.out)

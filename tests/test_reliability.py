@@ -544,9 +544,43 @@ def test_pareto_refuses_a_foreign_point_folder_before_solving(tmp_path):
     for inside in ("point_01", "mine"):  # a solve into a front would make its front.csv false
         code, errors, _ = run("solve", DEMO, "--scenario", "tight_cod", "--out", str(out / inside))
         assert code == 2 and errors == [f"error: --out: {out / inside}: is inside the pareto folder {out}, whose "
-                                        "entries only that command writes; expected a folder of its own, e.g. "
-                                        "results/run1"]
+                                        "entries only the command that made it writes; expected a path of its "
+                                        "own, e.g. results/run1"]
     assert (out / "point_01" / "kpis.json").read_text() == before and not (out / "mine").exists()
+
+
+def test_no_output_goes_inside_a_folder_of_ours(tmp_path):
+    """A file or folder written into a results or comparison folder would make it foreign to the
+    command that made it (its next run refuses the folder), so every output path is refused there."""
+    a, b, cmp = tmp_path / "a", tmp_path / "b", tmp_path / "cmp"
+    assert run("solve", DEMO, "--out", str(a))[0] == 0
+    assert run("solve", DEMO, "--scenario", "tight_cod", "--out", str(b))[0] == 0
+    assert run("compare", str(a), str(b), "--out", str(cmp))[0] == 0
+    attempts = [(("solve", DEMO, "--out", str(a / "sub")), "results", a),
+                (("compare", str(a), str(b), "--out", str(cmp / "sub")), "comparison", cmp),
+                (("report", str(a), "--html", str(cmp / "r.html")), "comparison", cmp),
+                (("explain", str(b), "--industry", "textiles_js", "--out", str(cmp / "e.csv")), "comparison", cmp),
+                (("generate", "--industries", "3", "--parks", "2", "-o", str(cmp / "g.yaml")), "comparison", cmp)]
+    for args, kind, folder in attempts:
+        code, errors, _ = run(*args)
+        assert code == 2 and len(errors) == 1 and f"is inside the {kind} folder {folder}," in errors[0], (args, errors)
+    assert sorted(p.name for p in cmp.iterdir() if p.suffix != ".csv") == [MARKER]  # nothing was added
+    assert run("compare", str(a), str(b), "--out", str(cmp))[0] == 0  # still ours: replaced as before
+    assert run("solve", DEMO, "--out", str(a))[0] == 0
+
+
+def test_compare_and_explain_write_their_files_before_printing(tmp_path):
+    """An output that fails (a full disk, `| head` closing the pipe) must not lose the files asked for."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run("solve", DEMO, "--out", str(a))[0] == 0
+    assert run("solve", DEMO, "--scenario", "tight_cod", "--out", str(b))[0] == 0
+    with open("/dev/full", "w") as full:
+        subprocess.run([*CLI, "compare", str(a), str(b), "--out", str(tmp_path / "cmp")], stdout=full,
+                       stderr=subprocess.DEVNULL, check=False)
+        subprocess.run([*CLI, "explain", str(a), "--industry", "chem_zj", "--out", str(tmp_path / "e.csv")],
+                       stdout=full, stderr=subprocess.DEVNULL, check=False)
+    assert not pd.read_csv(tmp_path / "cmp" / "allocations.csv").empty
+    assert pd.read_csv(tmp_path / "e.csv")["park"].notna().all()
 
 
 def _pareto_interrupted(out: Path, points: int) -> subprocess.CompletedProcess:
