@@ -857,6 +857,10 @@ def report(runs: tuple[str, ...], html_path: str | None, xlsx_path: str | None, 
 
     folders = [read_run(Path(r), _max_bytes()) for r in runs]
     check_new_files(targets, force, "--html/--xlsx")
+    for r, folder in zip(runs, folders):  # the page says so too, but a reader of the terminal must know
+        if folder.check:
+            click.echo(f"warning: the plan of {r} fails the independent check: " + "; ".join(folder.check[:5])
+                       + (f" and {len(folder.check) - 5} more" if len(folder.check) > 5 else ""), err=True)
     # Both made before either is written: a failure leaves neither, not half the output.
     page = render(folders, lang=lang) if html_path is not None else None
     book = workbook(folders, lang=lang) if xlsx_path is not None else None

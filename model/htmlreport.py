@@ -272,7 +272,8 @@ def _map(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
         fig.add_trace(go.Scatter(
             x=[p.location.lon for p in ps], y=[p.location.lat for p in ps], mode="markers",  # type: ignore[union-attr]
             name=f"parks, {page.label('region', region)}",
-            marker={"size": 7 + 5 * np.sqrt(mods), "color": colours.get(region, "#888"),
+            # A plan edited by hand may hold negative modules: the check reports them, the map draws 0.
+            marker={"size": 7 + 5 * np.sqrt(np.clip(mods, 0.0, None)), "color": colours.get(region, "#888"),
                     "line": {"width": 1, "color": "#333"}, "opacity": np.where(mods > 0, 0.85, 0.25)},
             text=[f"{page.label('park', p.id)} ({page.label('province', p.province)}): {_number(m)} modules"
                   for p, m in zip(ps, mods)], hoverinfo="text"))

@@ -295,6 +295,16 @@ def test_report_reads_only_what_solve_wrote(runs: tuple[Path, Path], tmp_path: P
     assert got.exit_code == 0, got.output  # a plan that breaks the instance is reported, as failing
     page = (tmp_path / "e.html").read_text(encoding="utf-8")
     assert "FAILS" in page and "at nowhere: unknown park" in page and "passed (re-checked" not in page
+    assert "warning: the plan of" in got.stderr and "at nowhere: unknown park" in got.stderr  # the terminal too
+
+    negative = tmp_path / "negative"  # negative modules: reported as failing, drawn as 0 on the map
+    shutil.copytree(base, negative)
+    alloc = pd.read_csv(negative / "allocations.csv", keep_default_na=False, na_values=[""])
+    alloc.loc[alloc["park"].notna().idxmax(), "modules"] = -1
+    alloc.to_csv(negative / "allocations.csv", index=False)
+    got = cli("report", str(negative), "--html", str(tmp_path / "n.html"))
+    assert got.exit_code == 0 and "fewer than 0" in got.stderr, got.output
+    assert "fewer than 0" in (tmp_path / "n.html").read_text(encoding="utf-8")
 
     got = cli("report", str(base), "--html", str(base / "kpis.json"), "--force")
     assert got.exit_code == 2 and "inside" in got.stderr
