@@ -722,9 +722,9 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
     if result.check:
         click.echo(f"warning: the plan of {run} fails the independent check: " + "; ".join(result.check[:5]),
                    err=True)
-    print_table(console, f"Weighted cost per module of {labels.industry(industry)}, and the plan's objective if "
-                "forced there", relabel(result.costs, labels))
-    print_table(console, "Parks it cannot go to", relabel(result.excluded[["park", "reason"]], labels))
+    print_table(console, f"Weighted cost per module of {labels.industry(industry)}, and the plan's objective with "
+                "the whole bundle forced there", relabel(result.costs, labels))
+    print_table(console, "Parks the whole bundle cannot go to", relabel(result.excluded[["park", "reason"]], labels))
 
 
 @main.command()

@@ -24,6 +24,7 @@ from model import Loaded, kpis
 from model.assemble import assemble
 from model.data import Data, build_data
 from model.errors import InputError, Problem
+from model.families.assign import may_retire
 from model.loader import RawDoc
 from model.options import FORMULATIONS, BuildOptions
 from model.plans import check_results, read_json, read_plan, reported_kpis
@@ -42,8 +43,10 @@ def terms() -> list[str]:
 class Explanation:
     """Why a bundle went where it went.
 
-    `costs` has a row per park shown (where the bundle is, the next-best parks, and staying):
-    park, each weighted term per module, total, placed, forced_objective (the re-solve's
+    `costs` has a row per park shown (where the bundle is, the next-best parks), one for staying
+    ("(stays)") and, where the bundle may close, one for closing ("(closes)"): park, each weighted
+    term per module (a term only staying or closing has, such as stay_cost or retire_cost, in a
+    column of its own, 0 at the parks), total, placed, forced_objective (the re-solve's
     objective, or its status), delta (forced_objective − the plan's objective), delta_low and
     delta_high (what forcing can cost at least and at most, given the gaps: the forced optimum
     lies in [its bound, its objective], the plan's optimum in [bound, objective], and forcing
@@ -56,7 +59,7 @@ class Explanation:
     of it with every upgrade built (`available`) and what one module needs (`needed`)."""
 
     industry: str
-    placed: dict[str, float]  # park -> modules (stays under "(stays)")
+    placed: dict[str, float]  # park -> modules (staying under "(stays)", closed under "(closes)")
     costs: pd.DataFrame
     excluded: pd.DataFrame  # park, reason, resource, available, needed
     objective: float  # the plan's (or, with prove, the re-solved plan's) objective
@@ -99,6 +102,18 @@ def _present(data: Data, kpi: str, coef: Callable[[Data, str], Any]) -> Any:
     f = kpis.factor(data, kpi)
     span = [0] if kpis.once(kpi) else range(data.count)
     return sum(float(f[t]) * coef(data.at(t), kpi) for t in span)
+
+
+def _at_origin(data: Data, industry: str, kind: str) -> dict[str, float]:
+    """The weighted objective terms per module of `industry` staying (`kind` "stay") or closed
+    ("retire"), by KPI, as the objective counts them (`_present`); terms weighted 0 left out."""
+    at = data.industry.index.get_loc(industry)
+    out = {}
+    for k in kpis.registry().values():
+        per = getattr(k, kind)
+        if k.objective and per is not None and data.inst.weight(k.name):
+            out[k.name] = float(_present(data, k.name, lambda view, _, f=per: f(view)[at])) * data.inst.weight(k.name)
+    return out
 
 
 def rerun_options(folder: Path, run: dict, mip_gap: float | None = None,
@@ -184,6 +199,8 @@ def explain(folder: Path, industry: str, candidates: int = 5, prove: float | Non
     placed = {p: v for (i, p), v in got.plan.x.items() if i == industry}
     if got.plan.stay.get(industry, 0.0) > 0:
         placed["(stays)"] = got.plan.stay[industry]
+    if got.plan.retire.get(industry, 0.0) > 0:
+        placed["(closes)"] = got.plan.retire[industry]
 
     full = build_data(inst, keep_forbidden=True)
     rows = full.pairs[full.pairs["industry"] == industry]
@@ -196,8 +213,6 @@ def explain(folder: Path, industry: str, candidates: int = 5, prove: float | Non
     table["total"] = table[per_module].sum(axis=1)
     table["placed"] = table["park"].map(placed).fillna(0.0)
     modules = float(full.industry.at[industry, "modules"])
-    stay_cost = sum(float(_present(full, kpi, lambda view, _, c=column: view.industry.at[industry, c]))
-                    * inst.weight(kpi) for kpi, column in (("stay_cost", "stay_cost"), ("co2", "stay_co2")))
 
     reasons = []
     for n, r in zip(rows.index, table.itertuples()):
@@ -217,9 +232,17 @@ def explain(folder: Path, industry: str, candidates: int = 5, prove: float | Non
     shown = pd.concat([usable[usable["placed"] > 0], others]).drop(columns=["forbidden_by"])
 
     build_opts, solve_opts = rerun_options(folder, run, prove, time_limit)
-    stays = {"park": "(stays)", **{t: 0.0 for t in per_module}, "total": stay_cost,
-             "placed": placed.get("(stays)", 0.0), "x_max": modules}
-    shown = pd.concat([shown, pd.DataFrame([stays])], ignore_index=True)
+    # Staying (and closing, where the bundle may close) as rows of their own, each term in its
+    # column: a term no park has (stay_cost, retire_cost) gets a column, 0 at the parks.
+    ends = [("(stays)", _at_origin(full, industry, "stay"))] + (
+        [("(closes)", _at_origin(full, industry, "retire"))] if industry in may_retire(inst) else [])
+    for term in dict.fromkeys(t for _, parts in ends for t in parts):
+        if term not in shown:
+            shown.insert(shown.columns.get_loc("total"), term, 0.0)
+    shown = pd.concat([shown, pd.DataFrame([{"park": end, **{t: 0.0 for t in per_module}, **parts,
+                                             "total": sum(parts.values()), "placed": placed.get(end, 0.0),
+                                             "x_max": modules} for end, parts in ends])], ignore_index=True)
+    shown = shown.fillna({t: 0.0 for _, parts in ends for t in parts})
     data = build_data(inst)
     must = bool(full.industry.at[industry, "must_transfer"])
     forced, delta = [], []
@@ -268,44 +291,36 @@ def explain(folder: Path, industry: str, candidates: int = 5, prove: float | Non
             continue
         if len(levels) > 1:
             problem = assemble(data, build_opts)
+        # The forcing as bounds (block, positions, lb, ub), put back after the solve.
         if data.phased:  # every module ends up there, moving when it pays: every other place closed to it
-            name, block = "x", problem.var("x")
-            shut = np.flatnonzero((block.keys[0] == industry) & (block.keys[1] != park))
+            xs = problem.var("x")
+            changes = [("x", np.flatnonzero((xs.keys[0] == industry) & (xs.keys[1] != park)), 0.0, 0.0)]
             if park != "(stays)":
-                problem.var("stay").ub[problem.var("stay").col(industry) - problem.var("stay").start] = 0.0
-            lb, ub = block.lb[shut].copy(), block.ub[shut].copy()
-            block.ub[shut] = 0.0
-            if kept is not None:
-                kept.change_col_bounds("x", shut, block.lb[shut], block.ub[shut])
-                if park != "(stays)":
-                    kept.change_col_bounds("stay", [problem.var("stay").col(industry) - problem.var("stay").start],
-                                           0.0, 0.0)
-            at, before = shut, (lb, ub)
+                changes.append(("stay", [problem.var("stay").col(industry) - problem.var("stay").start], 0.0, 0.0))
+            if park != "(closes)" and "retire" in problem.variables:
+                changes.append(("retire", np.flatnonzero(problem.var("retire").keys[0] == industry), 0.0, 0.0))
         else:
-            name = "stay" if park == "(stays)" else "x"
+            name = {"(stays)": "stay", "(closes)": "retire"}.get(park, "x")
             block = problem.var(name)
-            at = (block.col(industry) if park == "(stays)" else block.col(industry, park)) - block.start
-            before = (float(block.lb[at]), float(block.ub[at]))
+            changes = [(name, [(block.col(industry) if name != "x" else block.col(industry, park)) - block.start],
+                        modules, modules)]
+        saved = []
+        for name, at, lo, hi in changes:
+            block, at = problem.var(name), np.asarray(at, dtype=np.int64)
+            saved.append((name, at, block.lb[at].copy(), block.ub[at].copy()))
             if kept is not None:
-                kept.change_col_bounds(name, [at], modules, modules)
+                kept.change_col_bounds(name, at, lo, hi)
             else:
-                block.lb[at] = block.ub[at] = modules
+                block.lb[at], block.ub[at] = lo, hi
         if len(levels) > 1:
             result, _ = solve_levels(problem, levels, solve_opts)
         else:
             result = solve(problem, solve_opts, kept=kept)
-        if data.phased:
-            block.lb[at], block.ub[at] = before
-            stay = problem.var("stay")
-            n = stay.col(industry) - stay.start
-            stay.ub[n] = 0.0 if must else modules
+        for name, at, lb, ub in saved:
             if kept is not None:
-                kept.change_col_bounds("x", at, *before)
-                kept.change_col_bounds("stay", [n], 0.0, stay.ub[n])
-        elif kept is not None:
-            kept.change_col_bounds(name, [at], *before)
-        else:
-            block.lb[at], block.ub[at] = before
+                kept.change_col_bounds(name, at, lb, ub)
+            else:
+                problem.var(name).lb[at], problem.var(name).ub[at] = lb, ub
         forced.append(result.objective if result.has_solution else result.status)
         delta.append(result.objective - upper if result.has_solution else None)
         if not result.has_solution:
@@ -327,7 +342,7 @@ def explain(folder: Path, industry: str, candidates: int = 5, prove: float | Non
         else:
             verdicts.append("within tolerance")
     shown = shown.assign(forced_objective=forced, delta=delta, delta_low=lows, delta_high=highs, verdict=verdicts)
-    unweighted = [t for t in per_module if weights[t] == 0]  # columns of zeros say nothing
+    unweighted = [t for t in per_module if weights[t] == 0 and t in shown]  # columns of zeros say nothing
     shown = shown.drop(columns=["x_max", *unweighted])
     when, note = None, ""
     if data.phased:
@@ -349,7 +364,7 @@ def explain(folder: Path, industry: str, candidates: int = 5, prove: float | Non
                      "solver tolerance, not an effect")
     named = set(excluded["park"])
     for park, got in zip(shown["park"], forced):
-        if got == "infeasible" and park not in named and park != "(stays)":
+        if got == "infeasible" and park not in named and park not in ("(stays)", "(closes)"):
             # The bundle fits the park alone; what the plan must place there, or a rule, leaves no room.
             excluded.loc[len(excluded)] = {"park": park, "resource": "", "available": math.nan, "needed": math.nan,
                                            "reason": "the whole bundle fits the park alone, but no plan has it there "

@@ -249,13 +249,18 @@ def print_table(console: Console, title: str, table: pd.DataFrame, scale: str | 
         console.print(f"{title}: none", markup=False)
         return
     out = Table(title=escape(printable(f"{title} ({len(table)} rows)")))
+    # Too narrow a terminal folds cells onto more lines, never cuts them ("guan…" names no park), and
+    # the first column, which names the row, keeps its width.
+    first = table.columns[0]
+    width = min(40, max([len(printable(first))] + [len(printable(v)) for v in table[first].head(MAX_ROWS)]))
     for col in table.columns:
-        out.add_column(escape(printable(col)), justify="right" if pd.api.types.is_numeric_dtype(table[col]) else "left")
+        out.add_column(escape(printable(col)), justify="right" if pd.api.types.is_numeric_dtype(table[col]) else "left",
+                       overflow="fold", **({"min_width": width} if col == first else {}))
     columns = [_scale(table[col]) if isinstance(scale, str) and scale == "column" else None for col in table.columns]
     for n, row in enumerate(table.head(MAX_ROWS).itertuples(index=False)):
         scales = [float(scale.iloc[n])] * len(row) if isinstance(scale, pd.Series) else columns
         out.add_row(*[escape("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
                              else _fmt(v, s)) for v, s in zip(row, scales)])
-    console.print(out)
+    console.print(out, crop=False)  # wider than the console only when its columns cannot fold more
     if len(table) > MAX_ROWS:
         console.print(f"... {len(table) - MAX_ROWS} more rows")

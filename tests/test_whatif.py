@@ -147,6 +147,21 @@ def test_compare_tells_a_module_that_closes_from_one_that_stays(tmp_path):
     assert alloc.set_index("park")[[closes, stays]].to_dict("index") == {
         "(closes)": {closes: 1.0, stays: 0.0}, "(stays)": {closes: 0.0, stays: 1.0}}
 
+    # explain names the module that closes, and prices closing and staying in columns of their own.
+    from model.explain import explain
+
+    result = explain(tmp_path / "closes", "textiles_js")
+    assert result.placed == {"wuhu": 1.0, "(closes)": 1.0}
+    costs = result.costs.set_index("park")
+    assert costs.loc["(closes)", ["retire_cost", "stay_cost", "total", "placed"]].tolist() == [15, 0, 15, 1]
+    assert costs.loc["(stays)", ["retire_cost", "stay_cost", "total", "placed"]].tolist() == [0, 20, 20, 0]
+    assert costs.loc["wuhu", ["retire_cost", "stay_cost"]].tolist() == [0, 0]
+    # By hand, from the plan's 56.6 (wuhu's module 10, the closed one 15): both modules closed
+    # 56.6 − 10 + 15 = 61.6; both at home 56.6 − 10 − 15 + 2 × 20 = 71.6.
+    assert result.objective == pytest.approx(56.6)
+    assert costs.loc["(closes)", "forced_objective"] == pytest.approx(61.6)
+    assert costs.loc["(stays)", "forced_objective"] == pytest.approx(71.6)
+
 
 def test_explain_prices_forcing_by_hand(tmp_path):
     r = CliRunner().invoke(main, ["solve", DEMO, "--mip-gap", "0", "--out", str(tmp_path / "run")])
