@@ -13,6 +13,7 @@ import time
 STARTED = time.monotonic()  # a console command's budget (`--time-limit`) counts from here
 _CONSOLE = False  # run as the console command (`entry`), not called as a library (tests, notebooks)
 
+import math
 import os
 import signal
 import sys
@@ -505,8 +506,14 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
     parsed = dict(_sets(weights, "--weight"))
     names = list(default_weights())
     for family, value in parsed.items():
-        if family not in names or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise InputError([Problem("--weight", f"{family}={value}", "not a relaxation with a non-negative weight",
+        if isinstance(value, str):  # YAML 1.1 reads 1e6 (no dot) as text
+            try:
+                parsed[family] = value = float(value)
+            except ValueError:
+                pass
+        if family not in names or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
+                or not math.isfinite(value):
+            raise InputError([Problem("--weight", f"{family}={value}", "not a relaxation with a finite weight ≥ 0",
                                       "NAME=W with NAME one of " + ", ".join(names))])
     result = diagnose(_load(instance, scenario, sets), {k: float(v) for k, v in parsed.items()},
                       SolveOptions(mip_gap=0.0, time_limit=time_limit))
