@@ -82,9 +82,10 @@ def load_run(folder: Path) -> tuple[Loaded, dict, dict]:
     raw = RawDoc(data, {}, str(folder / "instance.json"), "")
     loaded = Loaded(validate(raw), raw, None)
     run, kpis = read_json(folder / "run.json"), reported_kpis(read_json(folder / "kpis.json"))
-    if kpis is None or not isinstance(run, dict):
-        raise InputError([Problem(str(folder), "(results folder)", "kpis.json or run.json is not as this tool "
-                                  "writes it", "a folder written by `industry-transfer solve`")])
+    for name, bad in (("kpis.json", kpis is None), ("run.json", not isinstance(run, dict))):
+        if bad:
+            raise InputError([Problem(str(folder / name), "(file)", "not as this tool writes it",
+                                      "a folder written by `industry-transfer solve`")])
     return loaded, run, kpis
 
 

@@ -227,8 +227,12 @@ def reported_kpis(doc: Any) -> dict[str, Any] | None:
     objective, values = doc.get("objective"), doc.get("kpis", {})
     if objective is not None and not _finite(objective):
         return None
-    if doc.get("gap") is not None and not _finite(doc.get("gap")):
+    gap, bound = doc.get("gap"), doc.get("bound")
+    if gap is not None and (not _finite(gap) or gap < 0):
         return None
+    if bound is not None and (not _finite(bound) or objective is not None
+                              and bound > objective + 1e-6 * max(1.0, abs(objective))):
+        return None  # a bound above the plan's objective is no bound of a minimum (kpis.json edited)
     if not isinstance(values, dict) or not all(isinstance(k, str) and _finite(v) for k, v in values.items()):
         return None
     weights = doc.get("objective_weights")

@@ -93,18 +93,22 @@ def _table(path: Path, max_bytes: int | None) -> pd.DataFrame:
     return table
 
 
-def _sound(kpis: Any, run: Any) -> bool:
-    """kpis.json and run.json hold what a report reads, of the types it reads them as."""
+def _sound(kpis: Any, run: Any) -> str | None:
+    """The file of kpis.json and run.json that does not hold what a report reads, of the types it
+    reads them as; None when both do."""
     def number(v: Any) -> bool:
         return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
-    if not isinstance(kpis, dict) or reported_kpis(kpis) is None or not isinstance(run, dict):
-        return False
+    if not isinstance(kpis, dict) or reported_kpis(kpis) is None:
+        return "kpis.json"
     if not all(number(kpis.get(k)) for k in ("objective", "bound", "gap", "solve_seconds")):
-        return False
+        return "kpis.json"
     if not isinstance(kpis.get("status"), str) or not all(number(v) for v in kpis.get("kpis", {}).values()):
-        return False
-    return all(isinstance(run.get(k, {}), dict) for k in ("solver", "check", "tool", "instance", "options"))
+        return "kpis.json"
+    if not isinstance(run, dict) or not all(isinstance(run.get(k, {}), dict)
+                                            for k in ("solver", "check", "tool", "instance", "options")):
+        return "run.json"
+    return None
 
 
 def read_run(folder: Path, max_bytes: int | None = None) -> RunFolder:
@@ -122,9 +126,9 @@ def read_run(folder: Path, max_bytes: int | None = None) -> RunFolder:
     if missing:
         raise InputError([Problem(str(folder), "(results folder)", "missing " + ", ".join(missing), EXPECTED)])
     kpis, run, data = (read_json(_file(folder / f, max_bytes)) for f in DOCUMENTS)
-    if not _sound(kpis, run):
-        raise InputError([Problem(str(folder / "kpis.json"), "(file)", "kpis.json or run.json is not as this "
-                                  "tool writes it", EXPECTED)])
+    unsound = _sound(kpis, run)
+    if unsound is not None:
+        raise InputError([Problem(str(folder / unsound), "(file)", "not as this tool writes it", EXPECTED)])
     if not isinstance(data, dict):
         raise InputError([Problem(str(folder / "instance.json"), "(file)", "not an instance", EXPECTED)])
     instance = validate(RawDoc(data, {}, str(folder / "instance.json"), ""))

@@ -337,6 +337,19 @@ def test_check_does_not_trust_objective_weights_this_tool_would_not_write(tmp_pa
     assert "objective 49.6 million yuan (the instance's weights)" in r.output
 
 
+@pytest.mark.parametrize("edit", [{"bound": 1000.0}, {"gap": -1.0}, {"bound": float("nan")}])
+def test_compare_does_not_trust_a_bound_above_the_objective_or_a_negative_gap(tmp_path, edit):
+    """A bound above the plan's objective is no bound of a minimum: trusted, it made the objective
+    interval inverted and identical plans 'an effect'."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert CliRunner().invoke(main, ["solve", DEMO, "--out", str(out)]).exit_code == 0
+    doc = json.loads((b / "kpis.json").read_text())
+    (b / "kpis.json").write_text(json.dumps({**doc, **edit}))
+    r = CliRunner().invoke(main, ["compare", str(a), str(b)])
+    assert r.exit_code == 2 and f"{b / 'kpis.json'}: (file): not as this tool writes it" in r.stderr, r.output
+
+
 # --- honest comparisons: differences judged by the runs' proven gaps ------------------------------
 
 def _two_parks(tmp_path: Path) -> Path:
