@@ -7,6 +7,7 @@ alike. The first run is the reference of every difference.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -473,6 +474,15 @@ def _build(runs: list[dict[str, Any]], names: list[str], verdicts: dict[str, Ver
                       rollups=_rollups(runs, names), proven=proven, summary=summary)
 
 
+def _short(name: str, most: int = 100) -> str:
+    """A folder's name cut to `most` bytes (file systems allow 255), kept apart from other names
+    cut alike by a hash of the whole; checked up front, a long name failed only after the re-solves."""
+    if len(name.encode("utf-8", "surrogateescape")) <= most:
+        return name
+    cut = name.encode("utf-8", "surrogateescape")[:most - 13].decode("utf-8", "ignore")
+    return f"{cut}-{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+
+
 def write(out: Path, result: Comparison, checked: bool = False) -> list[str]:
     """The comparison's tables as CSV in `out` (a comparison folder, written whole), and each
     re-solved run (--prove) as a results folder `proven-<n>-<folder name>` inside it. Returns
@@ -488,7 +498,7 @@ def write(out: Path, result: Comparison, checked: bool = False) -> list[str]:
             outcome = result.proven.get(name)
             if outcome is None:
                 continue
-            sub = f"proven-{n}-{Path(result.folders[name]).name}"
+            sub = f"proven-{n}-{_short(Path(result.folders[name]).name)}"
             record = {**outcome.run_record(), "proven_from": result.folders[name]}
             write_outcome(outcome, tmp / sub, extra={"run.json": record})
             subs.append(sub)

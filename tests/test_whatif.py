@@ -383,12 +383,13 @@ def test_compare_calls_a_difference_the_gaps_allow_within_tolerance_and_prove_se
     from model.compare import compare
 
     path = _two_parks(tmp_path)
+    long = tmp_path / ("b" + "x" * 250)  # its re-solved folder's name would be too long whole
     _solve(path, tmp_path / "a")
-    _solve(path, tmp_path / "b", "--set", "parks.p1.unit_costs.land=10.3")
+    _solve(path, long, "--set", "parks.p1.unit_costs.land=10.3")
     # By hand: a 11 (p1), b 11.3 (p1 at 10.3 is still cheaper than p2 at 10.5).
     _loosen(tmp_path / "a", 0.5)  # a's optimum in [10.5, 11]
-    _loosen(tmp_path / "b", 0.5)  # b's in [10.8, 11.3]
-    result = compare([tmp_path / "a", tmp_path / "b"])
+    _loosen(long, 0.5)  # b's in [10.8, 11.3]
+    result = compare([tmp_path / "a", long])
     b = "base + parks.p1.unit_costs.land=10.3"
     assert result.labels == ["base", b]
     v = result.verdicts[b]
@@ -400,7 +401,7 @@ def test_compare_calls_a_difference_the_gaps_allow_within_tolerance_and_prove_se
     assert kpis.loc["operating_cost", f"verdict {b}"] == "may be solver noise"
     assert any("within solver tolerance" in line for line in result.summary)
 
-    cli = CliRunner().invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--prove",
+    cli = CliRunner().invoke(main, ["compare", str(tmp_path / "a"), str(long), "--prove",
                                     "--out", str(tmp_path / "cmp")])
     assert cli.exit_code == 0, cli.output
     # Re-solved at gap 0: 11 and 11.3, bounds closed: +0.3 proven, 0.3 / 11 = 2.727 %.
@@ -413,7 +414,9 @@ def test_compare_calls_a_difference_the_gaps_allow_within_tolerance_and_prove_se
     # The proven runs are results folders inside --out; the users' folders are as they were.
     proven = tmp_path / "cmp"
     assert json.loads((proven / "proven-1-a" / "kpis.json").read_text())["objective"] == pytest.approx(11)
-    assert json.loads((proven / "proven-2-b" / "run.json").read_text())["proven_from"] == str(tmp_path / "b")
+    second = [p for p in proven.iterdir() if p.name.startswith("proven-2-bxxx")]
+    assert len(second) == 1 and len(second[0].name) == len("proven-2-") + 100
+    assert json.loads((second[0] / "run.json").read_text())["proven_from"] == str(long)
     assert json.loads((tmp_path / "a" / "kpis.json").read_text())["bound"] == pytest.approx(10.5)
     assert "re-solving base" in cli.stderr and "an effect, proven by the gaps" in " ".join(cli.stdout.split())
 
