@@ -74,7 +74,7 @@ class Explanation:
 
 def load_run(folder: Path) -> tuple[Loaded, dict, dict]:
     """The instance as solved, run.json and kpis.json of a results folder."""
-    for name in ("instance.json", "run.json", "kpis.json", "allocations.csv"):
+    for name in ("instance.json", "run.json", "kpis.json"):  # allocations.csv: only a run with a plan has one
         if not (folder / name).is_file():
             raise InputError([Problem(str(folder), "(results folder)", f"missing {name}",
                                       "a folder written by `industry-transfer solve`")])

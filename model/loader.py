@@ -595,7 +595,8 @@ def _read(file: str | os.PathLike[str], max_bytes: int) -> RawDoc:
     fs = FsPath(file)
     shown = _show(fs)
     if not fs.is_file():
-        raise InputError([Problem(shown, "(file)", "no such file", "a path to a YAML instance")])
+        what = "no such file" if not fs.exists() else "a folder" if fs.is_dir() else "not a regular file"
+        raise InputError([Problem(shown, "(file)", what, "a path to a YAML instance")])
     raw_bytes, why = read_bounded(fs, max_bytes)
     if why:
         raise InputError([Problem(f"{shown}:1", "(file)", f"the file {why}", within(max_bytes))])

@@ -89,9 +89,14 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
     table = source / "allocations.csv" if source.is_dir() else source
     if source.is_dir() and not table.exists() and (source / "kpis.json").is_file():
         try:
-            status = json.loads((source / "kpis.json").read_text(encoding="utf-8")).get("status")
+            doc = json.loads((source / "kpis.json").read_text(encoding="utf-8"))
+            status, planned = doc.get("status"), doc.get("objective") is not None
         except (ValueError, OSError, AttributeError):
-            status = None
+            status, planned = None, False
+        if planned:  # the run found one: its allocations.csv was removed
+            raise InputError([Problem(str(source), "(results folder)", "missing allocations.csv (the run found "
+                                      f"a plan: {str(status)[:40]})",
+                                      "the folder as `industry-transfer solve` wrote it")])
         if isinstance(status, str):  # a results folder of a run that found no plan
             raise InputError([Problem(str(source), "(results folder)", f"the run has no plan ({status[:40]})",
                                       "a results folder of a run that found a plan, or an allocations CSV")])

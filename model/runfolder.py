@@ -89,7 +89,11 @@ def _table(path: Path, max_bytes: int | None) -> pd.DataFrame:
         raise InputError([Problem(f"{path}:1", "(header)", "missing column " + ", ".join(missing), EXPECTED)])
     for col in numbers if len(table) else ():  # an empty table's columns have no type to check
         if not pd.api.types.is_numeric_dtype(table[col]) or pd.api.types.is_bool_dtype(table[col]):
-            raise InputError([Problem(str(path), col, "holds something other than numbers", EXPECTED)])
+            values = table[col].astype(str)
+            bad = pd.to_numeric(values.where(~values.str.lower().isin(("true", "false"))), errors="coerce").isna()
+            row = int(bad.to_numpy().argmax()) if bad.any() else 0
+            raise InputError([Problem(f"{path}:{row + 2}", col, f"got {values.iloc[row][:40]!r}, not a number",
+                                      EXPECTED)])
     return table
 
 

@@ -190,3 +190,41 @@ def test_an_empty_list_of_choices_is_said_as_such():
     shown = str(Problem("inst.yaml:9", "rules.r.sectors[0]", "no industry has sector 'x'", "one of: " + ", ".join([])))
     assert shown == ("inst.yaml:9: rules.r.sectors[0]: no industry has sector 'x'; expected one of those the "
                      "instance defines, and it defines none")
+
+
+def test_a_damaged_results_folder_or_an_odd_path_is_one_line_naming_what_is_wrong(tmp_path):
+    """A value that is not a number names its line; a removed plan is 'missing', not 'no plan'; a
+    run without a plan says so before any file it never had; a device is not 'no such file'."""
+    import shutil
+
+    from tests.conftest import base, write
+
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["solve", str(INSTANCES / "demo.yaml"), "--out", str(run)]).exit_code == 0
+    bad = tmp_path / "bad"
+    shutil.copytree(run, bad)
+    lines = (bad / "allocations.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[2].split(",")
+    cells[header.index("modules")] = "abc"
+    lines[2] = ",".join(cells)
+    (bad / "allocations.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = CliRunner().invoke(main, ["compare", str(run), str(bad)])
+    assert got.exit_code == 2 and got.stderr.strip() == (
+        f"error: {bad / 'allocations.csv'}:3: modules: got 'abc', not a number; expected a folder written by "
+        "`industry-transfer solve`")
+
+    (bad / "allocations.csv").unlink()
+    got = CliRunner().invoke(main, ["check", str(INSTANCES / "demo.yaml"), str(bad)])
+    assert got.exit_code == 2 and "missing allocations.csv (the run found a plan: optimal)" in got.stderr
+
+    data = base()
+    data["industries"][0].update(use={"land": 25}, must_transfer=True)  # fits neither park
+    path = write(tmp_path, data)
+    assert CliRunner().invoke(main, ["solve", str(path), "--out", str(tmp_path / "none")]).exit_code == 3
+    got = CliRunner().invoke(main, ["explain", str(tmp_path / "none"), "--industry", "a"])
+    assert got.exit_code == 2 and "the run has no plan (infeasible)" in got.stderr
+
+    got = CliRunner().invoke(main, ["validate", "/dev/null"])
+    assert got.exit_code == 2 and got.stderr.strip() == ("error: /dev/null: (file): not a regular file; expected a "
+                                                         "path to a YAML instance")
