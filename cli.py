@@ -647,7 +647,9 @@ def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: s
 def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], plan: str) -> None:
     """Check a plan against an instance: every constraint it breaks, in the instance's words, its
     KPIs and its objective. PLAN is a results folder or an allocations CSV (industry, park, modules;
-    an empty park for modules that stay). Exit 0 if the plan is feasible, 6 if not."""
+    an empty park for modules that stay; an optional column fate, `retired` with an empty park for
+    modules that close, as solve writes it; with periods, a column period). Exit 0 if the plan is
+    feasible, 6 if not."""
     import pandas as pd
 
     from model.check import check
