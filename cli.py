@@ -523,8 +523,17 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
     if not result.relaxations:
         click.echo("Feasible: no relaxation is needed.")
         return
-    _print_diagnosis(result)
-    click.get_current_context().exit(EXIT_INFEASIBLE)
+    proven = result.status == "optimal" or (result.bound is not None and result.bound > 1e-6)
+    if proven:
+        _print_diagnosis(result)
+    else:  # stopped before its bound rose above 0: a plan with no relaxation may still exist
+        click.echo(f"The diagnosis stopped early ({result.status}) before it proved the instance infeasible. "
+                   "Relaxations that restore feasibility (not proven needed):", err=True)
+        for line in result.lines():
+            click.echo(f"  - {line}", err=True)
+    # Interrupted, the command exits as an interrupted solve does, whatever it found.
+    click.get_current_context().exit(EXIT_INFEASIBLE if proven and result.status != "interrupted"
+                                     else EXIT_NO_SOLUTION)
 
 
 @main.command()

@@ -48,6 +48,7 @@ class Diagnosis:
     relaxations: list[Relaxation] = field(default_factory=list)
     iis: list[str] | None = None  # row names, when the LP relaxation is infeasible
     iis_note: str = ""  # why the subset was not computed
+    bound: float | None = None  # the elastic solve's lower bound: above 0, some relaxation is needed
 
     def lines(self) -> list[str]:
         out = [r.text for r in self.relaxations]
@@ -84,7 +85,7 @@ def diagnose(loaded: Loaded, weights: dict[str, float] | None = None,
     problem.cost = cost
     opts = options or SolveOptions(mip_gap=0.0)
     result = solve(problem, opts)
-    out = Diagnosis(result.status)
+    out = Diagnosis(result.status, bound=result.bound)
     order = list(w)
     if result.has_solution:
         x = problem.solution.values
