@@ -158,7 +158,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("power_use", "power", "power_use per module placed", objective=False,
         pair=lambda d: _ind(d, "power_use"), check_pair=lambda c, i, p: c.ind[i].power_use,
         origin=lambda d: d.industry["power_use"].to_numpy(dtype=float), check_origin=lambda a: a.power_use),
-    Kpi("modules", "module", "modules placed", objective=False,
+    Kpi("modules", "modules", "modules placed", objective=False,
         pair=lambda d: np.ones(len(d.pairs)), check_pair=lambda c, i, p: 1.0,
         origin=lambda d: np.ones(len(d.industries)), check_origin=lambda a: 1.0),
     Kpi("retire_cost", "money", "retire_cost per module closed (one-off, or annualised without periods)",
