@@ -24,6 +24,7 @@ import csv
 import gc
 import hashlib
 import io
+import math
 import os
 import re
 import threading
@@ -705,6 +706,12 @@ def _scaled(current: Any, factor: float) -> Any:
 
     if _number(current):
         return times(current)
+    if isinstance(current, str):  # a cell of a CSV side table is text until validation reads it
+        try:
+            number = float(current)
+        except ValueError:
+            return None
+        return times(number) if math.isfinite(number) else None
     if isinstance(current, dict) and current:
         if set(current) == {"value", "growth"} and _number(current["value"]):
             return {**current, "value": times(current["value"])}

@@ -76,3 +76,19 @@ def test_generator_is_deterministic_and_every_family_is_active(tmp_path):
                                       "-o", str(tmp_path / "c" / "g.yaml")])
     assert other.exit_code == 0
     assert (tmp_path / "c" / "g-industries.csv").read_bytes() != (tmp_path / "a" / "g-industries.csv").read_bytes()
+
+
+def test_scaling_a_value_read_from_a_csv_side_table(tmp_path):
+    """A generated instance keeps its industries in CSV, whose cells are text until validation:
+    `*factor` scales them as it scales a value written in the YAML."""
+    path = tmp_path / "g.yaml"
+    assert CliRunner().invoke(main, ["generate", "--industries", "6", "--parks", "3", "-o", str(path)]).exit_code == 0
+    from model.loader import parse_set
+
+    plain = load(str(path)).instance
+    doubled = load(str(path), sets=[parse_set("industries.*.modules=*2"),
+                                    parse_set(f"industries.{plain.industries[0].id}.value_added=*1.5")]).instance
+    assert [i.modules for i in doubled.industries] == [2 * i.modules for i in plain.industries]
+    assert doubled.industries[0].value_added == pytest.approx(1.5 * plain.industries[0].value_added)
+    got = CliRunner().invoke(main, ["validate", str(path), "--set", f"industries.{plain.industries[0].id}.origin=*2"])
+    assert got.exit_code == 2 and "cannot scale" in got.stderr  # text stays text
