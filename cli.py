@@ -197,7 +197,8 @@ def solver_options(budget: str = "command", gap: float | None = None, alone: boo
                               "Pyomo (the reference; always used for other solvers)."),
             click.option("--time-limit", type=SECONDS, metavar="S", help=time_help),
             click.option("--mip-gap", type=GAP, metavar="G", default=gap, show_default=gap is not None,
-                         help="Relative MIP gap at which to stop, 0 to 1 (HiGHS's default: 1e-4)."),
+                         help="Relative MIP gap at which to stop, 0 to 1" + (" (HiGHS's default: 1e-4)." if gap is None
+                                                                              else ".")),
             click.option("--threads", type=click.IntRange(1, 256), help="Solver threads (1 to 256)."),
             click.option("--seed", type=click.IntRange(0, 2_147_483_647),
                          help="Solver random seed (HiGHS: 0 to 2^31 - 1)."),
@@ -506,11 +507,6 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
     parsed = dict(_sets(weights, "--weight"))
     names = list(default_weights())
     for family, value in parsed.items():
-        if isinstance(value, str):  # YAML 1.1 reads 1e6 (no dot) as text
-            try:
-                parsed[family] = value = float(value)
-            except ValueError:
-                pass
         if family not in names or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
                 or not math.isfinite(value):
             raise InputError([Problem("--weight", f"{family}={value}", "not a relaxation with a finite weight ≥ 0",
@@ -574,14 +570,18 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
     from rich.progress import Progress
 
     from model import load
-    from model.errors import InputError
+    from model.errors import InputError, Problem
     from model.report import print_table
     from model.sweep import SUMMARY, check_scheduler, claim, parse_grid, variants
     from model.sweep import sweep as run_sweep
 
-    chosen: list[str | None] = ([None, *load(instance, max_bytes=_max_bytes()).instance.scenarios]
-                                if all_scenarios else list(names))
-    runs = variants(chosen or [None], [parse_grid(g) for g in grids])
+    base = load(instance, max_bytes=_max_bytes())
+    chosen: list[str | None] = [None, *base.instance.scenarios] if all_scenarios else list(names)
+    if len(set(chosen)) < len(chosen):
+        twice = next(n for n in chosen if chosen.count(n) > 1)
+        raise InputError([Problem("--scenario", str(twice), "is given twice: the same run twice",
+                                  "each scenario once")])
+    runs = variants(chosen or [None], [parse_grid(g) for g in grids], base.raw.data)
     for v in runs:  # every variant is validated here, before any is sent to a worker
         try:
             load(instance, v.scenario, list(v.sets), max_bytes=_max_bytes())
@@ -614,7 +614,9 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 @instance_options
 @click.option("--x", "x_axis", default="co2", show_default=True, help="KPI to constrain (ε).")
 @click.option("--y", "y_axis", default="cost", show_default=True,
-              help="KPI to minimise: a KPI term, `cost` (the seven cost terms) or `objective`.")
+              help="KPI to minimise: a KPI term, `cost` (the sum of the cost terms: open, upgrade, "
+                   "relocation, operating, logistics, pair, stay, retire, trade and side-payment costs) or "
+                   "`objective`.")
 @click.option("--points", type=click.IntRange(min=1), default=7, show_default=True)
 @solver_options(budget="run", gap=0.0, alone=False)
 @click.option("--out", required=True, type=click.Path(file_okay=False))
@@ -752,7 +754,8 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
                    "modules in the optimal plan]; the other provinces always cooperate.")
 @click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
               help="Random orders of the players, when there are more than --exact-up-to.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random orders.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of the random orders.")
 @click.option("--exact-up-to", type=click.IntRange(0, 12), default=5, show_default=True,  # model.shapley.EXACT_UP_TO
               help="Exact over all 2^n coalitions up to this many players (0 to 12); sampled above.")
 @click.option("--solver", default="highs", show_default=True, help="Any solver Pyomo knows.")
@@ -1096,7 +1099,8 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
 @output_option
 @reports_errors
 def generate(industries: int, parks: int, seed: int, output: str, force: bool) -> None:
-    """Write a random instance of realistic shape (every family active), the same for the same seed."""
+    """Write a random instance of realistic shape (capacities with upgrades, forbid, limit,
+    transfer_target and diversity rules), the same for the same seed."""
     from model import load
     from model.generate import generate_instance
 

@@ -1,4 +1,4 @@
-"""Random instances of realistic shape for scale studies: every family active, fixed by the seed.
+"""Random instances of realistic shape for scale studies, fixed by the seed.
 
 The shape follows `instances/china-east-west.yaml`: seven resources (two labor skills, land,
 power, water, COD, SO2), sector profiles per module, eastern origins, central and western parks

@@ -50,6 +50,7 @@ MAX_BYTES = 50 * 1024 * 1024  # per file, the YAML and each side table; `read(ma
 MAX_NODES = 10_000_000  # YAML values once aliases are expanded (50 MB of YAML written out holds ~7 million)
 MAX_DEPTH = 100  # nesting of YAML mappings and lists (an instance needs 7); keeps the reader's recursion safe
 
+_FLOAT_1_2 = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+$")
 _SCALE = re.compile(r"^\*\s*([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)$")
 _TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str")}
@@ -647,6 +648,18 @@ def within(max_bytes: int) -> str:
 # Overlays
 
 
+def scale_factor(value: Any) -> float | None:
+    """The factor of an overlay value that scales (`*0.8`), else None."""
+    m = _SCALE.match(value.strip()) if isinstance(value, str) else None
+    return float(m.group(1)) if m else None
+
+
+def key_paths(data: Any, key: str) -> list[Path]:
+    """The concrete paths a dotted overlay key names in the document `data` (which it may extend
+    with the empty sections the key goes through); raises KeyError with why."""
+    return _resolve(data, key.split("."))
+
+
 def _resolve(data: Any, segments: list[str], done: Path = (), every: bool = False) -> list[Path]:
     """Concrete paths (list positions as ints) that a dotted key names; raises KeyError with why.
 
@@ -823,6 +836,9 @@ def parse_set(text: str, option: str = "--set") -> tuple[str, Any]:
         (f"duplicate key {show_text(str(path[-1]))}", "each key once") for path, _, _ in reader.duplicates]
     if problems:
         raise InputError([Problem(option, show_text(key), message, expected) for message, expected in problems])
+    if isinstance(node, yaml.ScalarNode) and not node.style and isinstance(parsed, str) \
+            and _FLOAT_1_2.match(parsed):
+        parsed = float(parsed)  # YAML 1.2's number, text to YAML 1.1 (1e6 without a dot): as the user meant it
     return key, parsed
 
 

@@ -1,6 +1,6 @@
 """Trade-offs: the ε-constraint Pareto front of two KPIs.
 
-With x and y each a KPI term, `cost` (the sum of the seven cost terms) or `objective` (the
+With x and y each a KPI term, `cost` (the sum of the cost terms, `kpis.cost_terms`) or `objective` (the
 instance's own weighted objective):
     ends:     A = lexmin (y, x),  B = lexmin (x, y)
     point ε:  lexmin (y, x)  subject to  x ≤ ε,   ε on an even grid from x(B) to x(A)

@@ -16,6 +16,7 @@ with their parent, even on SIGKILL, and take their solver processes with them).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
@@ -30,8 +31,8 @@ from typing import Any
 
 import pandas as pd
 
-from model.errors import InputError, Problem, clip
-from model.loader import MAX_BYTES, parse_set
+from model.errors import InputError, Problem, clip, format_path
+from model.loader import MAX_BYTES, key_paths, parse_set, scale_factor
 from model.outputs import Collection, check_folder
 from solvers.options import HIGHS_NAMES, SolveOptions
 
@@ -52,23 +53,63 @@ def parse_grid(text: str) -> tuple[str, list[Any]]:
     if not sep or not key.strip() or not values.strip():
         raise InputError([Problem("--grid", text, "not of the form KEY=V1,V2,...",
                                   "e.g. objective.weights.co2=0.05,0.1,0.2")])
-    parsed = [parse_set(f"{key.strip()}={v}", "--grid")[1] for v in values.split(",")]
+    parsed = [parse_set(f"{key.strip()}={v}", "--grid")[1] for v in _split(values)]
     seen: list[tuple] = []
     for v in parsed:
-        # 1 and 1.0 are one value; True is not 1.
-        same = ("number", float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else (
-            type(v).__name__, repr(v))
+        if scale_factor(v) is not None:  # *0.5 and *0.50 scale alike
+            same: tuple = ("scale", scale_factor(v))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):  # 1 and 1.0 are one value; True is not 1
+            same = ("number", float(v))
+        else:
+            try:  # '8' is read as 8 where a number is expected
+                same = ("number", float(v)) if isinstance(v, str) else (type(v).__name__, repr(v))
+            except ValueError:
+                same = (type(v).__name__, repr(v))
         if same in seen:
             raise InputError([Problem("--grid", text, f"the value {v!r} is given twice", "each value once")])
         seen.append(same)
     return key.strip(), parsed
 
 
-def check_grids(grid: list[tuple[str, list[Any]]]) -> None:
-    """One --grid per key: two would make the same key take two values in one run."""
+def _split(values: str) -> list[str]:
+    """The values of `V1,V2,...`, split at the commas outside quotes and brackets, so that a
+    text with a comma ("a,b") or a list ([a, b]) is one value."""
+    out, depth, quote, start = [], 0, "", 0
+    for n, c in enumerate(values):
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        elif c == "," and depth == 0:
+            out.append(values[start:n])
+            start = n + 1
+    return [*out, values[start:]]
+
+
+def check_grids(grid: list[tuple[str, list[Any]]], data: Any = None) -> None:
+    """One --grid per value: two would make one value take two in one run (the later silently).
+    Keys are compared as written and, given the instance's document `data`, by the values they
+    name (`parks.2.capacity.land` is `parks.guangan.capacity.land`; `parks.*` names every park)."""
     keys = [k for k, _ in grid]
     for key in sorted({k for k in keys if keys.count(k) > 1}):
         raise InputError([Problem("--grid", key, "the key is swept by two --grid options", "one --grid per key")])
+    if data is None:
+        return
+    data, owner = copy.deepcopy(data), {}  # resolving may add the sections a key goes through
+    for key in keys:
+        try:
+            paths = key_paths(data, key)
+        except KeyError:
+            continue  # loading the variant names what is wrong with the key
+        for path in paths:
+            if path in owner:
+                raise InputError([Problem("--grid", key, f"sets {format_path(path)}, which --grid {owner[path]} "
+                                          "sets too", "one --grid per value")])
+            owner[path] = key
 
 
 def _slug(value: Any) -> str:
@@ -88,14 +129,14 @@ def _labels(keys: list[str]) -> list[str]:
     return out
 
 
-def variants(scenarios: list[str | None], grid: list[tuple[str, list[Any]]]) -> list[Variant]:
+def variants(scenarios: list[str | None], grid: list[tuple[str, list[Any]]], data: Any = None) -> list[Variant]:
     """Every scenario combined with every point of the grid's cartesian product.
 
     A run's name is its scenario and its grid values (`base__land=80`); names that would collide
     once made file-safe (values `a b` and `a_b`) get a short hash of the exact values, so no run
     ever writes over another's folder.
     """
-    check_grids(grid)
+    check_grids(grid, data)
     keys = [k for k, _ in grid]
     labels = _labels(keys)
     out = []

@@ -93,6 +93,34 @@ def test_a_malformed_weight_or_grid_is_blamed_on_its_own_option(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--grid", "parks.guangan.capacity.land=1,2", "--grid", "parks.2.capacity.land=30"],
+     "parks.2.capacity.land: sets parks[2].capacity.land, which --grid parks.guangan.capacity.land sets too"),
+    (["--grid", "parks.wuhu.capacity.land=1,2", "--grid", "parks.*.capacity.land=*2"], "which --grid parks.wuhu"),
+    (["--grid", "parks.wuhu.capacity.land=*0.5,*0.50"], "the value '*0.50' is given twice"),
+    (["--grid", "parks.wuhu.capacity.land=10,1e1"], "the value 10.0 is given twice"),
+    (["--grid", "parks.wuhu.capacity.land=8,'8'"], "the value '8' is given twice"),
+    (["--scenario", "tight_cod", "--scenario", "tight_cod"], "--scenario: tight_cod: is given twice")])
+def test_sweep_refuses_the_same_run_twice_however_it_is_written(tmp_path, args, message):
+    result = CliRunner().invoke(main, ["sweep", DEMO, *args, "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_sweep_grid_values_with_commas_inside_quotes_or_brackets(tmp_path):
+    """A comma inside quotes or brackets belongs to its value: a text with a comma, a list."""
+    from model.sweep import parse_grid
+
+    assert parse_grid('parks.wuhu.description="a,b",c') == ("parks.wuhu.description", ["a,b", "c"])
+    assert parse_grid("rules.0.parks.tags=[yangtze_shoreline, x],[y]") == (
+        "rules.0.parks.tags", [["yangtze_shoreline", "x"], ["y"]])
+    assert parse_grid("parks.wuhu.capacity.land=1e1,2") == ("parks.wuhu.capacity.land", [10.0, 2])
+    result = CliRunner().invoke(main, ["sweep", DEMO, "--grid", "rules.0.parks={tags: yangtze_shoreline},{ids: [wuhu]}",
+                                       "--mip-gap", "0", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    assert len(_summary(tmp_path / "s")) == 2
+
+
 def test_sweep_rejects_a_bad_grid_before_running(tmp_path):
     result = CliRunner().invoke(main, ["sweep", DEMO, "--grid", "parks.nowhere.open_cost=1,2",
                                        "--out", str(tmp_path / "s")])
