@@ -572,7 +572,7 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
     from model import load
     from model.errors import InputError, Problem
     from model.report import print_table
-    from model.sweep import SUMMARY, check_scheduler, claim, parse_grid, variants
+    from model.sweep import SHOWN, check_scheduler, claim, earlier_runs, parse_grid, summary, variants
     from model.sweep import sweep as run_sweep
 
     base = load(instance, max_bytes=_max_bytes())
@@ -599,11 +599,14 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
             table = run_sweep(instance, runs, folder, formulation, options, workers, scheduler, _max_bytes(),
                               progress=lambda row: (done.append(row), bar.advance(task)))
     except KeyboardInterrupt as exc:
+        kept = summary(Path(out), [], earlier_runs(folder, runs))
+        also = (f", with {len(kept)} runs of an earlier sweep into the folder (column earlier), kept until a sweep "
+                "into it completes") if len(kept) else ""
         _fail(click.get_current_context(), [
             f"interrupted ({exc or 'SIGINT'}): {len(done)} of {len(runs)} runs completed; "
-            f"{Path(out) / 'summary.csv'} lists them"], EXIT_NO_SOLUTION if done else EXIT_INTERRUPTED)
+            f"{Path(out) / 'summary.csv'} lists them{also}"], EXIT_NO_SOLUTION if done else EXIT_INTERRUPTED)
     console = Console(width=max(100, Console().width))
-    print_table(console, "Sweep", table[SUMMARY[:1] + SUMMARY[3:]])
+    print_table(console, "Sweep", table[SHOWN])
     console.print(f"Results in {out} (summary.csv and one folder per run)")
     if len(table) and table["objective"].isna().all():
         _fail(click.get_current_context(), ["no run of the sweep found a plan (see the status column)"],

@@ -36,7 +36,9 @@ from model.loader import MAX_BYTES, key_paths, parse_set, scale_factor
 from model.outputs import Collection, check_folder
 from solvers.options import HIGHS_NAMES, SolveOptions
 
-SUMMARY = ["run", "scenario", "overlays", "status", "objective", "bound", "gap", "build_seconds", "solve_seconds"]
+SUMMARY = ["run", "instance", "scenario", "overlays", "earlier", "status", "objective", "bound", "gap", "build_seconds",
+           "solve_seconds"]
+SHOWN = ["run", "status", "objective", "bound", "gap", "build_seconds", "solve_seconds"]  # in the terminal
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,9 @@ def summary_row(folder: Path) -> dict[str, Any] | None:
         kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
         run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         timings = run.get("timings", {})
-        row = {"run": folder.name, "scenario": run.get("scenario") or "",
+        made_from = run.get("instance") if isinstance(run.get("instance"), dict) else {}
+        row = {"run": folder.name, "instance": made_from.get("name") or made_from.get("file") or "",
+               "scenario": run.get("scenario") or "",
                "overlays": "; ".join(f"{o['key']}={o['value']}" for o in run.get("overlays", [])),
                "status": kpis["status"], "objective": kpis["objective"], "bound": kpis["bound"], "gap": kpis["gap"],
                "build_seconds": timings.get("data", 0.0) + timings.get("build", 0.0),
@@ -252,13 +256,21 @@ def _dask(tasks: list[tuple], address: str) -> Iterator[str]:
             client.cancel(futures)
 
 
-def summary(folder: Path, names: list[str]) -> pd.DataFrame:
-    """summary.csv: one line per complete run folder among `names`, in that order."""
-    rows = [row for row in (summary_row(folder / n) for n in names) if row is not None]
+def summary(folder: Path, names: list[str], earlier: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """summary.csv: one line per complete run folder among `names`, then `earlier` (the runs of an
+    earlier sweep into the folder, kept until this one completes: `earlier` is true), in order."""
+    rows = [{**row, "earlier": n in earlier} for n in [*names, *earlier]
+            if (row := summary_row(folder / n)) is not None]
     if not rows:
         return pd.DataFrame(columns=SUMMARY)
     table = pd.DataFrame(rows)
     return table[SUMMARY + [c for c in table.columns if c not in SUMMARY]]
+
+
+def earlier_runs(folder: Collection, runs: list[Variant]) -> list[str]:
+    """The run folders of an earlier sweep into `folder` that `runs` do not redo."""
+    names = {v.name for v in runs}
+    return sorted(name for name in folder.files if name != "summary.csv" and name not in names)
 
 
 def claim(out: Path) -> Collection:
@@ -291,11 +303,11 @@ def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulatio
     for v in runs:  # a run's folder must be new or ours, like any results folder: known before any run
         check_folder(folder.out / v.name, "--out")
     names = [v.name for v in runs]
-    earlier = sorted(name for name in folder.files if name != "summary.csv" and name not in names)
+    earlier = earlier_runs(folder, runs)
     folder.add(*names)  # listed before its worker writes it
 
     def write_summary() -> pd.DataFrame:
-        table = summary(folder.out, names + earlier)
+        table = summary(folder.out, names, earlier)
         folder.write_file("summary.csv", table.to_csv(index=False, float_format="%.10g"))
         return table
 

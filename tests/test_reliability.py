@@ -370,6 +370,12 @@ def test_sweep_run_names_never_collide_and_the_summary_is_this_sweeps(tmp_path):
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["run"]) == ["base__land=11", "base__land=12"]
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "base__land=11", "base__land=12", "summary.csv"]
+    assert set(summary["instance"]) == {"demo"} and not summary["earlier"].any()
+    # Until a sweep completes, an earlier sweep's runs it does not redo stay, marked as such.
+    from model.sweep import summary as summarise
+
+    kept = summarise(out, ["base__land=12"], ["base__land=11"]).set_index("run")
+    assert kept["earlier"].to_dict() == {"base__land=12": False, "base__land=11": True}
 
 
 def test_sweep_accepts_the_documented_scaling_form(tmp_path):
@@ -411,6 +417,7 @@ def test_ctrl_c_to_a_sweep_ends_its_workers_and_keeps_a_consistent_summary(tmp_p
     assert "runs completed" in stderr and "summary.csv lists them" in stderr
     assert _gone(str(out)) == []
     summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["instance"]) == {"china-east-west"} and not summary["earlier"].any()  # all redone by --all
     # Every run the summary lists is a complete, optimal run; the earlier one is still there (its own
     # or a complete redo), never replaced by an interrupted one; no other folder is left.
     assert all(json.loads((out / name / "kpis.json").read_text())["status"] == "optimal" for name in summary["run"])
