@@ -164,7 +164,9 @@ def label(run_json: dict[str, Any]) -> str:
     overlays = run_json.get("overlays")
     sets = [o for o in overlays if isinstance(o, dict) and o.get("origin") == "--set"] \
         if isinstance(overlays, list) else []
-    return " + ".join([name, *(f"{o.get('key')}={_value(o.get('value'))}" for o in sets)])
+    pareto = run_json.get("pareto") if isinstance(run_json.get("pareto"), dict) else {}
+    point = [f"{pareto.get('x')} ≤ {pareto['epsilon']:.6g}"] if isinstance(pareto.get("epsilon"), (int, float)) else []
+    return " + ".join([name, *(f"{o.get('key')}={_value(o.get('value'))}" for o in sets), *point])
 
 
 def labels(runs: list[dict[str, Any]], folders: list[Path]) -> list[str]:
@@ -187,6 +189,26 @@ def _zero(*values: float | None) -> float:
     return ABS_TOLERANCE + REL_TOLERANCE * max([abs(v) for v in values if v is not None] or [0.0])
 
 
+def objective_unit(kpis_json: dict[str, Any], units: Any) -> str:
+    """The unit of a run's objective: the instance's money, unless the run minimised other terms
+    (a Pareto point's or a lexicographic run's last level, `objective_weights`): then the one
+    term's unit (`co2`: kt CO2), or the weighted sum's."""
+    from model.kpis import registry
+
+    units = units if isinstance(units, dict) else {}
+    money = str(units.get("money", "million yuan"))
+    weights = kpis_json.get("objective_weights")
+    terms = {t: w for t, w in weights.items() if w} if isinstance(weights, dict) else {}
+    words = {t: (registry()[t.partition("@")[0]].unit if t.partition("@")[0] in registry() else "money")
+             for t in terms}
+    if not terms or set(words.values()) == {"money"}:
+        return money
+    if len(terms) == 1 and next(iter(terms.values())) == 1:
+        word = next(iter(words.values()))
+        return str(units.get(word, word))
+    return "(weighted: " + " + ".join(f"{w:g} {t}" for t, w in terms.items()) + ")"
+
+
 def judge(ref: dict[str, Any], run: dict[str, Any], ref_label: str, run_label: str, same_inputs: bool,
           proven: bool = False) -> Verdict:
     """The verdict on the objective difference of `run` from `ref` (their kpis.json)."""
@@ -206,8 +228,7 @@ def judge(ref: dict[str, Any], run: dict[str, Any], ref_label: str, run_label: s
     low, high = bb - oa, ob - ba
     eps = _zero(oa, ob)
     units = run["instance.json"].get("units") if isinstance(run.get("instance.json"), dict) else None
-    money = units.get("money", "million yuan") if isinstance(units, dict) else "million yuan"
-    shown = f"{_num(delta)} {money} (the optima differ by {_num(low)} to {_num(high)})"
+    shown = f"{_num(delta)} {objective_unit(kb, units)} (the optima differ by {_num(low)} to {_num(high)})"
     if low > eps or high < -eps:
         verdict, noise = "effect", False
         sentence = (f"{run_label}: objective {shown}: an effect, proven by the gaps "
@@ -241,7 +262,13 @@ def _pct(gap: Any) -> str:
 
 def _inputs(runs: list[dict[str, Any]], names: list[str]) -> tuple[pd.DataFrame, list[bool]]:
     """Input keys that differ, and whether each run's inputs are the reference's."""
-    flat = [flatten(r["instance.json"]) for r in runs]
+    # What was solved beyond the instance is an input too: a Pareto point's ε and its levels, and
+    # the objective a point or a lexicographic run reports (without them two points of one front
+    # would have the same inputs, and their differences would pass for alternative optima).
+    flat = [{**flatten(r["instance.json"]),
+             **flatten({"(solved)": {"pareto": r["run.json"].get("pareto"),
+                                     "objective_weights": r["kpis.json"].get("objective_weights")}})}
+            for r in runs]
     keys = sorted(set().union(*flat))
     diff_rows = []
     same = [True] * len(runs)

@@ -131,7 +131,12 @@ def _points(loaded: Loaded, x: str, y: str, wx: dict[str, float], wy: dict[str, 
         outcome = solve_instance(loaded, build_options, solve_options, [(wy, 0.0), (wx, 0.0)], cap)
         if outcome.result.status == "interrupted" and not outcome.result.has_solution:
             return rows, CONTROL.signal_name or "SIGINT"  # this point has nothing to show
-        write_outcome(outcome, tmp / names[n])
+        # What was solved beyond the instance: the folder alone must say it (compare tells the
+        # points apart by it, and instance.json has no ε).
+        record = {**outcome.run_record(), "pareto": {"point": n + 1, "x": x, "y": y, "epsilon": float(eps),
+                                                     "levels": [f"min {y}", f"min {x}"], "x_weights": wx,
+                                                     "y_weights": wy}}
+        write_outcome(outcome, tmp / names[n], extra={"run.json": record})
         has = outcome.result.has_solution
         rows.append({"point": n + 1, "epsilon": float(eps), x: _value(outcome.kpis, wx) if has else None,
                      y: _value(outcome.kpis, wy) if has else None, "status": outcome.result.status,

@@ -237,6 +237,17 @@ def test_pareto_front_is_monotone_with_hand_checked_ends(tmp_path):
     assert (front["cost"].diff().dropna() <= 1e-9).all()  # more CO2 allowed never costs more
     assert (tmp_path / "p" / "front.png").stat().st_size > 0
     assert (tmp_path / "p" / "point_03" / "allocations.csv").is_file()
+    # A point's folder says what was solved (ε and the levels), and compare tells points apart by it.
+    record = json.loads((tmp_path / "p" / "point_02" / "run.json").read_text())["pareto"]
+    assert record["epsilon"] == pytest.approx(front["epsilon"].iloc[1]) and record["levels"] == ["min cost", "min co2"]
+    cmp = CliRunner().invoke(main, ["compare", str(tmp_path / "p" / "point_01"), str(tmp_path / "p" / "point_05"),
+                                    "--out", str(tmp_path / "cmp")])
+    assert cmp.exit_code == 0, cmp.output
+    inputs = pd.read_csv(tmp_path / "cmp" / "inputs.csv").set_index("key")
+    assert list(inputs.loc["(solved).pareto.epsilon"]) == pytest.approx(list(front["epsilon"].iloc[[0, 4]]))
+    verdict = pd.read_csv(tmp_path / "cmp" / "verdicts.csv").iloc[1]
+    assert verdict["run"] == f"base + co2 ≤ {front['epsilon'].iloc[4]:.6g}" and "kt CO2" in verdict["meaning"]
+    assert not verdict["alternative_optima"]
 
 
 @pytest.mark.parametrize("points", [1, 9, 99, 100, 1000])
