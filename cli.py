@@ -459,8 +459,13 @@ def _solve_options(solver: str, time_limit: float | None, mip_gap: float | None,
                 for text, why in option_problems(solver, parsed)]
     if problems:
         raise InputError(problems)
-    return SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                        raw=parsed, tee=tee, backend=backend, heuristic="only" if heuristic_only else heuristic)
+    options = SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
+                           raw=parsed, tee=tee, backend=backend, heuristic="only" if heuristic_only else heuristic)
+    if heuristic == "start" and not heuristic_only and options.path != "direct":  # `auto` just does without it
+        raise InputError([Problem("--heuristic", "start", f"a MIP start reaches HiGHS through the direct back-end "
+                                  f"only, not {solver} through Pyomo", "--heuristic auto or off with --backend "
+                                  "pyomo or another solver, or --backend direct with HiGHS")])
+    return options
 
 
 def _print_diagnosis(diagnosis: Any) -> None:

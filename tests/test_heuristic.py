@@ -335,3 +335,15 @@ def test_no_plan_for_lack_of_time_says_so():
     found = heuristic(problem, data, time_limit=0.4)
     assert found.values is None
     assert "in the 0.4 s it had" in found.message and "transfer_target" in found.message
+
+
+def test_a_start_the_back_end_cannot_take_is_refused_not_ignored(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    got = CliRunner().invoke(main, ["solve", str(INSTANCES / "demo.yaml"), "--heuristic", "start", "--backend",
+                                    "pyomo", "--out", str(tmp_path / "run")])
+    assert got.exit_code == 2 and got.stderr.startswith("error: --heuristic: start: a MIP start reaches HiGHS "
+                                                        "through the direct back-end only")
+    assert not (tmp_path / "run").exists()
