@@ -620,11 +620,12 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
 
 @main.command()
 @instance_options
-@click.option("--x", "x_axis", default="co2", show_default=True, help="KPI to constrain (ε).")
+@click.option("--x", "x_axis", default="co2", show_default=True,
+              help="KPI to constrain: x ≤ ε, or x ≥ ε for a benefit (value_added, jobs).")
 @click.option("--y", "y_axis", default="cost", show_default=True,
-              help="KPI to minimise: a KPI term, `cost` (the sum of the cost terms: open, upgrade, "
-                   "relocation, operating, logistics, pair, stay, retire, trade and side-payment costs) or "
-                   "`objective`.")
+              help="KPI to minimise (a benefit: to maximise): a KPI term, `cost` (the sum of the cost terms: "
+                   "open, upgrade, relocation, operating, logistics, pair, stay, retire, trade and side-payment "
+                   "costs) or `objective`.")
 @click.option("--points", type=click.IntRange(min=1), default=7, show_default=True)
 @solver_options(budget="run", gap=0.0, alone=False)
 @click.option("--out", required=True, type=click.Path(file_okay=False))
@@ -651,7 +652,10 @@ def pareto(instance: str, scenario: str | None, sets: tuple[str, ...], x_axis: s
     except Interrupted as exc:
         _fail(click.get_current_context(), [str(exc)], EXIT_NO_SOLUTION)
     console = Console(width=max(100, Console().width))
-    print_table(console, f"Pareto front: min {y_axis} subject to {x_axis} ≤ ε", table)
+    from model.pareto import sign
+
+    print_table(console, f"Pareto front: {'max' if sign(y_axis) < 0 else 'min'} {y_axis} subject to {x_axis} "
+                f"{'≥' if sign(x_axis) < 0 else '≤'} ε", table)
     console.print(f"Results in {out} (front.csv, front.png, one folder per point)")
     from solvers.control import CONTROL
 

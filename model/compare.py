@@ -165,7 +165,8 @@ def label(run_json: dict[str, Any]) -> str:
     sets = [o for o in overlays if isinstance(o, dict) and o.get("origin") == "--set"] \
         if isinstance(overlays, list) else []
     pareto = run_json.get("pareto") if isinstance(run_json.get("pareto"), dict) else {}
-    point = [f"{pareto.get('x')} ≤ {pareto['epsilon']:.6g}"] if isinstance(pareto.get("epsilon"), (int, float)) else []
+    point = [f"{pareto.get('x')} {pareto.get('relation', '≤')} {pareto['epsilon']:.6g}"] \
+        if isinstance(pareto.get("epsilon"), (int, float)) else []
     return " + ".join([name, *(f"{o.get('key')}={_value(o.get('value'))}" for o in sets), *point])
 
 

@@ -62,6 +62,7 @@ class Kpi:
     park: Callable[[Data], np.ndarray] | None = None  # per park opened, over data.parks
     upgrade: Callable[[Data], np.ndarray] | None = None  # per upgrade built, over data.upgrades
     parts: tuple[str, ...] = ()  # a sum of other KPIs
+    benefit: bool = False  # more is better (a Pareto axis maximises it)
     block: Callable[[Problem, Data, int], Lin] | None = None  # in period t, over a family's own variables
     check_plan: Callable[[Any], float] | None = None  # the same from the checker's context (the plan's amounts)
     check_pair: Callable[[Any, str, str], float] | None = None  # (checker context, industry, park)
@@ -146,10 +147,10 @@ KPIS: tuple[Kpi, ...] = (
         stay=lambda d: d.industry["stay_co2"].to_numpy(dtype=float),
         check_pair=lambda c, i, p: c.ind[i].co2_process + c.ind[i].power_use * c.park[p].grid_factor,
         check_stay=lambda a: a.co2_process + a.power_use * a.grid_factor),
-    Kpi("value_added", "money", "value_added per module placed (a benefit: weigh it negatively)",
+    Kpi("value_added", "money", "value_added per module placed (a benefit: weigh it negatively)", benefit=True,
         pair=lambda d: _ind(d, "value_added"), check_pair=lambda c, i, p: c.ind[i].value_added,
         origin=lambda d: d.industry["value_added"].to_numpy(dtype=float), check_origin=lambda a: a.value_added),
-    Kpi("jobs", "jobs", "jobs per module placed (a benefit: weigh it negatively)",
+    Kpi("jobs", "jobs", "jobs per module placed (a benefit: weigh it negatively)", benefit=True,
         pair=lambda d: _ind(d, "jobs"), check_pair=lambda c, i, p: c.ind[i].jobs,
         origin=lambda d: d.industry["jobs"].to_numpy(dtype=float), check_origin=lambda a: a.jobs),
     Kpi("tax", "money", "tax per module placed (revenue of the province where it runs)", objective=False,

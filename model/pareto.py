@@ -4,8 +4,10 @@ With x and y each a KPI term, `cost` (the sum of the cost terms, `kpis.cost_term
 instance's own weighted objective):
     ends:     A = lexmin (y, x),  B = lexmin (x, y)
     point ε:  lexmin (y, x)  subject to  x ≤ ε,   ε on an even grid from x(B) to x(A)
-Each point is a full plan (its own results folder). Solved to optimality, y never rises as ε
-grows: that is the front's monotonicity, which the tests check.
+A benefit (`value_added`, `jobs`: more is better) enters as its negative, so that it is maximised
+and its ε is a floor (jobs ≥ ε); front.csv, the plot and the points' records give it as itself.
+Each point is a full plan (its own results folder). Solved to optimality, y never gets worse as
+x's bound is loosened: that is the front's monotonicity, which the tests check.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ def axes() -> tuple[str, ...]:
     return (*kpis.objective_terms(), "cost", "objective")
 
 
+def sign(name: str) -> float:
+    """−1 for a benefit (minimised as its negative, i.e. maximised), +1 for any other axis."""
+    kpi = kpis.registry().get(name)
+    return -1.0 if kpi is not None and kpi.benefit else 1.0
+
+
 def axis(loaded: Loaded, name: str) -> dict[str, float]:
     """Weights over the KPI terms that make an axis."""
     terms, costs = kpis.objective_terms(), kpis.cost_terms()
@@ -40,7 +48,7 @@ def axis(loaded: Loaded, name: str) -> dict[str, float]:
     if name == "objective":
         return loaded.instance.levels()[-1][0]
     if name in terms:
-        return {t: (1.0 if t == name else 0.0) for t in terms}
+        return {t: (sign(name) if t == name else 0.0) for t in terms}
     raise InputError([Problem("--x/--y", name, "not a KPI of the objective", "one of: " + ", ".join(axes()))])
 
 
@@ -133,13 +141,15 @@ def _points(loaded: Loaded, x: str, y: str, wx: dict[str, float], wy: dict[str, 
             return rows, CONTROL.signal_name or "SIGINT"  # this point has nothing to show
         # What was solved beyond the instance: the folder alone must say it (compare tells the
         # points apart by it, and instance.json has no ε).
-        record = {**outcome.run_record(), "pareto": {"point": n + 1, "x": x, "y": y, "epsilon": float(eps),
-                                                     "levels": [f"min {y}", f"min {x}"], "x_weights": wx,
-                                                     "y_weights": wy}}
+        sx, sy = sign(x), sign(y)
+        record = {**outcome.run_record(), "pareto": {
+            "point": n + 1, "x": x, "y": y, "relation": "≥" if sx < 0 else "≤", "epsilon": sx * float(eps),
+            "levels": [f"{'max' if sy < 0 else 'min'} {y}", f"{'max' if sx < 0 else 'min'} {x}"],
+            "x_weights": wx, "y_weights": wy}}
         write_outcome(outcome, tmp / names[n], extra={"run.json": record})
         has = outcome.result.has_solution
-        rows.append({"point": n + 1, "epsilon": float(eps), x: _value(outcome.kpis, wx) if has else None,
-                     y: _value(outcome.kpis, wy) if has else None, "status": outcome.result.status,
+        rows.append({"point": n + 1, "epsilon": sx * float(eps), x: sx * _value(outcome.kpis, wx) if has else None,
+                     y: sy * _value(outcome.kpis, wy) if has else None, "status": outcome.result.status,
                      "gap": outcome.result.gap, "check_ok": outcome.check.ok if outcome.check else None,
                      "folder": names[n]})
         # A signal after the last point's solve leaves a complete front: it is not an interrupted one.
@@ -160,7 +170,7 @@ def _plot(table: pd.DataFrame, x: str, y: str, loaded: Loaded) -> bytes:
 
     inst = loaded.instance
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    ok = table.dropna(subset=[x, y])
+    ok = table.dropna(subset=[x, y]).sort_values(x)  # a benefit's points come most first
     ax.plot(ok[x], ok[y], marker="o", drawstyle="steps-post", alpha=0.8)
     ax.set_xlabel(f"{x} ({kpis.unit(inst, x) if x in kpis.registry() else inst.units.money})")
     ax.set_ylabel(f"{y} ({kpis.unit(inst, y) if y in kpis.registry() else inst.units.money})")

@@ -250,6 +250,31 @@ def test_pareto_front_is_monotone_with_hand_checked_ends(tmp_path):
     assert not verdict["alternative_optima"]
 
 
+def test_pareto_maximises_a_benefit_and_bounds_it_from_below(tmp_path):
+    """jobs is a benefit: the front trades cost against jobs ≥ ε. Its ends by hand: the most jobs is
+    340, not all 440: chem (banned at wuhu, too big for guangan's land) takes ganzhou with its
+    sewage plant, electronics (labor 200) then only fits wuhu, leaving wuhu 50 labor and ganzhou
+    2 land, so one textile module can move (guangan, labor 150); its cost is chem 8 + 1.6 + open
+    10 + sewage 3, electronics 6 + 10, textile 5 + 3, the other textile staying 20: 66.6. The
+    least cost is the demo's optimum 49.6 (by hand) with 240 jobs."""
+    result = CliRunner().invoke(main, ["pareto", DEMO, "--x", "jobs", "--y", "cost", "--points", "4",
+                                       "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert "min cost subject to jobs ≥ ε" in " ".join(result.output.split())
+    front = pd.read_csv(tmp_path / "p" / "front.csv")
+    assert (front["status"] == "optimal").all() and front["check_ok"].all()
+    most = front.loc[front["jobs"].idxmax()]
+    assert (most["jobs"], most["cost"]) == (pytest.approx(340), pytest.approx(66.6))
+    assert front["epsilon"].iloc[0] == pytest.approx(340)
+    cheapest = front.loc[front["cost"].idxmin()]
+    assert cheapest["cost"] == pytest.approx(49.6) and cheapest["jobs"] == pytest.approx(240)
+    assert (front["jobs"] >= front["epsilon"] - 1e-6).all()
+    by_floor = front.sort_values("epsilon")
+    assert (by_floor["cost"].diff().dropna() >= -1e-9).all()  # a higher floor on jobs never costs less
+    record = json.loads((tmp_path / "p" / "point_01" / "run.json").read_text())["pareto"]
+    assert record["relation"] == "≥" and record["levels"] == ["min cost", "max jobs"]
+
+
 @pytest.mark.parametrize("points", [1, 9, 99, 100, 1000])
 def test_pareto_point_folders_sort_in_the_fronts_order(points):
     from model.pareto import point_names
