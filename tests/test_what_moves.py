@@ -381,3 +381,39 @@ def test_polish_counts_the_bonus_an_early_incumbent_left_out(tmp_path):
     supply_chain.polish(problem, out.data)
     again = {t: problem.expressions[t].value(problem.solution.values) for t in ("chain_bonus", "cluster_bonus")}
     assert again == pytest.approx(earned)
+
+
+@pytest.mark.parametrize("periods", [None, [{"id": "t1", "years": 1}, {"id": "t2", "years": 2}]])
+def test_explain_forces_staying_and_closing_as_instances_that_allow_nothing_else(tmp_path, periods):
+    """explain's (stays) and (closes) rows force the whole bundle home or shut; each forced
+    objective is checked against the instance changed so that nothing else is possible (a rule
+    forbids s its one park; for closing, must_transfer too, so it cannot stay), solved on its own. With periods,
+    forcing staying must shut closing as well, or s would close instead."""
+    from model.explain import explain
+
+    d = steel(3)
+    one_park(d)
+    d["parks"][0]["capacity"]["land"] = 2  # b and one module of s: two of s close
+    if periods:
+        d["periods"] = periods
+    path = write(tmp_path, d)
+    solved = CliRunner().invoke(main, ["solve", str(path), "--mip-gap", "0", "--out", str(tmp_path / "run")])
+    assert solved.exit_code == 0, solved.output
+    result = explain(tmp_path / "run", "s")
+    assert result.placed == {"p1": 1.0, "(closes)": 2.0}
+    forced = result.costs.set_index("park")["forced_objective"]
+
+    def alone(**change: object) -> float:
+        e = steel(3)
+        one_park(e)
+        e["parks"][0]["capacity"]["land"] = 2
+        e["rules"] = [{"id": "no_s", "kind": "forbid", "source": "test", "industries": {"sector": "steel"},
+                       "parks": {"tags": "key_air"}}]  # p1, the one park: s may not move
+        e["industries"][0].update(change)
+        if periods:
+            e["periods"] = periods
+        return solve_data(tmp_path, e).result.objective
+
+    assert forced["(stays)"] == pytest.approx(alone(may_retire=False))
+    assert forced["(closes)"] == pytest.approx(alone(must_transfer=True))
+    assert forced["(stays)"] > forced["(closes)"]  # staying costs 100 a module, closing 5
