@@ -1093,11 +1093,12 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     check_folder(Path(out), kind="bench")  # before the runs, not after them
     index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
     cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None, _max_bytes(), maximise)
-    chosen = list(formulations) or list(FORMULATIONS)
+    # An option given twice would run every case twice under one label (a repeat is --repeat's).
+    chosen = list(dict.fromkeys(formulations)) or list(FORMULATIONS)
     published = read_optima(Path(optima)) if optima is not None else None
-    table = run_bench(cases, chosen, list(solvers), time_limit, mip_gap, threads, repeat,
-                      progress=lambda line: click.echo(line, err=True), backends=list(backends), optima=published,
-                      methods=list(methods))
+    table = run_bench(cases, chosen, list(dict.fromkeys(solvers)), time_limit, mip_gap, threads, repeat,
+                      progress=lambda line: click.echo(line, err=True), backends=list(dict.fromkeys(backends)),
+                      optima=published, methods=list(dict.fromkeys(methods)))
     for path in write_bench(table, Path(out)):
         click.echo(f"wrote {path}")
 
