@@ -1086,8 +1086,9 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     orlib_gap, gap_typeE). A GAP file stands for all its instances unless --index is given; capa,
     capb and capc for their four published capacities unless --capacity is given.
     """
-    from model.bench import expand_specs, read_optima, run_bench, write_bench
+    from model.bench import Stopped, expand_specs, read_optima, run_bench, write_bench
     from model.outputs import check_folder, outside_ours
+    from solvers.control import phase
 
     outside_ours(Path(out))
     check_folder(Path(out), kind="bench")  # before the runs, not after them
@@ -1096,9 +1097,16 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     # An option given twice would run every case twice under one label (a repeat is --repeat's).
     chosen = list(dict.fromkeys(formulations)) or list(FORMULATIONS)
     published = read_optima(Path(optima)) if optima is not None else None
-    table = run_bench(cases, chosen, list(dict.fromkeys(solvers)), time_limit, mip_gap, threads, repeat,
-                      progress=lambda line: click.echo(line, err=True), backends=list(dict.fromkeys(backends)),
-                      optima=published, methods=list(dict.fromkeys(methods)))
+    try:
+        table = run_bench(cases, chosen, list(dict.fromkeys(solvers)), time_limit, mip_gap, threads, repeat,
+                          progress=lambda line: click.echo(line, err=True), backends=list(dict.fromkeys(backends)),
+                          optima=published, methods=list(dict.fromkeys(methods)))
+    except Stopped as stop:  # the runs completed are kept: a long benchmark is not lost to one Ctrl-C
+        with phase("writing"):
+            write_bench(stop.table, Path(out), complete=False)
+        _fail(click.get_current_context(), [
+            f"interrupted ({stop.signal}) after {len(stop.table)} of {stop.total} runs: {Path(out) / 'results.csv'} "
+            "holds them (no summary.csv or profile.png of a benchmark stopped part-way)"], EXIT_NO_SOLUTION)
     for path in write_bench(table, Path(out)):
         click.echo(f"wrote {path}")
 

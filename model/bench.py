@@ -121,6 +121,14 @@ def read_optima(path: Path) -> dict[str, float]:
     return out
 
 
+class Stopped(Exception):
+    """A signal stopped the benchmark: `table` holds the runs completed before it."""
+
+    def __init__(self, table: pd.DataFrame, signal: str, total: int) -> None:
+        super().__init__(signal)
+        self.table, self.signal, self.total = table, signal, total
+
+
 def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], time_limit: float | None,
               mip_gap: float | None, threads: int | None, repeat: int,
               progress: Callable[[str], None] = lambda line: None,
@@ -128,6 +136,8 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
               methods: list[str] | None = None) -> pd.DataFrame:
     """Solve every combination; each plan found is re-checked by the independent checker. The
     back-end (direct or pyomo) applies to HiGHS; other solvers always go through Pyomo. With
+    A signal ends it after the run under way, which is dropped: `Stopped` carries the completed
+    runs (KeyboardInterrupt if there are none). With
     `optima` (`read_optima`), each run's objective is set against the published one:
     gap_to_published = (objective − published) / |published|; root_bound is HiGHS's dual bound
     when its root node was done (direct back-end), or with `method` kernel the LP relaxation's
@@ -137,6 +147,20 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
                                 for s in solvers for b in (backends or ["direct"])))
     methods = methods or ["mip"]
     total = len(cases) * len(formulations) * len(combos) * len(methods) * repeat
+    try:
+        _runs(cases, formulations, combos, methods, repeat, time_limit, mip_gap, threads, optima, rows, progress,
+              total)
+    except KeyboardInterrupt as exc:
+        if not rows:
+            raise
+        raise Stopped(pd.DataFrame(rows, columns=COLUMNS), str(exc) or "SIGINT", total) from None
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _runs(cases: list[Case], formulations: list[str], combos: list[tuple[str, str]], methods: list[str], repeat: int,
+          time_limit: float | None, mip_gap: float | None, threads: int | None, optima: dict[str, float] | None,
+          rows: list[dict], progress: Callable[[str], None], total: int) -> None:
+    """The runs of `run_bench`, each appended to `rows` when it is complete."""
     done = 0
     for case in cases:
         loaded = case.load()
@@ -150,7 +174,7 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
                     opts = SolveOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                                         seed=seed, backend=backend, method=method)
                     result, _ = solve_levels(m, loaded.instance.levels(), opts)  # every level, as `solve`
-                    if result.status == "interrupted":  # a benchmark stopped half-way says nothing: write none
+                    if result.status == "interrupted":  # a run stopped half-way says nothing: not kept
                         raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
                     ok = None
                     if result.has_solution:
@@ -172,7 +196,8 @@ def run_bench(cases: list[Case], formulations: list[str], solvers: list[str], ti
                              f"{result.status} "
                              f"{result.objective if result.objective is not None else '-'} "
                              f"in {result.seconds:.2f} s")
-    return pd.DataFrame(rows, columns=COLUMNS)
+                    if CONTROL.stop.is_set():  # a signal during the check or between runs: stop here
+                        raise KeyboardInterrupt(CONTROL.signal_name or "SIGINT")
 
 
 def profile(table: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -201,8 +226,10 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
             .reset_index())
 
 
-def write_bench(table: pd.DataFrame, out: Path) -> list[Path]:
-    """results.csv (every run), summary.csv (medians) and profile.png (Dolan–Moré)."""
+def write_bench(table: pd.DataFrame, out: Path, complete: bool = True) -> list[Path]:
+    """results.csv (every run), summary.csv (medians) and profile.png (Dolan–Moré); of a benchmark
+    that was stopped (not `complete`), results.csv only: medians and a profile over the runs that
+    happened to finish would compare the formulations on different problems."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -212,6 +239,10 @@ def write_bench(table: pd.DataFrame, out: Path) -> list[Path]:
     folder.claim()
     paths = [out / "results.csv", out / "summary.csv", out / "profile.png"]
     folder.write_file(paths[0].name, table.to_csv(index=False, float_format="%.10g"))
+    if not complete:
+        for path in paths[1:]:  # an earlier complete benchmark's, which no longer describe the folder
+            folder.remove(path.name)
+        return paths[:1]
     folder.write_file(paths[1].name, summary(table).to_csv(index=False, float_format="%.6g"))
     taus, rho = profile(table)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

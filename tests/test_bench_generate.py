@@ -92,3 +92,33 @@ def test_scaling_a_value_read_from_a_csv_side_table(tmp_path):
     assert doubled.industries[0].value_added == pytest.approx(1.5 * plain.industries[0].value_added)
     got = CliRunner().invoke(main, ["validate", str(path), "--set", f"industries.{plain.industries[0].id}.origin=*2"])
     assert got.exit_code == 2 and "cannot scale" in got.stderr  # text stays text
+
+
+def test_an_interrupted_bench_keeps_the_runs_it_completed(tmp_path):
+    """Ctrl-C after some runs: results.csv holds exactly the completed runs (the one under way is
+    dropped); no summary or profile of a part of the benchmark; exit 4."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = tmp_path / "b"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "bench", str(INSTANCES / "demo.yaml"),
+                             "--formulation", "tight", "--repeat", "500", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:  # progress lines: "[n/500] ..."
+        seen.append(line)
+        if line.startswith("[3/"):
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 4, rest
+    results = pd.read_csv(out / "results.csv")
+    done = sum(line.startswith("[") for line in seen + rest.splitlines())
+    assert len(results) == done >= 3 and (results["status"] == "optimal").all()
+    assert results["objective"].tolist() == pytest.approx([49.6] * done)  # the demo's optimum, by hand
+    assert not (out / "summary.csv").exists() and not (out / "profile.png").exists()
+    assert f"after {done} of 500 runs" in rest
