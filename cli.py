@@ -728,6 +728,8 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
     """Why this park: the bundle's costs where it went and at the next-best parks, the cost of forcing
     it to each (re-solves; whether the gaps prove it), and the rules and capacities (the resource
     short, by how much) that keep it out of the others."""
+    import pandas as pd
+
     from model.explain import explain as explain_run
     from model.outputs import check_new_files, write_file
     from model.report import print_table, printable
@@ -754,8 +756,13 @@ def explain(run: str, industry: str, candidates: int, prove: float | None, time_
     if result.check:
         click.echo(f"warning: the plan of {run} fails the independent check: " + "; ".join(result.check[:5]),
                    err=True)
+    # The terms that are 0 at every row shown say nothing in a narrow terminal (--out keeps them).
+    costs = result.costs
+    terms = list(costs.columns[1:costs.columns.get_loc("total")])
+    zeros = [t for t in terms if pd.to_numeric(costs[t], errors="coerce").fillna(0).abs().max() == 0]
     print_table(console, f"Weighted cost per module of {labels.industry(industry)}, and the plan's objective with "
-                "the whole bundle forced there", relabel(result.costs, labels))
+                "the whole bundle forced there" + (f" ({', '.join(zeros)}: 0 throughout)" if zeros else ""),
+                relabel(costs.drop(columns=zeros), labels))
     print_table(console, "Parks the whole bundle cannot go to", relabel(result.excluded[["park", "reason"]], labels))
 
 

@@ -225,17 +225,20 @@ def _print_ledger(console: Console, ledger: pd.DataFrame) -> None:
                   "→: received (net) under the plan; " + ", ".join(named) + "; all measures in ledger.csv")
     table.add_column("province", no_wrap=True)
     table.add_column("modules", justify="right", no_wrap=True)
-    for m in LEDGER_SHOWN[1:]:
-        table.add_column(f"Δ {m}", justify="right")
-    for m in shown:
-        table.add_column(f"→ {m}", justify="right")
+    rows = []
     for name in [*provinces[:MAX_ROWS], *regions]:
         row = wide.loc[name]
         label = escape(printable(name)) if level[name] == "province" else f"region {escape(printable(name))}"
-        table.add_row(label, f"{_fmt(row['status_quo', 'modules'])} → {_fmt(row['plan', 'modules'])}",
-                      *[_fmt(float(row["change", m])) for m in LEDGER_SHOWN[1:]],
-                      *[_fmt(float(row["plan", m])) for m in shown])
-    console.print(table)
+        rows.append([label, f"{_fmt(row['status_quo', 'modules'])} → {_fmt(row['plan', 'modules'])}",
+                     *[_fmt(float(row["change", m])) for m in LEDGER_SHOWN[1:]],
+                     *[_fmt(float(row["plan", m])) for m in shown]])
+    # A number is never cut or folded: its column keeps the width of its widest figure (the table
+    # may then be wider than a narrow terminal, which wraps its lines).
+    for n, title in enumerate([*(f"Δ {m}" for m in LEDGER_SHOWN[1:]), *(f"→ {m}" for m in shown)], 2):
+        table.add_column(title, justify="right", overflow="fold", min_width=max(len(r[n]) for r in rows))
+    for r in rows:
+        table.add_row(*r)
+    console.print(table, crop=False)
     if len(provinces) > MAX_ROWS:
         console.print(f"... {len(provinces) - MAX_ROWS} more provinces in ledger.csv")
 
@@ -249,18 +252,21 @@ def print_table(console: Console, title: str, table: pd.DataFrame, scale: str | 
         console.print(f"{title}: none", markup=False)
         return
     out = Table(title=escape(printable(f"{title} ({len(table)} rows)")))
-    # Too narrow a terminal folds cells onto more lines, never cuts them ("guan…" names no park), and
-    # the first column, which names the row, keeps its width.
-    first = table.columns[0]
-    width = min(40, max([len(printable(first))] + [len(printable(v)) for v in table[first].head(MAX_ROWS)]))
-    for col in table.columns:
-        out.add_column(escape(printable(col)), justify="right" if pd.api.types.is_numeric_dtype(table[col]) else "left",
-                       overflow="fold", **({"min_width": width} if col == first else {}))
     columns = [_scale(table[col]) if isinstance(scale, str) and scale == "column" else None for col in table.columns]
+    cells = []
     for n, row in enumerate(table.head(MAX_ROWS).itertuples(index=False)):
         scales = [float(scale.iloc[n])] * len(row) if isinstance(scale, pd.Series) else columns
-        out.add_row(*[escape("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+        cells.append([escape("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
                              else _fmt(v, s)) for v, s in zip(row, scales)])
+    for n, col in enumerate(table.columns):
+        numeric = pd.api.types.is_numeric_dtype(table[col])
+        # The first column names the row and a number is read whole: they keep their widest cell's
+        # width (up to 40); text folds. Nothing is cut ("guan…" names no park).
+        keep = min(40, max(len(r[n]) for r in cells)) if n == 0 or numeric else None
+        out.add_column(escape(printable(col)), justify="right" if numeric else "left", overflow="fold",
+                       **({"min_width": keep} if keep else {}))
+    for r in cells:
+        out.add_row(*r)
     console.print(out, crop=False)  # wider than the console only when its columns cannot fold more
     if len(table) > MAX_ROWS:
         console.print(f"... {len(table) - MAX_ROWS} more rows")
