@@ -512,9 +512,9 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
     parsed = dict(_sets(weights, "--weight"))
     names = list(default_weights())
     for family, value in parsed.items():
-        if family not in names or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-                or not math.isfinite(value):
-            raise InputError([Problem("--weight", f"{family}={value}", "not a relaxation with a finite weight ≥ 0",
+        if family not in names or isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
+                or not math.isfinite(value):  # at 0 a relaxation is free: no set would be the smallest
+            raise InputError([Problem("--weight", f"{family}={value}", "not a relaxation with a finite weight > 0",
                                       "NAME=W with NAME one of " + ", ".join(names))])
     result = diagnose(_load(instance, scenario, sets), {k: float(v) for k, v in parsed.items()},
                       SolveOptions(mip_gap=0.0, time_limit=time_limit))
@@ -524,7 +524,8 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
     if not result.relaxations:
         click.echo("Feasible: no relaxation is needed.")
         return
-    proven = result.status == "optimal" or (result.bound is not None and result.bound > 1e-6)
+    # Some relaxation is needed only if the least it can cost is above 0: the bound says so.
+    proven = result.bound > 1e-6 if result.bound is not None else result.status == "optimal"
     if proven:
         _print_diagnosis(result)
     else:  # stopped before its bound rose above 0: a plan with no relaxation may still exist

@@ -191,23 +191,25 @@ def _zero(*values: float | None) -> float:
 
 
 def objective_unit(kpis_json: dict[str, Any], units: Any) -> str:
-    """The unit of a run's objective: the instance's money, unless the run minimised other terms
-    (a Pareto point's or a lexicographic run's last level, `objective_weights`): then the one
-    term's unit (`co2`: kt CO2), or the weighted sum's."""
+    """The unit of a run's objective: the instance's money, unless the run minimised one KPI of
+    another unit alone (a Pareto point's or a lexicographic run's last level, `objective_weights`
+    of one term weighted ±1): then that KPI's unit (`kt CO2`; a benefit is minimised as its
+    negative). Priced terms (CO2 at a carbon price) make money, as the instance's objective does."""
     from model.kpis import registry
 
     units = units if isinstance(units, dict) else {}
     money = str(units.get("money", "million yuan"))
     weights = kpis_json.get("objective_weights")
     terms = {t: w for t, w in weights.items() if w} if isinstance(weights, dict) else {}
-    words = {t: (registry()[t.partition("@")[0]].unit if t.partition("@")[0] in registry() else "money")
-             for t in terms}
-    if not terms or set(words.values()) == {"money"}:
+    if len(terms) != 1:
         return money
-    if len(terms) == 1 and next(iter(terms.values())) == 1:
-        word = next(iter(words.values()))
-        return str(units.get(word, word))
-    return "(weighted: " + " + ".join(f"{w:g} {t}" for t, w in terms.items()) + ")"
+    (term, weight), = terms.items()
+    kpi = registry().get(term.partition("@")[0])
+    word = kpi.unit if kpi is not None else "money"
+    if word == "money" or abs(weight) != 1:
+        return money
+    unit = str(units.get(word, word))
+    return unit if weight > 0 else f"{unit}, of its negative (−{term} is minimised)"
 
 
 def judge(ref: dict[str, Any], run: dict[str, Any], ref_label: str, run_label: str, same_inputs: bool,

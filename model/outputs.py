@@ -159,7 +159,9 @@ def part_of(out: Path) -> tuple[Path, str] | None:
     """The nearest folder of ours (a results, sweep, Pareto, comparison... folder) that `out` would
     be inside, with its kind, or None. Only the command that made such a folder writes in it: a
     foreign entry would make its summary or front false, and the folder foreign to the next run."""
-    for parent in Path(os.path.abspath(out)).parents:
+    # As written (named as the user gave it) and with its links followed (`link/../x` is the link
+    # target's parent's x, which the written path hides).
+    for parent in (*Path(os.path.abspath(out)).parents, *Path(out).resolve().parents):
         doc = manifest(parent)
         if doc is not None:
             return parent, doc["kind"]

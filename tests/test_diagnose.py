@@ -91,9 +91,9 @@ def test_solve_exits_3_with_the_diagnosis(tmp_path):
     assert feasible.exit_code == 0 and "no relaxation is needed" in feasible.stdout
     bad = CliRunner().invoke(main, ["diagnose", str(path), "--weight", "capacities=2"])
     assert bad.exit_code == 2 and "--weight: capacities=2: not a relaxation" in bad.stderr
-    for weight in ("capacity=inf", "capacity=-1", "capacity=abc"):
+    for weight in ("capacity=inf", "capacity=-1", "capacity=abc", "capacity=0"):
         bad = CliRunner().invoke(main, ["diagnose", str(path), "--weight", weight])
-        assert bad.exit_code == 2 and f"--weight: {weight}: not a relaxation with a finite weight" in bad.stderr
+        assert bad.exit_code == 2 and f"--weight: {weight}: not a relaxation with a finite weight > 0" in bad.stderr
     # 1e6 (text to YAML 1.1) is the number 1000000: capacity then costs more than letting a stay.
     exponent = CliRunner().invoke(main, ["diagnose", str(path), "--weight", "capacity=1e6"])
     plain = CliRunner().invoke(main, ["diagnose", str(path), "--weight", "capacity=1000000"])

@@ -572,6 +572,11 @@ def test_no_output_goes_inside_a_folder_of_ours(tmp_path):
         code, errors, _ = run(*args)
         assert code == 2 and len(errors) == 1 and f"is inside the {kind} folder {folder}," in errors[0], (args, errors)
     assert sorted(p.name for p in cmp.iterdir() if p.suffix != ".csv") == [MARKER]  # nothing was added
+    front = tmp_path / "front"  # a link into a folder of ours, then "..": the written path hides where it goes
+    assert run("pareto", DEMO, "--points", "1", "--out", str(front))[0] == 0
+    (tmp_path / "link").symlink_to(front / "point_01")
+    code, errors, _ = run("solve", DEMO, "--out", str(tmp_path / "link" / ".." / "evil"))
+    assert code == 2 and f"is inside the pareto folder {front}," in errors[0] and not (front / "evil").exists()
     assert run("compare", str(a), str(b), "--out", str(cmp))[0] == 0  # still ours: replaced as before
     assert run("solve", DEMO, "--out", str(a))[0] == 0
 
