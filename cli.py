@@ -573,21 +573,26 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
     """Solve many variants: named scenarios and a grid of values; one results folder each, and a summary."""
     from dataclasses import replace
 
+    import pandas as pd
     from rich.progress import Progress
 
     from model import load
     from model.errors import InputError, Problem
+    from model.loader import read
     from model.report import print_table
-    from model.sweep import SHOWN, check_scheduler, claim, earlier_runs, parse_grid, summary, variants
+    from model.sweep import SHOWN, check_scheduler, claim, parse_grid, variants
     from model.sweep import sweep as run_sweep
 
-    base = load(instance, max_bytes=_max_bytes())
-    chosen: list[str | None] = [None, *base.instance.scenarios] if all_scenarios else list(names)
+    chosen: list[str | None] = ([None, *load(instance, max_bytes=_max_bytes()).instance.scenarios]
+                                if all_scenarios else list(names))
     if len(set(chosen)) < len(chosen):
         twice = next(n for n in chosen if chosen.count(n) > 1)
         raise InputError([Problem("--scenario", str(twice), "is given twice: the same run twice",
                                   "each scenario once")])
-    runs = variants(chosen or [None], [parse_grid(g) for g in grids], base.raw.data)
+    # The grid's keys are matched in the document as read: the base need not validate (a scenario
+    # may be what makes it valid), each variant is validated below.
+    document = read(instance, max_bytes=_max_bytes()).data if grids else None
+    runs = variants(chosen or [None], [parse_grid(g) for g in grids], document)
     for v in runs:  # every variant is validated here, before any is sent to a worker
         try:
             load(instance, v.scenario, list(v.sets), max_bytes=_max_bytes())
@@ -605,9 +610,12 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
             table = run_sweep(instance, runs, folder, formulation, options, workers, scheduler, _max_bytes(),
                               progress=lambda row: (done.append(row), bar.advance(task)))
     except KeyboardInterrupt as exc:
-        kept = summary(Path(out), [], earlier_runs(folder, runs))
-        also = (f", with {len(kept)} runs of an earlier sweep into the folder (column earlier), kept until a sweep "
-                "into it completes") if len(kept) else ""
+        try:
+            kept = int(pd.read_csv(Path(out) / "summary.csv")["earlier"].sum())
+        except (OSError, ValueError, KeyError):
+            kept = 0
+        also = (f", with {kept} runs of an earlier sweep into the folder (column earlier), kept until a sweep "
+                "into it completes") if kept else ""
         _fail(click.get_current_context(), [
             f"interrupted ({exc or 'SIGINT'}): {len(done)} of {len(runs)} runs completed; "
             f"{Path(out) / 'summary.csv'} lists them{also}"], EXIT_NO_SOLUTION if done else EXIT_INTERRUPTED)

@@ -256,10 +256,13 @@ def _dask(tasks: list[tuple], address: str) -> Iterator[str]:
             client.cancel(futures)
 
 
-def summary(folder: Path, names: list[str], earlier: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+def summary(folder: Path, names: list[str], earlier: list[str] | tuple[str, ...] = (),
+            done: set[str] | None = None) -> pd.DataFrame:
     """summary.csv: one line per complete run folder among `names`, then `earlier` (the runs of an
-    earlier sweep into the folder, kept until this one completes: `earlier` is true), in order."""
-    rows = [{**row, "earlier": n in earlier} for n in [*names, *earlier]
+    earlier sweep into the folder that this one does not redo), in order. Column `earlier` is true
+    for a folder this sweep has not written (yet): those of `earlier`, and of `names` not in
+    `done` (an earlier sweep's run of the same name, until this one redoes it)."""
+    rows = [{**row, "earlier": n in earlier or (done is not None and n not in done)} for n in [*names, *earlier]
             if (row := summary_row(folder / n)) is not None]
     if not rows:
         return pd.DataFrame(columns=SUMMARY)
@@ -306,8 +309,10 @@ def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulatio
     earlier = earlier_runs(folder, runs)
     folder.add(*names)  # listed before its worker writes it
 
+    finished: set[str] = set()
+
     def write_summary() -> pd.DataFrame:
-        table = summary(folder.out, names, earlier)
+        table = summary(folder.out, names, earlier, finished)
         folder.write_file("summary.csv", table.to_csv(index=False, float_format="%.10g"))
         return table
 
@@ -318,6 +323,7 @@ def sweep(instance: str, runs: list[Variant], out: Path | Collection, formulatio
     try:
         work = [(instance, v, str(folder.out), formulation, solve_options, max_bytes) for v in runs]
         for name in _dask(work, scheduler) if scheduler else _local(work, workers):
+            finished.add(name)
             write_summary()
             progress(name)
     finally:

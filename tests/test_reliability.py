@@ -376,6 +376,9 @@ def test_sweep_run_names_never_collide_and_the_summary_is_this_sweeps(tmp_path):
 
     kept = summarise(out, ["base__land=12"], ["base__land=11"]).set_index("run")
     assert kept["earlier"].to_dict() == {"base__land=12": False, "base__land=11": True}
+    # A run of the same name that this sweep has not redone yet is the earlier sweep's too.
+    kept = summarise(out, ["base__land=11", "base__land=12"], [], done={"base__land=12"}).set_index("run")
+    assert kept["earlier"].to_dict() == {"base__land=11": True, "base__land=12": False}
 
 
 def test_sweep_accepts_the_documented_scaling_form(tmp_path):

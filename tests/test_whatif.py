@@ -107,6 +107,19 @@ def test_sweep_refuses_the_same_run_twice_however_it_is_written(tmp_path, args, 
     assert not (tmp_path / "s").exists()
 
 
+def test_sweep_of_a_scenario_that_makes_an_invalid_base_valid(tmp_path):
+    """The grid's keys are checked in the document as read: a base that only its scenario makes
+    valid sweeps as it solves."""
+    data = yaml.safe_load(Path(DEMO).read_text(encoding="utf-8"))
+    data["parks"][0]["capacity"]["land"] = -10
+    data["scenarios"]["fixed"] = {"set": {"parks.wuhu.capacity.land": 10}}
+    path = write(tmp_path, data)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--scenario", "fixed", "--grid",
+                                       "parks.guangan.capacity.land=8,9", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    assert len(_summary(tmp_path / "s")) == 2
+
+
 def test_sweep_grid_values_with_commas_inside_quotes_or_brackets(tmp_path):
     """A comma inside quotes or brackets belongs to its value: a text with a comma, a list."""
     from model.sweep import parse_grid
