@@ -27,7 +27,7 @@ from model.errors import InputError, Problem
 from model.families.assign import may_retire
 from model.loader import RawDoc
 from model.options import FORMULATIONS, BuildOptions
-from model.plans import check_results, read_json, read_plan, reported_kpis
+from model.plans import check_results, kpis_problem, read_json, read_plan
 from model.run import solve_levels
 from model.validate import validate
 from solvers import SolveOptions, solve
@@ -81,10 +81,11 @@ def load_run(folder: Path) -> tuple[Loaded, dict, dict]:
     data = read_json(folder / "instance.json")
     raw = RawDoc(data, {}, str(folder / "instance.json"), "")
     loaded = Loaded(validate(raw), raw, None)
-    run, kpis = read_json(folder / "run.json"), reported_kpis(read_json(folder / "kpis.json"))
-    for name, bad in (("kpis.json", kpis is None), ("run.json", not isinstance(run, dict))):
-        if bad:
-            raise InputError([Problem(str(folder / name), "(file)", "not as this tool writes it",
+    run, kpis = read_json(folder / "run.json"), read_json(folder / "kpis.json")
+    problems = (("kpis.json", kpis_problem(kpis)), ("run.json", None if isinstance(run, dict) else "not a mapping"))
+    for name, why in problems:
+        if why is not None:
+            raise InputError([Problem(str(folder / name), "(file)", f"not as this tool writes it: {why}",
                                       "a folder written by `industry-transfer solve`")])
     return loaded, run, kpis
 

@@ -717,19 +717,23 @@ def _scaled(current: Any, factor: float) -> Any:
         except OverflowError:  # a 400-digit integer times a float
             return float("inf")
 
-    if _number(current):
-        return times(current)
-    if isinstance(current, str):  # a cell of a CSV side table is text until validation reads it
+    def number(v: Any) -> float | int | None:
+        """`v` as a number: itself, or the text of a CSV side table's cell (text until validation)."""
+        if _number(v):
+            return v
         try:
-            number = float(current)
+            n = float(v) if isinstance(v, str) else None
         except ValueError:
             return None
-        return times(number) if math.isfinite(number) else None
+        return n if n is not None and math.isfinite(n) else None
+
+    if number(current) is not None:
+        return times(number(current))
     if isinstance(current, dict) and current:
-        if set(current) == {"value", "growth"} and _number(current["value"]):
-            return {**current, "value": times(current["value"])}
-        if all(_number(v) for v in current.values()):
-            return {k: times(v) for k, v in current.items()}
+        if set(current) == {"value", "growth"} and number(current["value"]) is not None:
+            return {**current, "value": times(number(current["value"]))}
+        if all(number(v) is not None for v in current.values()):
+            return {k: times(number(v)) for k, v in current.items()}
     return None
 
 

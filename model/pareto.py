@@ -171,7 +171,9 @@ def _plot(table: pd.DataFrame, x: str, y: str, loaded: Loaded) -> bytes:
     inst = loaded.instance
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ok = table.dropna(subset=[x, y]).sort_values(x)  # a benefit's points come most first
-    ax.plot(ok[x], ok[y], marker="o", drawstyle="steps-post", alpha=0.8)
+    # y at a bound ε on x is the point's next to it on the side x may not cross: the one at or below
+    # a cap (x ≤ ε, a step after each point), at or above a floor (a benefit, x ≥ ε: a step before).
+    ax.plot(ok[x], ok[y], marker="o", drawstyle="steps-pre" if sign(x) < 0 else "steps-post", alpha=0.8)
     ax.set_xlabel(f"{x} ({kpis.unit(inst, x) if x in kpis.registry() else inst.units.money})")
     ax.set_ylabel(f"{y} ({kpis.unit(inst, y) if y in kpis.registry() else inst.units.money})")
     ax.set_title(f"{loaded.instance.name}: {y} against {x}, {len(ok)} points")

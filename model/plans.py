@@ -21,7 +21,7 @@ from typing import Any
 
 from model import kpis
 from model.check import CheckReport, check
-from model.errors import InputError, Problem
+from model.errors import InputError, Problem, clip
 from model.periods import periods_of, resolve
 from model.plan import Plan
 from model.schema import MAX_NUMBER, Instance
@@ -225,27 +225,34 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def reported_kpis(doc: Any) -> dict[str, Any] | None:
-    """kpis.json as this tool writes it (status, objective, gap, kpis of finite numbers), or None."""
+def kpis_problem(doc: Any) -> str | None:
+    """What makes kpis.json not as this tool writes it (status, objective, gap ≥ 0, a bound not
+    above the objective, kpis of finite numbers, weights of objective terms), or None."""
     if not isinstance(doc, dict) or not isinstance(doc.get("status"), str):
-        return None
+        return "no status"
     objective, values = doc.get("objective"), doc.get("kpis", {})
     if objective is not None and not _finite(objective):
-        return None
+        return f"objective {clip(repr(objective))} is not a finite number"
     gap, bound = doc.get("gap"), doc.get("bound")
     if gap is not None and (not _finite(gap) or gap < 0):
-        return None
-    if bound is not None and (not _finite(bound) or objective is not None
-                              and bound > objective + 1e-6 * max(1.0, abs(objective))):
-        return None  # a bound above the plan's objective is no bound of a minimum (kpis.json edited)
+        return f"gap {clip(repr(gap))} is not a number ≥ 0"
+    if bound is not None and not _finite(bound):
+        return f"bound {clip(repr(bound))} is not a finite number"
+    if bound is not None and objective is not None and bound > objective + 1e-6 * max(1.0, abs(objective)):
+        return f"bound {bound:.10g} is above the objective {objective:.10g}, which no bound of a minimum is"
     if not isinstance(values, dict) or not all(isinstance(k, str) and _finite(v) for k, v in values.items()):
-        return None
+        return "kpis holds something other than finite numbers"
     weights = doc.get("objective_weights")
     if weights is not None and (not isinstance(weights, dict) or not all(
             (k in kpis.objective_terms() or k.partition("@")[0] in kpis.limit_kpis() and "@" in k)
             and _finite(v) and abs(v) <= MAX_NUMBER for k, v in weights.items())):
-        return None  # this tool writes objective terms with weights an instance may give
-    return doc
+        return "objective_weights are not weights of objective terms"  # as an instance may give them
+    return None
+
+
+def reported_kpis(doc: Any) -> dict[str, Any] | None:
+    """kpis.json as this tool writes it (`kpis_problem`), or None."""
+    return None if kpis_problem(doc) is not None else doc
 
 
 def objective_weights(reported: dict[str, Any]) -> dict[str, float] | None:

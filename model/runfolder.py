@@ -3,6 +3,7 @@ as solved, each checked to be as `industry-transfer solve` writes it (one line o
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
-from model.plans import read_json, reported_kpis
+from model.plans import kpis_problem, read_json
 from model.schema import Instance
 
 DOCUMENTS = ("kpis.json", "run.json", "instance.json")
@@ -77,6 +78,20 @@ def _file(path: Path, max_bytes: int | None) -> Path:
     return path
 
 
+def _line_of(path: Path, row: int) -> int:
+    """The line of the file where the table's data row `row` (from 0) starts, blank lines and
+    cells over several lines counted as pandas reads them."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        reader, end, records = csv.reader(fh), 0, -1  # the header is record 0
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if record:  # a blank line is no row
+                records += 1
+                if records == row + 1:
+                    return start
+    return row + 2
+
+
 def _table(path: Path, max_bytes: int | None) -> pd.DataFrame:
     try:
         table = pd.read_csv(_file(path, max_bytes), keep_default_na=False, na_values=[""])
@@ -92,26 +107,25 @@ def _table(path: Path, max_bytes: int | None) -> pd.DataFrame:
             values = table[col].astype(str)
             bad = pd.to_numeric(values.where(~values.str.lower().isin(("true", "false"))), errors="coerce").isna()
             row = int(bad.to_numpy().argmax()) if bad.any() else 0
-            raise InputError([Problem(f"{path}:{row + 2}", col, f"got {values.iloc[row][:40]!r}, not a number",
-                                      EXPECTED)])
+            raise InputError([Problem(f"{path}:{_line_of(path, row)}", col,
+                                      f"got {values.iloc[row][:40]!r}, not a number", EXPECTED)])
     return table
 
 
-def _sound(kpis: Any, run: Any) -> str | None:
+def _sound(kpis: Any, run: Any) -> tuple[str, str] | None:
     """The file of kpis.json and run.json that does not hold what a report reads, of the types it
-    reads them as; None when both do."""
+    reads them as, and why; None when both do."""
     def number(v: Any) -> bool:
         return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
-    if not isinstance(kpis, dict) or reported_kpis(kpis) is None:
-        return "kpis.json"
+    why = kpis_problem(kpis)
+    if why is not None:
+        return "kpis.json", why
     if not all(number(kpis.get(k)) for k in ("objective", "bound", "gap", "solve_seconds")):
-        return "kpis.json"
-    if not isinstance(kpis.get("status"), str) or not all(number(v) for v in kpis.get("kpis", {}).values()):
-        return "kpis.json"
+        return "kpis.json", "objective, bound, gap or solve_seconds is not a number"
     if not isinstance(run, dict) or not all(isinstance(run.get(k, {}), dict)
                                             for k in ("solver", "check", "tool", "instance", "options")):
-        return "run.json"
+        return "run.json", "not a mapping of solver, check, tool, instance and options records"
     return None
 
 
@@ -132,7 +146,8 @@ def read_run(folder: Path, max_bytes: int | None = None) -> RunFolder:
     kpis, run, data = (read_json(_file(folder / f, max_bytes)) for f in DOCUMENTS)
     unsound = _sound(kpis, run)
     if unsound is not None:
-        raise InputError([Problem(str(folder / unsound), "(file)", "not as this tool writes it", EXPECTED)])
+        raise InputError([Problem(str(folder / unsound[0]), "(file)", f"not as this tool writes it: {unsound[1]}",
+                                  EXPECTED)])
     if not isinstance(data, dict):
         raise InputError([Problem(str(folder / "instance.json"), "(file)", "not an instance", EXPECTED)])
     instance = validate(RawDoc(data, {}, str(folder / "instance.json"), ""))

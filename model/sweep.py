@@ -55,9 +55,10 @@ def parse_grid(text: str) -> tuple[str, list[Any]]:
     if not sep or not key.strip() or not values.strip():
         raise InputError([Problem("--grid", text, "not of the form KEY=V1,V2,...",
                                   "e.g. objective.weights.co2=0.05,0.1,0.2")])
-    parsed = [parse_set(f"{key.strip()}={v}", "--grid")[1] for v in _split(values)]
+    texts = _split(values)
+    parsed = [parse_set(f"{key.strip()}={v}", "--grid")[1] for v in texts]
     seen: list[tuple] = []
-    for v in parsed:
+    for given, v in zip(texts, parsed):
         if scale_factor(v) is not None:  # *0.5 and *0.50 scale alike
             same: tuple = ("scale", scale_factor(v))
         elif isinstance(v, (int, float)) and not isinstance(v, bool):  # 1 and 1.0 are one value; True is not 1
@@ -68,27 +69,38 @@ def parse_grid(text: str) -> tuple[str, list[Any]]:
             except ValueError:
                 same = (type(v).__name__, repr(v))
         if same in seen:
-            raise InputError([Problem("--grid", text, f"the value {v!r} is given twice", "each value once")])
+            first = texts[seen.index(same)].strip()
+            twice = f"`{given.strip()}` is given twice" if given.strip() == first else \
+                f"`{given.strip()}` is the value `{first}` again"
+            raise InputError([Problem("--grid", text, twice, "each value once")])
         seen.append(same)
     return key.strip(), parsed
 
 
 def _split(values: str) -> list[str]:
-    """The values of `V1,V2,...`, split at the commas outside quotes and brackets, so that a
-    text with a comma ("a,b") or a list ([a, b]) is one value."""
-    out, depth, quote, start = [], 0, "", 0
-    for n, c in enumerate(values):
+    """The values of `V1,V2,...`, split at the commas outside quoted texts and brackets, so that a
+    text with a comma ("a,b") or a list ([a, b]) is one value. As in YAML, a quote opens a quoted
+    text only where a value (or an item of a list) begins: the apostrophe of Xi'an is a letter."""
+    out, depth, quote, start, n = [], 0, "", 0, 0
+    begins = True  # at the start of a value or of an item (spaces aside)
+    while n < len(values):
+        c = values[n]
         if quote:
-            quote = "" if c == quote else quote
-        elif c in "'\"":
+            if c == quote and quote == "'" and values[n + 1:n + 2] == "'":
+                n += 1  # '' is a quote inside a single-quoted text
+            elif c == quote:
+                quote = ""
+        elif c in "'\"" and begins:
             quote = c
-        elif c in "[{":
+        elif c in "[{" and (begins or depth):
             depth += 1
-        elif c in "]}":
-            depth = max(0, depth - 1)
+        elif c in "]}" and depth:
+            depth -= 1
         elif c == "," and depth == 0:
             out.append(values[start:n])
             start = n + 1
+        begins = (c in ",[{:" and not quote) or (begins and c.isspace())
+        n += 1
     return [*out, values[start:]]
 
 
@@ -101,17 +113,23 @@ def check_grids(grid: list[tuple[str, list[Any]]], data: Any = None) -> None:
         raise InputError([Problem("--grid", key, "the key is swept by two --grid options", "one --grid per key")])
     if data is None:
         return
-    data, owner = copy.deepcopy(data), {}  # resolving may add the sections a key goes through
+    data = copy.deepcopy(data)  # resolving may add the sections a key goes through
+    owner: dict[tuple, tuple[str, tuple]] = {}  # every path set, and each of its prefixes -> (key, path)
     for key in keys:
         try:
             paths = key_paths(data, key)
         except KeyError:
             continue  # loading the variant names what is wrong with the key
         for path in paths:
-            if path in owner:
-                raise InputError([Problem("--grid", key, f"sets {format_path(path)}, which --grid {owner[path]} "
-                                          "sets too", "one --grid per value")])
-            owner[path] = key
+            # The same value, one inside the other (parks.wuhu.capacity and its land), or both.
+            clash = owner.get(path) or next((owner[path[:n]] for n in range(1, len(path))
+                                             if path[:n] in owner and owner[path[:n]][1] == path[:n]), None)
+            if clash is not None and clash[0] != key:
+                raise InputError([Problem("--grid", key, f"sets {format_path(path)}, which --grid {clash[0]} sets "
+                                          f"too ({format_path(clash[1])})", "one --grid per value")])
+            for n in range(1, len(path) + 1):
+                owner.setdefault(path[:n], (key, path))
+            owner[path] = (key, path)
 
 
 def _slug(value: Any) -> str:

@@ -90,6 +90,8 @@ def test_scaling_a_value_read_from_a_csv_side_table(tmp_path):
                                     parse_set(f"industries.{plain.industries[0].id}.value_added=*1.5")]).instance
     assert [i.modules for i in doubled.industries] == [2 * i.modules for i in plain.industries]
     assert doubled.industries[0].value_added == pytest.approx(1.5 * plain.industries[0].value_added)
+    uses = load(str(path), sets=[parse_set("industries.*.use=*2")]).instance  # a mapping of cells
+    assert [i.use for i in uses.industries] == [{k: 2 * v for k, v in i.use.items()} for i in plain.industries]
     got = CliRunner().invoke(main, ["validate", str(path), "--set", f"industries.{plain.industries[0].id}.origin=*2"])
     assert got.exit_code == 2 and "cannot scale" in got.stderr  # text stays text
 

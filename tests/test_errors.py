@@ -208,10 +208,11 @@ def test_a_damaged_results_folder_or_an_odd_path_is_one_line_naming_what_is_wron
     cells = lines[2].split(",")
     cells[header.index("modules")] = "abc"
     lines[2] = ",".join(cells)
+    lines.insert(1, "")  # a blank line: pandas skips it, the line number must not
     (bad / "allocations.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     got = CliRunner().invoke(main, ["compare", str(run), str(bad)])
     assert got.exit_code == 2 and got.stderr.strip() == (
-        f"error: {bad / 'allocations.csv'}:3: modules: got 'abc', not a number; expected a folder written by "
+        f"error: {bad / 'allocations.csv'}:4: modules: got 'abc', not a number; expected a folder written by "
         "`industry-transfer solve`")
 
     (bad / "allocations.csv").unlink()

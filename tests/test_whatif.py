@@ -97,9 +97,11 @@ def test_a_malformed_weight_or_grid_is_blamed_on_its_own_option(tmp_path):
     (["--grid", "parks.guangan.capacity.land=1,2", "--grid", "parks.2.capacity.land=30"],
      "parks.2.capacity.land: sets parks[2].capacity.land, which --grid parks.guangan.capacity.land sets too"),
     (["--grid", "parks.wuhu.capacity.land=1,2", "--grid", "parks.*.capacity.land=*2"], "which --grid parks.wuhu"),
-    (["--grid", "parks.wuhu.capacity.land=*0.5,*0.50"], "the value '*0.50' is given twice"),
-    (["--grid", "parks.wuhu.capacity.land=10,1e1"], "the value 10.0 is given twice"),
-    (["--grid", "parks.wuhu.capacity.land=8,'8'"], "the value '8' is given twice"),
+    (["--grid", "parks.wuhu.capacity=*2,*3", "--grid", "parks.wuhu.capacity.land=10,11"],
+     "which --grid parks.wuhu.capacity sets too"),
+    (["--grid", "parks.wuhu.capacity.land=*0.5,*0.50"], "`*0.50` is the value `*0.5` again"),
+    (["--grid", "parks.wuhu.capacity.land=10,1e1"], "`1e1` is the value `10` again"),
+    (["--grid", "parks.wuhu.capacity.land=8,'8'"], "`'8'` is the value `8` again"),
     (["--scenario", "tight_cod", "--scenario", "tight_cod"], "--scenario: tight_cod: is given twice")])
 def test_sweep_refuses_the_same_run_twice_however_it_is_written(tmp_path, args, message):
     result = CliRunner().invoke(main, ["sweep", DEMO, *args, "--out", str(tmp_path / "s")])
@@ -128,6 +130,8 @@ def test_sweep_grid_values_with_commas_inside_quotes_or_brackets(tmp_path):
     assert parse_grid("rules.0.parks.tags=[yangtze_shoreline, x],[y]") == (
         "rules.0.parks.tags", [["yangtze_shoreline", "x"], ["y"]])
     assert parse_grid("parks.wuhu.capacity.land=1e1,2") == ("parks.wuhu.capacity.land", [10.0, 2])
+    assert parse_grid("parks.wuhu.name_en=Xi'an,Wuhu") == ("parks.wuhu.name_en", ["Xi'an", "Wuhu"])  # a letter
+    assert parse_grid("parks.wuhu.name_en='it''s, ok',b") == ("parks.wuhu.name_en", ["it's, ok", "b"])
     result = CliRunner().invoke(main, ["sweep", DEMO, "--grid", "rules.0.parks={tags: yangtze_shoreline},{ids: [wuhu]}",
                                        "--mip-gap", "0", "--out", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
@@ -414,8 +418,10 @@ def test_check_does_not_trust_objective_weights_this_tool_would_not_write(tmp_pa
     assert "objective 49.6 million yuan (the instance's weights)" in r.output
 
 
-@pytest.mark.parametrize("edit", [{"bound": 1000.0}, {"gap": -1.0}, {"bound": float("nan")}])
-def test_compare_does_not_trust_a_bound_above_the_objective_or_a_negative_gap(tmp_path, edit):
+@pytest.mark.parametrize("edit, why", [({"bound": 1000.0}, "bound 1000 is above the objective 49.6"),
+                                       ({"gap": -1.0}, "gap -1.0 is not a number ≥ 0"),
+                                       ({"bound": float("nan")}, "bound nan is not a finite number")])
+def test_compare_does_not_trust_a_bound_above_the_objective_or_a_negative_gap(tmp_path, edit, why):
     """A bound above the plan's objective is no bound of a minimum: trusted, it made the objective
     interval inverted and identical plans 'an effect'."""
     a, b = tmp_path / "a", tmp_path / "b"
@@ -424,7 +430,9 @@ def test_compare_does_not_trust_a_bound_above_the_objective_or_a_negative_gap(tm
     doc = json.loads((b / "kpis.json").read_text())
     (b / "kpis.json").write_text(json.dumps({**doc, **edit}))
     r = CliRunner().invoke(main, ["compare", str(a), str(b)])
-    assert r.exit_code == 2 and f"{b / 'kpis.json'}: (file): not as this tool writes it" in r.stderr, r.output
+    assert r.exit_code == 2 and f"{b / 'kpis.json'}: (file): not as this tool writes it: {why}" in r.stderr, r.output
+    r = CliRunner().invoke(main, ["explain", str(b), "--industry", "chem_zj"])
+    assert r.exit_code == 2 and f"not as this tool writes it: {why}" in r.stderr, r.output
 
 
 # --- honest comparisons: differences judged by the runs' proven gaps ------------------------------
