@@ -44,6 +44,7 @@ from model.options import DEFAULT_FORMULATION, FORMULATIONS
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_CHECK, EXIT_PLAN_INFEASIBLE = 0, 2, 3, 4, 5, 6
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 1  # the reader left (`| head`): silent, as rich's consoles end then and Python's docs advise
 
 
 class Finite(click.ParamType):
@@ -101,6 +102,10 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             _fail(ctx, [str(p) for p in exc.problems], EXIT_INPUT)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # the reader left (`| head`): not an error of ours, nothing more to say
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # the exit's flush of what is left must not fail again
+            sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # a bug: say so in one line, the traceback under --debug
             if debug:
                 traceback.print_exc()

@@ -117,3 +117,18 @@ def test_a_missing_or_oversized_benchmark_file_is_one_clear_line(tmp_path, comma
     assert "big.txt:1: (file): the file is larger than 1 MB" in too_big.output
     assert "Traceback" not in missing.output + too_big.output
     assert not (tmp_path / "x.yaml").exists() and not (tmp_path / "run").exists()
+
+
+def test_a_reader_that_leaves_early_is_no_error(tmp_path):
+    """`industry-transfer ... | head -1`: the pipe closes under the command; it ends quietly, with
+    no 'internal error' line (rich's consoles and click's echo alike)."""
+    from tests.conftest import INSTANCES, ROOT
+
+    for args in (["scenarios", str(INSTANCES / "china-east-west.yaml")],
+                 ["validate", str(INSTANCES / "china-east-west.yaml")]):
+        proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        proc.stdout.readline()
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+        assert proc.wait(timeout=60) in (0, 1) and "internal error" not in stderr and "Traceback" not in stderr, stderr
