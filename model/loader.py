@@ -50,6 +50,10 @@ MAX_BYTES = 50 * 1024 * 1024  # per file, the YAML and each side table; `read(ma
 MAX_NODES = 10_000_000  # YAML values once aliases are expanded (50 MB of YAML written out holds ~7 million)
 MAX_DEPTH = 100  # nesting of YAML mappings and lists (an instance needs 7); keeps the reader's recursion safe
 
+# Numbers YAML 1.1 reads in a way a reader of the file would not: a leading zero (octal), 0b, 0x,
+# ':' (base 60), '_' between digits. Plain decimal and exponent notation are read as written.
+_YAML_1_1_ONLY = re.compile(r"^[-+]?(0[0-9_]+|0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?"
+                            r"|[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?|[0-9]*\.[0-9_]*_[0-9_]*([eE][-+]?[0-9]+)?)$")
 _FLOAT_1_2 = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+$")
 _SCALE = re.compile(r"^\*\s*([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)$")
 _TAG = "tag:yaml.org,2002:"
@@ -291,6 +295,12 @@ class _Reader:
             return node.value
         if node.tag not in _PLAIN_TAGS:
             self.refuse_tag(node, path)
+            return node.value
+        if node.tag in (_TAG + "int", _TAG + "float") and not node.style and _YAML_1_1_ONLY.match(node.value):
+            # YAML 1.1 reads `012` as octal 10 and `1:30` as base-60 90: a silent change of the number.
+            self.report(node, path, f"{clip(node.value)} is read differently by YAML versions (an octal, binary "
+                        "or hexadecimal number, base 60 with ':', or '_' between digits)",
+                        "a plain decimal number (12, -0.5, 1.5e3), or quotes around a text")
             return node.value
         try:
             return self.constructor.yaml_constructors[node.tag](self.constructor, node)

@@ -35,9 +35,17 @@ def run(*args: str) -> tuple[int, list[str], str]:
 
 
 # (name, old text, new text, the line to point at (a needle in the broken file), expected message)
+YAML_1_1 = ("is read differently by YAML versions (an octal, binary or hexadecimal number, base 60 with ':', or "
+            "'_' between digits); expected a plain decimal number (12, -0.5, 1.5e3), or quotes around a text")
 CASES = [
     ("negative modules", "modules: 2", "modules: -2", "modules: -2",
      "industries.textiles_js.modules: got -2; expected a number ≥ 1"),
+    ("octal to YAML 1.1", "stay_cost: 20", "stay_cost: 020", "stay_cost: 020",
+     f"industries.textiles_js.stay_cost: 020 {YAML_1_1}"),  # 16 to YAML 1.1, 20 to a reader
+    ("base 60 to YAML 1.1", "relocation_cost: 5", "relocation_cost: 1:30", "relocation_cost: 1:30",
+     f"industries.textiles_js.relocation_cost: 1:30 {YAML_1_1}"),  # 90 to YAML 1.1
+    ("underscores", "stay_cost: 20", "stay_cost: 2_0", "stay_cost: 2_0",
+     f"industries.textiles_js.stay_cost: 2_0 {YAML_1_1}"),
     ("word for a number", "modules: 2", "modules: two", "modules: two",
      "industries.textiles_js.modules: got 'two'; expected a whole number"),
     ("fractional modules", "modules: 2", "modules: 2.5", "modules: 2.5",
