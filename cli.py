@@ -402,7 +402,8 @@ def _finish(ctx: click.Context, loaded: Any, outcome: Any, folder: Path, diagnos
 
     units = loaded.instance.units
     unit_of = {t: kpis.unit(loaded.instance, t) for t in (*kpis.objective_terms(), *outcome.kpis)}
-    unit_of.update({"money": units.money, "modules_moved": "modules", "modules_stayed": "modules"})
+    unit_of.update({"money": units.money, "modules_moved": "modules", "modules_stayed": "modules",
+                    "modules_retired": "modules"})
     shown = _labelled(outcome.tables, loaded.instance, lang)
     print_summary(console, outcome.summary(), unit_of, shown.get("allocations.csv"),
                   shown.get("parks.csv"), shown.get("limits.csv"), folder,

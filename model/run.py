@@ -76,6 +76,9 @@ class Outcome:
             out["kpis"].update({
                 "modules_moved": sum(self.plan.x.values()),
                 "modules_stayed": sum(self.plan.stay.values()),
+                # where a module may close: moved + stayed + retired is every module
+                **({"modules_retired": sum(self.plan.retire.values())}
+                   if self.data is not None and len(self.data.retiring) else {}),
                 "parks_open": sum(self.plan.open.values()),
                 "upgrades_built": len(self.plan.upgrades),
             })
@@ -312,8 +315,12 @@ def _polish(problem: Problem, data: Data, levels: Levels, result: SolveResult) -
             family.polish(problem, data)
     if result.objective is not None:
         weights = levels[-1][0]
-        result.objective += sum(w * (problem.expressions[t].value(problem.solution.values) - before[t])
-                                for t, w in weights.items() if w and t in problem.expressions)
+        gained = sum(w * (problem.expressions[t].value(problem.solution.values) - before[t])
+                     for t, w in weights.items() if w and t in problem.expressions)
+        if gained:
+            result.objective += gained
+            if result.gap is not None:  # the gap of the objective reported, against the same bound
+                result.gap = relative_gap(result.objective, result.bound)
 
 
 def _out_of_time(loaded: Loaded, build_options: BuildOptions, solve_options: SolveOptions,

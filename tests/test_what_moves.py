@@ -51,6 +51,8 @@ def test_a_module_may_close_instead_of_staying(tmp_path):
     out = solve_data(tmp_path, d)
     assert out.plan.x == {("s", "p1"): 1.0, ("b", "p1"): 1.0} and out.plan.retire == {"s": 2.0}
     assert out.result.objective == pytest.approx(1 + 1 + 2 * 5) and out.kpis["retire_cost"] == pytest.approx(10)
+    counted = out.summary()["kpis"]
+    assert (counted["modules_moved"], counted["modules_stayed"], counted["modules_retired"]) == (2, 0, 2)  # of 4
     table = out.tables["allocations.csv"]
     assert table.groupby("fate")["modules"].sum().to_dict() == {"moved": 2.0, "retired": 2.0}
     ledger = out.tables["ledger.csv"].set_index(["jurisdiction", "measure"])
