@@ -486,6 +486,14 @@ def _check_province_table(raw: RawDoc, parts: _Parts, add: Callable[[Problem], N
     for item in parts.failed.get("parks", []):  # a park that failed the schema may still say its region
         if isinstance(item, dict) and isinstance(item.get("province"), str) and isinstance(item.get("region"), str):
             of_parks.setdefault(item["province"], set()).add(item["region"])
+    seen: dict[str, str] = {}
+    for n, p in parts.parks:  # without the table, a province's region is its parks': they must agree
+        if p.province in seen and p.region != seen[p.province] and not parts.province_table.get(p.province):
+            add(raw.problem(("parks", n, "region"), f"{_describe(p.region)}, while another park of "
+                            f"{_describe(p.province)} is in {_describe(seen[p.province])}: the province's region "
+                            "(its ledger rows, rules on regions) would be unknown",
+                            f"one region for the parks of a province, or provinces.{p.province}.region"))
+        seen.setdefault(p.province, p.region)
     for q, region in parts.province_table.items():
         if region and q in of_parks and region not in of_parks[q]:
             theirs = ", ".join(sorted(of_parks[q]))

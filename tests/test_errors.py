@@ -46,6 +46,10 @@ CASES = [
      f"industries.textiles_js.relocation_cost: 1:30 {YAML_1_1}"),  # 90 to YAML 1.1
     ("underscores", "stay_cost: 20", "stay_cost: 2_0", "stay_cost: 2_0",
      f"industries.textiles_js.stay_cost: 2_0 {YAML_1_1}"),
+    ("a province in two regions", "province: Sichuan", "province: Anhui", "region: west",
+     "parks.guangan.region: 'west', while another park of 'Anhui' is in 'central': the province's region (its "
+     "ledger rows, rules on regions) would be unknown; expected one region for the parks of a province, or "
+     "provinces.Anhui.region"),
     ("word for a number", "modules: 2", "modules: two", "modules: two",
      "industries.textiles_js.modules: got 'two'; expected a whole number"),
     ("fractional modules", "modules: 2", "modules: 2.5", "modules: 2.5",
