@@ -108,8 +108,9 @@ def _allowed_keys(data: Any, path: tuple) -> list[str]:
     return keys
 
 
-def _clean_loc(data: Any, loc: tuple) -> tuple:
-    """Drop pydantic's union-branch names from an error location, keeping the user's keys."""
+def _clean_loc(data: Any, loc: tuple, keyed: bool = True) -> tuple:
+    """Drop pydantic's union-branch names from an error location, keeping the user's keys; a last
+    part that is not in the data is kept only for an error about a key (`keyed`: missing, unknown)."""
     out: list[Any] = []
     node = data
     for n, part in enumerate(loc):
@@ -122,7 +123,7 @@ def _clean_loc(data: Any, loc: tuple) -> tuple:
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             out.append(part)
             node = node[part]
-        elif last and isinstance(part, str) and (isinstance(node, dict) or node is None):
+        elif keyed and last and isinstance(part, str) and (isinstance(node, dict) or node is None):
             out.append(part)  # a missing or unknown key
     return tuple(out)
 
@@ -141,17 +142,24 @@ def _value_at(data: Any, path: tuple) -> Any:
 def _translate(raw: RawDoc, errors: list[Any]) -> list[Problem]:
     by_path: dict[tuple, list[dict[str, Any]]] = {}
     for err in errors:
-        path = _clean_loc(raw.data, tuple(err["loc"]))
+        path = _clean_loc(raw.data, tuple(err["loc"]), err["type"] in ("missing", "extra_forbidden"))
         if len(path) == 1 and path[0] in raw.partial and err["type"] == "too_short":
             continue  # a side table that could not be read is reported once, by the loader
         by_path.setdefault(path, []).append(err)
     problems = []
     for path, errs in by_path.items():
         value = _value_at(raw.data, path) if errs[0]["type"] != "missing" else None
+        if isinstance(value, dict) and all(e["type"] == "string_type" for e in errs) and any(
+                len(other) > len(path) and other[:len(path)] == path for other in by_path):
+            continue  # a mapping where a name or a mapping may stand: its own keys' errors say what is wrong
         if len(errs) > 1:  # a union such as "group name or selector": keep the branch that fits
             kept = [e for e in errs if not (isinstance(value, dict) and e["type"] == "string_type")
                     and not (isinstance(value, str) and e["type"] in ("model_type", "dict_type"))]
             errs = kept or errs
+            if {e["type"] for e in errs} >= {"string_type", "model_type"}:  # neither a name nor a mapping
+                problems.append(raw.problem(path, f"got {_describe(value)}", "a name, or a mapping of the keys it "
+                                            "takes (e.g. {ids: [a, b]} or {tags: x})"))
+                continue
         err = errs[0]
         kind, ctx = err["type"], err.get("ctx", {})
         if kind == "missing":

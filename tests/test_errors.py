@@ -241,3 +241,15 @@ def test_a_damaged_results_folder_or_an_odd_path_is_one_line_naming_what_is_wron
     got = CliRunner().invoke(main, ["validate", "/dev/null"])
     assert got.exit_code == 2 and got.stderr.strip() == ("error: /dev/null: (file): not a regular file; expected a "
                                                          "path to a YAML instance")
+
+
+@pytest.mark.parametrize("value, message", [
+    ("{}", "rules.yangtze_chemicals.parks: selects by nothing; give ids, province, region, zone or tags"),
+    ("[wuhu]", "rules.yangtze_chemicals.parks: got a list; expected a name, or a mapping of the keys it takes "
+               "(e.g. {ids: [a, b]} or {tags: x})"),
+    ("{bogus: 1}", "rules.yangtze_chemicals.parks.bogus: unknown key; expected one of: ids, province, region, "
+                   "zone, tags")])
+def test_a_selector_that_is_neither_a_name_nor_a_mapping_is_one_line_in_the_users_words(value, message):
+    """No name of pydantic's own (`constrained-str`, `function-after[...]`) in a message."""
+    code, errors, _ = run("validate", str(INSTANCES / "demo.yaml"), "--set", f"rules.yangtze_chemicals.parks={value}")
+    assert code == 2 and errors == [f"error: --set: {message}"]
