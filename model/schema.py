@@ -20,7 +20,16 @@ from model.periods import ByPeriod, Growth
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$", min_length=1,
                           description="letters, digits, `_` and `-`")]
-Label = Annotated[str, Field(min_length=1)]  # a province, region or sector: an empty one would be a place of its own
+def _as_label(value: Any) -> Any:
+    """A province, region or sector: 'Anhui ' and 'Anhui' would be two places, shown alike."""
+    if isinstance(value, str) and (value != value.strip() or any(not c.isprintable() for c in value)):
+        raise PydanticCustomError("text_format", "{expected}", {
+            "expected": "a name with no space at either end and no line break or control character"})
+    return value
+
+
+# A province, region or sector: an empty one would be a place of its own.
+Label = Annotated[str, Field(min_length=1), BeforeValidator(_as_label)]
 
 # The range of every number an instance gives. HiGHS reads |v| ≥ 1e20 as infinite (`infinite_cost`,
 # `infinite_bound`), refuses matrix entries ≥ 1e15 (`large_matrix_value`) and works to absolute

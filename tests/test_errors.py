@@ -46,6 +46,9 @@ CASES = [
      f"industries.textiles_js.relocation_cost: 1:30 {YAML_1_1}"),  # 90 to YAML 1.1
     ("underscores", "stay_cost: 20", "stay_cost: 2_0", "stay_cost: 2_0",
      f"industries.textiles_js.stay_cost: 2_0 {YAML_1_1}"),
+    ("a space at a name's end", "province: Sichuan", "province: 'Sichuan '", "province: 'Sichuan '",
+     "parks.guangan.province: got 'Sichuan '; expected a name with no space at either end and no line break or "
+     "control character"),  # 'Sichuan ' and 'Sichuan' would be two provinces, printed alike
     ("a province in two regions", "province: Sichuan", "province: Anhui", "region: west",
      "parks.guangan.region: 'west', while another park of 'Anhui' is in 'central': the province's region (its "
      "ledger rows, rules on regions) would be unknown; expected one region for the parks of a province, or "
