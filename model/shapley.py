@@ -185,9 +185,13 @@ def active_provinces(loaded: Loaded, solve_options: SolveOptions | None = None,
 
 
 def check_players(inst: Instance, players: Iterable[str], option: str = "--players") -> list[str]:
-    """The players as given, each once; `InputError` naming `option` for a name that is no province."""
+    """The players as given; `InputError` naming `option` for a name that is no province, or given twice."""
     known = provinces(inst)
-    given = list(dict.fromkeys(p.strip() for p in players))
+    named = [p.strip() for p in players]
+    twice = sorted({p for p in named if named.count(p) > 1})
+    if twice:  # a player is one province: named twice is a slip, not a weight
+        raise InputError([Problem(option, ",".join(twice), "named twice", "each province once")])
+    given = list(dict.fromkeys(named))
     unknown = [p for p in given if p not in known]
     if unknown or not given:
         what = ("no player given" if not given else

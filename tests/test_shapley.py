@@ -200,3 +200,6 @@ def test_the_command(tmp_path):
     assert bad.exit_code == 2
     assert bad.stderr.strip().splitlines() == [
         "error: --players: Mars: is not a province of the instance; expected a comma-separated list of: A, B, C"]
+    twice = CliRunner().invoke(main, ["shapley", path, "--players", "A,B,A"])
+    assert twice.exit_code == 2
+    assert twice.stderr.strip().splitlines() == ["error: --players: A: named twice; expected each province once"]
