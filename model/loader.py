@@ -769,6 +769,9 @@ def _apply(raw: RawDoc, key: str, value: Any, where: str, origin: str) -> Proble
         if scale:
             new = _scaled(current, float(scale.group(1)))
             if new is None:
+                if current is None:
+                    return Problem(where, show_text(key), f"cannot scale by {clip(value)}: the item gives no value "
+                                   "there", "a value instead of a factor, or a key the item gives a number")
                 return Problem(where, show_text(key), f"cannot scale {clip(repr(current))} by {clip(value)}",
                                "a key that holds a number, a number per period or {value, growth}")
         if last == "id" and isinstance(current, str) and path[:-1] not in raw.renamed:

@@ -58,6 +58,8 @@ def _describe(value: Any) -> str:
     """A value quoted in a message: never more than a short snippet of the user's file."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if value is None:
+        return "nothing (an empty value)"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -256,3 +256,12 @@ def test_a_selector_that_is_neither_a_name_nor_a_mapping_is_one_line_in_the_user
     """No name of pydantic's own (`constrained-str`, `function-after[...]`) in a message."""
     code, errors, _ = run("validate", str(INSTANCES / "demo.yaml"), "--set", f"rules.yangtze_chemicals.parks={value}")
     assert code == 2 and errors == [f"error: --set: {message}"]
+
+
+@pytest.mark.parametrize("patch, message", [
+    ("parks.wuhu.capacity.land=", "parks.wuhu.capacity.land: got nothing (an empty value); expected a number"),
+    ("parks.wuhu.open_cost=*2", "parks.wuhu.open_cost: cannot scale by *2: the item gives no value there; expected "
+                                "a value instead of a factor, or a key the item gives a number")])
+def test_an_empty_value_is_named_in_words_not_as_none(patch, message):
+    code, errors, _ = run("validate", str(INSTANCES / "demo.yaml"), "--set", patch)
+    assert code == 2 and errors == [f"error: --set: {message}"]
