@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from model.errors import InputError, Problem
-from model.loader import MAX_BYTES, read_bounded, within
+from model.loader import MAX_BYTES, not_a_file, read_bounded, within
 from model.outputs import check_new_files, write_file
 from model.schema import MAX_NUMBER
 
@@ -57,7 +57,7 @@ class _Tokens:
     def __init__(self, path: Path, max_bytes: int = MAX_BYTES) -> None:
         self.path = path
         if not path.is_file():
-            raise InputError([Problem(str(path), "(file)", "no such file", "a path to a benchmark file")])
+            raise InputError([Problem(str(path), "(file)", not_a_file(path), "a path to a benchmark file")])
         raw, why = read_bounded(path, max_bytes)
         if why:
             raise InputError([Problem(f"{path}:1", "(file)", f"the file {why}",

@@ -594,6 +594,12 @@ def _side_table(fs: FsPath, value: str) -> tuple[FsPath, str]:
     return table, ""
 
 
+def not_a_file(path: os.PathLike[str]) -> str:
+    """Why `path`, which is no regular file, cannot be read: missing, a folder, or a device or pipe."""
+    p = FsPath(path)
+    return "no such file" if not p.exists() else "a folder, not a file" if p.is_dir() else "not a regular file"
+
+
 def read(file: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> RawDoc:
     """Read an instance file and its CSV side tables into a `RawDoc` (no validation yet).
 
@@ -607,8 +613,7 @@ def _read(file: str | os.PathLike[str], max_bytes: int) -> RawDoc:
     fs = FsPath(file)
     shown = _show(fs)
     if not fs.is_file():
-        what = "no such file" if not fs.exists() else "a folder" if fs.is_dir() else "not a regular file"
-        raise InputError([Problem(shown, "(file)", what, "a path to a YAML instance")])
+        raise InputError([Problem(shown, "(file)", not_a_file(fs), "a path to a YAML instance")])
     raw_bytes, why = read_bounded(fs, max_bytes)
     if why:
         raise InputError([Problem(f"{shown}:1", "(file)", f"the file {why}", within(max_bytes))])

@@ -22,6 +22,7 @@ from typing import Any
 from model import kpis
 from model.check import CheckReport, check
 from model.errors import InputError, Problem, clip
+from model.loader import not_a_file
 from model.periods import periods_of, resolve
 from model.plan import Plan
 from model.schema import MAX_NUMBER, Instance
@@ -53,7 +54,7 @@ def _number(text: str, where: str, key: str) -> float:
 def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     """(line, row) of a CSV file with the required columns; errors name the file and line."""
     if not path.is_file():
-        raise InputError([Problem(str(path), "(file)", "no such file", "an allocations CSV or a results folder")])
+        raise InputError([Problem(str(path), "(file)", not_a_file(path), "an allocations CSV or a results folder")])
     if path.stat().st_size > MAX_BYTES:
         raise InputError([Problem(str(path), "(file)", f"larger than {MAX_BYTES // 2**20} MB", "a smaller table")])
     try:
