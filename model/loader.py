@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from model.errors import InputError, Path, Problem, clip, format_path, show_text
+from model.schema import text_number
 
 # Top-level list sections that may be given as a CSV file name instead of a YAML list.
 CSV_SECTIONS = ("industries", "parks", "pairs")
@@ -733,13 +734,11 @@ def _scaled(current: Any, factor: float) -> Any:
             return float("inf")
 
     def number(v: Any) -> float | int | None:
-        """`v` as a number: itself, or the text of a CSV side table's cell (text until validation)."""
+        """`v` as a number: itself, or the text of a CSV side table's cell (text until validation),
+        read as validation reads it."""
         if _number(v):
             return v
-        try:
-            n = float(v) if isinstance(v, str) else None
-        except ValueError:
-            return None
+        n = text_number(v) if isinstance(v, str) else None
         return n if n is not None and math.isfinite(n) else None
 
     if number(current) is not None:

@@ -39,9 +39,17 @@ Label = Annotated[str, Field(min_length=1), BeforeValidator(_as_label)]
 # figures (use × unit cost, KPI × weight) are bounded in `model/validate.py` (`check_magnitudes`).
 MAX_NUMBER = 1e12
 MAX_MODULES = 1_000_000
-# A number written as text (a CSV cell, a quoted YAML value) is what `float()` reads, less what
-# it reads beyond plain notation: `1_000`, digits of other scripts. `nan`/`inf` are read so that
-# the message can say "finite".
+def text_number(value: str) -> float | None:
+    """A number written as text (a CSV cell, a quoted YAML value): what `float()` reads, less what
+    it reads beyond plain notation (`1_000`, digits of other scripts); None if it is none. `nan`
+    and `inf` are read, so that a message can say "finite"."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return None if "_" in value or not value.isascii() else number
+
+
 def bound_text(bound: float) -> str:
     """A range bound as people write it: `1000000`, `1e12`, `-180`, `0.5`."""
     if abs(bound) >= 1e7:
@@ -67,11 +75,8 @@ def _number_check(lo: float, hi: float, whole: bool = False, sided: bool = True)
     def check(value: Any) -> Any:
         cls = type(value)
         if cls is str:
-            try:
-                number = float(value)
-            except ValueError:
-                number = None
-            if number is None or "_" in value or not value.isascii():
+            number = text_number(value)
+            if number is None:
                 raise PydanticCustomError(f"{kind}_parsing", "not a number")
             if number in (math.inf, -math.inf) and not value.strip().lstrip("+-")[:1].isalpha():
                 raise PydanticCustomError("number_range", "out of range", {"lo": lo, "hi": hi})  # `1e400`
