@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -70,10 +71,11 @@ def _interruptible(h: Any, mip: bool) -> threading.Event:
     """
     stop = threading.Event()
     h.root_bound = None
+    h.misvalued = None  # (HiGHS's value, the plan's cost) of an incumbent HiGHS valued wrongly: see `run`
 
     def check(event: Any) -> None:
-        if stop.is_set():
-            event.interrupt()
+        # set both ways: HiGHS keeps the flag of a solve's last interrupt into the next solve of the object
+        event.interrupt(stop.is_set() or h.misvalued is not None)
         if mip:  # the last bound seen at node 0 is the root's, after its cuts (benchmarks report it)
             out = event.data_out
             if out.mip_node_count == 0 and math.isfinite(out.mip_dual_bound):
@@ -124,9 +126,25 @@ def set_options(h: Any, opts: SolveOptions) -> None:
         h.setOptionValue("threads", int(opts.threads))
 
 
-def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None = None
-        ) -> tuple[SolveResult, np.ndarray | None]:
-    """Solve what `h` holds; the result and the column values of the incumbent (None without one)."""
+# HiGHS's value of an incumbent and the cost of its plan (c·x + constant) may differ by round-off
+# only; more is a fault of HiGHS (below), and its proof is not to be trusted.
+MISVALUE_TOLERANCE = 1e-6
+
+
+def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None = None, *,
+        retried: bool = False) -> tuple[SolveResult, np.ndarray | None]:
+    """Solve what `h` holds; the result and the column values of the incumbent (None without one).
+
+    Every incumbent HiGHS reports is valued again here, as c·x + constant over the columns HiGHS
+    holds. HiGHS 1.16 can value a MIP start wrongly once its presolve has reduced the model: on
+    the china instance with `objective.weights.co2` 0.2 and the base's plan as the start, its log
+    says "MIP start solution is feasible: objective value is 38195.80" and then "feasible in the
+    reduced space: objective value is 30879.11", 7,316.7 less (the same 7,316.7 for any start from
+    the base's plans; not at weights up to 0.12), and it then proves that false value "optimal"
+    at its root, far below the true optimum (37,683.7). So an incumbent valued more than
+    `MISVALUE_TOLERANCE` (relative) away from its cost stops the solve at once, and the solve is
+    run again: without the start if there was one, else without presolve; the result's message
+    says so. A second fault is an `error`."""
     import highspy
 
     set_options(h, opts)
@@ -138,6 +156,9 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     if getattr(h, "stop_event", None) is not None and h.stop_event.is_set():
         return SolveResult("no_solution", "interrupted", None, None, None, 0.0, None, "highs",
                            version("highspy"), "stopped before the solve"), None
+    cost, offset = problem.objective()
+    if cols is not None:
+        cost = cost[cols]
     if start is not None:
         sol = highspy.HighsSolution()
         start = np.asarray(start, dtype=float)
@@ -145,13 +166,15 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
         sol.value_valid = True
         h.setSolution(sol)
     h.root_bound = None  # a kept model is solved again: this solve's root only
+    h.misvalued = None
     t = time.perf_counter()
     improved: list[tuple[float, float]] = []  # (seconds, objective) at each better incumbent
 
     def improving(event: Any) -> None:
         objective = float(event.data_out.objective_function_value)
-        if not improved or objective < improved[-1][1]:  # HiGHS reports an incumbent again after a restart
-            improved.append((time.perf_counter() - t, objective))
+        _value(h, objective, np.asarray(event.data_out.mip_solution, dtype=float), cost, offset)
+        if h.misvalued is None and (not improved or objective < improved[-1][1]):  # HiGHS reports an incumbent
+            improved.append((time.perf_counter() - t, objective))  # again after a restart
 
     if mip:
         h.cbMipImprovingSolution += improving
@@ -165,6 +188,11 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     info = h.getInfo()
     S = highspy.HighsModelStatus
     has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if mip and has and h.misvalued is None:  # an incumbent no callback saw (presolve solved the model)
+        _value(h, float(info.objective_function_value), np.asarray(h.getSolution().col_value, dtype=float),
+               cost, offset)
+    if h.misvalued is not None:
+        return _again(h, problem, opts, start, retried, seconds)
     if ms == S.kOptimal and has:
         status = "optimal"
     elif ms == S.kInfeasible:
@@ -193,6 +221,41 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     result = SolveResult(status, term, objective, bound, relative_gap(objective, bound), seconds,
                          nodes if nodes is not None and nodes >= 0 else None, "highs", version("highspy"),
                          root_bound=_root(h, bound, nodes) if mip else None, trace=improved if mip else None)
+    return result, values
+
+
+def _value(h: Any, objective: float, values: np.ndarray, cost: np.ndarray, offset: float) -> None:
+    """Note in `h.misvalued` an incumbent whose value HiGHS gives wrongly (the interrupt check
+    then stops the solve)."""
+    if h.misvalued is not None or len(values) != len(cost):
+        return
+    true = float(cost @ values + offset)
+    if abs(true - objective) > MISVALUE_TOLERANCE * max(1.0, abs(true)):
+        h.misvalued = (objective, true)
+
+
+def _again(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None, retried: bool,
+           seconds: float) -> tuple[SolveResult, np.ndarray | None]:
+    """The solve run again after HiGHS valued an incumbent wrongly (see `run`)."""
+    said, true = h.misvalued
+    what = "the MIP start" if start is not None else "a plan"
+    fault = f"HiGHS valued {what} at {said:.10g} where it costs {true:.10g}"
+    h.misvalued = None
+    if retried:
+        return SolveResult("error", "error", None, None, None, seconds, None, "highs", version("highspy"),
+                           f"{fault}, again after a first such fault: no result of this solve can be trusted"), None
+    h.clearSolver()  # HiGHS would take its last incumbent as a start again
+    presolve = str(opts.raw.get("presolve", "choose"))
+    # HiGHS's time limit counts from the object's first run: the same limit ends the two solves together
+    again = opts if start is not None else replace(opts, raw={**opts.raw, "presolve": "off"})
+    try:
+        result, values = run(h, problem, again, None, retried=True)
+    finally:
+        h.setOptionValue("presolve", presolve)
+    result.seconds += seconds
+    how = "without the start" if start is not None else "without presolve"
+    result.message = f"{fault} (a fault of HiGHS's presolve): solved again {how}" + (
+        f"; {result.message}" if result.message else "")
     return result, values
 
 
@@ -293,3 +356,4 @@ class Kept:
         self.problem.cost = np.asarray(cost, dtype=float)
         cols = np.arange(self.problem.n_cols, dtype=np.int64)
         self.highs.changeColsCost(len(cols), cols, self.problem.cost)
+        self.highs.changeObjectiveOffset(0.0)  # a problem with its own cost has no constant (`Problem.objective`)
