@@ -29,6 +29,7 @@ if os.path.basename(sys.argv[0]) in ("industry-transfer", "cli.py"):  # the cons
     signal.signal(signal.SIGINT, _starting)
     signal.signal(signal.SIGTERM, _starting)
 
+import errno
 import functools
 import json
 import traceback
@@ -44,6 +45,8 @@ from model.options import DEFAULT_FORMULATION, FORMULATIONS
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_CHECK, EXIT_PLAN_INFEASIBLE = 0, 2, 3, 4, 5, 6
 EXIT_INTERRUPTED = 130
+# A write the machine refused (a full disk, a read-only file system, an I/O error): not a bug of ours
+WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
 EXIT_BROKEN_PIPE = 1  # the reader left (`| head`): silent, as rich's consoles end then and Python's docs advise
 
 
@@ -106,6 +109,16 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())  # the exit's flush of what is left must not fail again
             sys.exit(EXIT_BROKEN_PIPE)
+        except OSError as exc:
+            if debug:
+                traceback.print_exc()
+            if exc.errno not in WRITE_FAILURES:
+                _fail(ctx, [f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)"], 1)
+            if exc.filename is None:  # the terminal's output: the exit's flush of what is left must not fail again
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            where = exc.filename if exc.filename is not None else "the standard output"
+            _fail(ctx, [f"cannot write to {where}: {exc.strerror or exc}"], 1)
         except Exception as exc:  # a bug: say so in one line, the traceback under --debug
             if debug:
                 traceback.print_exc()

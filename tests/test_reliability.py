@@ -595,12 +595,15 @@ def test_compare_and_explain_write_their_files_before_printing(tmp_path):
     assert run("solve", DEMO, "--out", str(a))[0] == 0
     assert run("solve", DEMO, "--scenario", "tight_cod", "--out", str(b))[0] == 0
     with open("/dev/full", "w") as full:
-        subprocess.run([*CLI, "compare", str(a), str(b), "--out", str(tmp_path / "cmp")], stdout=full,
-                       stderr=subprocess.DEVNULL, check=False)
-        subprocess.run([*CLI, "explain", str(a), "--industry", "chem_zj", "--out", str(tmp_path / "e.csv")],
-                       stdout=full, stderr=subprocess.DEVNULL, check=False)
+        ran = [subprocess.run([*CLI, "compare", str(a), str(b), "--out", str(tmp_path / "cmp")], stdout=full,
+                              stderr=subprocess.PIPE, text=True, check=False),
+               subprocess.run([*CLI, "explain", str(a), "--industry", "chem_zj", "--out", str(tmp_path / "e.csv")],
+                              stdout=full, stderr=subprocess.PIPE, text=True, check=False)]
     assert not pd.read_csv(tmp_path / "cmp" / "allocations.csv").empty
     assert pd.read_csv(tmp_path / "e.csv")["park"].notna().all()
+    for done in ran:  # the machine's refusal in one line, not 'internal error' (nor a second one at exit)
+        assert done.returncode == 1
+        assert done.stderr == "error: cannot write to the standard output: No space left on device\n", done.stderr
 
 
 def _pareto_interrupted(out: Path, points: int) -> subprocess.CompletedProcess:
