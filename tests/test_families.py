@@ -39,6 +39,20 @@ def test_must_transfer_moves_to_cheapest_park(tmp_path, formulation):
     assert out.result.objective == pytest.approx(5.0)
 
 
+def test_a_must_transfer_module_that_may_close_needs_no_park(tmp_path, formulation):
+    """A must-transfer industry that may close closes where that is cheaper, and no park opens for
+    it: strong_cover's cut (model/families/cover.py) once counted it among what must move and
+    opened p1 (open_cost 10) for nothing, an 'optimal' 11 where the optimum is 1."""
+    d = base()
+    d["industries"][0].update(must_transfer=True, may_retire=True, retire_cost=1, relocation_cost=8,
+                              use={"land": 10})
+    d["parks"] = [{**d["parks"][0], "open_cost": 10, "capacity": {"land": 12}}]
+    out = solve_data(tmp_path, d, formulation)
+    # moving costs 10 (open p1) + 8 (relocation) = 18; closing costs 1
+    assert out.result.status == "optimal" and out.result.objective == pytest.approx(1.0)
+    assert placed(out) == {} and out.plan.retire == {"a": 1.0} and not any(out.plan.open.values())
+
+
 @pytest.mark.parametrize("target, moved, objective", [
     ({"min_modules": 3}, 3, 3 * 3 + 1 * 1),  # 3 move at 3 each, 1 stays at 1
     ({"min_share": 0.5}, 2, 2 * 3 + 2 * 1),

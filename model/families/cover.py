@@ -1,13 +1,18 @@
 """`cover` (formulation `strong_cover`): the open capacity must cover what has to move.
 
     cover[k]:  Σ_p (cap[p,k]·y[p] + Σ_{u∈U_p} adds[u,k]·w[p,u])
-                 ≥  Σ_{i: must_transfer} modules_i · min_{p:(i,p)∈E} use[i,p,k]
+                 ≥  Σ_{i ∈ M} modules_i · min_{p:(i,p)∈E} use[i,p,k]
 
-Every must-transfer module uses at least its smallest use of k at some park, and no park uses more
-than it has, so the cut is valid. The capacity rows imply it for integer y, but not for the LP
-relaxation: it is the classic total-capacity cut of capacitated facility location, which lifts
-the LP bound when fractional y would open just enough capacity park by park. Rows with a zero
-right side are not created.
+    M = the must-transfer industries that may not close (`may_retire` false)
+
+Every module of M moves, so it uses at least its smallest use of k at some park, and no park
+uses more than it has: the cut is valid. A must-transfer module that may close is "moved or
+closed" (`assign`), and closed it uses no park at all: counted in M it made the cut open a park
+for nothing (a one-module case: 'optimal' 11 where closing costs 1).
+
+The capacity rows imply the cut for integer y, but not for the LP relaxation: it is the classic
+total-capacity cut of capacitated facility location, which lifts the LP bound when fractional y
+would open just enough capacity park by park. Rows with a zero right side are not created.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ def add(problem: Problem, data: Data, options: BuildOptions) -> None:
     if not options.cover or options.elastic:
         return  # elastic: must_transfer may be relaxed, and the cut would not hold
     n_k = len(data.resources)
-    must = data.industry["must_transfer"].to_numpy()[data.pairs["i"].to_numpy()]
+    moves = data.industry["must_transfer"].to_numpy() & ~data.industry["may_retire"].to_numpy(dtype=bool)
+    must = moves[data.pairs["i"].to_numpy()]
     rows = np.flatnonzero(must)
     need = np.zeros(n_k)
     if len(rows):
