@@ -244,7 +244,7 @@ def _again(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | Non
     if retried:
         return SolveResult("error", "error", None, None, None, seconds, None, "highs", version("highspy"),
                            f"{fault}, again after a first such fault: no result of this solve can be trusted"), None
-    h.clearSolver()  # HiGHS would take its last incumbent as a start again
+    h.clearSolver()  # the second solve starts from nothing of the first: no start, no incumbent
     presolve = str(opts.raw.get("presolve", "choose"))
     # HiGHS's time limit counts from the object's first run: the same limit ends the two solves together
     again = opts if start is not None else replace(opts, raw={**opts.raw, "presolve": "off"})
@@ -254,7 +254,7 @@ def _again(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | Non
         h.setOptionValue("presolve", presolve)
     result.seconds += seconds
     how = "without the start" if start is not None else "without presolve"
-    result.message = f"{fault} (a fault of HiGHS's presolve): solved again {how}" + (
+    result.message = f"{fault} (a fault of HiGHS): solved again {how}" + (
         f"; {result.message}" if result.message else "")
     return result, values
 
