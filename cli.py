@@ -131,8 +131,17 @@ def instance_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                         help="Patch a value after the scenario, e.g. parks.wuhu.capacity.land=80 "
                              "or parks.*.capacity.cod='*0.8'.")(func)
-    func = click.option("--scenario", metavar="NAME", help="Apply a named scenario of the instance.")(func)
+    func = click.option("--scenario", metavar="NAME", multiple=True, callback=_one_scenario,
+                        help="Apply a named scenario of the instance.")(func)
     return click.argument("instance", type=click.Path(dir_okay=False))(func)
+
+
+def _one_scenario(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
+    """One `--scenario` per run: given twice, Click would silently keep the last one."""
+    if len(value) > 1:
+        raise click.BadParameter(f"given {len(value)} times ({', '.join(value)}); one scenario per run (to run "
+                                 f"several: industry-transfer sweep INSTANCE --scenario A --scenario B)")
+    return value[0] if value else None
 
 
 class _Commands(click.Group):

@@ -26,6 +26,17 @@ def test_validate_reports_size():
                                           "pairs, 1 enabled rules, 1 scenarios.")
 
 
+def test_one_scenario_per_run(tmp_path):
+    """`--scenario a --scenario b` was run as `b` alone (Click keeps the last value): refused, exit 2,
+    nothing written; one `--scenario` still works."""
+    out = tmp_path / "run"
+    twice = CliRunner().invoke(main, ["solve", DEMO, "--scenario", "tight_cod", "--scenario", "tight_cod",
+                                      "--out", str(out)])
+    assert twice.exit_code == 2 and "'--scenario': given 2 times (tight_cod, tight_cod)" in twice.stderr
+    assert "sweep" in twice.stderr and not out.exists()
+    assert CliRunner().invoke(main, ["validate", DEMO, "--scenario", "tight_cod"]).exit_code == 0
+
+
 def test_infeasible_exits_3_and_still_records_the_run(tmp_path):
     out = tmp_path / "inf"
     # chem_zj must move and needs 10 ha; no park has more than 1.
