@@ -97,6 +97,29 @@ def test_side_payments_buy_the_sender_in(tmp_path):
     assert out.tables["transfers.csv"].query("measure == 'side_payment'")["amount"].sum() == pytest.approx(20)
 
 
+@pytest.mark.parametrize("rate, paid", [(0.0, 20 - 6 + 3 / 5), (0.1, 20 - 6 + 3 / (1 + 1 / 1.1 + 1 / 1.1 ** 2
+                                                                                 + 1 / 1.1 ** 3 + 1 / 1.1 ** 4))])
+def test_a_one_off_counts_for_a_year_of_its_period_in_a_net_benefit(tmp_path, rate, paid):
+    """In one 5-year period A loses its value added of 20 a year, gets 30 % of it back (6 a year)
+    from the enclave it pays 30 % of the park's opening (10) for: 3 once, i.e. 3/5 a year (at rate
+    0; 3 / Σ_y 1.1^-y at 10 %). The yearly side payment that keeps A whole is 14.6, not the 17 of
+    a one-off counted as yearly (over the five years 85 paid back for 3)."""
+    d = three_provinces()
+    d["parks"][0].update(open_cost=10, enclave={"partner": "A", "contribution": 0.3})
+    d["industries"][1]["relocation_cost"] = 100  # b stays (at 1 it would move to earn A its share)
+    d["periods"] = [{"id": "t1", "years": 5}]
+    d["discount_rate"] = rate
+    d["rules"] = [{"id": "a_gains", "kind": "participation", "source": "test", "provinces": ["A"],
+                   "side_payments": {"max": 50, "cost": 0.1, "payers": ["C"]}}]
+    out = solve_data(tmp_path, d)
+    assert out.plan.x == {("a", "p1"): 2.0}
+    got = book(out)
+    assert got["A", "enclave_investment"][1] == pytest.approx(-3)
+    assert got["A", "side_payment"][1] == pytest.approx(paid)
+    row = out.tables["participation.csv"].iloc[0]
+    assert row["plan"] == pytest.approx(row["status_quo"]) and bool(row["binding"])
+
+
 def test_participation_that_no_plan_meets_is_diagnosed_by_province_and_amount(tmp_path):
     # C can host at most a's 20 and b's 20 of value added: a minimum of 50 falls short by 10.
     d = three_provinces()

@@ -4,11 +4,17 @@ A province P's net benefit in period t is a weighted sum of its ledger (`model/l
 KPIs of what runs in P (`model.kpis.in_provinces`, the modules at P's parks and those at their
 origin in P) and the transfers it receives less those it pays (`model/transfers.py`),
     NB_t(P) = Σ_m w_m · K_m,t(P)  +  Σ_{flows f → P} w_f · a_f  −  Σ_{flows P → f} w_f · a_f
-with the rule's `weights` w (default value_added: 1); a transfer takes the weight of the measure it
-`follows` (an enclave's share of value added that of value_added), money received weighs 1 and
-allowances 0 unless the weights say otherwise (what allowances are worth is the market's price,
-which the model finds, not a weight it can be given). The status quo NB⁰_t(P) is the same with every module at its
-origin (and each transfer at its status-quo amount). For each province P the rule names (a word
+with the rule's `weights` w (default value_added: 1). Every term is a yearly amount: a one-off
+amount of period t (a KPI or transfer that is `once`: relocation_cost, open_cost, an enclave's
+investment) enters as the yearly amount over the period with the same present value,
+    a · once_t / annual_t          (a / years_t undiscounted; 1 without periods: `model/periods.py`)
+so that the yearly side payments that make up for it do not grow with the period's length (they
+counted a one-off 3.9 as 3.9 a year: over a 5-year period 19.5 paid back for 3.9).
+A transfer takes the weight of the measure it `follows` (an enclave's share of value added that
+of value_added), money received weighs 1 and allowances 0 unless the weights say otherwise (what
+allowances are worth is the market's price, which the model finds, not a weight it can be
+given). The status quo NB⁰_t(P) is the same with every module at its origin (and each transfer
+at its status-quo amount). For each province P the rule names (a word
 may be a group of provinces or a region) and each period t it holds in:
     participation[r,P,t]:  NB_t(P) − NB⁰_t(P) ≥ min_change_t     (default 0: no worse off)
                      or:   NB_t(P) ≥ min_t                      (a stated minimum)
@@ -42,6 +48,7 @@ from solvers.problem import Lin, Problem, keys_of
 if TYPE_CHECKING:
     from model.check import CheckContext
     from model.data import Data
+    from model.periods import Periods
     from model.schema import Instance
 
 NAME = "participation"
@@ -152,6 +159,12 @@ def weight(rule: ParticipationRule, measure: str) -> float:
     return 1.0 if t.unit == "money" else 0.0  # money received counts as such; other units only if weighed
 
 
+def yearly(periods: Periods, t: int, once: bool) -> float:
+    """What one unit of an amount of period t counts for a year in a net benefit: 1 for a yearly
+    amount, once_t / annual_t for a one-off (the yearly amount of the same present value)."""
+    return float(periods.once[t] / periods.annual[t]) if once else 1.0
+
+
 def _status_quo(problem: Problem, data: Data) -> np.ndarray:
     """The columns' values with every module at its origin and nothing else decided."""
     x0 = np.zeros(problem.n_cols)
@@ -162,17 +175,20 @@ def _status_quo(problem: Problem, data: Data) -> np.ndarray:
 def net_benefit(problem: Problem, data: Data, rule: ParticipationRule, province: str, t: int,
                 found: list[Flow], x0: np.ndarray) -> tuple[Lin, float, float]:
     """NB_t(P) as an expression, NB⁰_t(P), and a bound on |NB_t(P)| (the diagnosis's big-M)."""
+    assert data.periods is not None
     out, quo, big = Lin(), 0.0, 0.0
     for m, w in rule.weights.items():
         if w == 0 or m in measures():
             continue
+        w *= yearly(data.periods, t, kpis.once(m))
         lin = kpis.in_provinces(problem, data, m, [province], None, t)
         out = out + lin * w
         quo += w * lin.value(x0)
         big += abs(w) * (kpis.upper(data, m) + float(np.abs(lin.vals).sum()) + abs(lin.const))
+    kinds = measures()
     for f in found:
         sign = 1.0 if f.payee == province else -1.0 if f.payer == province else 0.0
-        w = weight(rule, f.measure) * sign
+        w = weight(rule, f.measure) * sign * yearly(data.periods, t, kinds[f.measure].once)
         if w:
             out = out + f.amount * w
             quo += w * f.status_quo
@@ -301,12 +317,13 @@ def unit(rule: ParticipationRule, inst: Instance) -> str:
 def _check_nb(c: CheckContext, rule: ParticipationRule, q: str, found: list) -> float:
     total_ = 0.0
     everyone = set(c.ind)
+    kinds = measures()
     for m, w in rule.weights.items():
-        if w and m not in measures():
-            total_ += w * c.kpi_in(m, {q}, everyone)
+        if w and m not in kinds:
+            total_ += w * yearly(c.periods, c.period, kpis.once(m)) * c.kpi_in(m, {q}, everyone)
     for m, _, payer, payee, amount in found:
         sign = 1.0 if payee == q else -1.0 if payer == q else 0.0
-        total_ += sign * weight(rule, m) * amount
+        total_ += sign * weight(rule, m) * yearly(c.periods, c.period, kinds[m].once) * amount
     return total_
 
 
