@@ -29,6 +29,8 @@ VERDICTS = {
     "within tolerance": "within solver tolerance: the proven gaps allow a difference of 0 (not proven different)",
     "no difference": "the same optimum, proven (both gaps closed)",
     "unknown": "a run reports no bound (or no plan): the difference cannot be judged",
+    "not comparable": "the objectives are not in the same terms (other periods or discount rate, other money): "
+                      "no difference is judged",
 }
 
 
@@ -119,9 +121,11 @@ class Comparison:
                             columns=list(Verdict("", "", None, None, None, None, None, None, "", False).as_row()))
 
     def tables(self) -> dict[str, pd.DataFrame]:
+        # The notes go with the files: a table handed over without them reads as comparable figures.
+        notes = {"notes.csv": pd.DataFrame({"note": self.notes})} if self.notes else {}
         return {"kpis.csv": self.kpis, "verdicts.csv": self.verdict_table(), "allocations.csv": self.allocations,
                 "parks.csv": self.parks, "binding.csv": self.binding, "inputs.csv": self.inputs,
-                **{f"{name}.csv": table for name, table in self.rollups.items()}}
+                **{f"{name}.csv": table for name, table in self.rollups.items()}, **notes}
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -228,6 +232,11 @@ def judge(ref: dict[str, Any], run: dict[str, Any], ref_label: str, run_label: s
                        sentence=f"{run_label}: objective difference {'not known' if delta is None else _num(delta)}: "
                                 f"{', '.join(missing) or 'a run'} reports no {'plan' if delta is None else 'bound'}, "
                                 "so the difference is not proven; the differences below may be solver noise")
+    apart = _apart(ref, run)
+    if apart:
+        return Verdict(**base, low=None, high=None, verdict="not comparable", noise=True,
+                       sentence=f"{run_label}: objective {_num(delta)}, not comparable with {ref_label}'s: {apart}; "
+                                "no difference is judged")
     low, high = bb - oa, ob - ba
     eps = _zero(oa, ob)
     units = run["instance.json"].get("units") if isinstance(run.get("instance.json"), dict) else None
@@ -251,6 +260,20 @@ def judge(ref: dict[str, Any], run: dict[str, Any], ref_label: str, run_label: s
         sentence += "; plans that differ may be alternative optima"
     return Verdict(**base, low=low, high=high, verdict=verdict, noise=noise, alternative_optima=alternative,
                    sentence=sentence)
+
+
+def _apart(ref: dict[str, Any], run: dict[str, Any]) -> str:
+    """Why two runs' objectives are not in the same terms ("" when they are): present values over
+    other periods or at another discount rate (or one year's values against them), or money in
+    other units."""
+    ka, kb = ref["kpis.json"], run["kpis.json"]
+    if json.dumps(ka.get("periods")) != json.dumps(kb.get("periods")) or ka.get("discount_rate") != kb.get(
+            "discount_rate"):
+        return "their periods or discount rates differ"
+    units = [(r.get("instance.json") or {}).get("units") or {} for r in (ref, run)]
+    if units[0].get("money", "million yuan") != units[1].get("money", "million yuan"):
+        return "their money is in different units"
+    return ""
 
 
 def _num(value: float) -> str:

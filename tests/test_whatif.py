@@ -542,6 +542,28 @@ def test_compare_reports_a_real_difference_as_an_effect_with_roll_ups(tmp_path):
     assert same.verdict == "no difference" and not same.alternative_optima
 
 
+def test_compare_judges_no_difference_between_runs_over_other_periods(tmp_path):
+    """One year's objective against a present value over two periods of 2 and 3 years:
+    not an effect, proven, but `not comparable`, in verdicts.csv and kpis.csv, and the note that
+    says why is written with the tables (notes.csv), not only printed."""
+    one = _two_parks(tmp_path)
+    _solve(one, tmp_path / "a")
+    data = yaml.safe_load(one.read_text())
+    data["periods"] = [{"id": "t1", "years": 2}, {"id": "t2", "years": 3}]
+    phased = tmp_path / "phased.yaml"
+    phased.write_text(yaml.safe_dump(data))
+    _solve(phased, tmp_path / "b")
+    r = CliRunner().invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp")])
+    assert r.exit_code == 0, r.output
+    verdict = pd.read_csv(tmp_path / "cmp" / "verdicts.csv").iloc[1]
+    assert verdict["verdict"] == "not comparable" and "periods or discount rates differ" in verdict["meaning"]
+    assert pd.isna(verdict["delta_low"]) and bool(verdict["may_be_noise"])
+    kpis = pd.read_csv(tmp_path / "cmp" / "kpis.csv").set_index("kpi")
+    assert "effect" not in set(kpis.filter(like="verdict").stack().astype(str))
+    notes = pd.read_csv(tmp_path / "cmp" / "notes.csv")["note"]
+    assert notes.str.contains("not over the same periods").any()
+
+
 def test_compare_labels_runs_by_scenario_and_tells_twins_apart_by_folder(tmp_path):
     from model.compare import compare
 
