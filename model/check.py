@@ -28,6 +28,7 @@ from model.plan import Plan
 from model.schema import Instance, RuleBase
 
 TOL = 1e-6
+MODULES_REL = 1e-9  # relative round-off of a sum of module counts (`CheckContext.modules_tol`)
 
 
 def _close(a: float, b: float, tol: float = TOL) -> bool:
@@ -101,6 +102,11 @@ class CheckContext:
     @staticmethod
     def close(a: float, b: float, tol: float = TOL) -> bool:
         return _close(a, b, tol)
+
+    def modules_tol(self, count: float) -> float:
+        """What a count of modules may be off by: round-off, never a module (1e-6 of a million
+        modules is one whole module; a CSV value keeps ten significant digits)."""
+        return self.tol + MODULES_REL * abs(count)
 
     def rules(self, kind: type[RuleBase]) -> list[Any]:
         return [r for r in self.inst.rules if r.enabled and isinstance(r, kind)]

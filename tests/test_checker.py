@@ -91,3 +91,41 @@ def test_rejects_broken_limits_targets_and_diversity(tmp_path):
     plan.stay = {"a": 0.0, "b": 0.0}
     assert any(v.startswith("rule one_park: sector textiles at 2 parks > max_parks_per_sector 1")
                for v in check(strict, plan).violations)
+
+
+def test_a_move_or_a_closure_is_never_undone_in_a_later_period(tmp_path):
+    """A phased plan's moves and closures are each at least 0 (the model's x[i,p,t], retire[i,t] ≥ 0):
+    a module moved to p1 in t1 cannot go to p2 in t2 by −1 at p1, nor come home, nor reopen."""
+    d = base()
+    d["industries"][0].update(modules=2, stay_cost=1, may_retire=True, retire_cost=5)
+    d["periods"] = [{"id": "t1", "years": 1}, {"id": "t2", "years": 1}]
+    out = solve_data(tmp_path, d)
+    inst = out.loaded.instance
+    plan = copy.deepcopy(out.plan)
+    plan.moves = {("a", "p1", "t1"): 2.0, ("a", "p1", "t2"): -1.0, ("a", "p2", "t2"): 1.0}
+    plan.retirements, plan.stay = {}, {"a": 0.0}
+    assert check(inst, plan).violations == [
+        "period t2: a to p1: -1 modules moved in the period; a move is at least 0 (a module moves once and stays)"]
+    plan.moves = {("a", "p1", "t1"): 2.0, ("a", "p1", "t2"): -1.0}  # one goes home
+    plan.stay = {"a": 1.0}
+    assert any("a to p1: -1 modules moved in the period" in v for v in check(inst, plan).violations)
+    plan.moves, plan.stay = {}, {"a": 2.0}
+    plan.retirements = {("a", "t1"): 1.0, ("a", "t2"): -1.0}  # closed, then open again
+    assert any("a: -1 modules closed in the period; a closure is at least 0" in v
+               for v in check(inst, plan).violations)
+
+
+def test_a_million_modules_are_counted_to_the_module(tmp_path):
+    """The checker's relative tolerance of 1e-6 let one module of a million appear or vanish; counts
+    of modules are now off by round-off at most."""
+    d = base()
+    d["industries"][0].update(modules=1_000_000, use={"land": 1e-5}, stay_cost=100)
+    d["rules"] = [{"id": "all", "kind": "transfer_target", "source": "t", "min_modules": 1_000_000}]
+    out = solve_data(tmp_path, d)
+    inst = out.loaded.instance
+    plan = copy.deepcopy(out.plan)
+    for placed in (999_999.0, 1_000_001.0):
+        plan.x, plan.stay = {("a", "p1"): placed}, {"a": 0.0}
+        assert f"a: {placed:g} modules placed + 0 staying ≠ its 1000000 modules" in check(inst, plan).violations
+    plan.x, plan.stay = {("a", "p1"): 999_999.0}, {"a": 1.0}
+    assert "rule all: 999999 modules moved < 1e+06 required (short by 1)" in check(inst, plan).violations

@@ -310,6 +310,23 @@ def test_check_of_a_results_folder_reads_the_decided_transfers(tmp_path):
 # What an attack found: each now fails as it should
 
 
+def test_check_refuses_allowances_of_a_cap_in_a_period_where_it_does_not_hold(tmp_path):
+    """cap_A holds in t2 only: the model gives it no allowances to trade in t1, and a plan that has
+    A sell 3 to B there (B's 10 t over its 7 then covered) is refused by the checker too."""
+    from model.check import check
+
+    d = market()
+    d["periods"] = [{"id": "t1", "years": 1}, {"id": "t2", "years": 1}]
+    d["rules"][0]["periods"] = ["t2"]
+    d["rules"][1]["max"] = 10  # B's cap holds in both periods, so the solver's plan need not move b
+    out = solve_data(tmp_path, d)
+    plan = out.plan
+    plan.transfers = {**plan.transfers, ("allowances", "cap_A", "", "A", "t1"): -3.0,
+                      ("allowances", "cap_B", "", "B", "t1"): 3.0}
+    assert "period t1: rule ets: cap cap_A trades 3 kt CO2, but it does not hold in this period (a cap trades " \
+        "only where its max holds)" in check(out.loaded.instance, plan).violations
+
+
 def test_check_refuses_forged_allowances_and_side_payments(tmp_path):
     d = three_provinces()
     d["rules"] = [{"id": "a_gains", "kind": "participation", "source": "test", "provinces": ["A"],

@@ -76,6 +76,14 @@ def check(c: CheckContext) -> list[str]:
             bad.append(f"{i} at {p}: {v:g} modules, fewer than 0")
         if not c.ind[i].divisible and abs(v - round(v)) > c.tol:
             bad.append(f"{i} at {p}: {v:g} modules is not whole but {i} is not divisible")
+    for (i, p), v in (c.plan.moved or {}).items():  # a phased plan's moves in this period
+        if v < -c.tol:
+            bad.append(f"{i} to {p}: {v:g} modules moved in the period; a move is at least 0 (a module moves "
+                       "once and stays)")
+    for i, v in (c.plan.retired or {}).items():
+        if v < -c.tol:
+            bad.append(f"{i}: {v:g} modules closed in the period; a closure is at least 0 (a module closed "
+                       "stays closed)")
     allowed = may_retire(c.inst)
     placed_of: dict[str, float] = {}
     for (i, _), v in c.plan.x.items():  # one pass, not one per industry
@@ -84,7 +92,7 @@ def check(c: CheckContext) -> list[str]:
         placed = placed_of.get(i, 0.0)
         stay = c.plan.stay.get(i, 0.0)
         closed = c.plan.retire.get(i, 0.0)
-        if not c.close(placed + stay + closed, industry.modules):
+        if abs(placed + stay + closed - industry.modules) > c.modules_tol(industry.modules):
             shut = f" + {closed:g} closed" if closed else ""
             bad.append(f"{i}: {placed:g} modules placed + {stay:g} staying{shut} ≠ its {industry.modules} modules")
         if closed < -c.tol or (not industry.divisible and abs(closed - round(closed)) > c.tol):

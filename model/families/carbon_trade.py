@@ -202,8 +202,15 @@ def check(c: CheckContext) -> list[str]:
         if m == "allowances" and q == c.period_id and rule not in caps:
             bad.append(f"allowances of {rule} ({v:g} {c.unit('co2')} to {payee}): {rule} is not a cap of an "
                        "enabled carbon_trade rule")
+    limits = {r.id: r for r in c.inst.rules}
     for r in c.rules(CarbonTradeRule):
         amounts = [bought(c, cap) for cap in r.caps]
+        for cap, a in zip(r.caps, amounts):
+            rule = limits.get(cap)
+            # as the model's bounds: a cap trades only in the periods its max holds in (0 elsewhere)
+            if rule is not None and abs(a) > c.tol and c.period not in c.applies(rule.max, rule.periods):
+                bad.append(f"rule {r.id}: cap {cap} trades {abs(a):.6g} {c.unit('co2')}, but it does not hold in "
+                           "this period (a cap trades only where its max holds)")
         if abs(sum(amounts)) > c.tol * max(1.0, sum(map(abs, amounts))):
             bad.append(f"rule {r.id}: allowances bought and sold differ by {sum(amounts):.6g} "
                        f"{c.unit('co2')}")

@@ -104,7 +104,7 @@ def check(c: CheckContext) -> list[str]:
         moved = sum(v for (i, _), v in c.plan.x.items() if i in group)
         need = r.min_modules if r.min_modules is not None else r.min_share
         need = c.value(need) * (1 if r.min_modules is not None else sum(c.ind[i].modules for i in group))
-        if moved < need - c.tol * max(1.0, need):
+        if moved < need - c.modules_tol(need):
             bad.append(f"rule {r.id}: {moved:g} modules moved < {need:g} required "
                        f"(short by {abs(moved - need):.6g})")
     return bad
