@@ -78,8 +78,9 @@ def kpi_values(problem: Problem) -> dict[str, float]:
 def allocation_table(plan: Plan, data: Data) -> pd.DataFrame:
     """One row per (industry, park) placement and one per industry with modules staying, with
     each per-pair KPI of the registry and stay_cost. With periods, one row per move and its
-    period (`period`), and each KPI is the present value of what those modules cause over the
-    periods: at the park from their move on, at their origin before it (the columns sum to the
+    period (`period`), and each KPI is the present value of what those modules count for over the
+    periods: at the park from their move on, and at their origin before it for the KPIs that count
+    a module there (`Kpi.stay`: stay_cost, co2; not value_added or jobs) (the columns sum to the
     KPIs of kpis.json, less the parks' open and upgrade costs). Where an industry may close, a
     `fate` column says moved, stays or retired, and a row per closure carries its retire_cost."""
     registry = kpis.registry()
