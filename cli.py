@@ -835,9 +835,10 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
             exact_up_to: int, solver: str, backend: str, time_limit: float | None, mip_gap: float,
             threads: int | None, raw: tuple[str, ...], formulation: str, out: str | None, force: bool,
             progress: bool) -> None:
-    """Split the gain of cooperation among provinces by their Shapley values: each coalition's saving
-    against the status quo is its re-solve with the other players' industries kept home and their
-    parks closed (exact up to --exact-up-to players, else sampled over random orders)."""
+    """Split the gain of cooperation among provinces by their Shapley values: a coalition's value is
+    what its re-solve (the other players' industries kept home, their parks closed) saves against
+    the empty coalition's optimum, or the status quo's objective where no plan without the players
+    exists (exact up to --exact-up-to players, else sampled over random orders)."""
     from model.errors import InputError, Problem
     from model.options import BuildOptions
     from model.outputs import check_folder, outside_ours

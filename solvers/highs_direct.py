@@ -303,8 +303,12 @@ def lp_duals(h: Any, problem: Problem, values: np.ndarray, opts: SolveOptions) -
             h.changeRowsBounds(len(cuts), cuts, lo[cuts], hi[cuts])
 
 
-def iis_rows(problem: Problem) -> tuple[list[int], list[int]] | None:
-    """Rows and columns of an irreducible infeasible subset of the LP relaxation; None if feasible."""
+def iis_rows(problem: Problem) -> tuple[list[int], list[tuple[int, str]]] | None:
+    """Rows and column bounds of an irreducible infeasible subset of the LP relaxation (a column
+    with the side of its bound in the subset: "lower", "upper" or "both"); None if feasible.
+    HiGHS lists every column it looked at, with the status `free` for those whose bounds are not
+    in the subset (they were once printed as "bound of ..." too); those, and rows `free`, are left
+    out."""
     import highspy
 
     h = load(problem)
@@ -318,7 +322,9 @@ def iis_rows(problem: Problem) -> tuple[list[int], list[int]] | None:
         return None
     h.setOptionValue("iis_strategy", 4)  # kIisStrategyIrreducible
     _, iis = h.getIis()
-    return list(iis.row_index_), list(iis.col_index_)
+    side = {2: "lower", 3: "upper", 4: "both"}  # HiGHS's IisBoundStatus: −1 dropped, 0 null, 1 free
+    rows = [int(r) for r, b in zip(iis.row_index_, iis.row_bound_) if int(b) in side]
+    return rows, [(int(c), side[int(b)]) for c, b in zip(iis.col_index_, iis.col_bound_) if int(b) in side]
 
 
 def _spread(positions: Any, lower: Any, upper: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -323,7 +323,8 @@ def iis(problem: Problem) -> list[str] | None:
     out = [row_names[r] for r in rows[:MAX_IIS_ROWS]]
     if len(rows) > MAX_IIS_ROWS:
         out.append(f"and {len(rows) - MAX_IIS_ROWS} more rows")
-    bounds = [f"bound of {col_names[c]}" for c in cols]
+    words = {"lower": "lower bound of", "upper": "upper bound of", "both": "bounds of"}
+    bounds = [f"{words[side]} {col_names[c]}" for c, side in cols]
     return out + (bounds if len(bounds) <= 10 else [f"and {len(bounds)} variable bounds"])
 
 
@@ -337,7 +338,7 @@ def _iis_child(results: Any, problem: Problem) -> None:
         results.close()
 
 
-def _iis_in_child(problem: Problem) -> tuple[list[int], list[int]] | None:
+def _iis_in_child(problem: Problem) -> tuple[list[int], list[tuple[int, str]]] | None:
     import highspy
 
     with contextlib.suppress(RuntimeError):

@@ -74,8 +74,12 @@ def test_lp_infeasible_reports_the_irreducible_subset(tmp_path):
     d = _short_capacity()
     d["industries"][0]["use"]["land"] = 25  # more than both parks together
     result = diagnose(load(str(write(tmp_path, d))))
-    assert set(result.iis) == {"assign[a]", "capacity[p1,land]", "capacity[p2,land]", "bound of x[a,p1]",
-                               "bound of x[a,p2]", "bound of stay[a]"}
+    # By hand: x[a,p1] ≤ 11/25·y[p1] ≤ 0.44 and x[a,p2] ≤ 10/25·y[p2] ≤ 0.4 leave assign's
+    # x[a,p1] + x[a,p2] + stay[a] = 1 short with stay[a] ≤ 0 (must move). Every one of these is needed;
+    # the lower bounds x ≥ 0 are not (a negative x only makes the sum shorter), and HiGHS marks them
+    # free: once listed as "bound of x[a,p1]" all the same.
+    assert set(result.iis) == {"assign[a]", "capacity[p1,land]", "capacity[p2,land]", "upper bound of stay[a]",
+                               "upper bound of y[p1]", "upper bound of y[p2]"}
     assert [r.text for r in result.relaxations] == [
         "park p1: land short by 14 ha (capacity 11; parks.p1.capacity.land=25 would do)"]
 
