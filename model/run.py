@@ -150,8 +150,8 @@ def solve_levels(problem: Problem, levels: Levels, options: SolveOptions,
         levels[j]:  level_j ≤ optimum_j + tolerance_j · |optimum_j|   (plus 1e-9 relative, for round-off),
     starting from the plan of the level before (a MIP start, which that row keeps feasible).
     With `duals`, the last level's result carries the LP duals with the integer decisions held."""
-    records, total, kept = [], 0.0, []
-    for k, (weights, tolerance) in enumerate(levels):
+    records, total, bests = [], 0.0, []
+    for k, (weights, _) in enumerate(levels):
         problem.weights = weights
         result = solve(problem, options, duals=duals and k == len(levels) - 1)
         total += result.seconds
@@ -160,16 +160,25 @@ def solve_levels(problem: Problem, levels: Levels, options: SolveOptions,
         if not result.has_solution:
             break
         if k < len(levels) - 1:
-            best = float(result.objective)
-            kept.append((problem.weighted(weights), best + tolerance * abs(best) + 1e-9 * max(1.0, abs(best))))
-            if "levels" in problem.constraints:
-                problem.drop_rows("levels")
-            problem.add_lin_rows("levels", (np.arange(1, len(kept) + 1),), [e for e, _ in kept],
-                                 hi=[b for _, b in kept], doc="earlier lexicographic levels kept near their optimum")
+            bests.append(float(result.objective))
+            keep_levels(problem, levels, bests)
             problem.start = problem.solution.values.copy() if problem.solution is not None else None
     problem.start = None
     result.seconds = total
     return result, records
+
+
+def keep_levels(problem: Problem, levels: Levels, bests: list[float]) -> list[float]:
+    """The rows `levels` that keep each earlier level j (of `bests`, its optimum) within its
+    tolerance: level_j ≤ best_j + tolerance_j·|best_j| (+ 1e-9 relative, for round-off), replacing
+    any such rows of before. Returns the bounds."""
+    kept = [(problem.weighted(weights), best + tolerance * abs(best) + 1e-9 * max(1.0, abs(best)))
+            for (weights, tolerance), best in zip(levels, bests)]
+    if "levels" in problem.constraints:
+        problem.drop_rows("levels")
+    problem.add_lin_rows("levels", (np.arange(1, len(kept) + 1),), [e for e, _ in kept],
+                         hi=[b for _, b in kept], doc="earlier lexicographic levels kept near their optimum")
+    return [b for _, b in kept]
 
 
 def solve_instance(loaded: Loaded, build_options: BuildOptions | None = None,

@@ -382,6 +382,28 @@ def test_explain_re_solves_every_lexicographic_level(tmp_path):
     assert float(where["forced_objective"].iloc[0]) == pytest.approx(objective, rel=1e-6)
 
 
+def test_explain_forces_a_lexicographic_run_in_its_own_terms(tmp_path):
+    """CO2 first with 50 % leeway (≤ 1.5 × 12.021 = 18.0315 kt), then cost: the run is the demo's
+    optimum (49.6, 13.186 kt; textiles_js split over wuhu and guangan). By hand, forcing textiles_js
+    to wuhu (2 × 6.782 + chem_zj's 5 = 18.564 kt) breaks the first level: it cannot be compared on
+    cost (solved on its own terms, the forced problem set its leeway from its own 18.564 and read
+    as +2 on cost). Staying (16.234 kt) keeps it, at cost 71.6: +22."""
+    from model.explain import explain
+
+    data = yaml.safe_load(Path(DEMO).read_text())
+    data["objective"] = {"lexicographic": [{"weights": {"co2": 1}, "tolerance": 0.5},
+                                           {"weights": {t: 1 for t in COST_TERMS}}]}
+    path = tmp_path / "lex.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    r = CliRunner().invoke(main, ["solve", str(path), "--mip-gap", "0", "--out", str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    rows = explain(tmp_path / "run", "textiles_js").costs.set_index("park")
+    assert rows.loc["wuhu", "verdict"] == "breaks level 1"
+    assert rows.loc["wuhu", "forced_objective"] == "level 1: 18.564 > 18.0315"
+    assert rows.loc["(stays)", "forced_objective"] == pytest.approx(71.6)
+    assert rows.loc["(stays)", "delta"] == pytest.approx(22) and rows.loc["(stays)", "verdict"] == "effect"
+
+
 def test_a_pareto_point_is_checked_against_the_objective_it_reports(tmp_path):
     """A point's kpis.json reports its tie-break level (x) as the objective, with those weights:
     `check` recomputes it with them, not with the instance's."""
@@ -653,6 +675,26 @@ def test_explain_says_why_forcing_the_whole_bundle_fails(tmp_path):
     forced = dict(zip(got.costs["park"], got.costs["forced_objective"]))
     assert forced["guangan"] == forced["ganzhou"] == "infeasible"
     assert forced["wuhu"] == pytest.approx(51.6)  # both modules at wuhu: 49.6 − 8 + 10
+
+
+def test_explain_counts_only_the_upgrades_ready_within_the_horizon(tmp_path):
+    """Two 1-year periods; guangan gets an upgrade `dorm` (+100 labor, +2 t COD) whose lead time of
+    5 years outlasts them, so it never adds capacity: guangan keeps room for one textile module of
+    two (labor 150, COD 3 for 100 and 2 each), as without it. Explain said the bundle "fits the park
+    alone, but no plan has it there", counting the dorm as built."""
+    from model.explain import explain
+
+    data = yaml.safe_load(Path(DEMO).read_text())
+    data["periods"] = [{"id": "p1", "years": 1}, {"id": "p2", "years": 1}]
+    guangan = next(p for p in data["parks"] if p["id"] == "guangan")
+    guangan["upgrades"] = [{"id": "dorm", "cost": 1, "adds": {"labor": 100, "cod": 2}, "lead_time": 5}]
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    _solve(path, tmp_path / "run")
+    got = explain(tmp_path / "run", "textiles_js")
+    reason = dict(zip(got.excluded["park"], got.excluded["reason"]))["guangan"]
+    assert reason.startswith("room for 1 of the 2 modules") and "labor: 150 persons available" in reason
+    assert "dorm never ready within the horizon (lead time)" in reason
 
 
 def test_a_plan_whose_rows_repeat_is_summed_with_a_note(tmp_path):
