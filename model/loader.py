@@ -174,13 +174,16 @@ def read_bounded(file: FsPath, max_bytes: int) -> tuple[bytes, str]:
 
 
 NEWLINE = b"\n"
+RETURN = b"\r"
 
 
 def _decode(data: bytes, shown: str, key: str) -> str:
     """UTF-8 text (a BOM allowed), or one line saying where it is not; never the bytes themselves."""
 
-    def line_at(offset: int) -> str:
-        return f"{shown}:{data.count(NEWLINE, 0, offset) + 1}"
+    def line_at(offset: int) -> str:  # a line ends at \n, \r\n or a lone \r (a Mac-style CSV file)
+        head = data[:offset]
+        lines = head.count(NEWLINE) + head.count(RETURN) - head.count(RETURN + NEWLINE)
+        return f"{shown}:{lines + 1}"
 
     expected = "UTF-8 text (save the file as UTF-8)"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -411,7 +414,7 @@ def _csv_columns(section: str) -> dict[str, tuple[str, ...] | None]:
     model = {"industries": Industry, "parks": Park, "pairs": Pair}[section]
     out: dict[str, tuple[str, ...] | None] = {}
     for name, info in model.model_fields.items():
-        if name == "upgrades":  # lists of mappings: written in YAML
+        if name in ("upgrades", "enclave"):  # a list of mappings, a mapping of its own: written in YAML
             continue
         if name == "location":
             out[name] = tuple(Location.model_fields)
@@ -427,9 +430,10 @@ def _check_header(header: list[str], section: str, shown: str) -> tuple[list[Pro
     listed = ", ".join(c + (".<resource>" if s is None else ".{" + ",".join(s) + "}" if s else "")
                        for c, s in allowed.items())
     if not any(h.split(".")[0] in allowed for h in header):  # not a side table: say so without quoting it
-        if any(c.strip().split(".")[0] in allowed for h in header for c in h.split(";")):
-            return [Problem(where, section, "the columns are separated by `;`", "commas (a CSV file)")], set(
-                range(len(header)))
+        for sep, name in ((";", "`;`"), ("\t", "tabs")):
+            if any(c.strip().split(".")[0] in allowed for h in header for c in h.split(sep)):
+                return [Problem(where, section, f"the columns are separated by {name}", "commas (a CSV file)")], set(
+                    range(len(header)))
         return [Problem(where, section, f"not a side table of {section}: no column of its header is one of its keys",
                         f"a header row naming columns among: {listed}")], set(range(len(header)))
     problems: list[Problem] = []
@@ -448,7 +452,9 @@ def _check_header(header: list[str], section: str, shown: str) -> tuple[list[Pro
             skip.add(n)  # an unnamed column (a trailing comma): its cells must be empty, checked per row
         elif p[0] not in allowed or len(p) > 2 or "" in p or (len(p) == 2 and (sub == () or (
                 sub is not None and p[1] not in sub))):
-            hint = "; upgrades are written in YAML" if p[0] == "upgrades" else ""
+            hint = {"upgrades": "; upgrades are written in YAML",
+                    "enclave": "; a park's enclave is written in YAML (parks: - {id: ..., enclave: {partner: ...}})",
+                    }.get(p[0], "") if section == "parks" else ""
             problems.append(Problem(where, section, f"unknown column {_quote(name)}{hint}",
                                     f"columns among: {listed}"))
             skip.add(n)
@@ -490,7 +496,9 @@ def _records(text: str) -> Any:
     beyond its size limit need it (it says what is wrong with them), else `_Lines`."""
     if '"' in text or "\r" in text or len(text) > csv.field_size_limit() and max(
             map(len, text.split("\n"))) > csv.field_size_limit():
-        return csv.reader(io.StringIO(text, newline=""))
+        # strict: text after a closing quote (`"1"0`, once read as 10) and a quote open at the end
+        # are errors; skipinitialspace: `a, "b"` is the cell b (its quotes were once kept as text)
+        return csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
     lines = text.split("\n")
     if lines and not lines[-1]:
         lines.pop()  # the newline that ends the last line
@@ -507,6 +515,7 @@ def _read_csv(text: str, shown: str, path: Path) -> tuple[list[dict[str, Any]], 
     marks: dict[Path, str] = {}
     problems: list[Problem] = []
     reader = _records(text)
+    end = 0  # the line the previous record ended on
     try:
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
@@ -524,24 +533,28 @@ def _read_csv(text: str, shown: str, path: Path) -> tuple[list[dict[str, Any]], 
                 for col, name in enumerate(header) if col not in skip]
         flat = [(col, key) for col, key, sub, is_list in plan] if all(
             sub is None and not is_list for _, _, sub, is_list in plan) else []
-        end = reader.line_num  # the line the previous record ended on
+        end = reader.line_num
         for cells in reader:
             first, end = end + 1, reader.line_num
+            if end > first and any("\n" in c or "\r" in c for c in cells):
+                # A cell holds one line: one over several is a quote left open, which took the rows
+                # after it into one cell (with the right count of cells, it once passed unseen).
+                problems.append(Problem(f"{shown}:{first}", section, f"a quoted cell runs over lines {first}–{end} "
+                                        "(a quote left open takes the rows after it)",
+                                        "each cell on one line: a closing \" for every opening one, on its line"))
+                complete = False
+                continue
             if len(cells) != width:
                 if not any(c.strip() for c in cells):
                     continue
-                if any("\n" in c or "\r" in c for c in cells) and end > first:  # a quote left open ran on
-                    problems.append(Problem(f"{shown}:{first}", section, "a quoted cell is not closed: it runs on "
-                                            f"to line {end}", "a closing \" for every opening one"))
-                else:
-                    problems.append(Problem(f"{shown}:{reader.line_num}", section,
-                                            f"{len(cells)} cells for {width} columns", "one cell per column"))
+                problems.append(Problem(f"{shown}:{first}", section, f"{len(cells)} cells for {width} columns",
+                                        "one cell per column"))
                 complete = False
                 continue
             cells = [c.strip() for c in cells]
             if not any(cells):
                 continue
-            where = f"{shown}:{reader.line_num}"
+            where = f"{shown}:{first}"
             marks[(*path, len(rows))] = where
             for col in unnamed:
                 if cells[col]:
@@ -562,12 +575,25 @@ def _read_csv(text: str, shown: str, path: Path) -> tuple[list[dict[str, Any]], 
                 else:
                     row.setdefault(key, {})[sub] = value
             rows.append(row)
+        if not rows and not problems:  # the section would be "empty" at the YAML's line, the table unnamed
+            problems.append(Problem(f"{shown}:1", section, "the table has a header but no rows",
+                                    "a header row and one row per item"))
+            complete = False
     except csv.Error as exc:
         limit = csv.field_size_limit()
-        what = (f"a cell longer than {limit:,} characters" if "field limit" in str(exc)
-                else f"not a valid CSV table ({clip(str(exc), 60)})")
-        problems.append(Problem(f"{shown}:{reader.line_num or 1}", section, what,
-                                f"cells of at most {limit:,} characters, quotes paired"))
+        why = str(exc)
+        line = end + 1  # the record being read began on the line after the last one read
+        quoted = "a closing \" for every opening one, on its line, right before the next comma"
+        if "field limit" in why:
+            what, line, wanted = f"a cell longer than {limit:,} characters", reader.line_num or 1, \
+                f"cells of at most {limit:,} characters"
+        elif "unexpected end of data" in why:
+            what, wanted = "a quoted cell is not closed: it runs on to the end of the file", quoted
+        elif "expected after" in why:
+            what, wanted = "text after the closing quote of a cell (as in \"1\"0)", quoted
+        else:
+            what, line, wanted = f"not a valid CSV table ({clip(why, 60)})", reader.line_num or 1, quoted
+        problems.append(Problem(f"{shown}:{line}", section, what, wanted))
         return rows, marks, problems, False
     return rows, marks, problems, complete
 

@@ -237,7 +237,7 @@ def test_csv_cell_over_the_field_limit(tmp_path):
     code, errors = run(path)
     assert code == 2
     assert errors == [f"error: {tmp_path / 'ind.csv'}:3: industries: a cell longer than 131,072 characters; expected "
-                      "cells of at most 131,072 characters, quotes paired"]
+                      "cells of at most 131,072 characters"]
 
 
 @pytest.mark.parametrize("old, new, message", [
@@ -420,7 +420,73 @@ def test_an_unclosed_quote_in_a_side_table_is_named_where_it_opens(tmp_path):
     code, errors = run(path)
     assert code == 2
     assert errors[0] == (f"error: {tmp_path / 'ind.csv'}:2: industries: a quoted cell is not closed: it runs on "
-                         f"to line {len(lines)}; expected a closing \" for every opening one")
+                         "to the end of the file; expected a closing \" for every opening one, on its line, right "
+                         "before the next comma")
+
+
+def _edited(tmp_path: Path, line: int, edit) -> list[str]:
+    path, _, table = industries_csv(tmp_path)
+    lines = table.splitlines()
+    lines[line - 1] = edit(lines[line - 1])
+    (tmp_path / "ind.csv").write_text("\n".join(lines) + "\n")
+    code, errors = run(path)
+    assert code == 2, errors
+    return [e.replace(f"{tmp_path / 'ind.csv'}", "ind.csv") for e in errors]
+
+
+def test_a_quote_left_open_in_the_last_column_does_not_swallow_the_rows_after_it(tmp_path):
+    """With the right number of cells, the open quote once took the next rows into one cell (its
+    tags) and validation passed with one industry less each."""
+    errors = _edited(tmp_path, 2, lambda s: s.rsplit(",", 1)[0] + ',"100')
+    assert errors[0].startswith("error: ind.csv:2: industries: a quoted cell is not closed")
+
+
+@pytest.mark.parametrize("edit, message", [
+    # a quote after a space: the cell is Jiangsu (its quotes were kept: a province '"Jiangsu"')
+    (lambda s: s.replace(",Jiangsu,", ', "Jiangsu",'), None),
+    # text after a closing quote: "1"0 was read as 10
+    (lambda s: s.replace(",textiles,2,", ',textiles,"1"0,'),
+     "error: ind.csv:2: industries: text after the closing quote of a cell (as in \"1\"0)"),
+])
+def test_quotes_mean_what_they_say_in_a_side_table(tmp_path, edit, message):
+    path, _, table = industries_csv(tmp_path)
+    lines = table.splitlines()
+    assert ",Jiangsu," in lines[1] and ",textiles,2," in lines[1]
+    lines[1] = edit(lines[1])
+    (tmp_path / "ind.csv").write_text("\n".join(lines) + "\n")
+    code, errors = run(path)
+    if message is None:
+        assert code == 0, errors
+        from model.loader import read
+
+        assert read(str(path)).data["industries"][0]["origin"] == "Jiangsu"
+    else:
+        assert code == 2 and errors[0].replace(str(tmp_path / "ind.csv"), "ind.csv").startswith(message), errors
+
+
+def test_side_table_messages_name_the_table(tmp_path):
+    """A header alone, tabs for commas, an enclave column of parks: each said at the table."""
+    path, _, table = industries_csv(tmp_path)
+    (tmp_path / "ind.csv").write_text(table.splitlines()[0] + "\n")
+    assert run(path)[1][0] == (f"error: {tmp_path / 'ind.csv'}:1: industries: the table has a header but no "
+                               "rows; expected a header row and one row per item")
+    (tmp_path / "ind.csv").write_text(table.replace(",", "\t"))
+    assert run(path)[1][0] == (f"error: {tmp_path / 'ind.csv'}:1: industries: the columns are separated by tabs; "
+                               "expected commas (a CSV file)")
+    parks = "id,province,region,enclave\np9,Anhui,central,Shanghai\n"
+    (tmp_path / "parks.csv").write_text(parks)
+    (tmp_path / "inst2.yaml").write_text(DEMO[:DEMO.index("parks:\n")] + "parks: parks.csv\n")
+    errors = run(tmp_path / "inst2.yaml")[1]
+    assert any("parks: unknown column 'enclave'; a park's enclave is written in YAML" in e for e in errors), errors
+
+
+def test_a_byte_that_is_not_utf8_is_placed_on_its_line_with_mac_line_ends(tmp_path):
+    path, _, table = industries_csv(tmp_path)
+    raw = table.replace("\n", "\r").encode()
+    at = raw.index(b"Zhejiang")
+    (tmp_path / "ind.csv").write_bytes(raw[:at] + "Zh\u00e9jiang".encode("latin-1") + raw[at + 8:])
+    line = table[:table.index("Zhejiang")].count("\n") + 1
+    assert run(path)[1][0].startswith(f"error: {tmp_path / 'ind.csv'}:{line}: industries: not UTF-8 text (byte 0xe9)")
 
 
 def test_a_set_value_that_starts_a_list_or_mapping_must_finish_it():
