@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
+from model.schema import text_number
 
 # Two figures closer than this are the same figure: HiGHS stops a MIP at an absolute gap of 1e-6
 # (mip_abs_gap) even at --mip-gap 0, and sums carry round-off of about 1e-9 relative.
@@ -300,12 +301,31 @@ def _inputs(runs: list[dict[str, Any]], names: list[str]) -> tuple[pd.DataFrame,
     same = [True] * len(runs)
     for key in keys:
         values = [f.get(key, "(absent)") for f in flat]
-        texts = [json.dumps(v, sort_keys=True) for v in values]
+        texts = [json.dumps(_as_read(v), sort_keys=True) for v in values]
         if any(t != texts[0] for t in texts[1:]):
             diff_rows.append({"key": key, **{n: v for n, v in zip(names, values)}})
             for n, t in enumerate(texts):
                 same[n] = same[n] and t == texts[0]
     return pd.DataFrame(diff_rows, columns=["key", *names]), same
+
+
+def _as_read(value: Any) -> Any:
+    """A value as validation reads it: instance.json keeps a CSV side table's cells as the text
+    they were (`'10'`, `'1e1'`, `'false'`), an overlay's as numbers, so that the same number
+    written two ways was "an input difference"."""
+    if isinstance(value, str):
+        number = text_number(value.strip())
+        if number is not None:
+            return number
+        if value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+    elif isinstance(value, bool):
+        return value
+    elif isinstance(value, (int, float)):
+        return float(value)
+    elif isinstance(value, list):
+        return [_as_read(v) for v in value]
+    return value
 
 
 def judge_all(runs: list[dict[str, Any]], names: list[str], proven: set[str] | None = None) -> dict[str, Verdict]:

@@ -586,6 +586,20 @@ def test_compare_judges_no_difference_between_runs_over_other_periods(tmp_path):
     assert notes.str.contains("not over the same periods").any()
 
 
+def test_compare_reads_a_side_tables_cells_as_numbers(tmp_path):
+    """instance.json keeps a CSV cell as its text ('4'), an overlay as a number (4.0): the same
+    value written two ways is no input difference."""
+    from model.compare import compare
+    from tests.test_input_hostile import industries_csv
+
+    path, _, table = industries_csv(tmp_path)
+    (tmp_path / "ind.csv").write_text(table)
+    land = next(line for line in table.splitlines() if line.startswith("textiles_js,")).split(",")[6]
+    _solve(path, tmp_path / "a")
+    _solve(path, tmp_path / "b", "--set", f"industries.textiles_js.use.land={float(land)}")
+    assert compare([tmp_path / "a", tmp_path / "b"]).inputs.empty
+
+
 def test_compare_labels_runs_by_scenario_and_tells_twins_apart_by_folder(tmp_path):
     from model.compare import compare
 
