@@ -136,7 +136,9 @@ def _record(run: RunFolder, label: str) -> str:
     k, r = run.kpis, run.run
     gap = k.get("gap")
     solver, tool, inst = r.get("solver", {}), r.get("tool", {}), r.get("instance", {})  # dicts: read_run checks
-    check = ("passed (re-checked from the folder's files)" if not run.check else
+    check = ("passed: the plan (allocations.csv, parks.csv, transfers.csv) re-checked against the instance, "
+             "with kpis.json's KPIs and objective; the other tables are shown as the folder holds them"
+             if not run.check else
              f"FAILS ({len(run.check)}): " + "; ".join(run.check[:5]))
     rows = [("instance", f"{run.instance.name} ({inst.get('file', '')})"),
             ("status", k.get("status")),
@@ -160,10 +162,11 @@ def _cards(run: RunFolder) -> str:
     units = run.units
     values = {"objective": run.kpis["objective"], **run.kpis.get("kpis", {})}
     shown = [c for c in ("objective", *CARDS) if c in values]
+    over = run.kpis.get("kpis_are")  # a phased run's KPIs are present values over its periods
     return "<div class='cards'>" + "".join(
         f"<div class='card'><div class='v'>{_number(values[c])}</div>"
         f"<div class='k'>{html.escape(c.replace('_', ' '))} [{html.escape(units.get(c, ''))}]</div></div>"
-        for c in shown) + "</div>"
+        for c in shown) + "</div>" + (f"<p class='note'>{html.escape(str(over))}</p>" if over else "")
 
 
 def _placements(run: RunFolder) -> pd.DataFrame:
@@ -219,6 +222,8 @@ def _sankey(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
 
     by_modules, by_value = links("modules"), links("value_added")
     unit = run.instance.units.money
+    # allocations.csv of a phased run holds present values over the periods, else one year's
+    per = ", present value" if "period" in run.tables.get("allocations.csv", pd.DataFrame()) else " a year"
     fig = go.Figure(go.Sankey(arrangement="snap", valueformat=",.4g",
                               node={"label": nodes, "color": node_colours, "pad": 8, "thickness": 12},
                               link=by_modules))
@@ -227,7 +232,7 @@ def _sankey(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
                                         "buttons": [
                                             {"label": "modules", "method": "restyle",
                                              "args": [{"link": [by_modules]}]},
-                                            {"label": _t(f"value added ({unit} a year)"), "method": "restyle",
+                                            {"label": _t(f"value added ({unit}{per})"), "method": "restyle",
                                              "args": [{"link": [by_value]}]}]}])
     return page.figure(fig, height=max(420, 14 * len(parks) + 80))
 
@@ -298,7 +303,9 @@ def _map(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
 
 def _heatmap(page: Page, run: RunFolder) -> str:
     parks = run.tables["parks.csv"]
+    when = ""
     if "period" in parks and len(parks):
+        when = str(parks["period"].iloc[-1])
         parks = parks[parks["period"] == parks["period"].iloc[-1]]
     hosting = parks.groupby("park", sort=False)["use"].transform("sum") > 1e-9
     shown = parks[(parks["open"] == 1) & hosting]
@@ -328,6 +335,8 @@ def _heatmap(page: Page, run: RunFolder) -> str:
     fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=list(range(util.shape[0])),
                      ticktext=[page.label("park", p) for p in util.index])
     fig.update_xaxes(tickmode="array", tickvals=list(range(util.shape[1])), ticktext=[_t(r) for r in util.columns])
+    if when:  # a phased run: the last period's use, which earlier periods' may differ from (periods.csv)
+        fig.update_layout(title=_t(f"period {when} (the last)"))
     return page.figure(fig, height=max(360, 18 * len(util) + 120))
 
 
@@ -348,7 +357,9 @@ def _ledger(page: Page, run: RunFolder) -> str:
     ledger = run.tables.get("ledger.csv")
     if ledger is None or ledger.empty:
         return "<p class='note'>No ledger in this run.</p>"
+    when = ""
     if "period" in ledger:
+        when = str(ledger["period"].iloc[-1])
         ledger = ledger[ledger["period"] == ledger["period"].iloc[-1]]
     prov = ledger[ledger["level"] == "province"]
     measures = [m for m in ("value_added", "tax", "jobs", "co2", "modules") if m in set(prov["measure"])]
@@ -361,7 +372,9 @@ def _ledger(page: Page, run: RunFolder) -> str:
         fig.add_trace(go.Bar(x=rows["change"], y=list(rows["jurisdiction"]), hoverinfo="x+text",
                              hovertext=[page.label("province", j) for j in rows["jurisdiction"]],
                              orientation="h", name=_t(f"{m} ({units.get(m, '')})"), visible=n == 0,
-                             marker={"color": np.where(rows["change"] >= 0, "#2ca02c", "#d62728")}))
+                             # green where the province is better off: more of a benefit, less of a cost or CO2
+                             marker={"color": np.where((rows["change"] >= 0) == _more_is_better(m), "#2ca02c",
+                                                       "#d62728")}))
     fig.update_layout(updatemenus=[{"type": "buttons", "direction": "right", "x": 0, "y": 1.12, "xanchor": "left",
                                     "buttons": [{"label": m.replace("_", " "), "method": "update",
                                                  "args": [{"visible": [k == n for k in range(len(measures))]},
@@ -372,8 +385,19 @@ def _ledger(page: Page, run: RunFolder) -> str:
     fig.update_yaxes(type="category", tickmode="array", tickvals=ids, ticktext=[page.label("province", j) for j in ids])
     wide = prov.pivot_table(index="jurisdiction", columns="measure", values="change", sort=False).reset_index()
     wide.columns = ["jurisdiction", *[f"Δ {m} [{units.get(m, '')}]" for m in wide.columns[1:]]]
+    caption = "Change per province against every module at its origin"
+    if when:  # a phased run's ledger is per period: the last one's, yearly amounts and that period's one-offs
+        caption += (f", in period {when} (the last: yearly amounts, and the one-off amounts of that period; "
+                    "ledger.csv has every period)")
+        fig.update_layout(title=_t(f"period {when} (the last)"))
     return (page.figure(fig, height=max(360, 22 * prov["jurisdiction"].nunique() + 100))
-            + page.table(page.relabel(wide), "Change per province against every module at its origin"))
+            + page.table(page.relabel(wide), caption))
+
+
+def _more_is_better(measure: str) -> bool:
+    """Whether a province gains when the measure grows: value added, tax, jobs, modules hosted and
+    money received do; CO2 and costs do not."""
+    return measure in ("value_added", "tax", "jobs", "modules")
 
 
 def _periods(page: Page, run: RunFolder) -> str:

@@ -73,18 +73,19 @@ def sheets(runs: list[RunFolder]) -> dict[str, pd.DataFrame]:
     if not all(r.has_plan for r in runs):  # nothing to compare plan by plan: each run's figures side by side
         kpis = [_kpis(r).set_index(["kpi", "unit"])["value"].rename(lab) for r, lab in zip(runs, labels)]
         out["kpis"] = pd.concat(kpis, axis=1).reset_index()
-        return out
-    result = compare([r.folder for r in runs], read=runs)
-    units = runs[0].units
-    for name, table in result.tables().items():
-        if name == "kpis.csv":  # each row in its own unit
-            table = table.copy()
-            table.insert(1, "unit", [units.get(k, "") for k in table["kpi"]])
-        elif name.startswith(("received_by", "sent_by")):
-            table = table.copy()
-            table.insert(1, "unit", "modules")
-        out[name.removesuffix(".csv")[:SHEET]] = table
-    # Then each run's own tables, under its number in the manifest (sheet names hold 31 characters).
+    else:
+        result = compare([r.folder for r in runs], read=runs)
+        units = runs[0].units
+        for name, table in result.tables().items():
+            if name == "kpis.csv":  # each row in its own unit
+                table = table.copy()
+                table.insert(1, "unit", [units.get(k, "") for k in table["kpi"]])
+            elif name.startswith(("received_by", "sent_by")):
+                table = table.copy()
+                table.insert(1, "unit", "modules")
+            out[name.removesuffix(".csv")[:SHEET]] = table
+    # Then each run's own tables, under its number in the manifest (sheet names hold 31 characters); a run
+    # with a plan among runs without one too (they were once dropped).
     for n, run in enumerate(runs, start=1):
         for name, table in run.tables.items():
             out[f"{n} {name.removesuffix('.csv')}"[:SHEET]] = _headers(table, run.units)

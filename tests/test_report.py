@@ -269,6 +269,43 @@ def test_solve_report_keeps_a_run_without_a_plan(tmp_path: Path) -> None:
     assert "No plan" in page and "land short by" in page
 
 
+def test_a_workbook_keeps_the_tables_of_a_run_beside_one_without_a_plan(runs: tuple[Path, Path],
+                                                                        tmp_path: Path) -> None:
+    """The planned run's own sheets were dropped when another run had no plan."""
+    base, _ = runs
+    got = cli("solve", str(DEMO), "--set", "parks.*.capacity.land=1", "--out", str(tmp_path / "inf"))
+    assert got.exit_code == 3, got.output
+    got = cli("report", str(base), str(tmp_path / "inf"), "--xlsx", str(tmp_path / "w.xlsx"))
+    assert got.returncode == 0, got.stderr
+    sheets = pd.read_excel(tmp_path / "w.xlsx", sheet_name=None)
+    csv = pd.read_csv(base / "allocations.csv", keep_default_na=False, na_values=[""])
+    assert sheets["1 allocations"]["modules [modules]"].tolist() == pytest.approx(csv["modules"].tolist())
+
+
+def test_a_phased_report_says_which_period_and_that_its_figures_are_present_values(tmp_path: Path) -> None:
+    """The ledger and the heatmap show the last period; the cards and the Sankey present values."""
+    import yaml
+
+    data = yaml.safe_load(DEMO.read_text())
+    data["periods"] = [{"id": "t1", "years": 2}, {"id": "t2", "years": 3}]
+    path = tmp_path / "phased.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    got = cli("solve", str(path), "--mip-gap", "0", "--report", "--out", str(tmp_path / "run"))
+    assert got.exit_code == 0, got.output
+    page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "in period t2 (the last: yearly amounts, and the one-off amounts of that period" in page
+    assert "period t2 (the last)" in page and "present values over the periods" in page
+    assert "value added (million yuan, present value)" in page and "million yuan a year" not in page
+
+
+def test_the_ledger_bars_are_green_where_a_province_is_better_off() -> None:
+    """More CO2 is no gain: a province whose CO2 grows was drawn green."""
+    from model.htmlreport import _more_is_better
+
+    assert [_more_is_better(m) for m in ("value_added", "tax", "jobs", "modules", "co2")] == [
+        True, True, True, True, False]
+
+
 def test_report_reads_only_what_solve_wrote(runs: tuple[Path, Path], tmp_path: Path) -> None:
     """A link planted in a results folder, a table with wrong columns, a plan edited by hand (the
     record re-checks it), and an output inside a run folder: each one line, or a FAILS in the record."""
