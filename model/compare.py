@@ -471,7 +471,8 @@ def _build(runs: list[dict[str, Any]], names: list[str], verdicts: dict[str, Ver
         col = pd.Series("", index=kpis.index, dtype=object)
         if v.noise:
             numeric = pd.to_numeric(kpis[f"delta {name}"], errors="coerce").abs() > 0
-            col[numeric] = "may be solver noise"
+            # not comparable: no KPI of the two is in the same terms either (other periods, other money)
+            col[numeric] = "not comparable" if v.verdict == "not comparable" else "may be solver noise"
         col["objective"] = v.verdict
         kpis[f"verdict {name}"] = col
         interval = pd.Series("", index=kpis.index, dtype=object)

@@ -582,6 +582,8 @@ def test_compare_judges_no_difference_between_runs_over_other_periods(tmp_path):
     assert pd.isna(verdict["delta_low"]) and bool(verdict["may_be_noise"])
     kpis = pd.read_csv(tmp_path / "cmp" / "kpis.csv").set_index("kpi")
     assert "effect" not in set(kpis.filter(like="verdict").stack().astype(str))
+    assert kpis.filter(like="verdict").iloc[:, 0].loc[["objective", "operating_cost"]].tolist() == [
+        "not comparable"] * 2
     notes = pd.read_csv(tmp_path / "cmp" / "notes.csv")["note"]
     assert notes.str.contains("not over the same periods").any()
 
