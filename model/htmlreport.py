@@ -142,7 +142,8 @@ def _record(run: RunFolder, label: str) -> str:
              f"FAILS ({len(run.check)}): " + "; ".join(run.check[:5]))
     rows = [("instance", f"{run.instance.name} ({inst.get('file', '')})"),
             ("status", k.get("status")),
-            ("objective", f"{_number(k.get('objective'))} {run.instance.units.money}"
+            ("objective", (f"{_number(k.get('objective'))} {run.instance.units.money}" if k.get("objective") is not None
+                           else "none (no plan)")
              + (f" (bound {_number(k.get('bound'))})" if k.get("bound") is not None else "")),
             ("proven gap", "unknown" if gap is None else f"{gap:.4%}"),
             ("solver", f"{solver.get('name', '')} {solver.get('version', '')}, "

@@ -267,6 +267,7 @@ def test_solve_report_keeps_a_run_without_a_plan(tmp_path: Path) -> None:
     assert (tmp_path / "inf" / "diagnosis.json").is_file() and (tmp_path / "inf" / "report.html").is_file()
     page = (tmp_path / "inf" / "report.html").read_text(encoding="utf-8")
     assert "No plan" in page and "land short by" in page
+    assert "none (no plan)" in page and "<td> million yuan" not in page  # no unit without a number
 
 
 def test_a_workbook_keeps_the_tables_of_a_run_beside_one_without_a_plan(runs: tuple[Path, Path],
