@@ -1137,8 +1137,11 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
 
     outside_ours(Path(out))
     check_folder(Path(out), kind="bench")  # before the runs, not after them
-    index_given = click.get_current_context().get_parameter_source("index").name != "DEFAULT"
-    cases = expand_specs(list(specs), capacity, sourcing, index if index_given else None, _max_bytes(), maximise)
+    ctx = click.get_current_context()
+    given = {name for name in ("index", "sourcing") if ctx.get_parameter_source(name).name != "DEFAULT"}
+    given |= {"capacity"} if capacity is not None else set()
+    cases = expand_specs(list(specs), capacity, sourcing, index if "index" in given else None, _max_bytes(), maximise,
+                         given)
     # An option given twice would run every case twice under one label (a repeat is --repeat's).
     chosen = list(dict.fromkeys(formulations)) or list(FORMULATIONS)
     published = read_optima(Path(optima)) if optima is not None else None

@@ -51,9 +51,13 @@ def _format_of(path: str) -> str | None:
 
 
 def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str = "multi",
-                 index: int | None = None, max_bytes: int = MAX_BYTES, maximise: bool = False) -> list[Case]:
-    """YAML files, benchmark files (`FORMAT:PATH` or known folders) and globs -> cases, in order."""
+                 index: int | None = None, max_bytes: int = MAX_BYTES, maximise: bool = False,
+                 given: set[str] | None = None) -> list[Case]:
+    """YAML files, benchmark files (`FORMAT:PATH` or known folders) and globs -> cases, in order.
+    `given`: the options the user gave (capacity, sourcing, index); one that no spec's format reads
+    is refused, as `solve` refuses it, rather than ignored."""
     cases: list[Case] = []
+    kinds: set[str | None] = set()
     for spec in specs:
         fmt, _, pattern = spec.partition(":") if spec.split(":", 1)[0] in FOLDER_FORMATS.values() else ("", "", spec)
         prefix, colon, rest = spec.partition(":")
@@ -66,6 +70,7 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
             if not Path(path).is_file():
                 raise InputError([Problem(spec, "(instance)", f"no file {path}", "a file, a glob or FORMAT:PATH")])
             kind = fmt or _format_of(path)
+            kinds.add(kind)
             if maximise and kind != "gap":
                 raise InputError([Problem("--maximise", path, "only GAP files are stated as maximisation problems",
                                           "gap files (or no --maximise)")])
@@ -83,6 +88,13 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
                 imp = import_file(kind, path, capacity, sourcing)
                 name = imp.name + (f"-{sourcing}" if kind == "orlib-cap" else "")
                 cases.append(Case(name, lambda i=imp: load_imported(i)))
+    reads = {"capacity": "orlib-cap", "sourcing": "orlib-cap", "index": "gap"}
+    value = {"capacity": capacity, "sourcing": sourcing, "index": index}
+    unread = [name for name in sorted(given or set(), key=list(reads).index) if reads[name] not in kinds]
+    if unread:  # an option no case reads would be dropped without a word (holmberg --capacity ran as the file)
+        raise InputError([Problem(f"--{name}", f"{value[name]:g}" if name == "capacity" else str(value[name]),
+                                  "no SPEC is a file it applies to", f"a {reads[name]} file among the SPECS, "
+                                  f"or no --{name}") for name in unread])
     names = [c.name for c in cases]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:  # the same instance twice, or two files of one name: their rows could not be told apart

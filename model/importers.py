@@ -16,6 +16,7 @@ A malformed file raises `InputError` with one line naming the file, line and wha
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,8 +154,11 @@ def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "
     quick = _orlib_cap_numbers(t.numbers())
     if quick is not None:
         caps, fixed, demand, cost = quick
-        if capacity is not None:
-            caps = [float(capacity)] * len(caps)
+        if capacity is not None:  # every capacity is a number here: --capacity would replace the file's own
+            raise InputError([Problem(str(path), "--capacity", f"{path.name} gives every warehouse's capacity as a "
+                                      "number; --capacity would replace them, and the instance would no longer "
+                                      "be the file's", "--capacity only for capa/capb/capc (their file gives the "
+                                      "word `capacity`)")])
         desc = (f"OR-Library capacitated warehouse location {path.stem} (Beasley 1988), {sourcing}-sourcing; "
                 f"imported from {path.name}")
         return Imported(path.stem, _cfl_instance(path.stem, desc, caps, fixed, demand, cost, sourcing == "multi"),
@@ -175,8 +179,13 @@ def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "
         known = CAPACITIES.get(path.stem.lower())
         raise InputError([Problem(str(path), "--capacity", "the file gives its capacity as the word `capacity`",
                                   "--capacity N" + (f" (published: {', '.join(map(str, known))})" if known else ""))])
-    if capacity is not None:
-        caps = [float(capacity)] * m
+    if capacity is not None and not literal:
+        raise InputError([Problem(str(path), "--capacity", f"{path.name} gives every warehouse's capacity as a "
+                                  "number; --capacity would replace them, and the instance would no longer be the "
+                                  "file's", "--capacity only for capa/capb/capc (their file gives the word "
+                                  "`capacity`)")])
+    if capacity is not None:  # the warehouses whose capacity is the word; a number stays the file's
+        caps = [float(capacity) if math.isnan(c) else c for c in caps]
     demand: list[float] = []
     cost = [[0.0] * n for _ in range(m)]
     for j in range(n):

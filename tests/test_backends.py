@@ -193,3 +193,17 @@ def test_the_direct_back_end_prints_nothing_and_loads_no_pyomo(tmp_path):
     tee = subprocess.run([sys.executable, "-m", "cli", "solve", demo, "--tee", "--out", str(tmp_path / "run")],
                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
     assert "Running HiGHS" in tee.stdout and "MIP has" in tee.stdout, tee.stdout + tee.stderr
+
+
+def test_no_root_bound_for_a_solve_stopped_before_its_root_was_done():
+    """The last bound the callback saw at node 0 is the root's only once the root is done: a solve
+    stopped there by its time limit (cap64 at 0.3 s: 1,053,075.72, where the root ends at
+    1,053,197.44) reports none; one closed at the root, or by presolve, reports its bound."""
+    from types import SimpleNamespace
+
+    from solvers.highs_direct import _root
+
+    seen = SimpleNamespace(root_bound=1_053_075.72)
+    assert _root(seen, 1_053_075.72, 0, done=False) is None
+    assert _root(seen, 1_053_075.72, 1, done=False) == 1_053_075.72  # the root was done, then the search stopped
+    assert _root(SimpleNamespace(root_bound=None), 7.0, 0, done=True) == 7.0  # presolve closed it

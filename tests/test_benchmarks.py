@@ -154,6 +154,34 @@ def test_an_option_the_format_does_not_read_is_refused(tmp_path):
     assert json.loads((tmp_path / "r" / "kpis.json").read_text())["objective"] == pytest.approx(6.0)
 
 
+def test_bench_refuses_an_option_no_spec_reads_and_capacity_on_a_file_with_its_own(tmp_path):
+    """bench ran `gap:FILE --sourcing single` and `--index` on a cap file as if not given; and
+    --capacity replaced a cap41-like file's own capacities (named as the file, compared with its
+    published optimum)."""
+    gap = tmp_path / "g.txt"
+    gap.write_text("1\n2 3\n1 2 3\n4 5 6\n1 1 1\n1 1 1\n3 3\n")
+    cap = tmp_path / "c.txt"
+    cap.write_text("2 1\n10 5\n10 5\n1\n1 2\n")  # capacities given as numbers (10, 10)
+    for args, error in (
+            ([f"gap:{gap}", "--sourcing", "single"],
+             "error: --sourcing: single: no SPEC is a file it applies to; expected a orlib-cap file among the SPECS, "
+             "or no --sourcing"),
+            ([f"orlib-cap:{cap}", "--index", "2"],
+             "error: --index: 2: no SPEC is a file it applies to; expected a gap file among the SPECS, or no --index"),
+            ([f"orlib-cap:{cap}", "--capacity", "7"],
+             f"error: {cap}: --capacity: c.txt gives every warehouse's capacity as a number; --capacity would "
+             "replace them, and the instance would no longer be the file's; expected --capacity only for "
+             "capa/capb/capc (their file gives the word `capacity`)")):
+        got = CliRunner().invoke(main, ["bench", *args, "--out", str(tmp_path / "b")])
+        assert got.exit_code == 2 and got.stderr.strip().splitlines() == [error], got.stderr
+        assert not (tmp_path / "b").exists()
+    # the word `capacity` takes --capacity; a warehouse with a number keeps it
+    mixed = tmp_path / "m.txt"
+    mixed.write_text("2 1\ncapacity 5\n10 5\n1\n1 2\n")
+    caps = [p["capacity"]["demand"] for p in orlib_cap(mixed, capacity=7).data["parks"]]
+    assert caps == [7.0, 10.0]
+
+
 def test_a_gap_number_out_of_range_is_named_with_its_line(tmp_path):
     path = tmp_path / "g.txt"
     path.write_text("1\n2 3\n1 2 3\n4 5 6\n1 1 -1\n1 1 1\n3 3\n")  # costs on lines 3-4, uses on 5-6
