@@ -264,9 +264,35 @@ def _gap_blocks(t: _Tokens) -> list[int]:
     if blocks is None:
         blocks = walk(0, 1)
     if blocks is None:
-        raise t.error("the numbers do not add up to GAP instances",
+        raise t.error(_gap_mismatch(nums, int(first[0]) if whole else None),
                       "P, then per instance m n, m·n costs, m·n resource uses and m capacities")
     return blocks
+
+
+def _gap_mismatch(nums: list, count: int | None) -> str:
+    """What does not add up in a GAP file read as the header `count` instances (None: one, type E)."""
+    start = 1 if count is not None else 0
+    want = count if count is not None else 1
+    pos, k = start, 0
+    while pos < len(nums) and k < want:
+        try:
+            m, n = float(nums[pos][0]), float(nums[pos + 1][0])
+        except (ValueError, IndexError):
+            return f"the numbers do not add up to GAP instances: instance {k + 1} has no m n (line {nums[pos][1]})"
+        if not (math.isfinite(m) and math.isfinite(n) and m >= 1 and n >= 1 and m == int(m) and n == int(n)):
+            return f"the numbers do not add up to GAP instances: instance {k + 1}'s m n are {m:g} {n:g} (line " \
+                   f"{nums[pos][1]})"
+        end = pos + 2 + 2 * int(m) * int(n) + int(m)
+        if end > len(nums):
+            return (f"the file ends early, inside instance {k + 1} of {want} ({end - len(nums)} numbers short, "
+                    f"{int(m)} agents and {int(n)} jobs from line {nums[pos][1]})")
+        pos, k = end, k + 1
+    if pos < len(nums):
+        said = f"the header says {count} instances" if count is not None else "one instance (no header P)"
+        return f"{said}; {len(nums) - pos} numbers are left over after them, from line {nums[pos][1]}"
+    if k < want:
+        return f"the header says {count} instances; the file holds {k}"
+    return "the numbers do not add up to GAP instances"
 
 
 def gap(path: str | Path, index: int = 1, maximise: bool = False, max_bytes: int = MAX_BYTES) -> Imported:
