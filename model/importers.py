@@ -154,6 +154,7 @@ def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "
     quick = _orlib_cap_numbers(t.numbers())
     if quick is not None:
         caps, fixed, demand, cost = quick
+        _customer_lines(t, len(caps), len(demand))
         if capacity is not None:  # every capacity is a number here: --capacity would replace the file's own
             raise InputError([Problem(str(path), "--capacity", f"{path.name} gives every warehouse's capacity as a "
                                       "number; --capacity would replace them, and the instance would no longer "
@@ -193,11 +194,29 @@ def orlib_cap(path: str | Path, capacity: float | None = None, sourcing: str = "
         for i in range(m):
             cost[i][j] = t.number(f"cost of customer {j + 1} from warehouse {i + 1}")
     t.end()
+    _customer_lines(t, m, n)
     name = path.stem + (f"-{capacity:g}" if literal else "")
     desc = (f"OR-Library capacitated warehouse location {name} (Beasley 1988), {sourcing}-sourcing; "
             f"imported from {path.name}")
     return Imported(name, _cfl_instance(name, desc, caps, fixed, demand, cost, sourcing == "multi"),
                     str(path), t.sha256)
+
+
+def _customer_lines(t: _Tokens, m: int, n: int) -> None:
+    """Each customer's block (its demand, then its m costs) starts on a line of its own, as in every
+    OR-Library cap file. A Holmberg file has as many numbers (2 + 2m + n(m+1)) and was read as one
+    without a word (its demands, then facility-major costs: a different instance); this tells them
+    apart."""
+    items = t.items
+    if len(items) < 2 + 2 * m or not all(items[2 + 2 * i][1] != items[1 + 2 * i][1]  # capacity starts a line
+                                         and items[3 + 2 * i][1] == items[2 + 2 * i][1] for i in range(m)):
+        return  # not one warehouse a line either: a layout of its own (all on one line, one number a line), not judged
+    for j in range(n):
+        at = 2 + 2 * m + j * (m + 1)
+        if 0 < at < len(items) and items[at][1] == items[at - 1][1]:
+            raise t.error(f"customer {j + 1}'s demand is not the first number of its line, as in an OR-Library cap "
+                          "file (demand, then its costs, per customer)", "--format holmberg for a Holmberg file",
+                          line=items[at][1])
 
 
 def _orlib_cap_numbers(numbers: np.ndarray | None) -> tuple[list, list, list, list] | None:

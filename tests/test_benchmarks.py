@@ -182,6 +182,21 @@ def test_bench_refuses_an_option_no_spec_reads_and_capacity_on_a_file_with_its_o
     assert caps == [7.0, 10.0]
 
 
+def test_a_holmberg_file_is_not_read_as_an_orlib_cap_file(tmp_path):
+    """Both layouts hold 2 + 2m + n(m+1) numbers, so a Holmberg file (demands, then facility-major
+    costs) was read as a cap file, another instance, without a word. In a cap file each customer's
+    demand starts its line; a file not laid out one warehouse a line is not judged by its lines."""
+    holmberg_layout = tmp_path / "h.txt"
+    holmberg_layout.write_text("2 4\n10 5\n10 5\n1 1 1 1\n1 2 3 4\n5 6 7 8\n")
+    with pytest.raises(InputError) as err:
+        orlib_cap(holmberg_layout)
+    assert str(err.value).startswith(f"{holmberg_layout}:4: h.txt: customer 2's demand is not the first number of "
+                                     "its line")
+    one_line = tmp_path / "c.txt"
+    one_line.write_text("2 1 10 5 10 5 1 1 2\n")
+    assert [p["capacity"]["demand"] for p in orlib_cap(one_line).data["parks"]] == [10.0, 10.0]
+
+
 def test_a_gap_number_out_of_range_is_named_with_its_line(tmp_path):
     path = tmp_path / "g.txt"
     path.write_text("1\n2 3\n1 2 3\n4 5 6\n1 1 -1\n1 1 1\n3 3\n")  # costs on lines 3-4, uses on 5-6
