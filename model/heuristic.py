@@ -436,7 +436,8 @@ def _regret_order(st: _State) -> np.ndarray:
     count = np.diff(st.target_ptr)
     best = np.where(count > 0, base[np.minimum(first, len(base) - 1)] if len(base) else 0.0, np.inf)
     second = np.where(count > 1, base[np.minimum(first + 1, len(base) - 1)] if len(base) else 0.0, np.inf)
-    regret = np.where(np.isfinite(second), second - best, np.where(np.isfinite(best), 1e12, -1.0))
+    with np.errstate(invalid="ignore"):  # inf − inf where an industry has no place: np.where drops it
+        regret = np.where(np.isfinite(second), second - best, np.where(np.isfinite(best), 1e12, -1.0))
     must = st.ub[st.stay] < st.modules - TOL
     return np.lexsort((-regret, ~must))
 

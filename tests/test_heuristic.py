@@ -347,3 +347,16 @@ def test_a_start_the_back_end_cannot_take_is_refused_not_ignored(tmp_path):
     assert got.exit_code == 2 and got.stderr.startswith("error: --heuristic: start: a MIP start reaches HiGHS "
                                                         "through the direct back-end only")
     assert not (tmp_path / "run").exists()
+
+
+def test_an_industry_with_no_place_to_go_raises_no_numpy_warning(tmp_path):
+    """b is forbidden everywhere: its regret was inf − inf (a RuntimeWarning on the terminal); it
+    stays (stay_cost 100, a's is too), a moves: 1 + 1."""
+    import warnings
+
+    d = _two_by_two()
+    d["rules"] = [{"id": "nowhere", "kind": "forbid", "source": "t", "industries": {"ids": ["b"]}}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, found = _plan(tmp_path, d, local_search=False, neighbourhood=False)
+    assert found.objective == pytest.approx(1 + 1 + 100)
