@@ -131,7 +131,8 @@ def set_options(h: Any, opts: SolveOptions) -> None:
 
 
 # HiGHS's value of an incumbent and the cost of its plan (c·x + constant) may differ by round-off
-# only; more is a fault of HiGHS (below), and its proof is not to be trusted.
+# only (relative to Σ|c_j·x_j| + |constant|); more is a fault of HiGHS (below), and its proof is
+# not to be trusted.
 MISVALUE_TOLERANCE = 1e-6
 
 
@@ -146,7 +147,7 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     reduced space: objective value is 30879.11", 7,316.7 less (the same 7,316.7 for any start from
     the base's plans; not at weights up to 0.12), and it then proves that false value "optimal"
     at its root, far below the true optimum (37,683.7). So an incumbent valued more than
-    `MISVALUE_TOLERANCE` (relative) away from its cost stops the solve at once, and the solve is
+    `MISVALUE_TOLERANCE` (of Σ|c_j·x_j|) away from its cost stops the solve at once, and the solve is
     run again: without the start if there was one, else without presolve; the result's message
     says so. A second fault is an `error`."""
     import highspy
@@ -234,8 +235,11 @@ def _value(h: Any, objective: float, values: np.ndarray, cost: np.ndarray, offse
     then stops the solve)."""
     if h.misvalued is not None or len(values) != len(cost):
         return
-    true = float(cost @ values + offset)
-    if abs(true - objective) > MISVALUE_TOLERANCE * max(1.0, abs(true)):
+    terms = cost * values
+    true = float(terms.sum() + offset)
+    # relative to the terms' size, not the sum's: a plan whose costs and benefits cancel to about 0
+    # carries round-off of their size
+    if abs(true - objective) > MISVALUE_TOLERANCE * max(1.0, float(np.abs(terms).sum()) + abs(offset)):
         h.misvalued = (objective, true)
 
 
