@@ -226,6 +226,11 @@ def judge(ref: dict[str, Any], run: dict[str, Any], ref_label: str, run_label: s
     delta = ob - oa if oa is not None and ob is not None else None
     base = dict(run=run_label, reference=ref_label, objective=ob, bound=bb, gap=kb.get("gap"), delta=delta,
                 proven=proven)
+    apart = _apart(ref, run)
+    if apart:  # whatever the bounds: figures in other terms are not compared
+        return Verdict(**base, low=None, high=None, verdict="not comparable", noise=True,
+                       sentence=f"{run_label}: objective {'not known' if delta is None else _num(delta)}, not "
+                                f"comparable with {ref_label}'s: {apart}; no difference is judged")
     if delta is None or not finite:
         missing = [n for n, k in ((ref_label, ka), (run_label, kb)) if k.get("objective") is None
                    or not isinstance(k.get("bound"), (int, float))]
@@ -233,11 +238,6 @@ def judge(ref: dict[str, Any], run: dict[str, Any], ref_label: str, run_label: s
                        sentence=f"{run_label}: objective difference {'not known' if delta is None else _num(delta)}: "
                                 f"{', '.join(missing) or 'a run'} reports no {'plan' if delta is None else 'bound'}, "
                                 "so the difference is not proven; the differences below may be solver noise")
-    apart = _apart(ref, run)
-    if apart:
-        return Verdict(**base, low=None, high=None, verdict="not comparable", noise=True,
-                       sentence=f"{run_label}: objective {_num(delta)}, not comparable with {ref_label}'s: {apart}; "
-                                "no difference is judged")
     low, high = bb - oa, ob - ba
     eps = _zero(oa, ob)
     units = run["instance.json"].get("units") if isinstance(run.get("instance.json"), dict) else None

@@ -240,13 +240,15 @@ def _value(h: Any, objective: float, values: np.ndarray, cost: np.ndarray, offse
     # relative to the terms' size, not the sum's: a plan whose costs and benefits cancel to about 0
     # carries round-off of their size
     if abs(true - objective) > MISVALUE_TOLERANCE * max(1.0, float(np.abs(terms).sum()) + abs(offset)):
-        h.misvalued = (objective, true)
+        h.misvalued = (objective, true, values.copy())  # a plan HiGHS found feasible: kept, at its true cost
 
 
 def _again(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None, retried: bool,
            seconds: float) -> tuple[SolveResult, np.ndarray | None]:
-    """The solve run again after HiGHS valued an incumbent wrongly (see `run`)."""
-    said, true = h.misvalued
+    """The solve run again after HiGHS valued an incumbent wrongly (see `run`). The plan it valued
+    wrongly is one HiGHS found feasible: at its true cost it stays the plan to beat, and is reported
+    when the second solve ends with none or a worse one (within the same time limit it may)."""
+    said, true, plan = h.misvalued
     what = "the MIP start" if start is not None else "a plan"
     fault = f"HiGHS valued {what} at {said:.10g} where it costs {true:.10g}"
     h.misvalued = None
@@ -263,6 +265,20 @@ def _again(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | Non
         h.setOptionValue("presolve", presolve)
     result.seconds += seconds
     how = "without the start" if start is not None else "without presolve"
+    if result.status not in ("error", "infeasible", "unbounded") and (
+            result.objective is None or result.objective > true + MISVALUE_TOLERANCE * max(1.0, abs(true))):
+        cols = getattr(h, "cols", None)
+        values = plan if cols is None else np.zeros(problem.n_cols)
+        if cols is not None:
+            values[cols] = plan
+        bound = None if result.bound is None else min(result.bound, true)
+        gap = relative_gap(true, bound)
+        done = gap is not None and gap <= (opts.mip_gap if opts.mip_gap is not None else 1e-4)
+        status = "interrupted" if result.status == "interrupted" else "optimal" if done else "feasible"
+        result = replace(result, status=status, objective=true, bound=bound, gap=gap,
+                         trace=[*(result.trace or []), (result.seconds, true)],
+                         message=(result.message + "; " if result.message else "") + "its plan at its true cost "
+                         f"is kept: the second solve found {'none' if result.objective is None else 'a worse one'}")
     result.message = f"{fault} (a fault of HiGHS): solved again {how}" + (
         f"; {result.message}" if result.message else "")
     return result, values

@@ -287,8 +287,10 @@ def _solve_in_child(problem: Problem, opts: SolveOptions, duals: bool, kept: hig
     if why == "interrupted":
         result.status = "interrupted"
         result.termination = "interrupted"
+        # what the solve said before (a fault of HiGHS met, a start kept) stays said
         result.message = f"stopped by {CONTROL.signal_name or 'a signal'}" + (
-            "; the incumbent is reported" if result.objective is not None else "")
+            "; the incumbent is reported" if result.objective is not None else "") + (
+            f"; {result.message}" if result.message and not result.message.startswith("stopped by") else "")
     elif why == "time_limit" and result.status != "optimal":
         result.termination = "time_limit"
     if got.duals is not None and problem.solution is not None:

@@ -143,6 +143,8 @@ def test_a_mip_start_that_highs_values_wrongly_is_dropped():
     values = problem.solution.values
     assert r.objective == pytest.approx(cost @ values + constant, rel=1e-9)
     assert r.bound is None or r.bound <= r.objective + 1e-6
+    # the start is a plan HiGHS found feasible: never lost, so never a worse plan than it
+    assert r.objective <= cost @ start + constant + 1e-6 and r.trace[-1][1] == pytest.approx(r.objective)
     assert "HiGHS valued the MIP start at" in r.message and "solved again without the start" in r.message
     said = float(r.message.split("MIP start at ")[1].split(" ")[0])
     assert said < cost @ start + constant - 1000  # the fault this guards against is still HiGHS's

@@ -586,6 +586,12 @@ def test_compare_judges_no_difference_between_runs_over_other_periods(tmp_path):
         "not comparable"] * 2
     notes = pd.read_csv(tmp_path / "cmp" / "notes.csv")["note"]
     assert notes.str.contains("not over the same periods").any()
+    # without a bound (a heuristic's plan) it was "unknown ... may be solver noise": still not comparable
+    doc = json.loads((tmp_path / "b" / "kpis.json").read_text())
+    (tmp_path / "b" / "kpis.json").write_text(json.dumps({**doc, "bound": None, "gap": None}))
+    from model.compare import compare
+
+    assert compare([tmp_path / "a", tmp_path / "b"]).verdicts["base (b)"].verdict == "not comparable"
 
 
 def test_compare_reads_a_side_tables_cells_as_numbers(tmp_path):
