@@ -206,17 +206,25 @@ def _customer_lines(t: _Tokens, m: int, n: int) -> None:
     """Each customer's block (its demand, then its m costs) starts on a line of its own, as in every
     OR-Library cap file. A Holmberg file has as many numbers (2 + 2m + n(m+1)) and was read as one
     without a word (its demands, then facility-major costs: a different instance); this tells them
-    apart."""
+    apart where the lines say which."""
     items = t.items
     if len(items) < 2 + 2 * m or not all(items[2 + 2 * i][1] != items[1 + 2 * i][1]  # capacity starts a line
                                          and items[3 + 2 * i][1] == items[2 + 2 * i][1] for i in range(m)):
         return  # not one warehouse a line either: a layout of its own (all on one line, one number a line), not judged
-    for j in range(n):
-        at = 2 + 2 * m + j * (m + 1)
-        if 0 < at < len(items) and items[at][1] == items[at - 1][1]:
-            raise t.error(f"customer {j + 1}'s demand is not the first number of its line, as in an OR-Library cap "
-                          "file (demand, then its costs, per customer)", "--format holmberg for a Holmberg file",
-                          line=items[at][1])
+    def starts_line(at: int) -> bool:
+        return 0 < at < len(items) and items[at][1] != items[at - 1][1]
+
+    # Refused only where the Holmberg reading fits the lines instead: its n demands start a line and
+    # so does each facility's row of n costs (a cap file re-wrapped, its customers run on 7 numbers
+    # a line, is still read as the numbers it holds).
+    late = next((j for j in range(n) if not starts_line(2 + 2 * m + j * (m + 1))), None)
+    holmberg = starts_line(2 + 2 * m) and all(starts_line(2 + 2 * m + n + i * n) for i in range(m))
+    if late is not None and holmberg:
+        at = 2 + 2 * m + late * (m + 1)
+        raise t.error(f"customer {late + 1}'s demand is not the first number of its line, as in an OR-Library cap "
+                      "file (demand, then its costs, per customer), and the lines are laid out as a Holmberg file's",
+                      "the holmberg format for a Holmberg file (solve --format holmberg, import holmberg, "
+                      "bench holmberg:PATH)", line=items[at][1])
 
 
 def _orlib_cap_numbers(numbers: np.ndarray | None) -> tuple[list, list, list, list] | None:

@@ -491,14 +491,20 @@ class _Lines:
         return line.split(",") if line else []
 
 
+_SPACE_AFTER_QUOTE = re.compile(r'(?<!")"[ \t]+(?=,|\r|\n|$)')
+
+
 def _records(text: str) -> Any:
     """A reader of the CSV text's records: `csv.reader` where quotes, carriage returns or a cell
     beyond its size limit need it (it says what is wrong with them), else `_Lines`."""
     if '"' in text or "\r" in text or len(text) > csv.field_size_limit() and max(
             map(len, text.split("\n"))) > csv.field_size_limit():
         # strict: text after a closing quote (`"1"0`, once read as 10) and a quote open at the end
-        # are errors; skipinitialspace: `a, "b"` is the cell b (its quotes were once kept as text)
-        return csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+        # are errors; skipinitialspace: `a, "b"` is the cell b (its quotes were once kept as text),
+        # and spaces between a closing quote and its comma or line end go too (`"b" ,c`), as strict
+        # reading would refuse them (a quote after a quote is an escaped one, left alone)
+        return csv.reader(io.StringIO(_SPACE_AFTER_QUOTE.sub('"', text), newline=""), strict=True,
+                          skipinitialspace=True)
     lines = text.split("\n")
     if lines and not lines[-1]:
         lines.pop()  # the newline that ends the last line
@@ -539,9 +545,10 @@ def _read_csv(text: str, shown: str, path: Path) -> tuple[list[dict[str, Any]], 
             if end > first and any("\n" in c or "\r" in c for c in cells):
                 # A cell holds one line: one over several is a quote left open, which took the rows
                 # after it into one cell (with the right count of cells, it once passed unseen).
-                problems.append(Problem(f"{shown}:{first}", section, f"a quoted cell runs over lines {first}–{end} "
-                                        "(a quote left open takes the rows after it)",
-                                        "each cell on one line: a closing \" for every opening one, on its line"))
+                problems.append(Problem(f"{shown}:{first}", section, f"a quoted cell runs over lines {first}–{end}: "
+                                        "a line break in a cell, or a quote left open that took the rows after it",
+                                        "each cell on one line (no line break in a cell; a closing \" for every "
+                                        "opening one)"))
                 complete = False
                 continue
             if len(cells) != width:

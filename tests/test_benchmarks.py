@@ -191,10 +191,15 @@ def test_a_holmberg_file_is_not_read_as_an_orlib_cap_file(tmp_path):
     with pytest.raises(InputError) as err:
         orlib_cap(holmberg_layout)
     assert str(err.value).startswith(f"{holmberg_layout}:4: h.txt: customer 2's demand is not the first number of "
-                                     "its line")
+                                     "its line") and "laid out as a Holmberg file's" in str(err.value)
     one_line = tmp_path / "c.txt"
     one_line.write_text("2 1 10 5 10 5 1 1 2\n")
     assert [p["capacity"]["demand"] for p in orlib_cap(one_line).data["parks"]] == [10.0, 10.0]
+    # a cap file re-wrapped (its customers run on, 3 numbers a line) is still the numbers it holds
+    rewrapped = tmp_path / "r.txt"
+    rewrapped.write_text("2 3\n10 5\n10 5\n7 1\n2 8\n3 4\n9 5\n6\n")
+    data = orlib_cap(rewrapped).data
+    assert [i["use"]["demand"] for i in data["industries"]] == [7.0, 8.0, 9.0]
 
 
 def test_a_gap_number_out_of_range_is_named_with_its_line(tmp_path):

@@ -444,6 +444,8 @@ def test_a_quote_left_open_in_the_last_column_does_not_swallow_the_rows_after_it
 @pytest.mark.parametrize("edit, message", [
     # a quote after a space: the cell is Jiangsu (its quotes were kept: a province '"Jiangsu"')
     (lambda s: s.replace(",Jiangsu,", ', "Jiangsu",'), None),
+    # spaces or a tab after the closing quote (strict reading refused them)
+    (lambda s: s.replace(",Jiangsu,", ',"Jiangsu" \t,'), None),
     # text after a closing quote: "1"0 was read as 10
     (lambda s: s.replace(",textiles,2,", ',textiles,"1"0,'),
      "error: ind.csv:2: industries: text after the closing quote of a cell (as in \"1\"0)"),
