@@ -277,24 +277,27 @@ def _sets(sets: tuple[str, ...], option: str = "--set") -> list[tuple[str, Any]]
     return [parse_set(s, option) for s in sets]
 
 
+def _import_options_given(capacity: float | None) -> set[str]:
+    """The import options (`--capacity`, `--sourcing`, `--index`) the user gave, not their defaults."""
+    ctx = click.get_current_context(silent=True)
+    given = {name for name in ("index", "sourcing") if ctx is not None and ctx.get_parameter_source(name)
+             in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)}
+    return given | ({"capacity"} if capacity is not None else set())
+
+
 def _load(instance: str, scenario: str | None, sets: tuple[str, ...], fmt: str | None = None,
           capacity: float | None = None, sourcing: str = "multi", index: int = 1, maximise: bool = False) -> Any:
     from model import load, load_imported
     from model.errors import InputError, Problem
-    from model.importers import import_file
+    from model.importers import OPTION_FORMATS, import_file
 
-    ctx = click.get_current_context(silent=True)
-    given = {name for name in ("index", "sourcing") if ctx is not None and ctx.get_parameter_source(name)
-             in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)}
-    given |= {"capacity"} if capacity is not None else set()
-    fits = {None: set(), "gap": {"index"}, "orlib-cap": {"capacity", "sourcing"}, "holmberg": set()}.get(fmt, given)
-    wrong = [name for name in ("capacity", "sourcing", "index") if name in given - fits]
+    given = _import_options_given(capacity)
+    wrong = [name for name in OPTION_FORMATS if name in given and (fmt is None or OPTION_FORMATS[name] != fmt)]
     if wrong:  # an option the file's format does not read would be ignored without a word
         value = {"capacity": capacity, "sourcing": sourcing, "index": index}
-        needs = {"capacity": "orlib-cap", "sourcing": "orlib-cap", "index": "gap"}
         raise InputError([Problem(f"--{name}", f"{value[name]:g}" if name == "capacity" else str(value[name]),
                                   f"does not apply to {'a YAML instance' if fmt is None else f'--format {fmt}'}",
-                                  f"--format {needs[name]}, or no --{name}") for name in wrong])
+                                  f"--format {OPTION_FORMATS[name]}, or no --{name}") for name in wrong])
     if fmt is None:
         if maximise:
             raise InputError([Problem("--maximise", instance, "is for a GAP benchmark file",
@@ -1137,9 +1140,7 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
 
     outside_ours(Path(out))
     check_folder(Path(out), kind="bench")  # before the runs, not after them
-    ctx = click.get_current_context()
-    given = {name for name in ("index", "sourcing") if ctx.get_parameter_source(name).name != "DEFAULT"}
-    given |= {"capacity"} if capacity is not None else set()
+    given = _import_options_given(capacity)
     cases = expand_specs(list(specs), capacity, sourcing, index if "index" in given else None, _max_bytes(), maximise,
                          given)
     # An option given twice would run every case twice under one label (a repeat is --repeat's).

@@ -24,7 +24,7 @@ from model.assemble import assemble
 from model.check import check
 from model.data import build_data
 from model.errors import InputError, Problem
-from model.importers import CAPACITIES, gap_count, import_file
+from model.importers import CAPACITIES, OPTION_FORMATS, gap_count, import_file
 from model.loader import MAX_BYTES
 from model.options import BuildOptions
 from model.outputs import Collection
@@ -88,13 +88,12 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
                 imp = import_file(kind, path, capacity, sourcing)
                 name = imp.name + (f"-{sourcing}" if kind == "orlib-cap" else "")
                 cases.append(Case(name, lambda i=imp: load_imported(i)))
-    reads = {"capacity": "orlib-cap", "sourcing": "orlib-cap", "index": "gap"}
     value = {"capacity": capacity, "sourcing": sourcing, "index": index}
-    unread = [name for name in sorted(given or set(), key=list(reads).index) if reads[name] not in kinds]
+    unread = [name for name in OPTION_FORMATS if name in (given or set()) and OPTION_FORMATS[name] not in kinds]
     if unread:  # an option no case reads would be dropped without a word (holmberg --capacity ran as the file)
         raise InputError([Problem(f"--{name}", f"{value[name]:g}" if name == "capacity" else str(value[name]),
-                                  "no SPEC is a file it applies to", f"a {reads[name]} file among the SPECS, "
-                                  f"or no --{name}") for name in unread])
+                                  "no SPEC is a file it applies to", f"a {OPTION_FORMATS[name]} file among the "
+                                  f"SPECS, or no --{name}") for name in unread])
     names = [c.name for c in cases]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:  # the same instance twice, or two files of one name: their rows could not be told apart

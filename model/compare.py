@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
-from model.schema import text_number
+from model.schema import text_flag, text_number
 
 # Two figures closer than this are the same figure: HiGHS stops a MIP at an absolute gap of 1e-6
 # (mip_abs_gap) even at --mip-gap 0, and sums carry round-off of about 1e-9 relative.
@@ -314,11 +314,8 @@ def _as_read(value: Any) -> Any:
     they were (`'10'`, `'1e1'`, `'false'`), an overlay's as numbers, so that the same number
     written two ways was "an input difference"."""
     if isinstance(value, str):
-        number = text_number(value.strip())
-        if number is not None:
-            return number
-        if value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
+        number, flag = text_number(value.strip()), text_flag(value)
+        return number if number is not None else flag if flag is not None else value
     elif isinstance(value, bool):
         return value
     elif isinstance(value, (int, float)):

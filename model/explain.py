@@ -409,7 +409,7 @@ def explain(folder: Path, industry: str, candidates: int = 5, prove: float | Non
     for park, got in zip(shown["park"], forced):
         if got == "infeasible" and park not in named and park not in ("(stays)", "(closes)"):
             short = _too_small(full, row_of[park], park, modules, whole=True)
-            if not short["reason"].endswith("a rule or the plan's other limits"):  # the park is too small in time
+            if short["resource"]:  # a resource it is short of, with only the upgrades ready in time
                 excluded.loc[len(excluded)] = short
                 continue
             # The bundle fits the park alone; what the plan must place there, or a rule, leaves no room.

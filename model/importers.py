@@ -32,6 +32,8 @@ from model.outputs import check_new_files, write_file
 from model.schema import MAX_NUMBER
 
 FORMATS = ("orlib-cap", "holmberg", "gap")
+# The import options and the one format that reads each (`solve --format` and `bench` refuse the others)
+OPTION_FORMATS = {"capacity": "orlib-cap", "sourcing": "orlib-cap", "index": "gap"}
 # capa/capb/capc: the four published capacities of each file (benchdata README).
 CAPACITIES = {"capa": (8000, 10000, 12000, 14000), "capb": (5000, 6000, 7000, 8000),
               "capc": (5000, 5750, 6500, 7250)}

@@ -157,10 +157,16 @@ def timed(lo: float, hi: float, sided: bool = True) -> Any:
     return Annotated[float, PlainValidator(parse)]
 
 
+def text_flag(value: str) -> bool | None:
+    """true or false written as text (a CSV cell), in any case; None if it is neither."""
+    word = value.strip().lower()
+    return word == "true" if word in ("true", "false") else None
+
+
 def _as_flag(value: Any) -> Any:
     """true/false only: YAML booleans, or the words in a CSV cell; never a number."""
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
+    if isinstance(value, str) and text_flag(value) is not None:
+        return text_flag(value)
     if not isinstance(value, bool):
         raise PydanticCustomError("bool_type", "not true or false")
     return value

@@ -71,7 +71,7 @@ def _interruptible(h: Any, mip: bool) -> threading.Event:
     """
     stop = threading.Event()
     h.root_bound = None
-    h.misvalued = None  # (HiGHS's value, the plan's cost) of an incumbent HiGHS valued wrongly: see `run`
+    h.misvalued = None  # (HiGHS's value, the true cost, the plan) of an incumbent HiGHS valued wrongly: see `run`
 
     def check(event: Any) -> None:
         # set both ways: HiGHS keeps the flag of a solve's last interrupt into the next solve of the object
@@ -161,8 +161,9 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     if getattr(h, "stop_event", None) is not None and h.stop_event.is_set():
         return SolveResult("no_solution", "interrupted", None, None, None, 0.0, None, "highs",
                            version("highspy"), "stopped before the solve"), None
-    cost, offset = problem.objective()
-    if cols is not None:
+    # the costs each incumbent is valued with (a MIP's; an LP has no incumbents)
+    cost, offset = problem.objective() if mip else (np.empty(0), 0.0)
+    if cols is not None and mip:
         cost = cost[cols]
     if start is not None:
         sol = highspy.HighsSolution()
@@ -193,9 +194,9 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     info = h.getInfo()
     S = highspy.HighsModelStatus
     has = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    if mip and has and h.misvalued is None:  # an incumbent no callback saw (presolve solved the model)
-        _value(h, float(info.objective_function_value), np.asarray(h.getSolution().col_value, dtype=float),
-               cost, offset)
+    held = np.asarray(h.getSolution().col_value, dtype=float) if has else None  # in HiGHS's columns
+    if mip and held is not None and h.misvalued is None:  # an incumbent no callback saw (presolve solved it)
+        _value(h, float(info.objective_function_value), held, cost, offset)
     if h.misvalued is not None:
         return _again(h, problem, opts, start, retried, seconds)
     if ms == S.kOptimal and has:
@@ -217,7 +218,7 @@ def run(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | None =
     else:
         bound, nodes = (objective if status == "optimal" else None), None
     bound = bound if bound is not None and math.isfinite(bound) else None
-    values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
+    values = held if has else None
     if values is not None and cols is not None:
         full = np.zeros(problem.n_cols)
         full[cols] = values
