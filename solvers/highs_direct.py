@@ -258,8 +258,10 @@ def _again(h: Any, problem: Problem, opts: SolveOptions, start: np.ndarray | Non
                            f"{fault}, again after a first such fault: no result of this solve can be trusted"), None
     h.clearSolver()  # the second solve starts from nothing of the first: no start, no incumbent
     presolve = str(opts.raw.get("presolve", "choose"))
-    # HiGHS's time limit counts from the object's first run: the same limit ends the two solves together
     again = opts if start is not None else replace(opts, raw={**opts.raw, "presolve": "off"})
+    if opts.time_limit is not None:  # what is left of it; HiGHS's clock may run on from the object's first
+        # run or start again, so the limit is set from its clock now (the parent ends a solve that overruns)
+        again = replace(again, time_limit=h.getRunTime() + max(0.01, opts.time_limit - seconds))
     try:
         result, values = run(h, problem, again, None, retried=True)
     finally:

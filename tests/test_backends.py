@@ -137,7 +137,7 @@ def test_a_mip_start_that_highs_values_wrongly_is_dropped():
     start = base.solution.values.copy()
     cost, constant = problem.objective()
     problem.start = start
-    r = solve(problem, SolveOptions(threads=1, time_limit=5))
+    r = solve(problem, SolveOptions(threads=1, mip_gap=0.05, time_limit=60))  # the gap ends it in seconds
     problem.start = None
     assert r.has_solution, r.message
     values = problem.solution.values
