@@ -882,6 +882,8 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
     console.print(f"{len(result.players)} players, {result.solves} solves in {result.seconds:.1f} s; "
                   f"{len(result.infeasible)} infeasible coalition(s) valued at the best of their parts"
                   + (f"; always cooperating: {', '.join(result.non_players)}" if result.non_players else "") + ".")
+    if result.exact and result.samples:
+        console.print(f"The {result.samples} random orders (seed {result.seed}) met every coalition: the values are exact.")
     if result.not_optimal:
         click.echo(f"warning: {len(result.not_optimal)} coalition solve(s) stopped at a limit before proving "
                    "optimality; their values may be low (see shapley.json)", err=True)

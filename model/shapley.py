@@ -48,7 +48,9 @@ Otherwise by permutation sampling (Castro, Gómez & Tejada 2009, Computers & Ope
 v(Pre_π(i) ∪ {i}) − v(Pre_π(i)); φ_i is estimated by the mean over the m orders, with standard
 error s_i / √m (s_i the sample standard deviation of the marginals). The marginals of one order
 telescope to v(P) − v(∅) = v(P), so the estimates sum to v(P) exactly as well. v is cached per
-coalition: one solve per distinct coalition met, whatever the number of orders.
+coalition: one solve per distinct coalition met, whatever the number of orders. When the orders
+have met all 2^n coalitions (few players, many orders), the exact value above costs no further
+solve, and it is what is reported (exact, with the orders drawn recorded).
 
 Each solve must be optimal for the values to be a game's values, hence `mip_gap=0` (a MIP gap g
 leaves each z*(S) up to g·|z*(S)| above its optimum, and each φ_i up to 2·g·max|z*| off). A solve that stops at a limit
@@ -109,7 +111,7 @@ class ShapleyResult:
     not_optimal: list[frozenset[str]] = field(default_factory=list)  # solved within a limit, not proven
     status_quo_violations: list[str] = field(default_factory=list)  # rules the status quo breaks
     non_players: list[str] = field(default_factory=list)  # provinces always in
-    samples: int = 0  # permutations drawn (0 when exact)
+    samples: int = 0  # permutations drawn (0 when exact by --exact-up-to; drawn when they met every coalition)
     seed: int | None = None
 
     def as_dict(self) -> dict:
@@ -306,26 +308,12 @@ def shapley(loaded: Loaded, players: list[str] | None = None, *, samples: int = 
         for size in range(1, n + 1):  # by size, so an infeasible coalition's parts are all known
             for s in itertools.combinations(players, size):
                 game.value(frozenset(s))
-        value = {p: 0.0 for p in players}
-        for p in players:
-            others = [q for q in players if q != p]
-            for size in range(n):
-                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
-                for s in itertools.combinations(others, size):
-                    value[p] += weight * (game.value(frozenset(s) | {p}) - game.value(frozenset(s)))
-        error = {p: 0.0 for p in players}
+        value, error = _exact(players, game), {p: 0.0 for p in players}
     else:
-        rng = np.random.default_rng(seed)
-        marginals = np.zeros((samples, n))
-        for k in range(samples):
-            before: frozenset[str] = empty
-            for j in rng.permutation(n):
-                after = before | {players[j]}
-                marginals[k, j] = game.value(after) - game.value(before)
-                before = after
-        value = dict(zip(players, marginals.mean(axis=0).tolist()))
-        spread = marginals.std(axis=0, ddof=1) / math.sqrt(samples) if samples > 1 else np.full(n, math.nan)
-        error = dict(zip(players, spread.tolist()))
+        value, error = _sampled(players, game.value, samples, seed)
+        if len(game.v) == 2 ** n:  # the orders met every coalition: the exact value costs no solve
+            exact = True
+            value, error = _exact(players, game), {p: 0.0 for p in players}
     v_grand = game.value(grand)
     total = sum(value.values())
     assert abs(total - v_grand) <= 1e-6 * max(1.0, abs(v_grand)), f"Σφ = {total} ≠ v(P) = {v_grand}"
@@ -333,7 +321,37 @@ def shapley(loaded: Loaded, players: list[str] | None = None, *, samples: int = 
         players, value, error, exact, v_grand, report.objective, dict(game.v), game.infeasible, game.solves,
         time.perf_counter() - start, game.reference, "status quo" if game.z[empty] is None else "empty coalition",
         dict(game.z), game.not_optimal, list(report.violations),
-        [p for p in provinces(inst) if p not in set(players)], 0 if exact else samples, None if exact else seed)
+        [p for p in provinces(inst) if p not in set(players)], 0 if n <= exact_up_to else samples,
+        None if n <= exact_up_to else seed)
+
+
+def _sampled(players: list[str], v: Callable[[frozenset[str]], float], samples: int,
+             seed: int) -> tuple[dict[str, float], dict[str, float]]:
+    """φ_i estimated over `samples` random orders (seeded), and each estimate's standard error."""
+    n = len(players)
+    rng = np.random.default_rng(seed)
+    marginals = np.zeros((samples, n))
+    for k in range(samples):
+        before: frozenset[str] = frozenset()
+        for j in rng.permutation(n):
+            after = before | {players[j]}
+            marginals[k, j] = v(after) - v(before)
+            before = after
+    spread = marginals.std(axis=0, ddof=1) / math.sqrt(samples) if samples > 1 else np.full(n, math.nan)
+    return dict(zip(players, marginals.mean(axis=0).tolist())), dict(zip(players, spread.tolist()))
+
+
+def _exact(players: list[str], game: _Game) -> dict[str, float]:
+    """φ_i = Σ_{S ⊆ P∖{i}} |S|! (n − |S| − 1)! / n! · (v(S ∪ {i}) − v(S)), over coalitions already met."""
+    n = len(players)
+    value = {p: 0.0 for p in players}
+    for p in players:
+        others = [q for q in players if q != p]
+        for size in range(n):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for s in itertools.combinations(others, size):
+                value[p] += weight * (game.value(frozenset(s) | {p}) - game.value(frozenset(s)))
+    return value
 
 
 def table(result: ShapleyResult, unit: str) -> pd.DataFrame:

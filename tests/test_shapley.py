@@ -27,7 +27,7 @@ from model import Loaded, load
 from model.check import check
 from model.errors import InputError
 from model.run import solve_instance
-from model.shapley import EXACT_UP_TO, ShapleyResult, restrict, shapley, status_quo, table
+from model.shapley import EXACT_UP_TO, ShapleyResult, _sampled, restrict, shapley, status_quo, table
 from tests.conftest import EXACT, write
 
 ABC = ["A", "B", "C"]
@@ -87,19 +87,28 @@ def test_exact_values_of_the_three_province_case(tmp_path):
 def test_sampled_values_approach_the_exact_ones_and_sum_to_the_gain(tmp_path):
     exact = {"A": 17 / 6, "B": 5 / 6, "C": 32 / 6}
     got = loaded(tmp_path, three())
-    few = shapley(got, ABC, samples=20, seed=1, exact_up_to=0, solve_options=EXACT)
-    many = shapley(got, ABC, samples=3000, seed=1, exact_up_to=0, solve_options=EXACT)
-    for result in (few, many):
-        assert not result.exact and result.samples in (20, 3000)
-        assert sum(result.value.values()) == pytest.approx(9.0, abs=1e-9)  # each order's marginals sum to v(N)
-        assert result.solves <= 8  # v is cached: one solve per coalition whatever the number of orders
+    # The estimator over the game's values as solved (three players: 20 orders meet every coalition,
+    # so `shapley` itself reports the exact values, below).
+    solved = shapley(got, ABC, solve_options=EXACT)
+    v = solved.coalitions.__getitem__
+    few, few_error = _sampled(ABC, v, 20, 1)
+    many, many_error = _sampled(ABC, v, 3000, 1)
+    for value in (few, many):
+        assert sum(value.values()) == pytest.approx(9.0, abs=1e-9)  # each order's marginals sum to v(N)
     for p, phi in exact.items():
-        assert abs(many.value[p] - phi) <= 4 * many.std_error[p] + 1e-12
-        assert abs(many.value[p] - phi) < 0.25
-        assert many.std_error[p] < few.std_error[p] / 5  # √(3000/20) ≈ 12
-    # The same seed, the same orders.
-    again = shapley(got, ABC, samples=20, seed=1, exact_up_to=0, solve_options=EXACT)
-    assert again.value == few.value
+        assert abs(many[p] - phi) <= 4 * many_error[p] + 1e-12
+        assert abs(many[p] - phi) < 0.25
+        assert many_error[p] < few_error[p] / 5  # √(3000/20) ≈ 12
+    assert _sampled(ABC, v, 20, 1) == (few, few_error)  # the same seed, the same orders
+    # One order meets 4 of the 8 coalitions: a sampled estimate, one solve per coalition met.
+    one = shapley(got, ABC, samples=1, seed=1, exact_up_to=0, solve_options=EXACT)
+    assert not one.exact and one.samples == 1 and one.solves == 4  # ∅ and the order's three coalitions
+    assert sum(one.value.values()) == pytest.approx(9.0, abs=1e-9)
+    # Orders that met every coalition give the exact values, which cost no further solve.
+    met = shapley(got, ABC, samples=20, seed=1, exact_up_to=0, solve_options=EXACT)
+    assert met.exact and met.samples == 20 and met.seed == 1 and len(met.coalitions) == 8
+    assert met.value == pytest.approx(exact, abs=1e-9) and met.std_error == {"A": 0.0, "B": 0.0, "C": 0.0}
+    assert met.solves == solved.solves
 
 
 def test_with_periods_the_restriction_holds_in_every_period(tmp_path):
@@ -194,6 +203,12 @@ def test_the_command(tmp_path):
     assert again.exit_code == 2 and "--force" in again.stderr
     forced = CliRunner().invoke(main, ["shapley", path, "--players", "A,B,C", "--exact-up-to", "0", "--samples",
                                        "30", "--out", str(out), "--force"])
+    assert forced.exit_code == 0, forced.output
+    doc = json.loads((out / "shapley.json").read_text())  # 30 orders of 3 players meet every coalition
+    assert doc["method"] == "exact" and doc["samples"] == 30
+    assert "The 30 random orders (seed 0) met every coalition: the values are exact." in forced.stdout
+    forced = CliRunner().invoke(main, ["shapley", path, "--players", "A,B,C", "--exact-up-to", "0", "--samples",
+                                       "1", "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
     assert json.loads((out / "shapley.json").read_text())["method"] == "sampled"
     bad = CliRunner().invoke(main, ["shapley", path, "--players", "A,Mars"])
