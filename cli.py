@@ -883,7 +883,8 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
                   f"{len(result.infeasible)} infeasible coalition(s) valued at the best of their parts"
                   + (f"; always cooperating: {', '.join(result.non_players)}" if result.non_players else "") + ".")
     if result.exact and result.samples:
-        console.print(f"The {result.samples} random orders (seed {result.seed}) met every coalition: the values are exact.")
+        console.print(f"The {result.samples} random orders (seed {result.seed}) met every coalition: "
+                      "the values are exact.")
     if result.not_optimal:
         click.echo(f"warning: {len(result.not_optimal)} coalition solve(s) stopped at a limit before proving "
                    "optimality; their values may be low (see shapley.json)", err=True)
