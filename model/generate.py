@@ -4,12 +4,24 @@ The shape follows `instances/china-east-west.yaml`: seven resources (two labor s
 power, water, COD, SO2), sector profiles per module, eastern origins, central and western parks
 with their regions' wages and grid factors, upgrades with prerequisites, the Yangtze shoreline and
 key-ecological bans, regional carbon caps, a western value share, a budget, a transfer target and
-diversity limits. Park capacities are drawn around 1.3 × the average demand per park, so that a
-plan exists and the capacities matter. All figures are illustrative.
+diversity limits. Park capacities are drawn around 1.3 × the average demand per park, so that the
+capacities matter. All figures are illustrative.
+
+A plan exists by construction: a reference plan (`_reference_plan`) moves the must-transfer
+industries and then, in the order drawn, enough whole bundles for the transfer target, each to
+one park its bans allow (western parks first, for the western value share; a park that already
+hosts the sector next, for the diversity limits; then the one with the most room left), within
+the drawn capacities where it fits. Every bound of the instance is then at least 1.3 times what
+that plan needs (the capacities of the parks it uses, the regional carbon caps, the budget; 1.3 so
+that the `tight_ecology` scenario's 20 % cut keeps it too), the diversity limits and the shares at
+least what it reaches, and a must-transfer industry no park admits is not must-transfer. Where the
+draws already allow the plan (scale studies' sizes), nothing changes; small instances, where one
+bundle can exceed a park or a region's cap, are the ones it mends.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +68,100 @@ POWER_PRICE = {"east": 0.65, "central": 0.56, "west": 0.52}  # illustrative
 
 def _r(x: float, digits: int = 3) -> float:
     return float(round(float(x), digits))
+
+
+HEADROOM = 1.3  # every bound over what the reference plan needs (the tight_ecology scenario cuts 20 %)
+
+
+def _ceil(x: float, digits: int = 1) -> float:
+    """x rounded up at `digits` decimals: a bound written never below what it must allow."""
+    return float(np.ceil(x * 10**digits - 1e-9) / 10**digits)
+
+
+def _floor(x: float, digits: int = 2) -> float:
+    return float(np.floor(x * 10**digits + 1e-9) / 10**digits)
+
+
+@dataclass
+class _Reference:
+    """What the reference plan needs of the instance's bounds."""
+
+    share_moved: float  # modules moved / all modules
+    spend: float  # relocation and open costs
+    co2: dict[str, float]  # per region, of the modules placed there
+    west_share: float  # value added placed in the west / all placed (1 when nothing moves)
+    parks_per_sector: int  # the most parks one sector of the diversity limit uses
+    sectors_per_park: int
+
+
+def _reference_plan(rows: list[dict], parks: list[dict], res: list[str], heavy_ban: bool, chemicals_ban: bool,
+                    bounded: set[str], max_parks: int, max_sectors: int) -> _Reference:
+    """A plan of the instance being drawn (module docstring); raises the capacities of the parks it
+    uses to HEADROOM times its load and clears must_transfer where no park admits the industry."""
+    total = sum(r["modules"] for r in rows)
+    need = int(np.ceil(0.3 * total - 1e-9))
+    cap = [np.array([p["capacity"][k] for k in res]) for p in parks]
+    load = [np.zeros(len(res)) for _ in parks]
+    hosts: dict[str, set[int]] = {}  # sector -> parks
+    sectors: list[set[str]] = [set() for _ in parks]
+    moved, spend, value, west_value = 0, 0.0, 0.0, 0.0
+    co2: dict[str, float] = {}
+    def place(row: dict, n: int) -> None:
+        nonlocal moved, spend, value, west_value
+        load[n] += np.array([row[f"use.{k}"] for k in res])
+        hosts.setdefault(row["sector"], set()).add(n)
+        sectors[n].add(row["sector"])
+        moved += 1
+        spend += row["relocation_cost"]
+        value += row["value_added"]
+        west_value += row["value_added"] * (parks[n]["region"] == "west")
+        region = parks[n]["region"]
+        co2[region] = co2.get(region, 0.0) + row["co2_process"] + row["power_use"] * parks[n]["grid_factor"]
+
+    def best(row: dict, squeeze: bool) -> int | None:
+        """The park for one more module of `row`: where it fits within the drawn capacities, or
+        (`squeeze`) anywhere its bans allow, preferring the diversity limits kept."""
+        sector, tags = row["sector"], row["tags"].split(";")
+        use = np.array([row[f"use.{k}"] for k in res])
+        allowed = [n for n, p in enumerate(parks)
+                   if not (heavy_ban and "heavy" in tags and p["zone"] == "key_ecological")
+                   and not (chemicals_ban and sector == "chemicals" and "yangtze_shoreline" in p["tags"])]
+        diverse = [n for n in allowed if (sector in sectors[n] or len(sectors[n]) < max_sectors)
+                   and (sector not in bounded or n in hosts.get(sector, set())
+                        or len(hosts.get(sector, set())) < max_parks)]
+        fits = [n for n in diverse if np.all(HEADROOM * (load[n] + use) <= cap[n])]
+        pool = fits or (diverse or allowed if squeeze else [])
+
+        def rank(n: int) -> tuple:
+            room = np.min((cap[n] - HEADROOM * (load[n] + use)) / np.maximum(cap[n], 1e-9))
+            return (parks[n]["region"] != "west", n not in hosts.get(sector, set()), -room)
+
+        return min(pool, key=rank) if pool else None
+
+    left = {id(r): r["modules"] for r in rows}
+    for row in [r for r in rows if r["must_transfer"] == "true"]:
+        if best(row, True) is None:
+            row["must_transfer"] = "false"  # no park admits it: it cannot be required to move
+            continue
+        for _ in range(row["modules"]):
+            place(row, best(row, True))
+        left[id(row)] = 0
+    # Then, in the order drawn, modules where they fit; and, when those are too few for the target
+    # (a small instance: one bundle larger than every park), where the bans allow, raising capacities.
+    for squeeze in (False, True):
+        for row in rows:
+            while moved < need and left[id(row)] > 0:
+                n = best(row, squeeze)
+                if n is None:
+                    break
+                place(row, n)
+                left[id(row)] -= 1
+    for n, p in enumerate(parks):
+        if load[n].any():
+            spend += p["open_cost"]
+            p["capacity"] = {k: max(p["capacity"][k], _ceil(HEADROOM * load[n][j])) for j, k in enumerate(res)}
+    return _Reference(moved / total if total else 1.0, spend, co2, west_value / value if value else 1.0,
+                      max((len(hosts.get(s, ())) for s in bounded), default=0), max(map(len, sectors), default=0))
 
 
 def generate_instance(n_industries: int, n_parks: int, seed: int, out: Path, force: bool = False) -> Path:
@@ -126,29 +232,39 @@ def generate_instance(n_industries: int, n_parks: int, seed: int, out: Path, for
     # A selector must select something (validation rejects an empty one): a ban only where it applies.
     has_sector = {r["sector"] for r in rows}
     has_heavy = any("heavy" in r["tags"] for r in rows)
+    heavy_ban = has_heavy and any(p["zone"] == "key_ecological" for p in parks)
+    chemicals_ban = "chemicals" in has_sector and any("yangtze_shoreline" in p["tags"] for p in parks)
+    diverse = [s for s in ("electronics", "batteries", "auto_parts") if s in has_sector]
+    bounded = set(diverse or sorted(has_sector)[:1])
+    max_parks = max(2, n_parks // 5)
+    ref = _reference_plan(rows, parks, res, heavy_ban, chemicals_ban, bounded, max_parks, 6)
     rules = []
-    if "chemicals" in has_sector and any("yangtze_shoreline" in p["tags"] for p in parks):
+    if chemicals_ban:
         rules.append({"id": "yangtze_chemicals", "kind": "forbid",
                       "source": "Yangtze negative list (2019), 1 km rule (recalled)",
                       "industries": {"sector": "chemicals"}, "parks": {"tags": "yangtze_shoreline"}})
-    if has_heavy and any(p["zone"] == "key_ecological" for p in parks):
+    if heavy_ban:
         rules.append({"id": "key_ecological_heavy", "kind": "forbid", "source": "NDRC (2016) key ecological zones",
                       "industries": {"tags": "heavy"}, "parks": {"zone": "key_ecological"}})
-    diverse = [s for s in ("electronics", "batteries", "auto_parts") if s in has_sector]
     rules += [
-        {"id": "transfer_target", "kind": "transfer_target", "source": "illustrative", "min_share": 0.3},
+        {"id": "transfer_target", "kind": "transfer_target", "source": "illustrative",
+         "min_share": min(0.3, _floor(ref.share_moved))},
         {"id": "budget", "kind": "limit", "source": "illustrative", "kpi": "spend",
-         "max": _r(relocation_total * 0.9 + 50 * n_parks, 1)},
+         "max": max(_r(relocation_total * 0.9 + 50 * n_parks, 1), _ceil(HEADROOM * ref.spend))},
         {"id": "anti_homogeneous", "kind": "diversity", "source": "illustrative",
-         "sectors": diverse or sorted(has_sector)[:1], "max_parks_per_sector": max(2, n_parks // 5)},
-        {"id": "park_focus", "kind": "diversity", "source": "illustrative", "max_sectors_per_park": 6},
+         "sectors": diverse or sorted(has_sector)[:1], "max_parks_per_sector": max(max_parks, ref.parks_per_sector)},
+        {"id": "park_focus", "kind": "diversity", "source": "illustrative",
+         "max_sectors_per_park": max(6, ref.sectors_per_park)},
     ]
+    # A share the reference plan cannot reach (nothing a ban admits, nothing placed in the west) is no rule.
+    rules = [r for r in rules if r.get("min_share", 1) > 0]
     for r in sorted(regions):
         rules.append({"id": f"{r}_carbon_cap", "kind": "limit", "source": "illustrative", "kpi": "co2",
-                      "parks": f"{r}_parks", "max": _r(all_moved_co2 * 0.6, 1)})
-    if "west" in regions:
+                      "parks": f"{r}_parks",
+                      "max": max(_r(all_moved_co2 * 0.6, 1), _ceil(HEADROOM * ref.co2.get(r, 0.0)))})
+    if "west" in regions and ref.west_share >= 0.01:
         rules.append({"id": "west_value_share", "kind": "limit", "source": "illustrative", "kpi": "value_added",
-                      "parks": "west_parks", "min_share": 0.2})
+                      "parks": "west_parks", "min_share": min(0.2, _floor(ref.west_share))})
     inst = {
         "name": out.stem,
         "description": f"generated: {n_industries} industries, {n_parks} parks, seed {seed} (illustrative figures)",
