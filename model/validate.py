@@ -488,8 +488,11 @@ def _check_resource_keys(raw: RawDoc, resources: list[str], add: Callable[[Probl
 
 
 def _check_province_table(raw: RawDoc, parts: _Parts, add: Callable[[Problem], None]) -> None:
-    """A host province's region in the table is one of its parks' (the table would otherwise move it
-    to another region in the ledger and in rules on regions, silently); each code names one province."""
+    """A park's region is its province's: the parks of a province are in one region, and the table,
+    where it names a host province's region, names theirs (a park of a province in two regions
+    would count in both: in rules on its province's region, through the province, and in those
+    that select parks by region, and the ledger would book it where the table says); each code
+    names one province."""
     of_parks: dict[str, set[str]] = {}
     for _, p in parts.parks:
         of_parks.setdefault(p.province, set()).add(p.region)
@@ -497,12 +500,17 @@ def _check_province_table(raw: RawDoc, parts: _Parts, add: Callable[[Problem], N
         if isinstance(item, dict) and isinstance(item.get("province"), str) and isinstance(item.get("region"), str):
             of_parks.setdefault(item["province"], set()).add(item["region"])
     seen: dict[str, str] = {}
-    for n, p in parts.parks:  # without the table, a province's region is its parks': they must agree
-        if p.province in seen and p.region != seen[p.province] and not parts.province_table.get(p.province):
+    for n, p in parts.parks:
+        table = parts.province_table.get(p.province)
+        if table and table in of_parks[p.province] and p.region != table:  # (a table region no park has: below)
+            add(raw.problem(("parks", n, "region"), f"{_describe(p.region)}, while provinces.{p.province}.region "
+                            f"is {_describe(table)}: a park's region is its province's (the park would count in "
+                            "rules on both regions)", _describe(table)))
+        elif not table and p.province in seen and p.region != seen[p.province]:
             add(raw.problem(("parks", n, "region"), f"{_describe(p.region)}, while another park of "
                             f"{_describe(p.province)} is in {_describe(seen[p.province])}: the province's region "
                             "(its ledger rows, rules on regions) would be unknown",
-                            f"one region for the parks of a province, or provinces.{p.province}.region"))
+                            "one region for the parks of a province"))
         seen.setdefault(p.province, p.region)
     for q, region in parts.province_table.items():
         if region and q in of_parks and region not in of_parks[q]:

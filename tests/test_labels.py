@@ -165,3 +165,20 @@ def test_the_china_instance_names_and_codes_everything():
     # Host provinces listed for their names keep the region of their parks.
     assert jurisdictions.regions(inst)["Anhui"] == "central" and jurisdictions.regions(inst)["Guangxi"] == "west"
 
+
+
+def test_a_park_outside_its_provinces_region_is_refused(tmp_path):
+    """A province in two regions, settled by the table: its park in the other region would count in
+    rules on both (through its province, and by its own region), so it is refused at that park."""
+    text = TEXT.replace("{id: ganzhou, province: Jiangxi, region: central",
+                        "{id: ganzhou, province: Anhui, region: west")
+    text = text.replace('Anhui: {code: "340000"', 'Anhui: {region: central, code: "340000"')
+    assert text.count("province: Anhui, region: west") == 1 and text.count("Anhui: {region: central") == 1
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "id: ganzhou" in t)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {path}:{line}: parks.ganzhou.region: 'west', while provinces.Anhui.region is 'central': a park's "
+        "region is its province's (the park would count in rules on both regions); expected 'central'"]
