@@ -9,8 +9,8 @@ With ρ_p the ratio that applies at park p (the first of `ratios` whose parks in
         Σ_{i∈G_I} Σ_p ρ_p · cap_i · Σ_{τ≤t} x[i,p,τ]  ≤  Σ_{i∈G_I} cap_i · (Σ_p Σ_{τ≤t} x[i,p,τ] + Σ_{τ≤t} retire[i,τ])
 i.e.    Σ_{i,p} (ρ_p − 1) · cap_i · placed_t[i,p] − Σ_i cap_i · retired_t[i] ≤ 0
 (built by t, times its ratio, within what has closed by t: a move closes its own capacity, so each
-moved unit needs ρ_p − 1 more closed; relaxable, big: the most that could be built, times its
-ratio). Parks that may not receive covered capacity (`no_new_capacity`):
+moved unit needs ρ_p − 1 more closed; relaxable, big: Σ_{i,p} max(ρ_p − 1, 0) · cap_i · modules_i,
+the most the left side can reach). Parks that may not receive covered capacity (`no_new_capacity`):
     capacity_replacement_banned[r,i,p]:  Σ_t x[i,p,t] ≤ 0     i ∈ G_I, p ∈ the banned parks
 The ledger shows `production_capacity` per province (what runs there) and `retired` modules.
 """

@@ -14,6 +14,13 @@ carbon price at which each region, facing it alone, would emit what it does unde
 (the Lagrangian of the pooled cap). `carbon_market.csv` reports it with each cap's emissions and
 its allowances; the ledger books the allowances bought (net, co2 units) to the cap's jurisdiction
 (`model/transfers.py`: from the market, which keeps no account).
+
+With periods the prices of the periods need not be unique. A move made in period t holds in every
+later one, so an allowance in one period may be worth something only together with the same
+allowance later: then only a discounted sum of the periods' prices is determined, and the split
+reported is the one HiGHS's dual solution happens to give. Two periods (2 and 3 years, 10 %), the
+pooled cap binding in both, one allowance more in both saving 4 a year: reported 0 and 6.216
+(4 · (annual_1 + annual_2) / annual_2), where 4 and 4 support the same plan.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ origin in P) and the transfers it receives less those it pays (`model/transfers.
 with the rule's `weights` w (default value_added: 1). Every term is a yearly amount: a one-off
 amount of period t (a KPI or transfer that is `once`: relocation_cost, open_cost, an enclave's
 investment) enters as the yearly amount over the period with the same present value,
-    a · once_t / annual_t          (a / years_t undiscounted; 1 without periods: `model/periods.py`)
+    a · once_t / annual_t          (`model/periods.py`; 1 without periods; undiscounted a / years_t,
+                                    and a / (years_T + terminal_years) in the last period T)
 so that the yearly side payments that make up for it do not grow with the period's length (they
 counted a one-off 3.9 as 3.9 a year: over a 5-year period 19.5 paid back for 3.9).
 A transfer takes the weight of the measure it `follows` (an enclave's share of value added that
