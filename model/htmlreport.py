@@ -341,12 +341,14 @@ def _heatmap(page: Page, run: RunFolder) -> str:
     return page.figure(fig, height=max(360, 18 * len(util) + 120))
 
 
-def _binding(run: RunFolder) -> pd.DataFrame:
-    """Binding rows with their shadow prices: park capacities, then rules."""
+def _binding(page: Page, run: RunFolder) -> pd.DataFrame:
+    """Binding rows with their shadow prices: park capacities, then rules (the row keeps the model's
+    ids; what it says names the park in the page's language)."""
     parks, limits = run.tables["parks.csv"], run.tables["limits.csv"]
     cols = ["row", "what", "shadow_price", "shadow_price_unit"]
-    rows = [{"row": f"{r.component}[{r.index}]", "what": f"{r.park}: {r.resource} {_number(r.use)} of "
-             f"{_number(r.available)} {r.unit}", "shadow_price": r.shadow_price,
+    rows = [{"row": f"{r.component}[{r.index}]",
+             "what": f"{page.labels.park(str(r.park))}: {r.resource} {_number(r.use)} of {_number(r.available)} "
+                     f"{r.unit}", "shadow_price": r.shadow_price,
              "shadow_price_unit": r.shadow_price_unit} for r in parks[parks["binding"] == True].itertuples()]  # noqa: E712
     rows += [{"row": f"{r.component}[{r.index}]", "what": f"rule {r.rule}: {r.kpi} {_number(r.value)} "
               f"{'≤' if r.sense == 'max' else '≥'} {_number(r.bound)}", "shadow_price": r.shadow_price,
@@ -427,7 +429,7 @@ def _tables(page: Page, run: RunFolder) -> str:
         if table is not None:
             table = page.relabel(table).rename(columns=lambda c: f"{c} [{units[c]}]" if c in units else c)
             out.append(page.table(table, f"{caption} ({name})"))
-    out.append(page.table(_binding(run), "Binding rows and their shadow prices"))
+    out.append(page.table(_binding(page, run), "Binding rows and their shadow prices"))
     return "".join(out)
 
 

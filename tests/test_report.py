@@ -363,5 +363,13 @@ def test_lang_zh_end_to_end_in_the_terminal_the_page_and_the_sheet(tmp_path: Pat
     sheets = pd.read_excel(tmp_path / "zh" / "report.xlsx", sheet_name=None)
     assert "芜湖开发区" in set(sheets["allocations"]["park"]) and "中部地区" in set(sheets["allocations"]["region"])
     assert "wuhu" in set(pd.read_csv(tmp_path / "zh" / "allocations.csv")["park"])  # files keep ids
+    # The binding rows' table names the park too (wuhu's land made binding: 4 ha, what the plan uses).
+    got = cli("solve", str(DEMO), *names, "--set", "parks.wuhu.capacity.land=4", "--report", "--lang", "zh",
+              "--out", str(tmp_path / "bind"))
+    assert got.exit_code == 0, got.output
+    parks = pd.read_csv(tmp_path / "bind" / "parks.csv")
+    assert parks[parks["binding"]][["park", "resource"]].values.tolist() == [["wuhu", "land"]]
+    page = (tmp_path / "bind" / "report.html").read_text(encoding="utf-8")
+    assert "芜湖开发区: land 4 of 4 ha" in page and "wuhu: land" not in page
     got = cli("validate", str(DEMO), "--set", "regions.centrl.name_zh=中部")
     assert got.exit_code == 2 and "no park or province has region 'centrl'" in got.stderr
