@@ -257,18 +257,24 @@ def _solve_in_child(problem: Problem, opts: SolveOptions, duals: bool, kept: hig
     result_out, result_in = multiprocessing.Pipe(duplex=False)
     control_out, control_in = multiprocessing.Pipe(duplex=False)
     start = time.monotonic()
-    child = _Forked(_child, result_in, control_out, problem, opts, duals, kept, close=(result_out, control_in))
-    result_in.close()
-    control_out.close()
+    child = None
     try:
-        with phase("solving"):  # a signal now asks HiGHS to stop instead of abandoning the work
+        # A signal from the fork on asks HiGHS to stop instead of abandoning the work. Forked in
+        # phase `idle`, a Ctrl-C in the fork's own handlers (logging's lock, released after it)
+        # raised there, where Python can only print it, a traceback, and go on.
+        with phase("solving"):
+            child = _Forked(_child, result_in, control_out, problem, opts, duals, kept,
+                            close=(result_out, control_in))
+            result_in.close()
+            control_out.close()
             got = _wait(child, result_out, control_in, opts.time_limit, duals, start)
     finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
-        result_out.close()
-        control_in.close()
+        if child is not None:
+            if child.is_alive():
+                child.kill()
+            child.join()
+        for end in (result_in, control_out, result_out, control_in):
+            end.close()
     result, why = got.result, got.why
     seconds = time.monotonic() - start
     if result is None:  # stopped hard (or the child died): the problem is untouched
@@ -346,11 +352,12 @@ def _iis_in_child(problem: Problem) -> tuple[list[int], list[tuple[int, str]]] |
     with contextlib.suppress(RuntimeError):
         highspy.Highs.resetThreadScheduler(True)
     result_out, result_in = multiprocessing.Pipe(duplex=False)
-    child = _Forked(_iis_child, result_in, problem, close=(result_out,))
-    result_in.close()
+    child = None
     why = ""
     try:
-        with phase("solving"):  # a signal now ends the search instead of waiting for it
+        with phase("solving"):  # a signal from the fork on ends the search (`_solve_in_child`: why then)
+            child = _Forked(_iis_child, result_in, problem, close=(result_out,))
+            result_in.close()
             while True:
                 if result_out.poll(0.05):
                     try:
@@ -368,8 +375,10 @@ def _iis_in_child(problem: Problem) -> tuple[list[int], list[tuple[int, str]]] |
                     why = "the time limit was reached"
                     break
     finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
+        if child is not None:
+            if child.is_alive():
+                child.kill()
+            child.join()
+        result_in.close()
         result_out.close()
-    raise NotComputed(why or f"the search ended without an answer (exit code {child.exitcode})")
+    raise NotComputed(why or f"the search ended without an answer (exit code {child.exitcode if child else None})")
