@@ -108,8 +108,8 @@ class _Tokens:
         """The next token as a number in [low, MAX_NUMBER] (the schema's range): out of it, the
         error names this line and what the number is, where the instance's validation could not."""
         tok = self.word()
-        if not _NUMBER.match(tok):
-            raise self.error(f"{what}: got {tok!r}", "a number", self.items[self.pos - 1][1])
+        if not _NUMBER.match(tok):  # not echoed: the file may be anything (DESIGN: no content of it shown)
+            raise self.error(f"{what}: got text that is not a number", "a number", self.items[self.pos - 1][1])
         value = float(tok)
         if not low <= value <= MAX_NUMBER:
             raise self.error(f"{what}: got {tok}", f"a number from {low:g} to {MAX_NUMBER:g}",
@@ -125,7 +125,7 @@ class _Tokens:
     def end(self) -> None:
         if self.left():
             tok, line = self.items[self.pos]
-            raise self.error(f"{self.left()} numbers left over after the data (first {tok!r})",
+            raise self.error(f"{self.left()} numbers left over after the data (the first on this line)",
                              "exactly the numbers the header announces", line)
 
 

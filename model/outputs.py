@@ -89,10 +89,13 @@ def _foreign(folder: Path, kind: str | None = None, depth: int = 0) -> list[str]
             continue
         if entry not in listed:
             out.append(label)
-        elif path.is_dir() and not path.is_symlink():
-            out += [f"{entry}/{inner}" for inner in _foreign(path, None, depth + 1) or
-                    ([] if manifest(path) is not None else ["(not a folder of this tool)"])]
-        elif entry in stamps and stamps[entry] != _stamp(path):
+        elif entry not in stamps:  # listed by name only: a sub-folder of ours, nothing else
+            if not path.is_dir() or path.is_symlink():
+                out.append(f"{label} (where this tool listed a folder of its own)")
+            else:
+                out += [f"{entry}/{inner}" for inner in _foreign(path, None, depth + 1) or
+                        ([] if manifest(path) is not None else ["(not a folder of this tool)"])]
+        elif stamps[entry] != _stamp(path):
             out.append(f"{label} (changed since this tool wrote it)")
     return out
 

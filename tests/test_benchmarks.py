@@ -71,9 +71,11 @@ def test_files_as_published_are_read_whole():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("2 2\n10 5\n10 x\n", "cap.txt:3: cap.txt: fixed cost of warehouse 2: got 'x'; expected a number"),
+    ("2 2\n10 5\n10 x\n", "cap.txt:3: cap.txt: fixed cost of warehouse 2: got text that is not a number; "
+                           "expected a number"),
     ("2 2\n10 5\n10 5\n1\n1 2\n", "cap.txt:5: cap.txt: the file ends too early; expected more numbers"),
-    ("2 1\n10 5\n10 5\n1\n1 2 3\n", "cap.txt:5: cap.txt: 1 numbers left over after the data (first '3')"),
+    ("2 1\n10 5\n10 5\n1\n1 2 3\n", "cap.txt:5: cap.txt: 1 numbers left over after the data (the first on "
+                                      "this line)"),
     ("2 1\ncapacity 5\ncapacity 5\n1\n1 2\n", "cap.txt: --capacity: the file gives its capacity as the word "
                                               "`capacity`; expected --capacity N"),
     # A number the schema would refuse is named with its line here (validation could only say line 1).
@@ -81,6 +83,9 @@ def test_files_as_published_are_read_whole():
                                     "from 0 to 1e+12"),
     ("2 1\n10 5\n10 5\n3\n1 1e300\n", "cap.txt:5: cap.txt: cost of customer 1 from warehouse 2: got 1e300; "
                                        "expected a number from -1e+12 to 1e+12"),
+    # A file that is no benchmark at all: what it holds is not shown (a key, a password file).
+    ("aws_secret_access_key=wJalrEXAMPLEKEY\n", "cap.txt:1: cap.txt: number of warehouses: got text that is not "
+                                                "a number; expected a number"),
 ])
 def test_malformed_files_get_one_clear_line(tmp_path, text, message):
     path = tmp_path / "cap.txt"

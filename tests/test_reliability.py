@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -526,6 +527,25 @@ def test_a_users_file_inside_a_run_folder_or_an_edited_file_keeps_the_folder_the
     code, errors, _ = run("solve", DEMO, "--out", str(solo))
     assert code == 2 and "allocations.csv (changed since this tool wrote it)" in errors[0]
     assert (solo / "allocations.csv").read_text().endswith("my,own,row\n")
+
+
+def test_a_users_file_under_a_name_the_marker_lists_as_a_run_folder_is_theirs(tmp_path):
+    """A sub-folder is listed by name alone: a file (or a link) the user puts under that name is
+    the user's, and the folder is refused, not emptied (a sweep deleted it, a pareto replaced it)."""
+    out = tmp_path / "s"
+    assert run("sweep", DEMO, "--all", "--out", str(out))[0] == 0
+    shutil.rmtree(out / "tight_cod")
+    (out / "tight_cod").write_text("my notes")
+    code, errors, _ = run("sweep", DEMO, "--all", "--out", str(out))
+    assert code == 2 and "tight_cod (where this tool listed a folder of its own)" in errors[0]
+    assert (out / "tight_cod").read_text() == "my notes"
+    front = tmp_path / "p"
+    assert run("pareto", DEMO, "--points", "2", "--out", str(front))[0] == 0
+    shutil.rmtree(front / "point_02")
+    (front / "point_02").symlink_to(tmp_path / "s" / "base")
+    code, errors, _ = run("pareto", DEMO, "--points", "2", "--out", str(front))
+    assert code == 2 and "point_02 (where this tool listed a folder of its own)" in errors[0]
+    assert (front / "point_02").is_symlink() and (out / "base" / "kpis.json").exists()
 
 
 def test_a_folder_is_replaced_only_by_the_same_kind_of_command(tmp_path):
