@@ -239,6 +239,9 @@ def _sankey(page: Page, run: RunFolder, colours: dict[str, str]) -> str:
 
 
 def _alpha(colour: str, a: float = 0.4) -> str:
+    """`#rrggbb` or `#rgb` (the grey of a region the instance does not know) with opacity `a`."""
+    if len(colour) == 4:
+        colour = "#" + "".join(c * 2 for c in colour[1:])
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{a})"
 

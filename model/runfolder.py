@@ -21,13 +21,14 @@ TABLES = ("allocations.csv", "parks.csv", "limits.csv", "ledger.csv", "transfers
           "carbon_market.csv", "periods.csv", "kpis_by_period.csv")
 # The columns a report reads from each table: text, then numbers (a table without them is not ours).
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "allocations.csv": (("industry", "origin"), ("modules", "value_added")),
+    "allocations.csv": (("industry", "origin", "park", "region"), ("modules", "value_added")),
     "parks.csv": (("component", "index", "park", "resource", "unit"),
                   ("open", "use", "available", "utilisation", "shadow_price")),
     "limits.csv": (("rule", "component", "index", "kpi", "sense"), ("bound", "value", "shadow_price")),
     "ledger.csv": (("jurisdiction", "level", "measure", "unit"), ("status_quo", "plan", "change")),
     "periods.csv": (("period",), ()),
 }
+FLAGS: dict[str, tuple[str, ...]] = {"parks.csv": ("binding",), "limits.csv": ("binding",)}  # True or False
 PNG = b"\x89PNG\r\n\x1a\n"
 EXPECTED = "a folder written by `industry-transfer solve`"
 
@@ -99,7 +100,8 @@ def _table(path: Path, max_bytes: int | None) -> pd.DataFrame:
         raise InputError([Problem(str(path), "(file)", f"not a readable table ({type(exc).__name__})",
                                   EXPECTED)]) from None
     text, numbers = COLUMNS.get(path.name, ((), ()))
-    missing = [c for c in (*text, *numbers) if c not in table.columns]
+    flags = FLAGS.get(path.name, ())
+    missing = [c for c in (*text, *numbers, *flags) if c not in table.columns]
     if missing:
         raise InputError([Problem(f"{path}:1", "(header)", "missing column " + ", ".join(missing), EXPECTED)])
     for col in numbers if len(table) else ():  # an empty table's columns have no type to check
@@ -109,6 +111,12 @@ def _table(path: Path, max_bytes: int | None) -> pd.DataFrame:
             row = int(bad.to_numpy().argmax()) if bad.any() else 0
             raise InputError([Problem(f"{path}:{_line_of(path, row)}", col,
                                       f"got {values.iloc[row][:40]!r}, not a number", EXPECTED)])
+    for col in flags if len(table) else ():
+        if not pd.api.types.is_bool_dtype(table[col]):  # pandas reads a column of True/False as bool
+            values = table[col].astype(str)
+            row = int((~values.isin(("True", "False"))).to_numpy().argmax())
+            raise InputError([Problem(f"{path}:{_line_of(path, row)}", col,
+                                      f"got {values.iloc[row][:40]!r}, not True or False", EXPECTED)])
     return table
 
 

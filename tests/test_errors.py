@@ -264,3 +264,47 @@ def test_a_selector_that_is_neither_a_name_nor_a_mapping_is_one_line_in_the_user
 def test_an_empty_value_is_named_in_words_not_as_none(patch, message):
     code, errors, _ = run("validate", str(INSTANCES / "demo.yaml"), "--set", patch)
     assert code == 2 and errors == [f"error: --set: {message}"]
+
+
+def test_an_edited_results_folder_missing_what_the_report_draws_is_one_line(tmp_path):
+    """Columns the report and compare read (a park's region, the binding flags) are required, a
+    binding flag is True or False, and a region the instance does not know is drawn grey: each of
+    these was an internal error (KeyError, AttributeError, ValueError)."""
+    import shutil
+
+    import pandas as pd
+
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["solve", str(INSTANCES / "demo.yaml"), "--out", str(run)]).exit_code == 0
+
+    def edited(name: str, table: str, change) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(run, folder)
+        change(pd.read_csv(folder / table)).to_csv(folder / table, index=False)
+        return folder
+
+    def maybe(f: pd.DataFrame) -> pd.DataFrame:
+        f["binding"] = f["binding"].astype(str)
+        f.loc[1, "binding"] = "maybe"
+        return f
+
+    cases = [
+        (edited("nobind", "parks.csv", lambda f: f.drop(columns=["binding"])),
+         "parks.csv:1: (header): missing column binding"),
+        (edited("maybe", "parks.csv", maybe), "parks.csv:3: binding: got 'maybe', not True or False"),
+        (edited("noregion", "allocations.csv", lambda f: f.drop(columns=["region"])),
+         "allocations.csv:1: (header): missing column region"),
+    ]
+    for folder, message in cases:
+        for command in (["report", str(folder), "--html", str(tmp_path / f"{folder.name}.html")],
+                        ["compare", str(run), str(folder)]):
+            got = CliRunner().invoke(main, command)
+            assert got.exit_code == 2 and got.stderr.strip() == (
+                f"error: {folder / message}; expected a folder written by `industry-transfer solve`"), command
+    def unknown_park(f: pd.DataFrame) -> pd.DataFrame:
+        f.loc[f["park"] == "wuhu", ["park", "province", "region"]] = ["Wuhu", "Atlantis", "mars"]
+        return f
+
+    mars = edited("mars", "allocations.csv", unknown_park)
+    got = CliRunner().invoke(main, ["report", str(mars), "--html", str(tmp_path / "mars.html")])
+    assert got.exit_code == 0 and "fails the independent check: textiles_js at Wuhu: unknown park" in got.stderr
