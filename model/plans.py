@@ -13,6 +13,7 @@ assumption is returned as a note, so the user sees what was inferred.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -62,7 +63,9 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, st
     except (UnicodeDecodeError, OSError):
         raise InputError([Problem(f"{path}:1", "(file)", "not a UTF-8 text file",
                                   "a CSV file in UTF-8")]) from None
-    reader = csv.DictReader(text.splitlines())
+    # The csv module's own line handling: str.splitlines() also breaks at a form feed or a line
+    # separator inside a row, and joined a quoted cell's lines into one without a word.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     header = [h.strip() for h in reader.fieldnames or []]
     twice = sorted({h for h in header if header.count(h) > 1})
     if twice:
@@ -121,6 +124,12 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         where = f"{table}:{line}"
         value = _number(row["modules"], where, "modules")
         i, p = row["industry"], row["park"]
+        if value < -1e-9 or value > modules.get(i, MAX_NUMBER) + 1e-9:  # rows are summed: a sum would hide either
+            raise InputError([Problem(where, "modules", f"got {value:g}", "a number from 0 to the industry's "
+                                      f"{modules[i]} modules" if i in modules else "a number ≥ 0")])
+        if "\n" in i or "\r" in i or "\n" in p or "\r" in p:
+            raise InputError([Problem(where, "industry" if "\n" in i or "\r" in i else "park",
+                                      "a line break inside a cell", "an id on one line")])
         fate = row.get("fate", "")
         lines.setdefault((i, p or fate or "stays", row.get("period", "")), []).append(line)
         if fate not in ("", "moved", "stays", "retired") or (fate == "moved") != bool(p) and fate:
@@ -159,17 +168,34 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
     if parks_csv.is_file():
         rank = {q: n for n, q in enumerate(periods.ids)}
         seen: dict[tuple[str, str], set[str]] = {}  # (park, period) -> its upgrades then; "" stands for open
+        first: dict[tuple[str, str], tuple[int, int, str]] = {}  # (park, period) -> line, open, upgrades
+        known = {park.id for park in inst.parks}
         for line, row in _rows(parks_csv, ("park", "open", "upgrades", *timed)):
             p, where = row["park"], f"{parks_csv}:{line}"
-            is_open = int(_number(row["open"], where, "open") > 0.5)
+            value = _number(row["open"], where, "open")
+            if value not in (0, 1):
+                raise InputError([Problem(where, "open", f"got {value:g}", "0 or 1")])
+            is_open = int(value)
             q = _period(row["period"], periods.ids, where) if timed else ""
+            ups = ";".join(sorted(filter(None, (u.strip() for u in row["upgrades"].split(";")))))
+            if (p, q) in first and first[p, q][1:] != (is_open, ups):  # a row per resource: all alike, or the
+                earlier = first[p, q]                                # verdict would depend on their order
+                raise InputError([Problem(where, "open" if earlier[1] != is_open else "upgrades",
+                                          f"park {clip(p, 40)!r}" + (f" in period {q}" if q else "")
+                                          + f" is {'open' if is_open else 'closed'} with upgrades {clip(ups, 40)!r} "
+                                          f"here but {'open' if earlier[1] else 'closed'} with "
+                                          f"{clip(earlier[2], 40)!r} on line {earlier[0]}",
+                                          "the same open and upgrades on every row of a park")])
+            first.setdefault((p, q), (line, is_open, ups))
+            if p not in known:
+                out.violations.append(f"{parks_csv.name}:{line}: park {clip(p, 40)!r}: unknown park")
             plan.open[p] = is_open if not timed else max(is_open, plan.open.get(p, 0))
             now = seen.setdefault((p, q), set())
             if is_open:
                 now.add("")
             if timed and is_open and rank[q] < rank.get(plan.opened.get(p, ""), len(rank)):
                 plan.opened[p] = q
-            for u in filter(None, row["upgrades"].split(";")):
+            for u in filter(None, (u.strip() for u in row["upgrades"].split(";"))):
                 now.add(u)
                 if (p, u) not in plan.upgrades:
                     plan.upgrades.append((p, u))

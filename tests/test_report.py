@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import main
+from model import load
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "instances" / "demo.yaml"
@@ -335,14 +336,18 @@ def test_report_reads_only_what_solve_wrote(runs: tuple[Path, Path], tmp_path: P
     assert "FAILS" in page and "at nowhere: unknown park" in page and "passed (re-checked" not in page
     assert "warning: the plan of" in got.stderr and "at nowhere: unknown park" in got.stderr  # the terminal too
 
-    negative = tmp_path / "negative"  # negative modules: reported as failing, drawn as 0 on the map
+    negative = tmp_path / "negative"  # negative modules: no plan at all (rows are summed: -1 would hide), refused
     shutil.copytree(base, negative)
     alloc = pd.read_csv(negative / "allocations.csv", keep_default_na=False, na_values=[""])
-    alloc.loc[alloc["park"].notna().idxmax(), "modules"] = -1
+    row = alloc["park"].notna().idxmax()
+    alloc.loc[row, "modules"] = -1
     alloc.to_csv(negative / "allocations.csv", index=False)
     got = cli("report", str(negative), "--html", str(tmp_path / "n.html"))
-    assert got.exit_code == 0 and "fewer than 0" in got.stderr, got.output
-    assert "fewer than 0" in (tmp_path / "n.html").read_text(encoding="utf-8")
+    industry = alloc.loc[row, "industry"]
+    total = {i.id: i.modules for i in load(str(DEMO)).instance.industries}[industry]
+    assert got.exit_code == 2 and got.stderr.strip() == (
+        f"error: {negative / 'allocations.csv'}:{row + 2}: modules: got -1; expected a number from 0 to the "
+        f"industry's {total} modules") and not (tmp_path / "n.html").exists()
 
     got = cli("report", str(base), "--html", str(base / "kpis.json"), "--force")
     assert got.exit_code == 2 and "inside" in got.stderr

@@ -732,6 +732,47 @@ def test_a_plan_whose_rows_repeat_is_summed_with_a_note(tmp_path):
     assert "note: rows repeat, and their modules are added: textiles_js at wuhu (lines 2, 3)" in result.stdout
 
 
+def test_a_plan_file_that_is_no_plan_is_refused_at_its_line(tmp_path):
+    """Each of these passed `check` as feasible (or depended on row order): a negative row summed
+    away (3 − 1 at wuhu), rows whose sum loses what they hold in round-off (1e17 + 2 − 1e17 = 0),
+    a park half open, a park open on one row and closed on the next, a form feed splitting a row.
+    The demo: textiles_js has 2 modules."""
+    demo = tmp_path / "demo"
+
+    def check(plan: str, parks: str | None = None):
+        demo.mkdir(exist_ok=True)
+        (demo / "allocations.csv").write_text(plan, encoding="utf-8")
+        if parks is not None:
+            (demo / "parks.csv").write_text(parks, encoding="utf-8")
+        return CliRunner().invoke(main, ["check", DEMO, str(demo / "allocations.csv")])
+
+    plan = "industry,park,modules\ntextiles_js,wuhu,3\ntextiles_js,wuhu,-1\nchem_zj,ganzhou,1\n"
+    got = check(plan)
+    assert got.exit_code == 2 and got.stderr.strip() == (
+        f"error: {demo / 'allocations.csv'}:2: modules: got 3; expected a number from 0 to the industry's 2 modules")
+    got = check("industry,park,modules\ntextiles_js,wuhu,2\ntextiles_js,wuhu,-1\nchem_zj,ganzhou,1\n")
+    assert got.exit_code == 2 and "allocations.csv:3: modules: got -1; expected a number from 0" in got.stderr
+    got = check("industry,park,modules\ntextiles_js,wuhu,1e17\n")
+    assert got.exit_code == 2 and "allocations.csv:2: modules: got 1e+17; expected" in got.stderr
+    got = check("industry,park,modules\ntextiles_js,wu\x0chu,2\nchem_zj,ganzhou,1\n")
+    assert got.exit_code == 6 and "unknown park" in got.stdout + got.stderr  # one row, its park 'wu\x0chu'
+
+    good = "industry,park,modules\ntextiles_js,wuhu,2\nchem_zj,ganzhou,1\n"
+    parks = "park,open,upgrades\nwuhu,1,\nganzhou,1,sewage_plant\nguangan,1,\n"  # guangan: open_cost 0
+    got = check(good, parks)  # by hand: open 10 + sewage 3 + relocation 18 + operating 11.6 + stay 9 = 51.6
+    assert got.exit_code == 0 and "objective 51.6 million yuan" in got.stdout
+    got = check(good, parks.replace("ganzhou,1,", "ganzhou,0.6,"))
+    assert got.exit_code == 2 and got.stderr.strip() == (
+        f"error: {demo / 'parks.csv'}:3: open: got 0.6; expected 0 or 1")
+    got = check(good, parks + "ganzhou,0,\n")
+    assert got.exit_code == 2 and got.stderr.strip() == (
+        f"error: {demo / 'parks.csv'}:5: open: park 'ganzhou' is closed with upgrades '' here but open with "
+        "'sewage_plant' on line 3; expected the same open and upgrades on every row of a park")
+    got = check(good, parks + "ghost,1,\n")
+    assert got.exit_code == 6 and "parks.csv:5: park 'ghost': unknown park" in got.stdout + got.stderr
+    assert check(good, parks.replace("ganzhou,1,sewage_plant", "ganzhou,1,x; sewage_plant")).exit_code == 6
+
+
 def test_pareto_refuses_one_kpi_against_itself(tmp_path):
     result = CliRunner().invoke(main, ["pareto", DEMO, "--x", "co2", "--y", "co2", "--out", str(tmp_path / "p")])
     assert result.exit_code == 2
