@@ -28,6 +28,7 @@ from model.periods import periods_of, resolve
 from model.plan import Plan
 from model.schema import MAX_NUMBER, Instance
 from model.transfers import decided_key, measures
+from solvers.result import STATUSES, relative_gap
 
 MAX_BYTES = 200 * 2**20  # an allocations table of a million rows is about 60 MB
 
@@ -253,10 +254,13 @@ def _finite(value: Any) -> bool:
 
 
 def kpis_problem(doc: Any) -> str | None:
-    """What makes kpis.json not as this tool writes it (status, objective, gap ≥ 0, a bound not
-    above the objective, kpis of finite numbers, weights of objective terms), or None."""
+    """What makes kpis.json not as this tool writes it (a status of the solver's, objective, gap ≥ 0,
+    a bound not above the objective, a gap that is theirs, kpis of finite numbers, weights of
+    objective terms), or None."""
     if not isinstance(doc, dict) or not isinstance(doc.get("status"), str):
         return "no status"
+    if doc["status"] not in STATUSES:
+        return f"status {clip(repr(doc['status']))} is none of " + ", ".join(STATUSES)
     objective, values = doc.get("objective"), doc.get("kpis", {})
     if objective is not None and not _finite(objective):
         return f"objective {clip(repr(objective))} is not a finite number"
@@ -267,6 +271,11 @@ def kpis_problem(doc: Any) -> str | None:
         return f"bound {clip(repr(bound))} is not a finite number"
     if bound is not None and objective is not None and bound > objective + 1e-6 * max(1.0, abs(objective)):
         return f"bound {bound:.10g} is above the objective {objective:.10g}, which no bound of a minimum is"
+    if gap is not None and bound is not None and objective is not None:  # compare reads both: they must agree
+        implied = relative_gap(objective, bound)
+        if implied is not None and abs(gap - implied) > 1e-6 * max(1.0, implied):
+            return (f"gap {gap:.6g} is not the gap between the objective {objective:.10g} and the bound "
+                    f"{bound:.10g} ({implied:.6g})")
     if not isinstance(values, dict) or not all(isinstance(k, str) and _finite(v) for k, v in values.items()):
         return "kpis holds something other than finite numbers"
     weights = doc.get("objective_weights")
