@@ -1148,7 +1148,7 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
                          given)
     # An option given twice would run every case twice under one label (a repeat is --repeat's).
     chosen = list(dict.fromkeys(formulations)) or list(FORMULATIONS)
-    published = read_optima(Path(optima)) if optima is not None else None
+    published = read_optima(Path(optima), _max_bytes()) if optima is not None else None
     try:
         table = run_bench(cases, chosen, list(dict.fromkeys(solvers)), time_limit, mip_gap, threads, repeat,
                           progress=lambda line: click.echo(line, err=True), backends=list(dict.fromkeys(backends)),

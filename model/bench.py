@@ -25,7 +25,7 @@ from model.check import check
 from model.data import build_data
 from model.errors import InputError, Problem
 from model.importers import CAPACITIES, OPTION_FORMATS, gap_count, import_file
-from model.loader import MAX_BYTES
+from model.loader import MAX_BYTES, not_a_file, read_bounded
 from model.options import BuildOptions
 from model.outputs import Collection
 from model.results import extract
@@ -102,14 +102,20 @@ def expand_specs(specs: list[str], capacity: float | None = None, sourcing: str 
     return cases
 
 
-def read_optima(path: Path) -> dict[str, float]:
+def read_optima(path: Path, max_bytes: int = MAX_BYTES) -> dict[str, float]:
     """Published optima by case name, as `bench` names its cases, for the `gap_to_published` column.
 
     A CSV with `instance` and `optimum` (as ../shared/benchdata/optima-public.csv): OR-Library cap
     rows (`set` orlib_cap) are named `<instance>-<sourcing>`; a `sense` of max names the case
     `<instance>-max` and is compared as its negative (`--maximise` minimises minus the profit)."""
+    expected = "a CSV with instance and optimum columns"
+    if not Path(path).is_file():  # a pipe would block the read, a device never end it
+        raise InputError([Problem(str(path), "--optima", not_a_file(path), expected)])
+    data, why = read_bounded(path, max_bytes)
+    if why:
+        raise InputError([Problem(str(path), "--optima", why, expected)])
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError([Problem(str(path), "--optima", f"not a readable CSV ({type(exc).__name__})",
                                   "a CSV with instance and optimum columns")]) from None

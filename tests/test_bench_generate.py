@@ -141,3 +141,21 @@ def test_small_generated_instances_have_a_plan(tmp_path, industries, parks, seed
         for scenario in (None, "tight_ecology"):
             out = solve_instance(load(str(path), scenario), None, EXACT)
             assert out.result.status == "optimal" and out.check.ok, (seed, scenario, out.result.message)
+
+
+def test_bench_reads_only_a_plain_optima_file_within_the_input_limit(tmp_path):
+    """A pipe blocked bench for ever, /dev/zero filled the memory: both are refused before any run,
+    as is a file over --max-input-mb."""
+    import os
+
+    demo = str(INSTANCES / "demo.yaml")
+    pipe = tmp_path / "optima.csv"
+    os.mkfifo(pipe)
+    big = tmp_path / "big.csv"
+    big.write_text("instance,optimum\n" + "demo,1\n" * 200_000)
+    for optima, why, extra in ((pipe, "not a regular file", []), ("/dev/zero", "not a regular file", []),
+                               (big, "is larger than 1 MB", ["--max-input-mb", "1"])):
+        got = CliRunner().invoke(main, [*extra, "bench", demo, "--optima", str(optima), "--out", str(tmp_path / "b")])
+        assert got.exit_code == 2 and got.stderr.strip() == (
+            f"error: {optima}: --optima: {why}; expected a CSV with instance and optimum columns")
+        assert not (tmp_path / "b").exists()
