@@ -641,15 +641,17 @@ def sweep(instance: str, names: tuple[str, ...], all_scenarios: bool, grids: tup
             table = run_sweep(instance, runs, folder, formulation, options, workers, scheduler, _max_bytes(),
                               progress=lambda row: (done.append(row), bar.advance(task)))
     except KeyboardInterrupt as exc:
+        # What the summary lists, not what the progress saw: a run may complete while the sweep stops.
         try:
-            kept = int(pd.read_csv(Path(out) / "summary.csv")["earlier"].sum())
+            earlier = pd.read_csv(Path(out) / "summary.csv")["earlier"].astype(bool)
+            kept, completed = int(earlier.sum()), int((~earlier).sum())
         except (OSError, ValueError, KeyError):
-            kept = 0
+            kept, completed = 0, len(done)
         also = (f", with {kept} runs of an earlier sweep into the folder (column earlier), kept until a sweep "
                 "into it completes") if kept else ""
         _fail(click.get_current_context(), [
-            f"interrupted ({exc or 'SIGINT'}): {len(done)} of {len(runs)} runs completed; "
-            f"{Path(out) / 'summary.csv'} lists them{also}"], EXIT_NO_SOLUTION if done else EXIT_INTERRUPTED)
+            f"interrupted ({exc or 'SIGINT'}): {completed} of {len(runs)} runs completed; "
+            f"{Path(out) / 'summary.csv'} lists them{also}"], EXIT_NO_SOLUTION if completed else EXIT_INTERRUPTED)
     console = Console(width=max(100, Console().width))
     print_table(console, "Sweep", table[SHOWN])
     console.print(f"Results in {out} (summary.csv and one folder per run)")
