@@ -1140,7 +1140,7 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
     capb and capc for their four published capacities unless --capacity is given.
     """
     from model.bench import Stopped, expand_specs, read_optima, run_bench, write_bench
-    from model.outputs import check_folder, outside_ours
+    from model.outputs import beside, check_folder, holds_anything, outside_ours
     from solvers.control import phase
 
     outside_ours(Path(out))
@@ -1156,11 +1156,15 @@ def bench(specs: tuple[str, ...], formulations: tuple[str, ...], solvers: tuple[
                           progress=lambda line: click.echo(line, err=True), backends=list(dict.fromkeys(backends)),
                           optima=published, methods=list(dict.fromkeys(methods)))
     except Stopped as stop:  # the runs completed are kept: a long benchmark is not lost to one Ctrl-C
+        # An earlier benchmark in the folder is not replaced by part of one (DESIGN: an interrupt
+        # never leaves a folder with less than it had): the part goes beside it.
+        place = beside(Path(out), "-interrupted", "--out", kind="bench") if holds_anything(Path(out)) else Path(out)
         with phase("writing"):
-            write_bench(stop.table, Path(out), complete=False)
+            write_bench(stop.table, place, complete=False)
+        kept = f"; {out} is as it was" if place != Path(out) else ""
         _fail(click.get_current_context(), [
-            f"interrupted ({stop.signal}) after {len(stop.table)} of {stop.total} runs: {Path(out) / 'results.csv'} "
-            "holds them (no summary.csv or profile.png of a benchmark stopped part-way)"], EXIT_NO_SOLUTION)
+            f"interrupted ({stop.signal}) after {len(stop.table)} of {stop.total} runs: {place / 'results.csv'} "
+            f"holds them (no summary.csv or profile.png of a benchmark stopped part-way){kept}"], EXIT_NO_SOLUTION)
     for path in write_bench(table, Path(out)):
         click.echo(f"wrote {path}")
 

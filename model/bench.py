@@ -257,7 +257,7 @@ def write_bench(table: pd.DataFrame, out: Path, complete: bool = True) -> list[P
     paths = [out / "results.csv", out / "summary.csv", out / "profile.png"]
     folder.write_file(paths[0].name, table.to_csv(index=False, float_format="%.10g"))
     if not complete:
-        for path in paths[1:]:  # an earlier complete benchmark's, which no longer describe the folder
+        for path in paths[1:]:  # an earlier stopped benchmark's (a complete one is not written over: cli)
             folder.remove(path.name)
         return paths[:1]
     folder.write_file(paths[1].name, summary(table).to_csv(index=False, float_format="%.6g"))

@@ -98,7 +98,8 @@ def test_scaling_a_value_read_from_a_csv_side_table(tmp_path):
 
 def test_an_interrupted_bench_keeps_the_runs_it_completed(tmp_path):
     """Ctrl-C after some runs: results.csv holds exactly the completed runs (the one under way is
-    dropped); no summary or profile of a part of the benchmark; exit 4."""
+    dropped); no summary or profile of a part of the benchmark; exit 4. A complete benchmark
+    already in --out stays as it was: the part goes beside it (it used to be replaced)."""
     import signal
     import subprocess
     import sys
@@ -106,6 +107,11 @@ def test_an_interrupted_bench_keeps_the_runs_it_completed(tmp_path):
     from tests.conftest import ROOT
 
     out = tmp_path / "b"
+    earlier = CliRunner().invoke(main, ["bench", str(INSTANCES / "demo.yaml"), "--formulation", "tight", "--out",
+                                        str(out)])
+    assert earlier.exit_code == 0, earlier.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert {"results.csv", "summary.csv", "profile.png"} <= set(before)
     proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "bench", str(INSTANCES / "demo.yaml"),
                              "--formulation", "tight", "--repeat", "500", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -118,12 +124,14 @@ def test_an_interrupted_bench_keeps_the_runs_it_completed(tmp_path):
     rest = proc.stderr.read()
     proc.wait(timeout=60)
     assert proc.returncode == 4, rest
-    results = pd.read_csv(out / "results.csv")
+    part = tmp_path / "b-interrupted"
+    results = pd.read_csv(part / "results.csv")
     done = sum(line.startswith("[") for line in seen + rest.splitlines())
     assert len(results) == done >= 3 and (results["status"] == "optimal").all()
     assert results["objective"].tolist() == pytest.approx([49.6] * done)  # the demo's optimum, by hand
-    assert not (out / "summary.csv").exists() and not (out / "profile.png").exists()
-    assert f"after {done} of 500 runs" in rest
+    assert not (part / "summary.csv").exists() and not (part / "profile.png").exists()
+    assert f"after {done} of 500 runs: {part / 'results.csv'} holds them" in rest and f"{out} is as it was" in rest
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 @pytest.mark.parametrize("industries,parks,seeds", [(1, 1, range(10)), (1, 3, range(8, 16)), (2, 2, range(4, 12)),
