@@ -356,15 +356,43 @@ class Collection:
     def __init__(self, out: Path, kind: str, option: str = "--out") -> None:
         self.out, self.kind, self.option = Path(out), kind, option
         self.files: set[str] = set()
+        self._lock: int | None = None
 
     def claim(self) -> None:
+        """Check the folder, take it (an exclusive lock, held until this object goes), mark it."""
         outside_ours(self.out, self.option)
         check_folder(self.out, self.option, self.kind)
         self.out.mkdir(parents=True, exist_ok=True)
+        self._take()
         clean_stale(self.out)
         doc = manifest(self.out)
         self.files = set(doc["files"]) if doc else set()
         write_marker(self.out, self.files, self.kind)
+
+    def _take(self) -> None:
+        """An exclusive lock on the folder: two sweeps into one folder at once each took the other's
+        runs under way for an earlier sweep's, deleted them, and both said they had succeeded."""
+        try:
+            import fcntl
+        except ImportError:  # not a POSIX system: no lock (the tool is run on Linux)
+            return
+        fd = os.open(self.out, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise _problem(self.option, self.out, "is being written by another command of this tool now; "
+                                                  "nothing was written", "a folder no other run is writing (wait "
+                                                  "for it to end, or choose another)") from None
+        self._lock = fd
+
+    def release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def __del__(self) -> None:
+        self.release()
 
     def add(self, *names: str) -> None:
         self.files.update(names)

@@ -548,6 +548,30 @@ def test_a_users_file_under_a_name_the_marker_lists_as_a_run_folder_is_theirs(tm
     assert (front / "point_02").is_symlink() and (out / "base" / "kpis.json").exists()
 
 
+def test_a_second_sweep_into_a_folder_being_written_is_refused(tmp_path):
+    """Two sweeps into one folder at once: the second took the first's runs under way for an
+    earlier sweep's and deleted them, and both said they had succeeded. It is now refused before
+    any work, and the first completes whole."""
+    out = tmp_path / "s"
+    grid = "parks.ganzhou.capacity.land=" + ",".join(str(v) for v in range(11, 41))  # 30 runs: time for the second
+    first = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "sweep", DEMO, "--grid", grid, "--workers", "1",
+                              "--threads", "1", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "summary.csv").exists() and time.monotonic() < deadline:  # claimed, runs under way
+        time.sleep(0.05)
+    code, errors, _ = run("sweep", DEMO, "--grid", "parks.wuhu.capacity.land=91", "--out", str(out))
+    _, rest = first.communicate(timeout=300)
+    assert first.returncode == 0, rest
+    assert code == 2 and errors == [f"error: --out: {out}: is being written by another command of this tool now; "
+                                    "nothing was written; expected a folder no other run is writing (wait for it "
+                                    "to end, or choose another)"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == 30 and not summary["earlier"].any() and (summary["status"] == "optimal").all()
+    assert not (out / "base__land=91").exists()
+    assert run("sweep", DEMO, "--grid", "parks.wuhu.capacity.land=91", "--out", str(out))[0] == 0  # free again
+
+
 def test_a_folder_is_replaced_only_by_the_same_kind_of_command(tmp_path):
     out = tmp_path / "s"
     assert run("sweep", DEMO, "--all", "--out", str(out))[0] == 0
