@@ -947,6 +947,8 @@ def report(runs: tuple[str, ...], html_path: str | None, xlsx_path: str | None, 
         if folder.check:
             click.echo(f"warning: the plan of {r} fails the independent check: " + "; ".join(folder.check[:5])
                        + (f" and {len(folder.check) - 5} more" if len(folder.check) > 5 else ""), err=True)
+        if folder.edited_note:
+            click.echo(f"warning: {r}: {folder.edited_note}: shown as the folder holds it", err=True)
     # Both made before either is written: a failure leaves neither, not half the output.
     page = render(folders, lang=lang) if html_path is not None else None
     book = workbook(folders, lang=lang) if xlsx_path is not None else None

@@ -154,7 +154,7 @@ def _runs(folders: list[Path], read: list[Any] | None) -> list[dict[str, Any]]:
             raise InputError([Problem(str(r.folder), "(results folder)", f"the run has no plan ({r.kpis['status']})",
                                       "a run that found a plan")])
         out.append({"kpis.json": r.kpis, "run.json": r.run, "instance.json": r.raw, **r.tables,
-                    "folder": str(r.folder), "check": r.check})
+                    "folder": str(r.folder), "check": r.check, "edited": r.edited_note})
     return out
 
 
@@ -537,6 +537,8 @@ def _build(runs: list[dict[str, Any]], names: list[str], verdicts: dict[str, Ver
                      + "): their differences are between instances, not the effect of a change, and their money may "
                      "be in different units (" + ", ".join(dict.fromkeys(json.loads(m) for m in money.values()))
                      + ")")
+    notes += [f"{n}: {r['edited']}: its figures are shown as the folder holds them (the plan is re-checked)"
+              for r, n in zip(runs, names) if r.get("edited")]
     if any(r["kpis.json"].get("levels") for r in runs):
         notes.append("a lexicographic run's bound is its last level's, given the earlier levels as solved: the "
                      "intervals of its objective difference hold for that level only")

@@ -140,6 +140,8 @@ def _record(run: RunFolder, label: str) -> str:
              "with kpis.json's KPIs and objective; the other tables are shown as the folder holds them"
              if not run.check else
              f"FAILS ({len(run.check)}): " + "; ".join(run.check[:5]))
+    if run.edited_note:
+        check += f"; {run.edited_note}: shown as the folder holds it"
     rows = [("instance", f"{run.instance.name} ({inst.get('file', '')})"),
             ("status", k.get("status")),
             ("objective", (f"{_number(k.get('objective'))} {run.instance.units.money}" if k.get("objective") is not None

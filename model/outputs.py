@@ -240,11 +240,37 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def write_marker(folder: Path, files: Iterable[str], kind: str) -> None:
-    """Mark `folder` as this tool's, listing what it wrote with each file's stamp (replaced atomically)."""
+    """Mark `folder` as this tool's, listing what it wrote with each file's stamp (replaced
+    atomically) and content hash (a copy keeps the content, not the stamp: `changed_files`)."""
     names = sorted(set(files) - {MARKER})
-    stamps = {n: _stamp(folder / n) for n in names if (folder / n).is_file() and not (folder / n).is_symlink()}
-    doc = {"tool": TOOL, "kind": kind, "files": names, "stamps": stamps}
+    plain = [n for n in names if (folder / n).is_file() and not (folder / n).is_symlink()]
+    stamps = {n: _stamp(folder / n) for n in plain}
+    digests = {n: _digest(folder / n) for n in plain}
+    doc = {"tool": TOOL, "kind": kind, "files": names, "stamps": stamps, "sha256": digests}
     write_file(folder / MARKER, json.dumps(doc, indent=1) + "\n")
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def changed_files(folder: Path) -> list[str]:
+    """Files of a folder of ours whose content is no longer what the tool wrote (edited by hand
+    since, copied or not); [] when the marker holds no hashes (a folder of an earlier version)."""
+    doc = manifest(folder)
+    digests = doc.get("sha256") if doc is not None else None
+    if not isinstance(digests, dict):
+        return []
+    out = []
+    for name, digest in sorted(digests.items()):
+        path = Path(folder) / name
+        if _plain(name) and path.is_file() and not path.is_symlink() and _digest(path) != digest:
+            out.append(name)
+    return out
 
 
 def write_file(path: Path, text: str | bytes) -> None:

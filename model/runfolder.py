@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
+from model.outputs import changed_files
 from model.plans import kpis_problem, read_json
 from model.schema import Instance
 
@@ -44,6 +45,15 @@ class RunFolder:
     files: dict[str, bytes] = field(default_factory=dict)  # other files of the run (timeline.png)
     check: list[str] = field(default_factory=list)  # what the independent checker finds wrong with the plan
     diagnosis: list[str] = field(default_factory=list)  # an infeasible run's relaxations, in words
+    edited: list[str] = field(default_factory=list)  # files whose content changed since the tool wrote them
+
+    @property
+    def edited_note(self) -> str | None:
+        """What changed in the folder since the tool wrote it, in words; None when nothing did."""
+        if not self.edited:
+            return None
+        what = ", ".join(self.edited[:5]) + (f" and {len(self.edited) - 5} more" if len(self.edited) > 5 else "")
+        return f"{what} changed since this tool wrote {'it' if len(self.edited) == 1 else 'them'}"
 
     @property
     def label(self) -> str:
@@ -179,7 +189,7 @@ def read_run(folder: Path, max_bytes: int | None = None) -> RunFolder:
         doc = read_json(_file(folder / "diagnosis.json", max_bytes))
         relax = doc.get("relaxations") if isinstance(doc, dict) else None
         diagnosis = [str(r.get("text")) for r in relax or [] if isinstance(r, dict) and r.get("text")]
-    return RunFolder(folder, kpis, run, instance, data, tables, files, check, diagnosis)
+    return RunFolder(folder, kpis, run, instance, data, tables, files, check, diagnosis, changed_files(folder))
 
 
 def distinct_labels(runs: list[RunFolder]) -> list[str]:

@@ -378,3 +378,28 @@ def test_lang_zh_end_to_end_in_the_terminal_the_page_and_the_sheet(tmp_path: Pat
     assert "芜湖开发区: land 4 of 4 ha" in page and "wuhu: land" not in page
     got = cli("validate", str(DEMO), "--set", "regions.centrl.name_zh=中部")
     assert got.exit_code == 2 and "no park or province has region 'centrl'" in got.stderr
+
+
+def test_tables_edited_since_solve_wrote_them_are_named(tmp_path: Path) -> None:
+    """The report and compare show the folder's ledger, parks and limits as it holds them (only the
+    plan and kpis.json are re-checked): one edited by hand is now named, in the terminal, on the
+    page and among compare's notes. A copy (new modification times, the same content) is not."""
+    base = tmp_path / "base"
+    assert cli("solve", str(DEMO), "--out", str(base)).exit_code == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(base, copy, copy_function=shutil.copy)  # as `cp -r`: the times are new
+    got = cli("report", str(copy), "--html", str(tmp_path / "copy.html"))
+    assert got.exit_code == 0 and "changed since" not in got.stderr
+    edited = tmp_path / "edited"
+    shutil.copytree(base, edited)
+    ledger = pd.read_csv(edited / "ledger.csv", keep_default_na=False, na_values=[""])
+    ledger.loc[0, "plan"] = 5000
+    ledger.to_csv(edited / "ledger.csv", index=False)
+    got = cli("report", str(edited), "--html", str(tmp_path / "edited.html"))
+    assert got.exit_code == 0
+    assert f"warning: {edited}: ledger.csv changed since this tool wrote it: shown as the folder holds it" in got.stderr
+    page = (tmp_path / "edited.html").read_text(encoding="utf-8")
+    assert "ledger.csv changed since this tool wrote it: shown as the folder holds it" in page
+    got = cli("compare", str(base), str(edited))
+    assert got.exit_code == 0 and "ledger.csv changed since this tool wrote it: its figures are shown as the folder " \
+                                  "holds them (the plan is re-checked)" in got.stderr.replace("\n", " ")
