@@ -304,7 +304,11 @@ def objective_weights(reported: dict[str, Any]) -> dict[str, float] | None:
 def read_json(path: Path) -> Any:
     """A JSON file of a results folder; one line naming it when it is not readable JSON."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        # utf-8-sig: a BOM an editor added is no reason to refuse the file (CSV tables are read so too)
+        return json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:  # where, not what: the message quotes none of the file
+        raise InputError([Problem(f"{path}:{exc.lineno}", "(file)", f"not readable JSON ({exc.msg} at column "
+                                  f"{exc.colno})", "a file written by `industry-transfer solve`")]) from None
     except (ValueError, OSError) as exc:
         raise InputError([Problem(str(path), "(file)", f"not readable JSON ({type(exc).__name__})",
                                   "a file written by `industry-transfer solve`")]) from None

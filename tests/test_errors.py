@@ -229,6 +229,21 @@ def test_a_damaged_results_folder_or_an_odd_path_is_one_line_naming_what_is_wron
         f"error: {bad / 'allocations.csv'}:4: modules: got 'abc', not a number; expected a folder written by "
         "`industry-transfer solve`")
 
+    kpis = (run / "kpis.json").read_text(encoding="utf-8")
+    (bad / "kpis.json").write_text(kpis.replace('"status"', '"status" "x"', 1), encoding="utf-8")
+    line = next(n for n, t in enumerate(kpis.splitlines(), 1) if '"status"' in t)
+    column = kpis.splitlines()[line - 1].index('"status"') + len('"status" ') + 1  # where "x" stands
+    got = CliRunner().invoke(main, ["compare", str(run), str(bad)])
+    assert got.exit_code == 2 and got.stderr.strip() == (
+        f"error: {bad / 'kpis.json'}:{line}: (file): not readable JSON (Expecting ':' delimiter at column "
+        f"{column}); expected a file written by `industry-transfer solve`")
+    (bad / "kpis.json").write_text(kpis, encoding="utf-8")
+    bom = tmp_path / "bom"
+    shutil.copytree(run, bom)
+    (bom / "kpis.json").write_text("\ufeff" + kpis, encoding="utf-8")  # a BOM an editor added: read
+    got = CliRunner().invoke(main, ["check", str(INSTANCES / "demo.yaml"), str(bom)])
+    assert got.exit_code == 0 and "objective 49.6" in got.stdout, got.output
+
     (bad / "allocations.csv").unlink()
     got = CliRunner().invoke(main, ["check", str(INSTANCES / "demo.yaml"), str(bad)])
     assert got.exit_code == 2 and "missing allocations.csv (the run found a plan: optimal)" in got.stderr
