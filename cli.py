@@ -884,7 +884,10 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
     console.print(f"{len(result.players)} players, {result.solves} solves in {result.seconds:.1f} s; "
                   f"{len(result.infeasible)} infeasible coalition(s) valued at the best of their parts"
                   + (f"; always cooperating: {', '.join(result.non_players)}" if result.non_players else "") + ".")
-    if result.exact and result.samples:
+    if result.exact and result.samples and result.seed is None:
+        console.print(f"--samples asks for no fewer than the {result.samples} orders of {len(result.players)} "
+                      "players: each was taken once, and the values are exact.")
+    elif result.exact and result.samples:
         console.print(f"The {result.samples} random orders (seed {result.seed}) met every coalition: "
                       "the values are exact.")
     if result.not_optimal:
@@ -948,7 +951,7 @@ def report(runs: tuple[str, ...], html_path: str | None, xlsx_path: str | None, 
             click.echo(f"warning: the plan of {r} fails the independent check: " + "; ".join(folder.check[:5])
                        + (f" and {len(folder.check) - 5} more" if len(folder.check) > 5 else ""), err=True)
         if folder.edited_note:
-            click.echo(f"warning: {r}: {folder.edited_note}: shown as the folder holds it", err=True)
+            click.echo(f"warning: {r}: {folder.edited_note}, shown as the folder holds them", err=True)
     # Both made before either is written: a failure leaves neither, not half the output.
     page = render(folders, lang=lang) if html_path is not None else None
     book = workbook(folders, lang=lang) if xlsx_path is not None else None

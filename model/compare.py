@@ -537,7 +537,7 @@ def _build(runs: list[dict[str, Any]], names: list[str], verdicts: dict[str, Ver
                      + "): their differences are between instances, not the effect of a change, and their money may "
                      "be in different units (" + ", ".join(dict.fromkeys(json.loads(m) for m in money.values()))
                      + ")")
-    notes += [f"{n}: {r['edited']}: its figures are shown as the folder holds them (the plan is re-checked)"
+    notes += [f"{n}: {r['edited']}, shown as the folder holds them (the plan is re-checked)"
               for r, n in zip(runs, names) if r.get("edited")]
     if any(r["kpis.json"].get("levels") for r in runs):
         notes.append("a lexicographic run's bound is its last level's, given the earlier levels as solved: the "

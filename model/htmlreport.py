@@ -141,7 +141,7 @@ def _record(run: RunFolder, label: str) -> str:
              if not run.check else
              f"FAILS ({len(run.check)}): " + "; ".join(run.check[:5]))
     if run.edited_note:
-        check += f"; {run.edited_note}: shown as the folder holds it"
+        check += f"; {run.edited_note}, shown as the folder holds them"
     rows = [("instance", f"{run.instance.name} ({inst.get('file', '')})"),
             ("status", k.get("status")),
             ("objective", (f"{_number(k.get('objective'))} {run.instance.units.money}" if k.get("objective") is not None

@@ -82,6 +82,7 @@ def _foreign(folder: Path, kind: str | None = None, depth: int = 0) -> list[str]
     if doc is None or (kind is not None and doc["kind"] != kind) or depth > 3:
         return shown
     listed, stamps = set(doc["files"]), doc.get("stamps", {})
+    digests = doc.get("sha256") if isinstance(doc.get("sha256"), dict) else {}
     out = []
     for entry, label in zip(entries, shown):
         path = folder / entry
@@ -95,7 +96,9 @@ def _foreign(folder: Path, kind: str | None = None, depth: int = 0) -> list[str]
             else:
                 out += [f"{entry}/{inner}" for inner in _foreign(path, None, depth + 1) or
                         ([] if manifest(path) is not None else ["(not a folder of this tool)"])]
-        elif stamps[entry] != _stamp(path):
+        elif (_digest(path) != digests[entry]) if entry in digests else (stamps[entry] != _stamp(path)):
+            # By content where the marker has it: a copy (new times) is still ours, an edit whose
+            # size and time were put back is not. By size and time in a folder of an earlier version.
             out.append(f"{label} (changed since this tool wrote it)")
     return out
 

@@ -126,8 +126,9 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         value = _number(row["modules"], where, "modules")
         i, p = row["industry"], row["park"]
         if value < -1e-9 or value > modules.get(i, MAX_NUMBER) + 1e-9:  # rows are summed: a sum would hide either
-            raise InputError([Problem(where, "modules", f"got {value:g}", "a number from 0 to the industry's "
-                                      f"{modules[i]} modules" if i in modules else "a number ≥ 0")])
+            raise InputError([Problem(where, "modules", f"got {clip(row['modules'], 40)}",
+                                      f"a number from 0 to the industry's {modules[i]} modules" if i in modules
+                                      else "a number ≥ 0")])
         if "\n" in i or "\r" in i or "\n" in p or "\r" in p:
             raise InputError([Problem(where, "industry" if "\n" in i or "\r" in i else "park",
                                       "a line break inside a cell", "an id on one line")])
@@ -174,11 +175,11 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
         for line, row in _rows(parks_csv, ("park", "open", "upgrades", *timed)):
             p, where = row["park"], f"{parks_csv}:{line}"
             value = _number(row["open"], where, "open")
-            if value not in (0, 1):
-                raise InputError([Problem(where, "open", f"got {value:g}", "0 or 1")])
-            is_open = int(value)
+            if min(abs(value), abs(value - 1)) > 1e-9:  # round-off allowed, as for modules
+                raise InputError([Problem(where, "open", f"got {clip(row['open'], 40)}", "0 or 1")])
+            is_open = round(value)
             q = _period(row["period"], periods.ids, where) if timed else ""
-            ups = ";".join(sorted(filter(None, (u.strip() for u in row["upgrades"].split(";")))))
+            ups = ";".join(sorted(set(filter(None, (u.strip() for u in row["upgrades"].split(";"))))))
             if (p, q) in first and first[p, q][1:] != (is_open, ups):  # a row per resource: all alike, or the
                 earlier = first[p, q]                                # verdict would depend on their order
                 raise InputError([Problem(where, "open" if earlier[1] != is_open else "upgrades",

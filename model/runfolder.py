@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
-from model.outputs import changed_files
+from model.outputs import changed_files, manifest
 from model.plans import kpis_problem, read_json
 from model.schema import Instance
 
@@ -49,11 +49,12 @@ class RunFolder:
 
     @property
     def edited_note(self) -> str | None:
-        """What changed in the folder since the tool wrote it, in words; None when nothing did."""
+        """What of the files read changed since the tool wrote them, or it never wrote, in words;
+        None when nothing did."""
         if not self.edited:
             return None
         what = ", ".join(self.edited[:5]) + (f" and {len(self.edited) - 5} more" if len(self.edited) > 5 else "")
-        return f"{what} changed since this tool wrote {'it' if len(self.edited) == 1 else 'them'}"
+        return f"files not as this tool wrote them: {what}"
 
     @property
     def label(self) -> str:
@@ -184,12 +185,26 @@ def read_run(folder: Path, max_bytes: int | None = None) -> RunFolder:
     if planned:  # the record's "passed" is this reading's, not what run.json claims
         report, _ = check_results(folder, instance)
         check = report.violations + [f"{m} (kpis.json does not match the plan)" for m in report.mismatches]
-    diagnosis = []
+    diagnosis, diagnosed = [], []
     if (folder / "diagnosis.json").exists():
+        diagnosed = ["diagnosis.json"]
         doc = read_json(_file(folder / "diagnosis.json", max_bytes))
         relax = doc.get("relaxations") if isinstance(doc, dict) else None
         diagnosis = [str(r.get("text")) for r in relax or [] if isinstance(r, dict) and r.get("text")]
-    return RunFolder(folder, kpis, run, instance, data, tables, files, check, diagnosis, changed_files(folder))
+    return RunFolder(folder, kpis, run, instance, data, tables, files, check, diagnosis,
+                     _not_as_written(folder, [*DOCUMENTS, *tables, *files, *diagnosed]))
+
+
+def _not_as_written(folder: Path, read: list[str]) -> list[str]:
+    """The files read whose content changed since the tool wrote them, and those it did not write
+    (a `diagnosis.json` or a table put into the folder since); none where the folder's marker
+    keeps no hashes (a folder of an earlier version, or a marker edited)."""
+    doc = manifest(folder)
+    if doc is None or not isinstance(doc.get("sha256"), dict):
+        return []
+    changed, listed = set(changed_files(folder)), set(doc["files"])
+    return [f"{name} (changed)" if name in changed else f"{name} (not written by this tool)"
+            for name in read if name in changed or name not in listed]
 
 
 def distinct_labels(runs: list[RunFolder]) -> list[str]:

@@ -50,7 +50,9 @@ error s_i / √m (s_i the sample standard deviation of the marginals). The margi
 telescope to v(P) − v(∅) = v(P), so the estimates sum to v(P) exactly as well. v is cached per
 coalition: one solve per distinct coalition met, whatever the number of orders. When the orders
 have met all 2^n coalitions (few players, many orders), the exact value above costs no further
-solve, and it is what is reported (exact, with the orders drawn recorded).
+solve, and it is what is reported (exact, with the orders drawn recorded); when at least n!
+orders are asked for, all of them are taken, each once: the exact value again (not n! draws with
+replacement, which can repeat one order and report a standard error of 0 on a wrong value).
 
 Each solve must be optimal for the values to be a game's values, hence `mip_gap=0` (a MIP gap g
 leaves each z*(S) up to g·|z*(S)| above its optimum, and each φ_i up to 2·g·max|z*| off). A solve that stops at a limit
@@ -111,7 +113,7 @@ class ShapleyResult:
     not_optimal: list[frozenset[str]] = field(default_factory=list)  # solved within a limit, not proven
     status_quo_violations: list[str] = field(default_factory=list)  # rules the status quo breaks
     non_players: list[str] = field(default_factory=list)  # provinces always in
-    samples: int = 0  # permutations drawn (0 when exact by --exact-up-to; drawn when they met every coalition)
+    samples: int = 0  # orders drawn (0 when exact by --exact-up-to; n! with no seed when every one was taken)
     seed: int | None = None
 
     def as_dict(self) -> dict:
@@ -304,7 +306,11 @@ def shapley(loaded: Loaded, players: list[str] | None = None, *, samples: int = 
             game.not_optimal.append(grand)
     n = len(players)
     exact = n <= exact_up_to
-    if exact:
+    # As many orders asked for as there are, or more: all of them, each once, is the exact value
+    # (drawn with replacement, 3 orders of 2 players could be one order thrice: a standard error
+    # of 0 on a wrong value).
+    every_order = not exact and math.factorial(n) <= samples
+    if exact or every_order:
         for size in range(1, n + 1):  # by size, so an infeasible coalition's parts are all known
             for s in itertools.combinations(players, size):
                 game.value(frozenset(s))
@@ -317,12 +323,14 @@ def shapley(loaded: Loaded, players: list[str] | None = None, *, samples: int = 
     v_grand = game.value(grand)
     total = sum(value.values())
     assert abs(total - v_grand) <= 1e-6 * max(1.0, abs(v_grand)), f"Σφ = {total} ≠ v(P) = {v_grand}"
+    exact = exact or every_order
     return ShapleyResult(
         players, value, error, exact, v_grand, report.objective, dict(game.v), game.infeasible, game.solves,
         time.perf_counter() - start, game.reference, "status quo" if game.z[empty] is None else "empty coalition",
         dict(game.z), game.not_optimal, list(report.violations),
-        [p for p in provinces(inst) if p not in set(players)], 0 if n <= exact_up_to else samples,
-        None if n <= exact_up_to else seed)
+        [p for p in provinces(inst) if p not in set(players)],
+        0 if n <= exact_up_to else math.factorial(n) if every_order else samples,
+        None if n <= exact_up_to or every_order else seed)
 
 
 def _sampled(players: list[str], v: Callable[[frozenset[str]], float], samples: int,

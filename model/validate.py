@@ -516,7 +516,9 @@ def _check_province_table(raw: RawDoc, parts: _Parts, add: Callable[[Problem], N
         if region and q in of_parks and region not in of_parks[q]:
             theirs = ", ".join(sorted(of_parks[q]))
             add(raw.problem(("provinces", q, "region"), f"{_describe(region)} is not the region of its parks "
-                            f"({theirs})", f"{theirs}, or no `region` (a host province's region is its parks')"))
+                            f"({theirs})", f"{theirs}, or no `region` (a host province's region is its parks')"
+                            if len(of_parks[q]) == 1 else
+                            "its parks in one region, and that one here (or no `region`: its parks')"))
     first: dict[str, str] = {}
     for q, code in parts.province_codes.items():
         if code in first:

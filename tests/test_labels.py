@@ -182,3 +182,17 @@ def test_a_park_outside_its_provinces_region_is_refused(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"error: {path}:{line}: parks.ganzhou.region: 'west', while provinces.Anhui.region is 'central': a park's "
         "region is its province's (the park would count in rules on both regions); expected 'central'"]
+
+
+def test_a_table_region_none_of_its_disagreeing_parks_has_asks_for_one_region(tmp_path):
+    """Parks of Anhui in central and west, the table saying east: the hint named 'central, west',
+    each of which the stricter rule then refused; it asks for the one region they must share."""
+    text = TEXT.replace("{id: ganzhou, province: Jiangxi, region: central",
+                        "{id: ganzhou, province: Anhui, region: west")
+    text = text.replace('Anhui: {code: "340000"', 'Anhui: {region: east, code: "340000"')
+    path = tmp_path / "three.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert ("provinces.Anhui.region: 'east' is not the region of its parks (central, west); expected its parks in "
+            "one region, and that one here (or no `region`: its parks')") in result.stderr

@@ -104,11 +104,19 @@ def test_sampled_values_approach_the_exact_ones_and_sum_to_the_gain(tmp_path):
     one = shapley(got, ABC, samples=1, seed=1, exact_up_to=0, solve_options=EXACT)
     assert not one.exact and one.samples == 1 and one.solves == 4  # ∅ and the order's three coalitions
     assert sum(one.value.values()) == pytest.approx(9.0, abs=1e-9)
-    # Orders that met every coalition give the exact values, which cost no further solve.
-    met = shapley(got, ABC, samples=20, seed=1, exact_up_to=0, solve_options=EXACT)
-    assert met.exact and met.samples == 20 and met.seed == 1 and len(met.coalitions) == 8
+    # Orders that met every coalition give the exact values, which cost no further solve: 5 of
+    # the 6 orders (seed 1 meets all 8 coalitions with them; seed 0 does not).
+    met = shapley(got, ABC, samples=5, seed=1, exact_up_to=0, solve_options=EXACT)
+    assert met.exact and met.samples == 5 and met.seed == 1 and len(met.coalitions) == 8
     assert met.value == pytest.approx(exact, abs=1e-9) and met.std_error == {"A": 0.0, "B": 0.0, "C": 0.0}
     assert met.solves == solved.solves
+    assert not shapley(got, ABC, samples=5, seed=0, exact_up_to=0, solve_options=EXACT).exact
+    # As many orders as there are (3! = 6), or more: each taken once, the exact values (drawn with
+    # replacement, 3 orders of 2 players could be one order thrice: a standard error of 0 on a
+    # wrong value).
+    every = shapley(got, ABC, samples=20, seed=1, exact_up_to=0, solve_options=EXACT)
+    assert every.exact and every.samples == 6 and every.seed is None
+    assert every.value == pytest.approx(exact, abs=1e-9)
 
 
 def test_with_periods_the_restriction_holds_in_every_period(tmp_path):
@@ -145,7 +153,7 @@ def test_an_infeasible_coalition_is_worth_the_best_of_its_parts(tmp_path):
                    "min_modules": 1}]
     got = loaded(tmp_path, d)
     exact = shapley(got, ABC, solve_options=EXACT)
-    sampled = shapley(got, ABC, samples=50, exact_up_to=0, solve_options=EXACT)
+    sampled = shapley(got, ABC, samples=5, seed=1, exact_up_to=0, solve_options=EXACT)  # 5 of the 6 orders
     for result in (exact, sampled):
         assert result.reference_is == "status quo" and result.reference == pytest.approx(16.0)
         assert result.status_quo_violations == ["rule t: 0 modules moved < 1 required (short by 1)"]
@@ -204,9 +212,10 @@ def test_the_command(tmp_path):
     forced = CliRunner().invoke(main, ["shapley", path, "--players", "A,B,C", "--exact-up-to", "0", "--samples",
                                        "30", "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
-    doc = json.loads((out / "shapley.json").read_text())  # 30 orders of 3 players meet every coalition
-    assert doc["method"] == "exact" and doc["samples"] == 30
-    assert "The 30 random orders (seed 0) met every coalition: the values are exact." in forced.stdout
+    doc = json.loads((out / "shapley.json").read_text())  # 30 orders asked for, of the 6 there are
+    assert doc["method"] == "exact" and doc["samples"] == 6 and doc["seed"] is None
+    assert ("--samples asks for no fewer than the 6 orders of 3 players: each was taken once, and the values "
+            "are exact.") in " ".join(forced.stdout.split())
     forced = CliRunner().invoke(main, ["shapley", path, "--players", "A,B,C", "--exact-up-to", "0", "--samples",
                                        "1", "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
