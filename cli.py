@@ -718,11 +718,14 @@ def check_command(instance: str, scenario: str | None, sets: tuple[str, ...], pl
     import pandas as pd
 
     from model.check import check
-    from model.plans import objective_weights, read_plan
+    from model.plans import objective_weights, read_plan, solved_from
     from model.report import print_table
 
     loaded = _load(instance, scenario, sets)
     got = read_plan(Path(plan), loaded.instance)
+    other = solved_from(Path(plan), loaded.raw.hash, loaded.scenario, loaded.overlays)
+    if other is not None:  # kpis.json is the other run's: its disagreements with the plan would mislead
+        got.notes.insert(0, f"the folder's run differs from this check: {other}")
     reported = got.reported or {}
     report = check(loaded.instance, got.plan, reported.get("kpis"), reported.get("objective"),
                    objective_weights(reported))

@@ -302,6 +302,31 @@ def objective_weights(reported: dict[str, Any]) -> dict[str, float] | None:
             **{t: float(w) for t, w in weights.items() if "@" in t}}
 
 
+def solved_from(plan: Path, raw_hash: str, scenario: str | None, overlays: list[Any]) -> str | None:
+    """What differs between the run a results folder holds and the instance a plan of it is
+    checked against (the instance file's content, the scenario, the overlays), in words; None
+    when nothing does, or the plan is not in a results folder with a readable run.json."""
+    folder = plan if plan.is_dir() else plan.parent
+    try:
+        run = json.loads((folder / "run.json").read_text(encoding="utf-8-sig"))
+        solved = run["instance"]
+        file, digest = str(solved["file"]), str(solved["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    out = []
+    if digest != raw_hash:
+        out.append(f"its instance ({clip(file, 80)}) is not this file as it is now")
+    def named(s: Any) -> str:
+        return f"scenario {clip(str(s), 40)!r}" if s is not None else "the base"
+
+    if run.get("scenario") != scenario:  # (its overlays differ too: the scenario's)
+        out.append(f"it was solved as {named(run.get('scenario'))}, checked here as {named(scenario)}")
+    elif json.dumps(run.get("overlays"), sort_keys=True, default=str) != json.dumps(overlays, sort_keys=True,
+                                                                                   default=str):
+        out.append("its overlays (--set) are not the ones given here")
+    return "; ".join(out) + ": the plan is checked against the instance as given here" if out else None
+
+
 def read_json(path: Path) -> Any:
     """A JSON file of a results folder; one line naming it when it is not readable JSON."""
     try:

@@ -787,6 +787,25 @@ def test_a_plan_file_that_is_no_plan_is_refused_at_its_line(tmp_path):
     assert check(good, parks.replace("ganzhou,1,sewage_plant", "ganzhou,1,x; sewage_plant")).exit_code == 6
 
 
+def test_check_says_when_the_folder_was_solved_from_another_instance_or_scenario(tmp_path):
+    """A folder checked under another scenario, other --set values, or another file: its kpis.json
+    is the other run's, and nothing said so (the violations read as the plan's own fault)."""
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["solve", DEMO, "--out", str(run)]).exit_code == 0
+    same = CliRunner().invoke(main, ["check", DEMO, str(run)])
+    assert same.exit_code == 0 and "differs from this check" not in same.stdout
+    tail = ": the plan is checked against the instance as given here"
+    got = CliRunner().invoke(main, ["check", DEMO, str(run), "--scenario", "tight_cod"])
+    assert ("note: the folder's run differs from this check: it was solved as the base, checked here as "
+            f"scenario 'tight_cod'{tail}") in " ".join(got.stdout.split())
+    got = CliRunner().invoke(main, ["check", DEMO, str(run), "--set", "parks.wuhu.capacity.land=9"])
+    assert f"its overlays (--set) are not the ones given here{tail}" in " ".join(got.stdout.split())
+    other = tmp_path / "other.yaml"
+    other.write_text(Path(DEMO).read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    got = CliRunner().invoke(main, ["check", str(other), str(run / "allocations.csv")])
+    assert f"its instance ({DEMO}) is not this file as it is now{tail}" in " ".join(got.stdout.split())
+
+
 def test_pareto_refuses_one_kpi_against_itself(tmp_path):
     result = CliRunner().invoke(main, ["pareto", DEMO, "--x", "co2", "--y", "co2", "--out", str(tmp_path / "p")])
     assert result.exit_code == 2
