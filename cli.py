@@ -386,6 +386,7 @@ def _report_files(lang: str | None, folder: Path) -> Callable[[Path], dict[str, 
         try:
             run = read_run(tmp)
             run.folder = folder
+            run.edited = []  # every file was written just now, by this solve; the marker listing them comes last
             return {"report.html": render([run], lang=lang).encode("utf-8"),
                     "report.xlsx": workbook([run], lang=lang)}
         except (InputError, ValueError, KeyError, TypeError, OSError) as exc:

@@ -54,6 +54,8 @@ def test_solve_report_writes_both_files_into_the_results_folder(runs: tuple[Path
     page = (base / "report.html").read_text(encoding="utf-8")
     # Self-contained: no script or stylesheet named by address (the browser test proves nothing is fetched).
     assert "<script src=" not in page and "<link " not in page and "<h1>demo: base</h1>" in page
+    # Made before the folder's marker is written: its files are this solve's, not "not written by this tool".
+    assert "not as this tool wrote" not in page and "passed: the plan" in page
 
 
 def test_workbook_round_trip(runs: tuple[Path, Path]) -> None:
