@@ -85,7 +85,8 @@ class Comparison:
                     the parks of each province and region), `sent_by_province` (modules leaving
                     each origin province): one column per run and `delta L`; `ledger` (when every
                     run has ledger.csv): jurisdiction, level, measure, unit, the plan value per run
-                    and `delta L`, for the measures LEDGER_MEASURES (the last period's with periods)
+                    and `delta L`, for the measures LEDGER_MEASURES and the transfers between
+                    provinces (received, net; the last period's with periods)
     Other fields:
         labels      a label per run: scenario and --set overlays from run.json (`base`,
                     `tight_cod + parks.wuhu.capacity.cod=3`), the folder's name added only to tell
@@ -437,14 +438,23 @@ def _rollups(runs: list[dict[str, Any]], names: list[str]) -> dict[str, pd.DataF
         table.index.name = "province" if by == "origin" else by
         out[name] = _with_deltas(table.reset_index(), names)
     if all("ledger.csv" in r for r in runs):
+        from model.transfers import measures
+
+        # What moves between provinces too (side payments, eco-compensation, enclave shares,
+        # allowances): who pays under a scenario is the question a comparison of ledgers asks.
+        transfers = measures()
+        shown = (*LEDGER_MEASURES, *transfers)
         parts = []
         for r, n in zip(runs, names):
             led = r["ledger.csv"]
             if "period" in led and len(led):
                 led = led[led["period"].astype(str) == str(led["period"].iloc[-1])]
-            led = led[led["level"].isin(["province", "region"]) & led["measure"].isin(LEDGER_MEASURES)]
+            led = led[led["level"].isin(["province", "region"]) & led["measure"].isin(shown)]
             parts.append(led.set_index(["jurisdiction", "level", "measure", "unit"])["plan"].rename(n))
         table = pd.concat(parts, axis=1)
+        # A transfer a run does not make (no side payments in the base) is 0 there, not unknown.
+        moved = table.index.get_level_values("measure").isin(list(transfers))
+        table.loc[moved] = table.loc[moved].fillna(0.0)
         out["ledger"] = _with_deltas(table.reset_index(), names)
     return out
 

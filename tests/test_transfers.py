@@ -288,6 +288,28 @@ def test_a_provinces_own_value_added_in_the_objective(tmp_path):
     assert out.result.objective == pytest.approx(200 - 11 * 20)
 
 
+def test_compare_shows_who_pays(tmp_path):
+    """Without the rule nothing is paid; with it C pays A 20 (test above, by hand).
+    compare's ledger held modules, value added, tax, jobs and CO2 only: who pays under a scenario
+    did not show at all."""
+    import pandas as pd
+
+    d = three_provinces()
+    d["rules"] = [{"id": "a_gains", "kind": "participation", "source": "test", "provinces": ["A"],
+                   "side_payments": {"max": 50, "cost": 0.1, "payers": ["C"]}}]
+    d["scenarios"] = {"unpaid": {"set": {"rules.a_gains.enabled": False}}}
+    path = write(tmp_path, d)
+    runner = CliRunner()
+    for name, extra in (("paid", []), ("unpaid", ["--scenario", "unpaid"])):
+        assert runner.invoke(main, ["solve", str(path), *extra, "--out", str(tmp_path / name)]).exit_code == 0
+    got = runner.invoke(main, ["compare", str(tmp_path / "unpaid"), str(tmp_path / "paid"), "--out",
+                               str(tmp_path / "cmp")])
+    assert got.exit_code == 0, got.output
+    ledger = pd.read_csv(tmp_path / "cmp" / "ledger.csv").query("measure == 'side_payment' and level == 'province'")
+    paid = dict(zip(ledger["jurisdiction"], ledger[ledger.columns[-1]]))  # the delta column
+    assert paid == pytest.approx({"A": 20.0, "B": 0.0, "C": -20.0})
+
+
 def test_check_of_a_results_folder_reads_the_decided_transfers(tmp_path):
     d = three_provinces()
     d["rules"] = [{"id": "a_gains", "kind": "participation", "source": "test", "provinces": ["A"],
