@@ -81,6 +81,7 @@ def test_participation_binds_and_changes_the_plan(tmp_path):
     assert out.plan.x == {} and out.result.objective == pytest.approx(200)
     row = out.tables["participation.csv"].iloc[0]
     assert (row["province"], row["status_quo"], row["plan"], bool(row["binding"])) == ("A", 20, 20, True)
+    assert (row["unit"], row["shadow_price_unit"]) == ("million yuan", "million yuan per million yuan")
 
 
 def test_side_payments_buy_the_sender_in(tmp_path):

@@ -351,7 +351,9 @@ def rows(ctx: ResultContext) -> dict[str, list[dict]]:
                 out.append({"rule": r.id, "province": q, **({"period": data.periods.ids[t]} if data.phased else {}),
                             "status_quo": quo, "plan": here, "change": here - quo, "bound": low,
                             "slack": here - low, "binding": abs(here - low) <= 1e-6 * max(1.0, abs(low)),
-                            "shadow_price": prices.get(key, float("nan")), "unit": unit(r, data.inst)})
+                            "shadow_price": prices.get(key, float("nan")), "unit": unit(r, data.inst),
+                            # ∂objective/∂(the bound): money saved per unit of net benefit given up
+                            "shadow_price_unit": f"{data.inst.units.money} per {unit(r, data.inst)}"})
     return {"participation.csv": out}
 
 
