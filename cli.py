@@ -894,6 +894,15 @@ def shapley(instance: str, scenario: str | None, sets: tuple[str, ...], players:
     elif result.exact and result.samples:
         console.print(f"The {result.samples} random orders (seed {result.seed}) met every coalition: "
                       "the values are exact.")
+    if result.v_grand <= 0:
+        click.echo(f"warning: the gain of cooperation v(P) = {result.v_grand:,.6g} {money} is not positive (the "
+                   "players' must_transfer industries cost more than cooperation saves): no share_of_gain is "
+                   "given; each value is still the player's average marginal contribution", err=True)
+    if options.mip_gap:  # values are differences of optima: each solve's gap is their error
+        worst = max((abs(z) for z in result.z_star.values() if z is not None), default=0.0)
+        click.echo(f"warning: solved to a relative gap of {options.mip_gap:g}: each value may be off by up to "
+                   f"2 × {options.mip_gap:g} × {worst:,.6g} = {2 * options.mip_gap * worst:,.4g} {money} "
+                   "(--mip-gap 0, the default, for exact values)", err=True)
     if result.not_optimal:
         click.echo(f"warning: {len(result.not_optimal)} coalition solve(s) stopped at a limit before proving "
                    "optimality; their values may be low (see shapley.json)", err=True)

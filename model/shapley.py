@@ -363,8 +363,9 @@ def _exact(players: list[str], game: _Game) -> dict[str, float]:
 
 
 def table(result: ShapleyResult, unit: str) -> pd.DataFrame:
-    """One row per player, largest value first: φ, its share of v(P), its standard error."""
-    share = [result.value[p] / result.v_grand if result.v_grand else math.nan for p in result.players]
+    """One row per player, largest value first: φ, its share of v(P) (none when v(P) ≤ 0: a share of
+    a loss reads with its sign turned, the province that costs most as taking most), its standard error."""
+    share = [result.value[p] / result.v_grand if result.v_grand > 0 else math.nan for p in result.players]
     out = pd.DataFrame({"province": result.players, "shapley_value": [result.value[p] for p in result.players],
                         "share_of_gain": share, "std_error": [result.std_error[p] for p in result.players],
                         "unit": unit})

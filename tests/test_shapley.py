@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -227,3 +228,19 @@ def test_the_command(tmp_path):
     twice = CliRunner().invoke(main, ["shapley", path, "--players", "A,B,A"])
     assert twice.exit_code == 2
     assert twice.stderr.strip().splitlines() == ["error: --players: A: named twice; expected each province once"]
+
+
+def test_a_gain_that_is_a_loss_gives_no_shares(tmp_path):
+    """a must move, at a relocation cost of 30: cooperating, a moves (30 + b's stay 6 = 36); without
+    the players a stays (10 + 6 = 16). v(P) = 16 − 36 = −20: a share of it reads with its sign
+    turned (the province that costs most as taking most of the 'gain'), so none is given."""
+    d = three()
+    d["industries"][0].update(must_transfer=True, relocation_cost=30)
+    path = str(write(tmp_path, d))
+    got = CliRunner().invoke(main, ["shapley", path, "--players", "A,B,C", "--out", str(tmp_path / "s")])
+    assert got.exit_code == 0, got.output
+    assert "warning: the gain of cooperation v(P) = -20 million yuan is not positive" in " ".join(got.stderr.split())
+    frame = pd.read_csv(tmp_path / "s" / "shapley.csv")
+    assert frame["share_of_gain"].isna().all() and frame["shapley_value"].sum() == pytest.approx(-20.0)
+    got = CliRunner().invoke(main, ["shapley", path, "--players", "A,B,C", "--mip-gap", "0.01"])
+    assert "each value may be off by up to 2 × 0.01 × 36 = 0.72 million yuan" in " ".join(got.stderr.split())
