@@ -530,9 +530,10 @@ def _weights_help() -> str:
               help=lambda: _weights_help())
 @click.option("--time-limit", type=SECONDS, metavar="S",
               help="Wall-clock budget of the whole command in seconds; the best set found by then is reported.")
+@click.option("--threads", type=click.IntRange(1, 256), help="Solver threads (1 to 256).")
 @reports_errors
 def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights: tuple[str, ...],
-             time_limit: float | None) -> None:
+             time_limit: float | None, threads: int | None) -> None:
     """Explain why an instance is infeasible: the smallest set of relaxations, in its own words."""
     from model.diagnose import default_weights, diagnose
     from model.errors import InputError, Problem
@@ -549,7 +550,7 @@ def diagnose(instance: str, scenario: str | None, sets: tuple[str, ...], weights
             raise InputError([Problem("--weight", f"{family}={value}", "not a relaxation with a finite weight > 0",
                                       "NAME=W with NAME one of " + ", ".join(names))])
     result = diagnose(_load(instance, scenario, sets), {k: float(v) for k, v in parsed.items()},
-                      SolveOptions(mip_gap=0.0, time_limit=time_limit))
+                      SolveOptions(mip_gap=0.0, time_limit=time_limit, threads=threads))
     if not result.relaxations and result.status not in ("optimal", "feasible"):
         _fail(click.get_current_context(), [f"the diagnosis stopped before it found an answer ({result.status})"],
               EXIT_NO_SOLUTION)

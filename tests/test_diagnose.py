@@ -93,6 +93,8 @@ def test_solve_exits_3_with_the_diagnosis(tmp_path):
     assert doc["relaxations"][0]["key"] == ["p1", "land"] and doc["relaxations"][0]["amount"] == pytest.approx(1)
     feasible = CliRunner().invoke(main, ["diagnose", str(write(tmp_path, base(), "ok.yaml"))])
     assert feasible.exit_code == 0 and "no relaxation is needed" in feasible.stdout
+    one = CliRunner().invoke(main, ["diagnose", str(path), "--threads", "1"])  # as solve takes it, on a shared machine
+    assert one.exit_code == 3 and "park p1: land short by 1 ha" in one.stdout + one.stderr
     bad = CliRunner().invoke(main, ["diagnose", str(path), "--weight", "capacities=2"])
     assert bad.exit_code == 2 and "--weight: capacities=2: not a relaxation" in bad.stderr
     for weight in ("capacity=inf", "capacity=-1", "capacity=abc", "capacity=0"):
