@@ -1047,7 +1047,8 @@ def compare(runs: tuple[str, ...], out: str | None, prove: float | None, time_li
     kpis, scale = _kpi_display(result)
     print_table(console, "KPIs (delta against the reference; the objective's verdict by the gaps, its interval in "
                 "kpis.csv)", kpis, scale)
-    titles = {"allocations.csv": "Allocations that differ (modules)", "parks.csv": "Parks opened, closed or emptied",
+    titles = {"allocations.csv": "Allocations that differ (modules)",
+              "parks.csv": "Parks opened or closed, or that began or stopped hosting modules",
               "binding.csv": "Rows whose binding changed"}
     for name, title in titles.items():
         print_table(console, title + caveat, relabel(result.tables()[name], labels))

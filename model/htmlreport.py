@@ -482,7 +482,7 @@ def _comparison(page: Page, runs: list[RunFolder], labels: list[str]) -> str:
         if name in result.rollups:
             parts.append(page.table(page.relabel(result.rollups[name]), caption + suffix))
     for table, caption in ((result.allocations, "Allocations that differ (modules)" + suffix),
-                           (result.parks, "Parks opened, closed or emptied" + suffix),
+                           (result.parks, "Parks opened or closed, or that began or stopped hosting modules" + suffix),
                            (result.binding, "Rows whose binding changed" + suffix),
                            (result.inputs, "Input differences (the instance as solved)")):
         shown = table.astype({c: object for c in table.columns if table[c].dtype == bool or
