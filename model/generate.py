@@ -8,15 +8,16 @@ diversity limits. Park capacities are drawn around 1.3 × the average demand per
 capacities matter. All figures are illustrative.
 
 A plan exists by construction: a reference plan (`_reference_plan`) moves the must-transfer
-industries and then, in the order drawn, enough whole bundles for the transfer target, each to
-one park its bans allow (western parks first, for the western value share; a park that already
-hosts the sector next, for the diversity limits; then the one with the most room left), within
-the drawn capacities where it fits. Every bound of the instance is then at least 1.3 times what
-that plan needs (the capacities of the parks it uses, the regional carbon caps, the budget; 1.3 so
-that the `tight_ecology` scenario's 20 % cut keeps it too), the diversity limits and the shares at
-least what it reaches, and a must-transfer industry no park admits is not must-transfer. Where the
-draws already allow the plan (scale studies' sizes), nothing changes; small instances, where one
-bundle can exceed a park or a region's cap, are the ones it mends.
+industries whole and then, in the order drawn, enough modules for the transfer target, one at a
+time, each to a park its bans allow (western parks first, for the western value share; a park that
+already hosts the sector next, for the diversity limits; then the one with the most room left),
+within the drawn capacities where one fits, anywhere its bans allow when none does. Every bound
+of the instance is then at least 1.3 times what that plan needs (the capacities of the parks it
+uses, the regional carbon caps, the budget; 1.3 so that the `tight_ecology` scenario's 20 % cut
+keeps it too), the diversity limits and the shares at least what it reaches, and a must-transfer
+industry no park admits is not must-transfer. Where the draws already allow the plan (scale
+studies' sizes), nothing changes; small instances, where one bundle can exceed a park or a
+region's cap, are the ones it mends.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def _reference_plan(rows: list[dict], parks: list[dict], res: list[str], heavy_b
     sectors: list[set[str]] = [set() for _ in parks]
     moved, spend, value, west_value = 0, 0.0, 0.0, 0.0
     co2: dict[str, float] = {}
+
     def place(row: dict, n: int) -> None:
         nonlocal moved, spend, value, west_value
         load[n] += np.array([row[f"use.{k}"] for k in res])

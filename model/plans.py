@@ -313,12 +313,12 @@ def solved_from(plan: Path, raw_hash: str, scenario: str | None, overlays: list[
         file, digest = str(solved["file"]), str(solved["sha256"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    out = []
-    if digest != raw_hash:
-        out.append(f"its instance ({clip(file, 80)}) is not this file as it is now")
     def named(s: Any) -> str:
         return f"scenario {clip(str(s), 40)!r}" if s is not None else "the base"
 
+    out = []
+    if digest != raw_hash:
+        out.append(f"its instance ({clip(file, 80)}) is not this file as it is now")
     if run.get("scenario") != scenario:  # (its overlays differ too: the scenario's)
         out.append(f"it was solved as {named(run.get('scenario'))}, checked here as {named(scenario)}")
     elif json.dumps(run.get("overlays"), sort_keys=True, default=str) != json.dumps(overlays, sort_keys=True,

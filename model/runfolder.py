@@ -45,7 +45,7 @@ class RunFolder:
     files: dict[str, bytes] = field(default_factory=dict)  # other files of the run (timeline.png)
     check: list[str] = field(default_factory=list)  # what the independent checker finds wrong with the plan
     diagnosis: list[str] = field(default_factory=list)  # an infeasible run's relaxations, in words
-    edited: list[str] = field(default_factory=list)  # files whose content changed since the tool wrote them
+    edited: list[str] = field(default_factory=list)  # files read that changed since the tool wrote them, or it did not
 
     @property
     def edited_note(self) -> str | None:
