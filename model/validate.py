@@ -778,6 +778,24 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
                 elif req not in up_ids:
                     add(raw.problem(("parks", n, "upgrades", m, "requires", r),
                                     f"unknown upgrade {_describe(req)}", _other_upgrades(up_ids, up.id)))
+        # A longer loop (a requires b, b requires a) is no order to build in: both were built at once.
+        needs = {u.id: [q for q in u.requires if q != u.id and q in up_ids] for u in park.upgrades}
+
+        def reached(start: str, needs: dict[str, list[str]] = needs) -> set[str]:
+            seen: set[str] = set()
+            todo = list(needs.get(start, []))
+            while todo:
+                q = todo.pop()
+                if q not in seen:
+                    seen.add(q)
+                    todo += needs.get(q, [])
+            return seen
+
+        looped = [m for m, up in enumerate(park.upgrades) if up.id in reached(up.id)]
+        if looped:
+            names = ", ".join(_describe(park.upgrades[m].id) for m in looped)
+            add(raw.problem(("parks", n, "upgrades", looped[0], "requires"),
+                            f"upgrades {names} require one another in a loop", "requirements that do not loop"))
 
     def check_selector(path: tuple, sel: ParkSelector | IndustrySelector) -> None:
         parks = isinstance(sel, ParkSelector)
@@ -814,6 +832,19 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
         if region and region in (refs.provinces or ()):
             add(raw.problem(("provinces", q, "region"), f"is the name of a province ({_describe(region)})",
                             "a region's name, which no province has"))
+    # A province named as a parks' region: `provinces: [central]` would mean the province, and caps
+    # over the region would go empty (the table's regions are refused above, where they are given).
+    given = {r for r in parts.province_table.values() if r}
+    for word in sorted({p.region for _, p in parts.parks} & (refs.provinces or set()) - given):
+        if word in parts.province_table:
+            where: tuple = ("provinces", word)
+        else:
+            park = next((n for n, p in parts.parks if p.province == word), None)
+            where = ("parks", park, "province") if park is not None else \
+                ("industries", next(n for n, i in parts.industries if i.origin == word), "origin")
+        region_of = next(p.id for _, p in parts.parks if p.region == word)
+        add(raw.problem(where, f"{_describe(word)} is the name of a province and of park {region_of}'s region",
+                        "another name: a word in `provinces:` must mean one thing"))
     _check_province_table(raw, parts, add)
     _check_sector_table(raw, parts, add)
     _check_region_table(raw, add)

@@ -323,3 +323,19 @@ def test_an_edited_results_folder_missing_what_the_report_draws_is_one_line(tmp_
     mars = edited("mars", "allocations.csv", unknown_park)
     got = CliRunner().invoke(main, ["report", str(mars), "--html", str(tmp_path / "mars.html")])
     assert got.exit_code == 0 and "fails the independent check: textiles_js at Wuhu: unknown park" in got.stderr
+
+
+@pytest.mark.parametrize("sets, message", [
+    # a requires b, b requires a: validated, then both built at once, in no order
+    (["parks.ganzhou.upgrades=[{id: a, cost: 1, adds: {land: 1}, requires: [b]}, "
+      "{id: b, cost: 1, adds: {land: 1}, requires: [a]}]"],
+     "error: --set: parks.ganzhou.upgrades.a.requires: upgrades 'a', 'b' require one another in a loop; expected "
+     "requirements that do not loop"),
+    # `sectors: []` switched the rule off, where no `sectors` means all of them
+    (["rules=[{id: d, kind: diversity, source: s, sectors: [], max_parks_per_sector: 1}]"],
+     "error: --set: rules.d.sectors: an empty list: the rule would bound nothing; expected the sectors it bounds, "
+     "or no `sectors` for all of them"),
+])
+def test_inputs_that_validated_and_solved_a_different_model(sets, message):
+    got = CliRunner().invoke(main, ["validate", str(INSTANCES / "demo.yaml"), *(a for s in sets for a in ("--set", s))])
+    assert got.exit_code == 2 and got.stderr.strip() == message

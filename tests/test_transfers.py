@@ -266,6 +266,15 @@ def test_a_transaction_cost_and_a_trade_bound(tmp_path):
     (lambda d: d.update(rules=[{"id": "cap", "kind": "limit", "source": "s", "kpi": "co2", "max": 1},
                                {"id": "r", "kind": "carbon_trade", "source": "s", "caps": ["cap", "nope"]}]),
      "rules.r.caps[0]: rule cap does not name one jurisdiction"),
+    # A bound per period with `periods` too: the rule held in the bound's periods, `periods` unread.
+    (lambda d: d.update(periods=[{"id": "t1", "years": 1}, {"id": "t2", "years": 1}],
+                        rules=[{"id": "r", "kind": "participation", "source": "s", "provinces": ["A"],
+                                "min_change": {"t2": -100}, "periods": ["t1"]}]),
+     "rules.r.periods: given with a bound per period; expected either `periods` or bounds given per period, "
+     "not both"),
+    # A province named as a parks' region: `provinces: [west]` would mean the province alone.
+    (lambda d: d["industries"][0].update(origin="west"),
+     "industries.a.origin: 'west' is the name of a province and of park p1's region; expected another name"),
 ])
 def test_new_keys_are_validated(tmp_path, edit, message):
     d = three_provinces()

@@ -75,6 +75,9 @@ RULES = (DiversityRule,)
 
 
 def validate(rule: DiversityRule, path: tuple, refs: Any) -> None:
+    if rule.sectors is not None and not rule.sectors:  # `[]` is not "all" (no key): it would bound nothing
+        refs.problem((*path, "sectors"), "an empty list: the rule would bound nothing",
+                     "the sectors it bounds, or no `sectors` for all of them")
     seen: set[str] = set()
     for m, s in enumerate(rule.sectors or []):
         if s in seen:  # counted twice, the sector's z would weigh 2 in the bound's row

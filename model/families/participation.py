@@ -39,7 +39,7 @@ from model.families.limit import applies
 from model.jurisdictions import expand, provinces
 from model.kpis import Kpi
 from model.options import BuildOptions
-from model.periods import value
+from model.periods import ByPeriod, value
 from model.plan import Plan
 from model.schema import Amount, Money, RuleBase, Strict, TimedAmount, TimedMoney, Words
 from model.tables import ResultContext
@@ -128,6 +128,10 @@ def validate(rule: ParticipationRule, path: tuple, refs: Any) -> None:
             refs.problem((*path, "weights", m), f"unknown ledger measure {refs.describe(m)}",
                          "one of: " + ", ".join(known))
     refs.check_periods((*path, "periods"), rule.periods)
+    if rule.periods is not None and any(isinstance(b, ByPeriod) for b in (rule.min, rule.min_change)):
+        # A bound per period names its periods already: the rule held only in those, `periods` unread.
+        refs.problem((*path, "periods"), "given with a bound per period",
+                     "either `periods` or bounds given per period, not both")
 
 
 def _payments(data: Data) -> list[tuple[ParticipationRule, str, str]]:
