@@ -22,6 +22,19 @@ from solvers.problem import Problem
 from solvers.result import SolveResult, relative_gap, version
 from solvers.silent import new_highs
 
+LARGE = 1e15  # HiGHS's large_matrix_value: a coefficient above it and the model is refused
+
+
+def _refusal(problem: Problem) -> str:
+    """Why HiGHS refused the model, in the model's terms: the row blocks (named as the families and
+    rules name them) with coefficients above what HiGHS takes, which the instance's values made."""
+    big = [f"{b.name} (up to {np.abs(b.vals).max():.3g})" for b in problem.constraints.values()
+           if len(b.vals) and np.abs(b.vals).max() > LARGE]
+    if not big:
+        return "HiGHS refused the model"
+    return ("HiGHS refused the model: coefficients above the 1e15 it takes in the rows " + ", ".join(big)
+            + "; the instance's values that make them (amounts, weights, rates, ratios) are too large")
+
 
 def load(problem: Problem, options: SolveOptions | None = None, reduce: bool = False) -> Any:
     """A silent `highspy.Highs` holding the problem: its arrays passed as they are (the array
@@ -56,7 +69,7 @@ def load(problem: Problem, options: SolveOptions | None = None, reduce: bool = F
                          int(highspy.ObjSense.kMinimize), float(offset), cost, lb, ub, lo, hi,
                          start.astype(np.int32), index.astype(np.int32), value, kind.astype(np.int32))
     if status == highspy.HighsStatus.kError:
-        raise ValueError("HiGHS refused the model")
+        raise ValueError(_refusal(problem))
     h.HandleUserInterrupt = False
     h.stop_event = _interruptible(h, bool(integer.any()))
     return h

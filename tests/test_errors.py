@@ -339,3 +339,15 @@ def test_an_edited_results_folder_missing_what_the_report_draws_is_one_line(tmp_
 def test_inputs_that_validated_and_solved_a_different_model(sets, message):
     got = CliRunner().invoke(main, ["validate", str(INSTANCES / "demo.yaml"), *(a for s in sets for a in ("--set", s))])
     assert got.exit_code == 2 and got.stderr.strip() == message
+
+
+def test_coefficients_too_large_for_the_solver_name_their_rows(tmp_path):
+    """A participation weight of 1e12 on a tax of 1e4 makes a coefficient of 1e16 in the rule's
+    rows: HiGHS refuses the model, which the tool reported as only 'HiGHS refused the model'."""
+    got = CliRunner().invoke(main, ["solve", str(INSTANCES / "demo.yaml"), "--set",
+                                    "rules=[{id: r, kind: participation, source: s, provinces: [Jiangsu], "
+                                    "weights: {tax: 1e12}}]", "--set", "industries.textiles_js.tax=1e4",
+                                    "--out", str(tmp_path / "run")])
+    assert got.exit_code == 4
+    assert ("HiGHS refused the model: coefficients above the 1e15 it takes in the rows participation (up to "
+            "1e+16)") in " ".join(got.output.split())
