@@ -80,7 +80,15 @@ class RawDoc:
     renamed: dict[Path, str] = field(default_factory=dict)  # item path -> its id before an overlay changed it
 
     def where(self, path: Path) -> str:
-        """The `file:line` of the longest prefix of `path` that has a mark."""
+        """The `file:line` of the longest prefix of `path` that has a mark; for a problem of an item
+        that an overlay changed inside (a rule's bounds that no longer agree after `--set
+        rules.r.min=5`), the overlay's place (`--set`, or the scenario's line), not the item's line
+        in the file, which may be as it was."""
+        below = [p for p in self.patches if len(p) > len(path) and p[: len(path)] == tuple(path)]
+        if below and tuple(path) not in self.marks or below and not self.patched(path):
+            mark = self.marks.get(min(below, key=len))
+            if mark:
+                return mark
         for n in range(len(path), -1, -1):
             mark = self.marks.get(tuple(path[:n]))
             if mark:

@@ -458,3 +458,15 @@ def test_more_bad_keys_are_refused(tmp_path, edit, message):
     edit(d)
     result = CliRunner().invoke(main, ["validate", str(write(tmp_path, d))])
     assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+def test_a_rule_made_inconsistent_by_set_blames_the_set(tmp_path):
+    """`--set rules.r.min=5` on a rule with `min_change`: the rule is wrong because of the overlay,
+    and the error named the rule's line in the file, which is as it was."""
+    d = three_provinces()
+    d["rules"] = [{"id": "r", "kind": "participation", "source": "s", "provinces": ["A"], "min_change": 0}]
+    path = str(write(tmp_path, d))
+    got = CliRunner().invoke(main, ["validate", path, "--set", "rules.r.min=5"])
+    assert got.exit_code == 2 and got.stderr.strip().splitlines()[0].startswith(
+        "error: --set: rules.r: give either `min_change` or `min`, not both")
+    assert CliRunner().invoke(main, ["validate", path]).exit_code == 0
