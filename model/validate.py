@@ -681,12 +681,19 @@ class _References:
         known = self.province_words if words else dict.fromkeys(self.provinces or (), "province")
         if known is None or (not words and self.provinces is None):
             return
+        regions = {r for r in self.regions().values() if r} | {p.region for _, p in self.parts.parks}
         for m, q in enumerate(names):
+            where = (*path, m) if path[-1] != "partner" else path
             if q not in known:
-                where = (*path, m) if path[-1] != "partner" else path
                 expected = "a province, a group of provinces or a region: " if words else "a province: "
                 self.problem(where, f"no industry comes from and no park is in {_describe(q)}",
                              expected + ", ".join(sorted(known)[:30]))
+            elif words and q in regions and q in (self.provinces or ()):
+                # Read as the province alone: a cap over the region (`provinces: [central]`) went
+                # empty when a province of that name came in (an origin, a `provinces:` entry).
+                self.problem(where, f"{_describe(q)} is the name of a province and of a region: it would "
+                                    "stand for the province alone",
+                             "a word that means one thing here: rename the province or the region")
 
     @property
     def park_ids(self) -> set[str] | None:
@@ -832,19 +839,6 @@ def check_references(parts: _Parts, raw: RawDoc) -> list[Problem]:
         if region and region in (refs.provinces or ()):
             add(raw.problem(("provinces", q, "region"), f"is the name of a province ({_describe(region)})",
                             "a region's name, which no province has"))
-    # A province named as a parks' region: `provinces: [central]` would mean the province, and caps
-    # over the region would go empty (the table's regions are refused above, where they are given).
-    given = {r for r in parts.province_table.values() if r}
-    for word in sorted({p.region for _, p in parts.parks} & (refs.provinces or set()) - given):
-        if word in parts.province_table:
-            where: tuple = ("provinces", word)
-        else:
-            park = next((n for n, p in parts.parks if p.province == word), None)
-            where = ("parks", park, "province") if park is not None else \
-                ("industries", next(n for n, i in parts.industries if i.origin == word), "origin")
-        region_of = next(p.id for _, p in parts.parks if p.region == word)
-        add(raw.problem(where, f"{_describe(word)} is the name of a province and of park {region_of}'s region",
-                        "another name: a word in `provinces:` must mean one thing"))
     _check_province_table(raw, parts, add)
     _check_sector_table(raw, parts, add)
     _check_region_table(raw, add)

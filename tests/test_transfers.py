@@ -272,9 +272,12 @@ def test_a_transaction_cost_and_a_trade_bound(tmp_path):
                                 "min_change": {"t2": -100}, "periods": ["t1"]}]),
      "rules.r.periods: given with a bound per period; expected either `periods` or bounds given per period, "
      "not both"),
-    # A province named as a parks' region: `provinces: [west]` would mean the province alone.
-    (lambda d: d["industries"][0].update(origin="west"),
-     "industries.a.origin: 'west' is the name of a province and of park p1's region; expected another name"),
+    # A province named as a parks' region, used as a word: `provinces: [west]` meant the province alone.
+    (lambda d: (d["industries"][0].update(origin="west"),
+                d.update(rules=[{"id": "cap", "kind": "limit", "source": "s", "kpi": "co2", "provinces": ["west"],
+                                 "max": 0}])),
+     "rules.cap.provinces[0]: 'west' is the name of a province and of a region: it would stand for the province "
+     "alone; expected a word that means one thing here: rename the province or the region"),
 ])
 def test_new_keys_are_validated(tmp_path, edit, message):
     d = three_provinces()
