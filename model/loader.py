@@ -85,7 +85,7 @@ class RawDoc:
         rules.r.min=5`), the overlay's place (`--set`, or the scenario's line), not the item's line
         in the file, which may be as it was."""
         below = [p for p in self.patches if len(p) > len(path) and p[: len(path)] == tuple(path)]
-        if below and tuple(path) not in self.marks or below and not self.patched(path):
+        if below and not self.patched(path):
             mark = self.marks.get(min(below, key=len))
             if mark:
                 return mark

@@ -82,7 +82,7 @@ def _foreign(folder: Path, kind: str | None = None, depth: int = 0) -> list[str]
     if doc is None or (kind is not None and doc["kind"] != kind) or depth > 3:
         return shown
     listed, stamps = set(doc["files"]), doc.get("stamps", {})
-    digests = doc.get("sha256") if isinstance(doc.get("sha256"), dict) else {}
+    digests = doc["sha256"] if isinstance(doc.get("sha256"), dict) else {}
     out = []
     for entry, label in zip(entries, shown):
         path = folder / entry
@@ -96,9 +96,7 @@ def _foreign(folder: Path, kind: str | None = None, depth: int = 0) -> list[str]
             else:
                 out += [f"{entry}/{inner}" for inner in _foreign(path, None, depth + 1) or
                         ([] if manifest(path) is not None else ["(not a folder of this tool)"])]
-        elif (_digest(path) != digests[entry]) if entry in digests else (stamps[entry] != _stamp(path)):
-            # By content where the marker has it: a copy (new times) is still ours, an edit whose
-            # size and time were put back is not. By size and time in a folder of an earlier version.
+        elif _differs(path, digests.get(entry), stamps[entry]):
             out.append(f"{label} (changed since this tool wrote it)")
     return out
 
@@ -244,7 +242,7 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def write_marker(folder: Path, files: Iterable[str], kind: str) -> None:
     """Mark `folder` as this tool's, listing what it wrote with each file's stamp (replaced
-    atomically) and content hash (a copy keeps the content, not the stamp: `changed_files`)."""
+    atomically) and content hash (a copy keeps the content, not the stamp: `not_as_written`)."""
     names = sorted(set(files) - {MARKER})
     plain = [n for n in names if (folder / n).is_file() and not (folder / n).is_symlink()]
     stamps = {n: _stamp(folder / n) for n in plain}
@@ -261,18 +259,30 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def changed_files(folder: Path) -> list[str]:
-    """Files of a folder of ours whose content is no longer what the tool wrote (edited by hand
-    since, copied or not); [] when the marker holds no hashes (a folder of an earlier version)."""
+def _differs(path: Path, digest: str | None, stamp: list[int] | None) -> bool:
+    """Whether a file of ours is no longer as the tool wrote it: by content where the marker has its
+    hash (a copy, with new times, is still ours; an edit whose size and time were put back is
+    not), by size and time in a folder of an earlier version."""
+    return _digest(path) != digest if digest is not None else stamp is not None and stamp != _stamp(path)
+
+
+def not_as_written(folder: Path, names: Iterable[str]) -> list[str]:
+    """Of `names` (files of a folder of ours, those present), each whose content changed since the
+    tool wrote it, `name (changed)`, or that it did not write, `name (not written by this tool)`;
+    [] when the marker keeps no hashes (a folder of an earlier version, or a marker edited)."""
     doc = manifest(folder)
-    digests = doc.get("sha256") if doc is not None else None
-    if not isinstance(digests, dict):
+    if doc is None or not isinstance(doc.get("sha256"), dict):
         return []
+    listed, digests = set(doc["files"]), doc["sha256"]
     out = []
-    for name, digest in sorted(digests.items()):
+    for name in names:
         path = Path(folder) / name
-        if _plain(name) and path.is_file() and not path.is_symlink() and _digest(path) != digest:
-            out.append(name)
+        if not _plain(name) or not path.is_file() or path.is_symlink():
+            continue
+        if name not in listed:
+            out.append(f"{name} (not written by this tool)")
+        elif _differs(path, digests.get(name), None):
+            out.append(f"{name} (changed)")
     return out
 
 

@@ -179,7 +179,8 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
                 raise InputError([Problem(where, "open", f"got {clip(row['open'], 40)}", "0 or 1")])
             is_open = round(value)
             q = _period(row["period"], periods.ids, where) if timed else ""
-            ups = ";".join(sorted(set(filter(None, (u.strip() for u in row["upgrades"].split(";"))))))
+            built = sorted(set(filter(None, (u.strip() for u in row["upgrades"].split(";")))))
+            ups = ";".join(built)
             if (p, q) in first and first[p, q][1:] != (is_open, ups):  # a row per resource: all alike, or the
                 earlier = first[p, q]                                # verdict would depend on their order
                 raise InputError([Problem(where, "open" if earlier[1] != is_open else "upgrades",
@@ -197,7 +198,7 @@ def read_plan(source: Path, inst: Instance) -> ReadPlan:
                 now.add("")
             if timed and is_open and rank[q] < rank.get(plan.opened.get(p, ""), len(rank)):
                 plan.opened[p] = q
-            for u in filter(None, (u.strip() for u in row["upgrades"].split(";"))):
+            for u in built:
                 now.add(u)
                 if (p, u) not in plan.upgrades:
                     plan.upgrades.append((p, u))

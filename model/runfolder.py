@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError, Problem
-from model.outputs import changed_files, manifest
+from model.outputs import not_as_written
 from model.plans import kpis_problem, read_json
 from model.schema import Instance
 
@@ -192,19 +192,7 @@ def read_run(folder: Path, max_bytes: int | None = None) -> RunFolder:
         relax = doc.get("relaxations") if isinstance(doc, dict) else None
         diagnosis = [str(r.get("text")) for r in relax or [] if isinstance(r, dict) and r.get("text")]
     return RunFolder(folder, kpis, run, instance, data, tables, files, check, diagnosis,
-                     _not_as_written(folder, [*DOCUMENTS, *tables, *files, *diagnosed]))
-
-
-def _not_as_written(folder: Path, read: list[str]) -> list[str]:
-    """The files read whose content changed since the tool wrote them, and those it did not write
-    (a `diagnosis.json` or a table put into the folder since); none where the folder's marker
-    keeps no hashes (a folder of an earlier version, or a marker edited)."""
-    doc = manifest(folder)
-    if doc is None or not isinstance(doc.get("sha256"), dict):
-        return []
-    changed, listed = set(changed_files(folder)), set(doc["files"])
-    return [f"{name} (changed)" if name in changed else f"{name} (not written by this tool)"
-            for name in read if name in changed or name not in listed]
+                     not_as_written(folder, [*DOCUMENTS, *tables, *files, *diagnosed]))
 
 
 def distinct_labels(runs: list[RunFolder]) -> list[str]:
